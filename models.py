@@ -1,0 +1,445 @@
+"""Every table of astreinte, as SQLAlchemy 2.0 typed models, and the session they live in.
+
+Times are stored as timezone-aware UTC; local time (Europe/Paris) exists only at the edges.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    mapped_column,
+    relationship,
+    scoped_session,
+    sessionmaker,
+)
+
+import clock
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A DateTime that always comes back aware in UTC, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: store aware instants only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else clock.as_utc(value)
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as their values (short strings), checked by the application, not a native DB enum:
+    # adding a member needs no migration.
+    return Enum(cls, native_enum=False, create_constraint=False, length=24,
+                values_callable=lambda e: [m.value for m in e])
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+# --- organisation -------------------------------------------------------------------------------
+
+
+class Organisation(Base):
+    """The loaded organisation file: one row. `config` is the validated, normalised document."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    support_number: Mapped[str] = mapped_column(String(20))
+    config: Mapped[dict[str, Any]]
+    checksum: Mapped[str] = mapped_column(String(64))
+    loaded_at: Mapped[datetime]
+
+
+class Person(Base):
+    """A technician or a manager who can be paged."""
+
+    __tablename__ = "person"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+# --- clients and tickets ------------------------------------------------------------------------
+
+
+class Client(Base):
+    __tablename__ = "client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    site: Mapped[str | None] = mapped_column(String(300))
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    astreinte: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    contacts: Mapped[list[Contact]] = relationship(back_populates="client", cascade="all, delete-orphan")
+    services: Mapped[list[Service]] = relationship(back_populates="client", cascade="all, delete-orphan")
+    tickets: Mapped[list[Ticket]] = relationship(back_populates="client")
+
+
+class Contact(Base):
+    __tablename__ = "contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+
+    client: Mapped[Client] = relationship(back_populates="contacts")
+
+
+class Service(Base):
+    """A contracted service (an SDSL link, a VoIP line…), covered by the astreinte or not."""
+
+    __tablename__ = "service"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"), index=True)
+    ref: Mapped[str] = mapped_column(String(60), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    astreinte: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    client: Mapped[Client] = relationship(back_populates="services")
+
+
+class TicketStatus(enum.StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    CLIENT_STANDBY = "client_standby"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+
+
+class Ticket(Base):
+    """A requête. The SLA clocks run from `opened_at`, paused while the client is on standby."""
+
+    __tablename__ = "ticket"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(12), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"), index=True)
+    priority: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[TicketStatus] = mapped_column(_enum(TicketStatus), default=TicketStatus.OPEN)
+    opened_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+    taken_over_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    standby_since: Mapped[datetime | None]
+    standby_seconds: Mapped[int] = mapped_column(Integer, default=0)
+
+    client: Mapped[Client] = relationship(back_populates="tickets")
+    service: Mapped[Service | None] = relationship()
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.at, TicketEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class TicketEvent(Base):
+    """One line of a ticket's timeline: a call, a voicemail, a page, a takeover, a status change…"""
+
+    __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_ticket_event_ticket_at", "ticket_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=clock.now)
+    kind: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str | None] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+# --- calls and voicemails -----------------------------------------------------------------------
+
+
+class CallOutcome(enum.StrEnum):
+    IN_PROGRESS = "in_progress"
+    FORWARDED = "forwarded"  # business hours, the desk answered
+    DESK_MESSAGE = "desk_message"  # business hours, nobody answered, a message for the desk
+    VOICEMAIL = "voicemail"  # after hours, a message on an eligible ticket
+    REFUSED = "refused"  # after hours, refused: `reason` says why
+    ABANDONED = "abandoned"  # hung up before the end: `reason` names the step
+
+
+class RefusalReason(enum.StrEnum):
+    UNKNOWN_TICKET = "unknown_ticket"
+    TICKET_CLOSED = "ticket_closed"
+    BAD_PIN = "bad_pin"
+    LOCKED = "locked"
+    NO_ASTREINTE_OPTION = "no_astreinte_option"
+    SERVICE_NOT_COVERED = "service_not_covered"
+    PRIORITY_WAITS = "priority_waits"
+    NO_INPUT = "no_input"
+    NO_CALLBACK_NUMBER = "no_callback_number"
+
+
+class Call(Base):
+    """One inbound call to the support number (page calls to technicians are `Page`s)."""
+
+    __tablename__ = "call"
+    __table_args__ = (
+        Index("ix_call_started_id", "started_at", "id"),
+        Index("ix_call_outcome_started", "outcome", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64), unique=True)
+    from_number: Mapped[str] = mapped_column(String(32), index=True)
+    to_number: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(default=clock.now)
+    ended_at: Mapped[datetime | None]
+    duration: Mapped[int | None] = mapped_column(Integer)  # seconds, from Twilio's CallDuration
+    status: Mapped[str] = mapped_column(String(20), default="in-progress")  # Twilio's CallStatus
+    after_hours: Mapped[bool] = mapped_column(Boolean, default=True)
+    outcome: Mapped[CallOutcome] = mapped_column(_enum(CallOutcome), default=CallOutcome.IN_PROGRESS)
+    reason: Mapped[str | None] = mapped_column(String(40))  # RefusalReason, or the abandoned step
+    step: Mapped[str] = mapped_column(String(30), default="start")  # where the caller is in the IVR
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    tries: Mapped[int] = mapped_column(Integer, default=0)  # failed tries at the current step
+    entered_ticket: Mapped[str | None] = mapped_column(String(20))  # digits keyed, before checking
+    callback_number: Mapped[str | None] = mapped_column(String(20))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # IVR scratch: entries awaiting a confirmation
+
+    ticket: Mapped[Ticket | None] = relationship()
+    client: Mapped[Client | None] = relationship()
+    voicemail: Mapped[Voicemail | None] = relationship(back_populates="call", uselist=False)
+
+
+class VoicemailKind(enum.StrEnum):
+    ASTREINTE = "astreinte"  # after hours, opens a callout
+    DESK = "desk"  # business hours, the desk did not answer: kept for the desk, pages nobody
+
+
+class Voicemail(Base):
+    __tablename__ = "voicemail"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("call.id"), unique=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
+    kind: Mapped[VoicemailKind] = mapped_column(_enum(VoicemailKind), default=VoicemailKind.ASTREINTE)
+    recording_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    recording_url: Mapped[str | None] = mapped_column(String(500))  # never logged, never sent to a browser
+    duration: Mapped[int | None] = mapped_column(Integer)
+    recording_status: Mapped[str | None] = mapped_column(String(20))
+    callback_number: Mapped[str | None] = mapped_column(String(20))
+    recorded_at: Mapped[datetime] = mapped_column(default=clock.now)
+    purged_at: Mapped[datetime | None]  # RGPD retention: the media is gone, the row stays
+
+    call: Mapped[Call] = relationship(back_populates="voicemail")
+    ticket: Mapped[Ticket | None] = relationship()
+
+
+class PinLock(Base):
+    """Failed PIN attempts per key (`client:C1001`, `number:+33611223344`), and the lock they set."""
+
+    __tablename__ = "pin_lock"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+
+
+# --- callouts and pages -------------------------------------------------------------------------
+
+
+class CalloutState(enum.StrEnum):
+    PAGING = "paging"
+    TAKEN_OVER = "taken_over"
+    CANCELLED = "cancelled"
+
+
+class Channel(enum.StrEnum):
+    SMS = "sms"
+    VOICE = "voice"
+    WEB = "web"
+
+
+class Callout(Base):
+    """The promise that someone takes over a voicemail within the takeover delay."""
+
+    __tablename__ = "callout"
+    __table_args__ = (Index("ix_callout_state_next", "state", "next_action_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
+    voicemail_id: Mapped[int] = mapped_column(ForeignKey("voicemail.id"), unique=True)
+    state: Mapped[CalloutState] = mapped_column(_enum(CalloutState), default=CalloutState.PAGING)
+    opened_at: Mapped[datetime] = mapped_column(default=clock.now)
+    due_at: Mapped[datetime]
+    next_step: Mapped[int] = mapped_column(Integer, default=0)  # index in the policy
+    next_action_at: Mapped[datetime | None]  # when the scheduler must run next_step; None when done
+    taken_over_at: Mapped[datetime | None]
+    taken_over_by: Mapped[str | None] = mapped_column(ForeignKey("person.id"))
+    taken_over_via: Mapped[Channel | None] = mapped_column(_enum(Channel))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
+
+    ticket: Mapped[Ticket] = relationship()
+    voicemail: Mapped[Voicemail] = relationship()
+    taker: Mapped[Person | None] = relationship()
+    pages: Mapped[list[Page]] = relationship(back_populates="callout", order_by="Page.created_at, Page.id")
+
+    @property
+    def breached(self) -> bool:
+        """True when the takeover came after `due_at`, or `due_at` passed with nobody."""
+        if self.taken_over_at is not None:
+            return self.taken_over_at > self.due_at
+        if self.state is CalloutState.CANCELLED:
+            return False
+        return clock.now() > self.due_at
+
+
+class Page(Base):
+    """One attempt to reach one person on one channel: an SMS or an outbound call."""
+
+    __tablename__ = "page"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    callout_id: Mapped[int] = mapped_column(ForeignKey("callout.id"), index=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id"), index=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    step: Mapped[int] = mapped_column(Integer, default=0)  # the policy step that sent it
+    to_number: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(24), default="queued")  # Twilio's, or ours: throttled, outbox
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), index=True)  # bundled pages share one
+    error_code: Mapped[str | None] = mapped_column(String(10))
+    answered_by: Mapped[str | None] = mapped_column(String(24))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+    callout: Mapped[Callout] = relationship(back_populates="pages")
+    person: Mapped[Person] = relationship()
+
+
+class InboundSms(Base):
+    """Every SMS received on the support number, known sender or not."""
+
+    __tablename__ = "inbound_sms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64), unique=True)
+    from_number: Mapped[str] = mapped_column(String(32), index=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("person.id"))
+    received_at: Mapped[datetime] = mapped_column(default=clock.now)
+    outcome: Mapped[str | None] = mapped_column(String(40))
+
+
+class OutboxMessage(Base):
+    """What would have gone to Twilio in local-outbox mode (no credentials): SMS and calls."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # sms | call
+    to_number: Mapped[str] = mapped_column(String(32))
+    from_number: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str | None] = mapped_column(Text)  # SMS text, or the TwiML URL of a call
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+# --- agents -------------------------------------------------------------------------------------
+
+
+class Role(enum.StrEnum):
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+class User(Base):
+    """A daytime agent or administrator of the dashboard."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.AGENT)
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    last_used_at: Mapped[datetime | None]
+
+
+# --- the session --------------------------------------------------------------------------------
+
+session = scoped_session(sessionmaker(expire_on_commit=False))
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def bind(engine: Engine) -> None:
+    session.remove()
+    session.configure(bind=engine)

@@ -1,0 +1,237 @@
+"""The application factory, `app`, and the `astreinte` command."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, Response, jsonify
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import text
+
+import models
+import tasks
+
+ROOT = Path(__file__).resolve().parent
+DEV_AUTH_TOKEN = "astreinte-development-token"  # signs webhooks in local-outbox mode only
+
+
+def _instance() -> Path:
+    return Path(os.environ.get("ASTREINTE_INSTANCE", ROOT / "instance"))
+
+
+def _secret_key(instance: Path) -> str:
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def configuration(instance: Path) -> dict[str, Any]:
+    """Every setting, from the environment, with its default. The only place defaults live."""
+    env = os.environ.get
+    sid, token = env("TWILIO_ACCOUNT_SID"), env("TWILIO_AUTH_TOKEN")
+    return {
+        "INSTANCE": instance,
+        "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance / 'astreinte.db'}",
+        "REDIS_URL": tasks.default_redis_url(instance),
+        "TWILIO_ACCOUNT_SID": sid,
+        "TWILIO_AUTH_TOKEN": token or DEV_AUTH_TOKEN,
+        "TWILIO_OUTBOX": not (sid and token),  # no credentials: nothing leaves the machine
+        "TWILIO_API_BASE_URL": env("TWILIO_API_BASE_URL") or "https://api.twilio.com",
+        "PUBLIC_BASE_URL": (env("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "SECRET_KEY": _secret_key(instance),
+        "TWILIO_VOICE": env("TWILIO_VOICE") or "Polly.Lea",
+        "RECORDINGS_DIR": Path(env("RECORDINGS_DIR") or instance / "recordings"),
+        "RECORDING_RETENTION_DAYS": int(env("RECORDING_RETENTION_DAYS") or 90),
+        "TASKS_INLINE": False,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": int(env("SESSION_LIFETIME") or 8 * 3600),
+    }
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    instance = Path((config or {}).get("INSTANCE") or _instance())
+    app = Flask(__name__, instance_path=str(instance))
+    app.config.update(configuration(instance))
+    app.config.update(config or {})
+
+    engine = models.make_engine(app.config["DATABASE_URL"])
+    app.extensions["engine"] = engine
+    models.bind(engine)
+
+    @app.teardown_appcontext
+    def _remove_session(_exc: BaseException | None) -> None:
+        models.session.remove()
+
+    from oncall import register as register_oncall
+    from tickets import register as register_tickets
+    from voice import register as register_voice
+
+    register_voice(app)
+    register_oncall(app)
+    register_tickets(app)
+
+    app.add_url_rule("/healthz", "healthz", healthz)
+    app.cli.add_command(db_group)
+    app.cli.add_command(up)
+    app.cli.add_command(serve)
+    app.cli.add_command(worker)
+    return app
+
+
+def healthz() -> tuple[Response, int]:
+    """Database and Redis reachable, and somebody on call now."""
+    from oncall.health import problems
+
+    checks: dict[str, str] = {}
+    try:
+        models.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure is the answer
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+    try:
+        tasks.connection().ping()
+        checks["redis"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["redis"] = f"unreachable: {type(exc).__name__}"
+    found = problems() if checks["database"] == "ok" else []
+    ok = all(v == "ok" for v in checks.values()) and not found
+    return jsonify(status="ok" if ok else "fail", checks=checks, problems=found), 200 if ok else 503
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+@click.group("db", help="The database schema.")
+def db_group() -> None:
+    pass
+
+
+@db_group.command("upgrade", help="Apply every migration (creates the database when needed).")
+@with_appcontext
+def db_upgrade() -> None:
+    upgrade_database()
+    click.echo("database up to date")
+
+
+def upgrade_database() -> None:
+    from alembic import command
+    from alembic.config import Config
+    from flask import current_app
+
+    url = current_app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    cfg = Config(str(ROOT / "migrations" / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.attributes["engine"] = current_app.extensions["engine"]
+    command.upgrade(cfg, "head")
+
+
+def _host_port(f: Any) -> Any:
+    f = click.option("--port", default=5000, show_default=True, type=int)(f)
+    return click.option("--host", default="127.0.0.1", show_default=True)(f)
+
+
+@click.command("serve", help="The web application only (webhooks, API, dashboard).")
+@_host_port
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    from flask import current_app
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+
+
+@click.command("worker", help="The RQ worker with its scheduler, and the sweeper of overdue work.")
+@click.option("--burst", is_flag=True, help="Run what is queued, then stop.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    from flask import current_app
+    from rq import SimpleWorker
+
+    app = current_app._get_current_object()
+    tasks._worker_app = app
+    stop = threading.Event()
+    if not burst:
+        threading.Thread(target=_sweep_forever, args=(app, stop), daemon=True).start()
+    w = SimpleWorker([tasks.queue(app)], connection=tasks.connection(app))
+    try:
+        w.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        stop.set()
+
+
+def _sweep_forever(app: Flask, stop: threading.Event, every: float = 10.0) -> None:
+    """Re-enqueue overdue work from the database: a Redis that lost its jobs loses no page."""
+    from oncall.sweeper import sweep
+
+    while not stop.wait(every):
+        with app.app_context():
+            try:
+                sweep()
+            except Exception:  # noqa: BLE001 - keep sweeping; the error is logged
+                app.logger.exception("sweep failed")
+
+
+@click.command("up", help="Migrate, then run the web application, the worker and its scheduler.")
+@_host_port
+def up(host: str, port: int) -> None:
+    instance = _instance()
+    children: list[subprocess.Popen[bytes]] = []
+    env = dict(os.environ)
+    if not os.environ.get("REDIS_URL"):
+        redis_proc, url = tasks.start_embedded_redis(instance / "redis")
+        children.append(redis_proc)
+        env["REDIS_URL"] = url
+        click.echo(f"embedded redis-server on {url}")
+    exe = [sys.executable, "-m", "wsgi"]
+    try:
+        subprocess.run([*exe, "db", "upgrade"], env=env, check=True)
+        children.append(subprocess.Popen([*exe, "worker"], env=env))
+        children.append(subprocess.Popen([*exe, "serve", "--host", host, "--port", str(port)], env=env))
+        click.echo(f"astreinte is up on http://{host}:{port} (Ctrl-C stops everything)")
+        while all(c.poll() is None for c in children):
+            time.sleep(0.5)
+        click.echo("a process stopped; stopping the others", err=True)
+    except KeyboardInterrupt:
+        click.echo("stopping")
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in reversed(children):
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+cli = FlaskGroup(create_app=create_app, add_default_commands=False, load_dotenv=False,
+                 help="astreinte: the after-hours voice front desk.")
+
+
+def __getattr__(name: str) -> Any:
+    """`wsgi:app` for a WSGI server, built on first use so that importing the module stays cheap."""
+    if name == "app":
+        globals()["app"] = create_app()
+        return globals()["app"]
+    raise AttributeError(name)
+
+
+if __name__ == "__main__":
+    cli()
