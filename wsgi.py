@@ -199,7 +199,7 @@ def up(host: str, port: int) -> None:
         children.append(redis_proc)
         env["REDIS_URL"] = url
         click.echo(f"embedded redis-server on {url}")
-    exe = [sys.executable, "-m", "wsgi"]
+    exe = [sys.executable, "-c", "import wsgi; wsgi.cli()"]
     try:
         subprocess.run([*exe, "db", "upgrade"], env=env, check=True)
         children.append(subprocess.Popen([*exe, "worker"], env=env))
