@@ -22,6 +22,8 @@ import tasks
 from oncall.load import load, read_file
 from wsgi import create_app
 
+pytest_plugins = ["tests.phone"]  # the fake phone: `phone`
+
 ROOT = Path(__file__).resolve().parent.parent
 ORG_FILE = ROOT / "examples" / "org.yaml"
 PARIS = ZoneInfo("Europe/Paris")
