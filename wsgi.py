@@ -154,7 +154,7 @@ def serve(host: str, port: int) -> None:
     from flask import current_app
     from werkzeug.serving import run_simple
 
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)  # type: ignore[attr-defined]
 
 
 @click.command("worker", help="The RQ worker with its scheduler, and the sweeper of overdue work.")
@@ -164,7 +164,7 @@ def worker(burst: bool) -> None:
     from flask import current_app
     from rq import SimpleWorker
 
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     tasks._worker_app = app
     stop = threading.Event()
     if not burst:

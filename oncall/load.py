@@ -105,7 +105,7 @@ def _check_data(doc: dict[str, Any], org: Org) -> dict[str, list[dict[str, Any]]
                 except ValueError as exc:
                     problems.append(f"{where}.contacts[{j}].phone: {exc}")
             contacts.append({"name": str(ct.get("name", "")), "phone": phone, "email": ct.get("email")})
-        services = []
+        services: list[dict[str, Any]] = []
         for j, s in enumerate(c.get("services") or []):
             ref = str(s.get("ref", ""))
             if not ref:
@@ -114,7 +114,7 @@ def _check_data(doc: dict[str, Any], org: Org) -> dict[str, list[dict[str, Any]]
                 problems.append(f"{where}.services[{j}].ref: {ref!r} appears twice")
             refs.add(ref)
             services.append({"ref": ref, "kind": str(s.get("kind", "")), "astreinte": bool(s.get("astreinte"))})
-        accounts[account] = {s["ref"] for s in services}
+        accounts[account] = {str(s["ref"]) for s in services}
         clients.append({
             "account": account, "name": str(c.get("name", account)), "site": c.get("site"),
             "pin": None if pin is None else str(pin), "pin_hash": pin_hash,

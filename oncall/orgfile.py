@@ -361,7 +361,7 @@ def _rota(c: _Checker, r: Any, tz: ZoneInfo, known: Any) -> RotaConfig:
         b = c.run(f"{where}.to", _local, o.get("to"), tz)
         if a and b and b <= a:
             c.fail(f"{where}.to", "ends before it starts")
-        pos = o.get("position")
+        pos = str(o.get("position"))
         if pos not in POSITIONS:
             c.fail(f"{where}.position", f"{pos!r} is not a position ({', '.join(POSITIONS)})")
         person = known(f"{where}.person", o.get("person"))
