@@ -1,0 +1,37 @@
+"""May this ticket reach the astreinte tonight? The rules of the seeds (003), one check each.
+
+The caller proves who they are with the client's PIN before any of this is said aloud: `find_ticket`
+only says whether the number exists, `refusal` is asked once the PIN is right.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models import RefusalReason, Ticket, session
+from oncall.orgfile import Org
+
+
+def find_ticket(number: str) -> Ticket | None:
+    """The ticket with this number, or None."""
+    if not number.isdigit():
+        return None
+    return session.scalar(select(Ticket).where(Ticket.number == number))
+
+
+def refusal(ticket: Ticket, org: Org) -> RefusalReason | None:
+    """Why the astreinte cannot take this ticket, or None when it can.
+
+    In order: a ticket still open; a client with the astreinte option; a service covered by the
+    astreinte ("tout service non soumis à l'astreinte … sera traité en HOJO"); a priority that pages.
+    """
+    if not ticket.status.is_open:
+        return RefusalReason.TICKET_CLOSED
+    if not ticket.client.astreinte:
+        return RefusalReason.NO_ASTREINTE_OPTION
+    if ticket.service is not None and not ticket.service.astreinte:
+        return RefusalReason.SERVICE_NOT_COVERED
+    priority = org.priorities.get(ticket.priority)
+    if priority is None or not priority.astreinte:
+        return RefusalReason.PRIORITY_WAITS
+    return None

@@ -1,0 +1,180 @@
+"""The support number's webhooks (blueprint `caller`): `POST /voice/incoming`, `POST /voice/status`,
+and the step URLs handed to Twilio inside TwiML. Thin: read the form, call the flow, answer TwiML.
+
+Every route checks Twilio's signature (403), answers valid TwiML or a 4xx (never a 500), and
+commits before it answers. A request Twilio sends twice gets the same answer and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import Blueprint, Response, abort, request
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
+
+import clock
+from models import Call, session
+from oncall.hours import is_business_hours
+from oncall.load import NoOrganisation, current_org
+from voice import caller_desk, caller_ivr
+from voice.caller_calls import deliver, end_call, find_call, keep_recording, log_call
+from voice.prompts import say
+from voice.security import twilio_request
+from voice.twiml import twiml
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("caller", __name__)
+
+_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
+
+
+def _sid(name: str, required: bool = True) -> str:
+    value = request.form.get(name, "").strip()
+    if not value and not required:
+        return ""
+    if not _SID.match(value):
+        abort(400, description=f"{name} missing or malformed")
+    return value
+
+
+def _field(name: str, size: int = 32) -> str:
+    return request.form.get(name, "").strip()[:size]
+
+
+def _current_call() -> Call:
+    """The call of this request: its row, created if Twilio never reached /voice/incoming."""
+    sid = _sid("CallSid")
+    call = find_call(sid)
+    if call is not None:
+        return call
+    after_hours = not is_business_hours(current_org(), clock.now())
+    return log_call(sid, _field("From"), _field("To"), after_hours)
+
+
+def _answer(call: Call, build: VoiceResponse) -> Response:
+    session.commit()
+    return twiml(build)
+
+
+def _replay(call: Call) -> Response | None:
+    """A retry or a late request: the same answer as before."""
+    if caller_ivr.is_current(call, request.args.get("n")):
+        return None
+    saved = caller_ivr.saved_answer(call)
+    if saved is None:
+        return None
+    return Response(saved, mimetype="text/xml")
+
+
+def _sorry(lang: str = "fr") -> Response:
+    r = VoiceResponse()
+    say(r, "caller.unavailable", lang)
+    r.hangup()
+    return twiml(r)
+
+
+@bp.errorhandler(NoOrganisation)
+def _no_organisation(exc: NoOrganisation) -> Response:
+    log.error("a call arrived with no organisation loaded: %s", exc)
+    session.rollback()
+    return _sorry()
+
+
+@bp.post("/voice/incoming")
+@twilio_request
+def incoming() -> Response:
+    sid = _sid("CallSid")
+    call = find_call(sid)
+    if call is not None and caller_ivr.saved_answer(call):
+        return Response(caller_ivr.saved_answer(call), mimetype="text/xml")  # Twilio retried
+    org = current_org()
+    after_hours = not is_business_hours(org, clock.now())
+    call = call or log_call(sid, _field("From"), _field("To") or org.support_number, after_hours)
+    if call.after_hours:
+        return _answer(call, caller_ivr.greeting(call))
+    return _answer(call, caller_desk.forward(call, org))
+
+
+@bp.post("/voice/status")
+@twilio_request
+def status() -> Response:
+    call = _current_call()
+    end_call(call, _field("CallStatus", 20), _field("CallDuration", 10))
+    session.commit()
+    return twiml(VoiceResponse())
+
+
+@bp.post("/voice/caller/step/<step>")
+@twilio_request
+def step(step: str) -> Response:
+    if step not in caller_ivr.STEPS:
+        abort(404)
+    call = _current_call()
+    replay = _replay(call)
+    if replay is not None:
+        return replay
+    keys = request.form.get("Digits")
+    return _answer(call, caller_ivr.answer(call, step, keys.strip()[:40] if keys else None))
+
+
+@bp.post("/voice/caller/recorded")
+@twilio_request
+def recorded() -> Response:
+    call = _current_call()
+    replay = _replay(call)
+    if replay is not None:
+        return replay
+    return _answer(call, caller_ivr.recorded(call, _sid("RecordingSid", required=False),
+                                             _field("RecordingUrl", 500), _field("RecordingDuration", 10),
+                                             _field("Digits", 10)))
+
+
+@bp.post("/voice/caller/recording")
+@twilio_request
+def recording() -> Response:
+    """Twilio's recordingStatusCallback, before or after the <Record> action (both kinds of message)."""
+    call = _current_call()
+    sid = _sid("RecordingSid")
+    status = _field("RecordingStatus", 20)
+    if status in ("completed", "in-progress"):
+        keep_recording(call, sid, _field("RecordingUrl", 500), _field("RecordingDuration", 10), status)
+        if call.ended_at is not None:
+            deliver(call)  # the caller hung up before the action came back: the message is kept
+    elif call.voicemail is not None and call.voicemail.recording_sid == sid:
+        call.voicemail.recording_status = status or None
+    session.commit()
+    return twiml(VoiceResponse())
+
+
+@bp.post("/voice/desk/dialled")
+@twilio_request
+def desk_dialled() -> Response:
+    call = _current_call()
+    replay = _replay(call)
+    if replay is not None:
+        return replay
+    return _answer(call, caller_desk.dialled(call, _field("DialCallStatus", 20)))
+
+
+@bp.post("/voice/desk/recorded")
+@twilio_request
+def desk_recorded() -> Response:
+    call = _current_call()
+    replay = _replay(call)
+    if replay is not None:
+        return replay
+    return _answer(call, caller_desk.recorded(call, _sid("RecordingSid", required=False),
+                                              _field("RecordingUrl", 500), _field("RecordingDuration", 10)))
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> Response | HTTPException:
+    """Twilio must always get TwiML: an unexpected error says sorry (and is logged), never a 500."""
+    if isinstance(exc, HTTPException):
+        return exc
+    log.exception("caller webhook failed on %s", request.path)
+    session.rollback()
+    return _sorry()

@@ -1,0 +1,71 @@
+"""Business hours: the call goes to the service desk (`<Dial>`, `desk_ring`); when nobody answers,
+the caller leaves a message for the desk, which pages nobody."""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from models import Call, CallOutcome
+from oncall.orgfile import Org
+from voice.caller_calls import caller_number, deliver, keep_recording
+from voice.caller_ivr import RECORD_MAX_SECONDS, kept, next_seq
+from voice.prompts import say
+from voice.twiml import public_url
+
+ANSWERED = ("completed", "answered")
+
+
+def forward(call: Call, org: Org) -> VoiceResponse:
+    """Ring the desk numbers together for `desk_ring`, showing the caller's own number."""
+    if not org.desk_numbers:
+        return take_message(call)
+    call.step = "desk"
+    n = next_seq(call)
+    r = VoiceResponse()
+    say(r, "caller.desk.connecting", call.language)
+    shown = caller_number(call)
+    dial = r.dial(action=public_url("caller.desk_dialled", n=n), method="POST",
+                  timeout=int(org.desk_ring.total_seconds()), **({"caller_id": shown} if shown else {}))
+    for number in org.desk_numbers:
+        dial.number(number)
+    return kept(call, r)
+
+
+def dialled(call: Call, status: str) -> VoiceResponse:
+    """The <Dial> action: the desk answered, or the caller may leave a message."""
+    if status in ANSWERED:
+        call.outcome, call.reason = CallOutcome.FORWARDED, None
+        call.step = "forwarded"
+        next_seq(call)
+        r = VoiceResponse()
+        r.hangup()
+        return kept(call, r)
+    return take_message(call)
+
+
+def take_message(call: Call) -> VoiceResponse:
+    call.step = "desk_message"
+    n = next_seq(call)
+    r = VoiceResponse()
+    say(r, "caller.desk.unavailable", call.language)
+    r.record(action=public_url("caller.desk_recorded", n=n), method="POST", max_length=RECORD_MAX_SECONDS,
+             timeout=10, finish_on_key="#", play_beep=True,
+             recording_status_callback=public_url("caller.recording"), recording_status_callback_method="POST")
+    say(r, "caller.goodbye", call.language)  # no audio: no message, the call ends
+    r.hangup()
+    return kept(call, r)
+
+
+def recorded(call: Call, sid: str, url: str | None, duration: str | None) -> VoiceResponse:
+    """The desk message is kept (even when the caller hung up after the beep)."""
+    r = VoiceResponse()
+    if sid:
+        keep_recording(call, sid, url, duration)
+        deliver(call)
+        say(r, "caller.desk.thanks", call.language)
+    else:
+        say(r, "caller.goodbye", call.language)
+    call.step = "desk_done"
+    next_seq(call)
+    r.hangup()
+    return kept(call, r)
