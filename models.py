@@ -320,6 +320,7 @@ class Callout(Base):
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    breached_at: Mapped[datetime | None]  # when the sweeper saw due_at pass with nobody (timeline, metrics)
 
     ticket: Mapped[Ticket] = relationship()
     voicemail: Mapped[Voicemail] = relationship()
@@ -354,6 +355,8 @@ class Page(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+    sent_at: Mapped[datetime | None]  # when it left for Twilio (pending pages wait: throttle, retry)
+    retry_at: Mapped[datetime | None]  # a pending page is delivered at this instant (the sweeper checks)
 
     callout: Mapped[Callout] = relationship(back_populates="pages")
     person: Mapped[Person] = relationship()

@@ -1,12 +1,46 @@
-"""The sweeper: finds overdue work in the database and runs it again."""
+"""The sweeper: finds overdue work in the database and runs it again (every 10 s in the worker).
+
+Redis only carries work; a Redis that lost every job loses no page, because each deadline is a
+column (`callout.next_action_at`, `page.retry_at`) and this finds it.
+"""
 
 from __future__ import annotations
 
+import logging
+
+import clock
+from oncall.load import NoOrganisation
+
+log = logging.getLogger(__name__)
+
 
 def run_due_steps(callout_id: int) -> None:
-    """Run the policy steps of one callout that are due now (the paging engine fills this in)."""
+    """The job that runs the policy steps of one callout that are due now (and schedules the next)."""
+    from oncall.callouts import run_due_steps as run
+
+    run(callout_id)
 
 
 def sweep() -> int:
-    """Run every callout step whose `next_action_at` has passed. Returns how many ran."""
-    return 0
+    """Run every overdue callout step, then deliver every due page (bundled by person and channel),
+    and note the deadlines that passed with nobody. Returns how many callouts had a step run."""
+    from oncall.callouts import note_breaches, overdue
+    from oncall.callouts import run_due_steps as run
+    from oncall.paging import deliver, pending_deliveries
+
+    now = clock.now()
+    try:
+        due = overdue(now)
+    except NoOrganisation:
+        return 0
+    for callout_id in due:
+        try:
+            run(callout_id, deliver=False)
+        except NoOrganisation:
+            return 0
+    for person_id, channel in pending_deliveries(clock.now()):
+        deliver(person_id, channel)
+    note_breaches(clock.now())
+    if due:
+        log.info("sweep: %d callout(s) had a step due", len(due))
+    return len(due)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client as TwilioClient
 
 from models import OutboxMessage, session
@@ -41,7 +42,9 @@ def _client() -> TwilioClient:
     app = current_app
     client = app.extensions.get("twilio")
     if client is None:
-        client = TwilioClient(app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"])
+        # A bounded wait: a REST call that hangs is a temporary error, retried by the pager.
+        http = TwilioHttpClient(timeout=float(app.config.get("TWILIO_TIMEOUT", 10)))
+        client = TwilioClient(app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"], http_client=http)
         client.api.base_url = app.config["TWILIO_API_BASE_URL"].rstrip("/")
         app.extensions["twilio"] = client
     return client
@@ -67,6 +70,12 @@ def _error(exc: Exception) -> OutboundError:
         code = exc.code if isinstance(exc.code, int) else None
         temporary = exc.status >= 500 or exc.status == 429 or code in TEMPORARY_CODES
         return OutboundError(f"Twilio error {code or exc.status}: {exc.msg}", code, temporary)
+    status = getattr(exc, "status", None)
+    if isinstance(status, int):  # TwilioServiceException (RFC 9457 errors) and the like
+        code = getattr(exc, "code", None)
+        code = code if isinstance(code, int) else None
+        temporary = status >= 500 or status == 429 or code in TEMPORARY_CODES
+        return OutboundError(f"Twilio error {code or status}", code, temporary)
     return OutboundError(f"Twilio unreachable: {type(exc).__name__}", None, True)
 
 

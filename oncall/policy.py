@@ -1,0 +1,39 @@
+"""The paging policy of the organisation file: when each step is due, what comes next, how far it went.
+
+Step times are counted from the message (`callout.opened_at`) in elapsed time, so a night with a
+daylight-saving change pages exactly 5, 10, 45… minutes after the message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from models import Callout
+from oncall.orgfile import Org, PolicyStep
+
+ROLE_LABELS = {"primary": "astreinte principale", "backup": "astreinte de secours",
+               "supervisor": "superviseur", "manager": "responsable", "director": "directeur"}
+
+
+def step(org: Org, index: int) -> PolicyStep | None:
+    return org.policy[index] if 0 <= index < len(org.policy) else None
+
+
+def step_due_at(org: Org, callout: Callout, index: int) -> datetime | None:
+    """When step `index` is due for this callout, or None past the last step."""
+    s = step(org, index)
+    return None if s is None else callout.opened_at + s.after
+
+
+def escalation_level(org: Org, index: int) -> int:
+    """The escalation level reached once step `index` ran (0: still the on-call positions)."""
+    s = step(org, index)
+    return 0 if s is None else s.escalation_level
+
+
+def role_label(notify: str) -> str:
+    return ROLE_LABELS.get(notify, notify)
+
+
+def highest_level(org: Org) -> int:
+    return max((s.escalation_level for s in org.policy), default=0)

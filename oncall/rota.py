@@ -1,0 +1,121 @@
+"""Who is on call at an instant: the weekly rotation, its overrides, the escalation roles, the gaps.
+
+The on-call week starts at the handoff (local wall time, "mon 18:00"), so weeks are counted on local
+dates: a daylight-saving change moves the instant of the handoff, never who holds the week.
+Instants are compared in UTC only (aware datetimes sharing a ZoneInfo compare by wall time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from oncall.orgfile import POSITIONS, ROLES, Org, RotaConfig
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """The people on call at one instant (None: a gap)."""
+
+    primary: str | None
+    backup: str | None
+
+    def __getitem__(self, position: str) -> str | None:
+        return self.primary if position == "primary" else self.backup
+
+
+def _handoff(org: Org, day: date) -> datetime:
+    return datetime.combine(day, org.rota.handoff_time, tzinfo=org.timezone)
+
+
+def week_start(org: Org, at: datetime) -> datetime:
+    """The handoff that began the on-call week containing `at` (aware, local time zone)."""
+    rota = org.rota
+    local = at.astimezone(org.timezone)
+    day = local.date() - timedelta(days=(local.weekday() - rota.handoff_weekday) % 7)
+    if _handoff(org, day).astimezone(UTC) > at.astimezone(UTC):
+        day -= timedelta(days=7)
+    return _handoff(org, day)
+
+
+def next_handoff(org: Org, at: datetime) -> datetime:
+    """The next handoff strictly after `at`."""
+    return _handoff(org, week_start(org, at).date() + timedelta(days=7))
+
+
+def _first_week(org: Org) -> date:
+    """The date of the handoff that began the week containing `rota.start` (its first minute)."""
+    start = datetime.combine(org.rota.start, datetime.min.time(), tzinfo=org.timezone)
+    return week_start(org, start).date()
+
+
+def week_index(org: Org, at: datetime) -> int:
+    """How many on-call weeks since the first one (negative before the rota starts)."""
+    return (week_start(org, at).date() - _first_week(org)).days // 7
+
+
+def _rotation(rota: RotaConfig, position: str, index: int) -> str | None:
+    people = rota.primary if position == "primary" else rota.backup
+    if index < 0 or not people:
+        return None
+    return people[index % len(people)]
+
+
+def who_is(org: Org, position: str, at: datetime) -> str | None:
+    """The person holding `position` (primary, backup) at `at`: the last matching override wins."""
+    if position not in POSITIONS:
+        raise ValueError(f"{position!r} is not an on-call position")
+    instant = at.astimezone(UTC)
+    for override in reversed(org.rota.overrides):
+        if override.position == position and override.start.astimezone(UTC) <= instant < override.end.astimezone(UTC):
+            return override.person
+    return _rotation(org.rota, position, week_index(org, at))
+
+
+def who_is_on_call(org: Org, at: datetime) -> OnCall:
+    return OnCall(who_is(org, "primary", at), who_is(org, "backup", at))
+
+
+def target(org: Org, notify: str, at: datetime) -> str | None:
+    """The person a policy step notifies: an on-call position at `at`, or an escalation role."""
+    if notify in ROLES:
+        return org.escalation.get(notify)
+    return who_is(org, notify, at)
+
+
+def gaps(org: Org, at: datetime) -> list[str]:
+    """The positions nobody holds at `at`."""
+    on_call = who_is_on_call(org, at)
+    return [position for position in POSITIONS if on_call[position] is None]
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One stretch of the rota: who holds a position from `start` to `end` (local times)."""
+
+    start: datetime
+    end: datetime
+    primary: str | None
+    backup: str | None
+
+
+def shifts(org: Org, start: datetime, end: datetime) -> list[Shift]:
+    """The rota between two instants, cut at every handoff and override edge (for the dashboard)."""
+    cuts = {start.astimezone(UTC), end.astimezone(UTC)}
+    at = start
+    while (at := next_handoff(org, at)).astimezone(UTC) < end.astimezone(UTC):
+        cuts.add(at.astimezone(UTC))
+    for override in org.rota.overrides:
+        for edge in (override.start, override.end):
+            if start.astimezone(UTC) < edge.astimezone(UTC) < end.astimezone(UTC):
+                cuts.add(edge.astimezone(UTC))
+    ordered = sorted(cuts)
+    out: list[Shift] = []
+    for a, b in zip(ordered, ordered[1:], strict=False):
+        on_call = who_is_on_call(org, a)
+        if out and (out[-1].primary, out[-1].backup) == (on_call.primary, on_call.backup):
+            out[-1] = Shift(out[-1].start, b.astimezone(org.timezone), on_call.primary, on_call.backup)
+        else:
+            out.append(Shift(a.astimezone(org.timezone), b.astimezone(org.timezone), on_call.primary,
+                             on_call.backup))
+    return out

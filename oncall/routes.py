@@ -1,0 +1,129 @@
+"""The technician's mobile take-over page, opened from the link in a page SMS (signed, expiring), and
+the voicemail media it plays (streamed by the application: Twilio's URL never leaves the server)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, abort, render_template, stream_with_context
+
+import clock
+from models import Callout, Channel, Person, Voicemail, session
+from oncall.links import Link, LinkExpired, LinkInvalid, read_media_token, read_token
+from oncall.load import current_org
+from oncall.paging import alert_of
+from oncall.takeover import Takeover, first_name, take_over
+from voice.prompts import text
+from voice.prompts_pages import time_left
+from voice.recordings import open_media
+
+bp = Blueprint("oncall", __name__, template_folder="templates")
+
+
+def _open(token: str) -> tuple[Link, Person] | Response:
+    try:
+        link = read_token(token)
+    except LinkExpired:
+        return _refused("web_expired", 410)
+    except LinkInvalid:
+        return _refused("web_invalid", 404)
+    person = session.get(Person, link.person_id)
+    if person is None or not person.active:
+        return _refused("web_invalid", 404)
+    return link, person
+
+
+def _refused(key: str, status: int) -> Response:
+    html = render_template("oncall/refused.html", message=text(key, "fr"), message_en=text(key, "en"))
+    return Response(html, status=status)
+
+
+def _render(token: str, link: Link, person: Person, result: Takeover | None = None, status: int = 200) -> Response:
+    org = current_org()
+    lang = person.language
+    now = clock.now()
+    items = []
+    for callout_id in link.callout_ids:
+        callout = session.get(Callout, callout_id)
+        if callout is None:
+            continue
+        alert = alert_of(callout, lang, org)
+        holder = None
+        if callout.taken_over_at is not None:
+            holder = text("web_already", lang, name=first_name(callout.taker),
+                          time=f"{callout.taken_over_at.astimezone(org.timezone):%H:%M}")
+        items.append({"callout": callout, "alert": alert, "left": time_left(lang, alert.due_at, now),
+                      "deadline": f"{alert.due_at.astimezone(org.timezone):%H:%M}", "holder": holder})
+    notice = None
+    if result is not None and result.won and result.at is not None:
+        notice = text("web_taken", lang, ticket=result.callout.ticket.number,
+                      time=f"{result.at.astimezone(org.timezone):%H:%M}")
+    elif result is not None and result.at is not None:
+        notice = text("web_already", lang, name=first_name(result.by),
+                      time=f"{result.at.astimezone(org.timezone):%H:%M}")
+    elif result is not None:
+        notice = text("web_cancelled", lang)
+    html = render_template("oncall/takeover.html", token=token, person=person, items=items, notice=notice,
+                           won=bool(result and result.won), lang=lang, t=lambda key, **kw: text(key, lang, **kw))
+    return Response(html, status=status)
+
+
+@bp.get("/o/<token>")
+def takeover_page(token: str) -> Response:
+    opened = _open(token)
+    if isinstance(opened, Response):
+        return opened
+    return _render(token, *opened)
+
+
+@bp.post("/o/<token>/take/<int:callout_id>")
+def take(token: str, callout_id: int) -> Response:
+    opened = _open(token)
+    if isinstance(opened, Response):
+        return opened
+    link, person = opened
+    callout = session.get(Callout, callout_id)
+    if callout is None or callout_id not in link.callout_ids:
+        abort(404, "this alert is not in this link")
+    result = take_over(callout, person, Channel.WEB)
+    return _render(token, link, person, result, 200 if result.won else 409)
+
+
+@bp.get("/o/<token>/voicemail/<int:callout_id>")
+def link_voicemail(token: str, callout_id: int) -> Response:
+    opened = _open(token)
+    if isinstance(opened, Response):
+        return opened
+    link, _person = opened
+    callout = session.get(Callout, callout_id)
+    if callout is None or callout_id not in link.callout_ids:
+        abort(404, "this alert is not in this link")
+    return _stream(callout.voicemail)
+
+
+@bp.get("/o/media/<token>")
+def voicemail_media(token: str) -> Response:
+    """What <Play> fetches in a page call (Twilio sends no signature on media requests)."""
+    try:
+        voicemail = session.get(Voicemail, read_media_token(token))
+    except LinkExpired:
+        abort(410, "this link has expired")
+    except LinkInvalid:
+        abort(404, "unknown recording")
+    if voicemail is None:
+        abort(404, "unknown recording")
+    return _stream(voicemail)
+
+
+def _stream(voicemail: Voicemail) -> Response:
+    media = open_media(voicemail)
+    if media is None:
+        abort(404, "this message is not available any more")
+    chunks, mimetype = media
+
+    def generate() -> Iterator[bytes]:
+        yield from chunks
+
+    response = Response(stream_with_context(generate()), mimetype=mimetype)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,129 @@
+"""Taking over a callout: one conditional UPDATE decides, so of two people pressing 1 at once exactly
+one wins and the other is told who did. Also what a technician's SMS reply means.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+import clock
+import tasks
+from models import Callout, CalloutState, Channel, Page, Person, Ticket, TicketStatus, session
+from tickets.timeline import add_event
+
+log = logging.getLogger(__name__)
+
+VIA_WORD = {Channel.VOICE: "appel", Channel.SMS: "SMS", Channel.WEB: "lien"}
+_REPLY = re.compile(r"^\s*ok\b[\s:.,-]*(\d*)\s*[.!]*\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Takeover:
+    """The outcome of a takeover attempt: `won`, or who holds the callout (and since when)."""
+
+    won: bool
+    callout: Callout
+    by: Person | None
+    at: datetime | None
+
+    @property
+    def state(self) -> CalloutState:
+        return self.callout.state
+
+
+def first_name(person: Person | None) -> str:
+    return person.name.split()[0] if person and person.name else "?"
+
+
+def take_over(callout: Callout, person: Person, via: Channel) -> Takeover:
+    """`person` takes over `callout` now, unless someone already did (or it was cancelled)."""
+    now = clock.now()
+    won = session.execute(
+        update(Callout).where(Callout.id == callout.id, Callout.state == CalloutState.PAGING)
+        .values(state=CalloutState.TAKEN_OVER, taken_over_at=now, taken_over_by=person.id,
+                taken_over_via=via, next_action_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not won:
+        session.rollback()
+        callout = session.get(Callout, callout.id, populate_existing=True)
+        assert callout is not None
+        return Takeover(False, callout, callout.taker, callout.taken_over_at)
+    session.execute(
+        update(Page).where(Page.callout_id == callout.id, Page.status == "pending")
+        .values(status="cancelled").execution_options(synchronize_session=False)
+    )
+    session.refresh(callout)
+    ticket = callout.ticket
+    if ticket.taken_over_at is None:
+        ticket.taken_over_at = now
+    if ticket.status is TicketStatus.OPEN:
+        ticket.status = TicketStatus.IN_PROGRESS
+    minutes = int((now - callout.opened_at).total_seconds() // 60)
+    late = " (délai dépassé)" if callout.breached else ""
+    add_event(ticket, "takeover", f"Pris en charge par {person.name} par {VIA_WORD[via]} en {minutes} min{late}",
+              actor=person.name, data={"callout": callout.id, "person": person.id, "via": via.value,
+                                       "seconds": int((now - callout.opened_at).total_seconds()),
+                                       "breached": callout.breached})
+    session.commit()
+    log.info("callout %s taken over by %s via %s", callout.id, person.id, via.value)
+    from oncall.jobs import notify_caller
+
+    tasks.enqueue(notify_caller, callout.id)
+    return Takeover(True, callout, person, now)
+
+
+def person_by_phone(number: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.phone == number, Person.active.is_(True)))
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a technician's SMS asked for, and what came of it.
+
+    kind: taken (takeover won), already (someone else holds it), no_callout (no alert on that ticket),
+    nothing_waiting, several (OK alone, more than one waiting), help (not understood).
+    """
+
+    kind: str
+    takeover: Takeover | None = None
+    ticket: str | None = None
+    waiting: list[Callout] = field(default_factory=list)
+
+
+def answer_sms(person: Person, body: str) -> Reply:
+    """`OK 104233` takes over that ticket's alert; `OK` alone the one alert waiting for `person`."""
+    from oncall.paging import waiting_for
+
+    match = _REPLY.match(body or "")
+    if not match:
+        return Reply("help")
+    number = match.group(1)
+    if not number:
+        waiting = waiting_for(person.id)
+        if not waiting:
+            return Reply("nothing_waiting")
+        if len(waiting) > 1:
+            return Reply("several", waiting=waiting)
+        return _outcome(take_over(waiting[0], person, Channel.SMS))
+    callout = session.scalar(
+        select(Callout).join(Ticket, Callout.ticket_id == Ticket.id)
+        .where(Ticket.number == number).order_by(
+            (Callout.state == CalloutState.PAGING).desc(), Callout.opened_at.desc()).limit(1)
+    )
+    if callout is None or callout.state is CalloutState.CANCELLED:
+        return Reply("no_callout", ticket=number)
+    return _outcome(take_over(callout, person, Channel.SMS))
+
+
+def _outcome(result: Takeover) -> Reply:
+    if result.won:
+        return Reply("taken", result, result.callout.ticket.number)
+    if result.state is CalloutState.CANCELLED:
+        return Reply("no_callout", result, result.callout.ticket.number)
+    return Reply("already", result, result.callout.ticket.number)

@@ -1,0 +1,268 @@
+"""A Twilio REST stand-in: a real HTTP server on 127.0.0.1, in a thread, speaking the shape of Twilio's
+`POST /2010-04-01/Accounts/{sid}/Messages.json` and `Calls.json`.
+
+It records every SMS and call the application sends, can be told to fail (HTTP status + Twilio error
+code, or a hang past the client's timeout), and can ring a technician: walk the page call with the
+fake phone, answering as a human or a machine, or not answering (busy, no-answer, failed).
+
+Point the application at it with TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_BASE_URL and
+TWILIO_OUTBOX False: the `twilio` fixture does that (see `app_config` below).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+import clock
+from voice.simulator import Call, Phone
+
+from .conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+
+ACCOUNT_SID = "AC" + "5" * 32
+
+
+@dataclass
+class Message:
+    sid: str
+    to: str
+    from_: str
+    body: str
+    status_callback: str | None
+    at: datetime
+    wall: float
+
+
+@dataclass
+class PlacedCall:
+    sid: str
+    to: str
+    from_: str
+    url: str
+    status_callback: str | None
+    events: list[str]
+    machine_detection: str | None
+    timeout: str | None
+    at: datetime
+    wall: float
+
+
+@dataclass
+class Failure:
+    status: int
+    code: int | None
+    delay: float = 0.0
+
+
+@dataclass
+class _State:
+    messages: list[Message] = field(default_factory=list)
+    calls: list[PlacedCall] = field(default_factory=list)
+    failures: dict[str, list[Failure]] = field(default_factory=lambda: {"sms": [], "call": []})
+    requests: int = 0
+
+
+class TwilioStandIn:
+    def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN) -> None:
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.state = _State()
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.phone: Phone | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.state = _State()
+
+    # --- what the application sent -------------------------------------------------------------
+
+    @property
+    def messages(self) -> list[Message]:
+        with self.lock:
+            return list(self.state.messages)
+
+    @property
+    def calls(self) -> list[PlacedCall]:
+        with self.lock:
+            return list(self.state.calls)
+
+    def sms_sent_to(self, number: str) -> list[Message]:
+        return [m for m in self.messages if m.to == number]
+
+    def sms_to(self, number: str) -> Message:
+        """The last SMS sent to `number` (fails when none was)."""
+        sent = self.sms_sent_to(number)
+        assert sent, f"no SMS to {number}; sent: {[(m.to, m.body) for m in self.messages]}"
+        return sent[-1]
+
+    def calls_to(self, number: str) -> list[PlacedCall]:
+        return [c for c in self.calls if c.to == number]
+
+    def call_to(self, number: str) -> PlacedCall:
+        placed = self.calls_to(number)
+        assert placed, f"no call to {number}; placed: {[c.to for c in self.calls]}"
+        return placed[-1]
+
+    # --- making it fail --------------------------------------------------------------------------
+
+    def fail_next(self, kind: str, status: int = 500, code: int | None = None, times: int = 1,
+                  delay: float = 0.0) -> None:
+        """The next `times` requests for `kind` (sms, call) answer `status` with Twilio error `code`;
+        with `delay`, the answer comes that many seconds late (past a client's timeout)."""
+        with self.lock:
+            self.state.failures[kind].extend(Failure(status, code, delay) for _ in range(times))
+
+    # --- the technician's phone ------------------------------------------------------------------
+
+    def ring(self, call: PlacedCall, answer: str = "human") -> Call | None:
+        """The technician's phone rings: `human` or `machine` picks up (returns the walked call);
+        `busy`, `no-answer`, `failed` post the status callback Twilio would, and return None."""
+        assert self.phone is not None, "the stand-in needs a phone (the `twilio` fixture sets it)"
+        if answer in ("human", "machine"):
+            return self.phone.answer(call.url, call_sid=call.sid, from_=call.from_, to=call.to,
+                                     answered_by="human" if answer == "human" else "machine_start",
+                                     status_callback=call.status_callback)
+        self.status(call, answer)
+        return None
+
+    def status(self, call: PlacedCall | Message, status: str, error_code: str | None = None,
+               answered_by: str | None = None) -> int:
+        """Post one status callback for a call (CallStatus) or a message (MessageStatus)."""
+        assert self.phone is not None and call.status_callback
+        if isinstance(call, PlacedCall):
+            params = {"CallSid": call.sid, "AccountSid": self.account_sid, "From": call.from_, "To": call.to,
+                      "CallStatus": status, "Direction": "outbound-api", "ApiVersion": "2010-04-01",
+                      "CallDuration": "0"}
+            if answered_by:
+                params["AnsweredBy"] = answered_by
+        else:
+            params = {"MessageSid": call.sid, "SmsSid": call.sid, "AccountSid": self.account_sid,
+                      "From": call.from_, "To": call.to, "MessageStatus": status, "SmsStatus": status,
+                      "ApiVersion": "2010-04-01"}
+        if error_code:
+            params["ErrorCode"] = error_code
+        code, _body = self.phone.send(call.status_callback, params)
+        return code
+
+    def reply(self, from_: str, body: str, sid: str | None = None) -> tuple[int, str]:
+        """An SMS from `from_` to the support number: POSTs /sms/incoming like Twilio."""
+        assert self.phone is not None
+        params = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": self.account_sid,
+                  "From": from_, "To": self.phone._support_number(), "Body": body, "NumMedia": "0",
+                  "NumSegments": "1", "ApiVersion": "2010-04-01"}
+        params["SmsSid"] = params["MessageSid"]
+        return self.phone.send("/sms/incoming", params)
+
+
+def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:  # quiet
+            pass
+
+        def _answer(self, status: int, payload: dict[str, Any]) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _error(self, status: int, code: int | None, message: str) -> None:
+            self._answer(status, {"code": code, "message": message, "status": status,
+                                  "more_info": f"https://www.twilio.com/docs/errors/{code}"})
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            length = int(self.headers.get("Content-Length") or 0)
+            form = urllib.parse.parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
+            prefix = f"/2010-04-01/Accounts/{standin.account_sid}/"
+            expected = "Basic " + base64.b64encode(f"{standin.account_sid}:{standin.auth_token}".encode()).decode()
+            if self.headers.get("Authorization") != expected:
+                return self._error(401, 20003, "Authenticate")
+            if self.path == prefix + "Messages.json":
+                kind = "sms"
+            elif self.path == prefix + "Calls.json":
+                kind = "call"
+            else:
+                return self._error(404, 20404, f"The requested resource {self.path} was not found")
+            with standin.lock:
+                standin.state.requests += 1
+                failure = standin.state.failures[kind].pop(0) if standin.state.failures[kind] else None
+            if failure is not None:
+                if failure.delay:
+                    time.sleep(failure.delay)
+                return self._error(failure.status, failure.code, "stand-in told to fail")
+            one = {k: v[0] for k, v in form.items()}
+            if not one.get("To") or not one.get("From"):
+                return self._error(400, 21604, "A 'To' phone number is required.")
+            if kind == "sms":
+                msg = Message("SM" + uuid.uuid4().hex, one["To"], one["From"], one.get("Body", ""),
+                              one.get("StatusCallback"), clock.now(), time.time())
+                with standin.lock:
+                    standin.state.messages.append(msg)
+                return self._answer(201, {"sid": msg.sid, "status": "queued", "to": msg.to, "from": msg.from_,
+                                          "body": msg.body, "account_sid": standin.account_sid,
+                                          "num_segments": "1", "direction": "outbound-api"})
+            call = PlacedCall("CA" + uuid.uuid4().hex, one["To"], one["From"], one.get("Url", ""),
+                              one.get("StatusCallback"), form.get("StatusCallbackEvent", []),
+                              one.get("MachineDetection"), one.get("Timeout"), clock.now(), time.time())
+            with standin.lock:
+                standin.state.calls.append(call)
+            return self._answer(201, {"sid": call.sid, "status": "queued", "to": call.to, "from": call.from_,
+                                      "account_sid": standin.account_sid, "direction": "outbound-api"})
+
+    return Handler
+
+
+# --- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def twilio_server() -> Iterator[TwilioStandIn]:
+    server = TwilioStandIn()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], twilio_server: TwilioStandIn) -> dict[str, Any]:
+    """The application pointed at the stand-in: real REST calls, no outbox."""
+    return {**app_config, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_API_BASE_URL": twilio_server.base_url, "TWILIO_OUTBOX": False, "TWILIO_TIMEOUT": 1}
+
+
+@pytest.fixture
+def twilio(app: Any, org: Any, twilio_server: TwilioStandIn) -> Iterator[TwilioStandIn]:
+    """The stand-in, emptied, with a phone to ring technicians through the page calls."""
+    twilio_server.reset()
+    twilio_server.phone = Phone(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL)
+    yield twilio_server
+    twilio_server.phone = None
+
+
+def fixtures() -> tuple[Any, Any, Any]:
+    """`app_config, twilio_server, twilio = fixtures()` in a test module that uses the stand-in."""
+    return app_config, twilio_server, twilio

@@ -1,0 +1,94 @@
+"""SMS on the support number: a technician's reply (`OK 104233` takes over), and page SMS statuses.
+
+Unknown senders get nothing (an empty answer) and are logged; every SMS is kept in `inbound_sms`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, request
+from sqlalchemy import select
+from twilio.twiml.messaging_response import MessagingResponse
+
+from models import InboundSms, Person, session
+from oncall.load import current_org
+from oncall.orgfile import parse_phone
+from oncall.paging import record_status, waiting_for
+from oncall.takeover import Reply, answer_sms, first_name, person_by_phone
+from voice.prompts import text
+from voice.security import twilio_request
+from voice.twiml import twiml
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("sms", __name__, url_prefix="/sms")
+
+
+def _sender(raw: str) -> str:
+    try:
+        return parse_phone(raw, current_org().region)
+    except ValueError:
+        return raw
+
+
+@bp.post("/incoming")
+@twilio_request
+def incoming() -> object:
+    sid = request.form.get("MessageSid") or request.form.get("SmsSid")
+    if not sid:
+        abort(400, "MessageSid missing")
+    if session.scalar(select(InboundSms.id).where(InboundSms.sid == sid)) is not None:
+        return twiml(MessagingResponse())  # Twilio retried: it was handled once
+    number = _sender(request.form.get("From", ""))
+    body = request.form.get("Body", "")
+    person = person_by_phone(number)
+    row = InboundSms(sid=sid, from_number=number, body=body[:2000], person_id=person.id if person else None)
+    session.add(row)
+    session.commit()
+    if person is None:
+        log.info("SMS from an unknown number %s…: no answer", number[:6])
+        row.outcome = "unknown_sender"
+        session.commit()
+        return twiml(MessagingResponse())
+    reply = answer_sms(person, body)
+    row = session.get(InboundSms, row.id)
+    assert row is not None
+    row.outcome = reply.kind
+    session.commit()
+    r = MessagingResponse()
+    r.message(_reply_text(reply, person))
+    return twiml(r)
+
+
+def _reply_text(reply: Reply, person: Person) -> str:
+    lang = person.language
+    tz = current_org().timezone
+    if reply.kind == "taken" and reply.takeover and reply.takeover.at:
+        callout = reply.takeover.callout
+        callback = callout.voicemail.callback_number or callout.voicemail.call.callback_number or "-"
+        return text("sms_taken", lang, ticket=reply.ticket, time=f"{reply.takeover.at.astimezone(tz):%H:%M}",
+                    callback=callback)
+    if reply.kind == "already" and reply.takeover and reply.takeover.at:
+        return text("sms_already", lang, ticket=reply.ticket, name=first_name(reply.takeover.by),
+                    time=f"{reply.takeover.at.astimezone(tz):%H:%M}")
+    if reply.kind in ("no_callout", "already"):
+        return text("sms_no_callout", lang, ticket=reply.ticket)
+    if reply.kind == "nothing_waiting":
+        return text("sms_nothing_waiting", lang)
+    if reply.kind == "several":
+        return text("sms_several", lang, tickets=", ".join(c.ticket.number for c in reply.waiting))
+    waiting = waiting_for(person.id)
+    return text("sms_help", lang, example=waiting[0].ticket.number if waiting else "104233")
+
+
+@bp.post("/status")
+@twilio_request
+def status() -> object:
+    """Twilio's message status callback: MessageStatus, ErrorCode (idempotent)."""
+    sid = request.form.get("MessageSid") or request.form.get("SmsSid")
+    if not sid:
+        abort(400, "MessageSid missing")
+    record_status(sid, request.form.get("MessageStatus") or request.form.get("SmsStatus"), None,
+                  request.form.get("ErrorCode"))
+    return twiml(MessagingResponse())
