@@ -1,0 +1,79 @@
+"""Screenshots of the agents' dashboard for the README: `.venv/bin/python docs/screenshots.py`.
+
+A throw-away instance (SQLite, local recordings) gets the example organisation and the night of the
+tests (tests/factories.py), then Debian's chromium photographs each page into docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import clock  # noqa: E402
+import models  # noqa: E402
+from oncall.load import load, read_file  # noqa: E402
+from tests.browser import chromium, serve  # noqa: E402
+from tests.conftest import paris  # noqa: E402
+from wsgi import create_app  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+PAGES = [
+    ("now", "/now"),
+    ("calls", "/calls"),
+    ("ticket", "/tickets/104233"),
+    ("ticket-standby", "/tickets/104260"),
+    ("rota", "/rota"),
+    ("reports", "/reports?month=2026-11"),
+]
+
+
+def main() -> None:
+    from tests import factories
+    from tickets.service import change_status
+
+    with tempfile.TemporaryDirectory() as tmp:
+        instance = Path(tmp)
+        app = create_app({"INSTANCE": instance, "DATABASE_URL": f"sqlite:///{instance / 'shots.db'}",
+                          "SECRET_KEY": "screenshots", "RECORDINGS_DIR": instance / "recordings",
+                          "TASKS_INLINE": True, "TWILIO_OUTBOX": True})
+        models.Base.metadata.create_all(app.extensions["engine"])
+        with app.app_context():
+            clock.set(paris("2026-11-24 17:00"))
+            load(read_file(ROOT / "examples" / "org.yaml"))
+            night = factories.night()
+            factories.user("agnes", "correct horse battery")
+            clock.set(paris("2026-11-25 03:45"))
+        OUT.mkdir(parents=True, exist_ok=True)
+        with serve(app) as url, chromium() as browser:
+            page = browser.new_page(base_url=url, viewport={"width": 1280, "height": 860}, locale="fr-FR")
+            page.goto("/login")
+            page.screenshot(path=str(OUT / "login.png"))
+            page.get_by_label("Nom").fill("agnes")
+            page.get_by_label("Mot de passe").fill("correct horse battery")
+            page.get_by_role("button", name="Se connecter").click()
+            page.wait_for_url("**/now")
+            shoot(page, "now", "/now")  # 03:45, Bruno has not answered yet
+            with app.app_context():  # the morning after
+                factories.take_over(night.open_callout, "bruno", "sms", "2026-11-25 03:52")
+                clock.set(paris("2026-11-25 09:10"))
+                change_status(factories.ticket("104233"), "in_progress", actor="agnes")
+                change_status(factories.ticket("104260"), "client_standby", actor="agnes",
+                              note="le client teste son lien")
+                clock.set(paris("2026-11-25 09:40"))
+            for name, path in PAGES[1:]:
+                shoot(page, name, path)
+        clock.release()
+
+
+def shoot(page: object, name: str, path: str) -> None:
+    page.goto(path)  # type: ignore[attr-defined]
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+    print(f"docs/screenshots/{name}.png")
+
+
+if __name__ == "__main__":
+    main()

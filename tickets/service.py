@@ -1,0 +1,135 @@
+"""What agents and the API do to tickets: open one, change its status (client standby pauses the
+SLA clocks), add a note. Every change lands on the ticket's timeline."""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, cast, func, select
+from sqlalchemy.exc import IntegrityError
+
+import clock
+from models import Client, Service, Ticket, TicketStatus, session
+from oncall.load import current_org
+from tickets.timeline import add_event
+
+FIRST_NUMBER = 100001
+SUBJECT_MAX = 300
+NOTE_MAX = 5000
+
+STATUS_LABELS = {
+    TicketStatus.OPEN: "ouverte",
+    TicketStatus.IN_PROGRESS: "en cours",
+    TicketStatus.CLIENT_STANDBY: "attente client",
+    TicketStatus.RESOLVED: "résolue",
+    TicketStatus.CLOSED: "clôturée",
+}
+
+
+class TicketError(ValueError):
+    """Refused input, naming the field at fault (`priority`, `status`, …)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def find_ticket(number: str) -> Ticket | None:
+    return session.scalar(select(Ticket).where(Ticket.number == number.strip()))
+
+
+def _next_number() -> str:
+    highest = session.scalar(select(func.max(cast(Ticket.number, Integer))))
+    return str(max(FIRST_NUMBER, (highest or 0) + 1))
+
+
+def create_ticket(
+    *,
+    client: str,
+    priority: str,
+    subject: str,
+    service: str | None = None,
+    description: str | None = None,
+    actor: str | None = None,
+) -> Ticket:
+    """Open a ticket for the client `client` (account) and commit it; TicketError names a bad field."""
+    row = session.scalar(select(Client).where(Client.account == client))
+    if row is None:
+        raise TicketError("client", f"unknown client account {client!r}")
+    service_row = None
+    if service:
+        service_row = session.scalar(select(Service).where(Service.ref == service))
+        if service_row is None or service_row.client_id != row.id:
+            raise TicketError("service", f"{service!r} is not a service of client {client!r}")
+    priorities = current_org().priorities
+    if priority not in priorities:
+        raise TicketError("priority", f"unknown priority {priority!r} (one of: {', '.join(priorities)})")
+    subject = subject.strip()
+    if not subject:
+        raise TicketError("subject", "must not be empty")
+    if len(subject) > SUBJECT_MAX:
+        raise TicketError("subject", f"at most {SUBJECT_MAX} characters")
+    for attempt in range(5):
+        ticket = Ticket(
+            number=_next_number(), client_id=row.id, service_id=service_row.id if service_row else None,
+            priority=priority, subject=subject, description=(description or "").strip() or None,
+            status=TicketStatus.OPEN, opened_at=clock.now(),
+        )
+        session.add(ticket)
+        try:
+            session.flush()
+        except IntegrityError:  # two tickets opened at the same instant took the same number
+            session.rollback()
+            if attempt == 4:
+                raise
+            continue
+        add_event(ticket, "opened", subject, actor=actor)
+        session.commit()
+        return ticket
+    raise AssertionError("unreachable")
+
+
+def change_status(ticket: Ticket, status: str | TicketStatus, actor: str, note: str = "") -> None:
+    """Move a ticket to `status` and commit. Client standby stops the SLA clocks until it ends.
+
+    A closed ticket stays closed; a resolved one may be reopened (the client contests the closure).
+    """
+    try:
+        new = TicketStatus(status)
+    except ValueError:
+        raise TicketError("status", f"unknown status {status!r} "
+                          f"(one of: {', '.join(s.value for s in TicketStatus)})") from None
+    old = ticket.status
+    if new is old:
+        raise TicketError("status", f"the ticket is already {STATUS_LABELS[new]}")
+    if old is TicketStatus.CLOSED:
+        raise TicketError("status", "a closed ticket cannot change any more")
+    now = clock.now()
+    if old is TicketStatus.CLIENT_STANDBY and ticket.standby_since is not None:
+        ticket.standby_seconds = (ticket.standby_seconds or 0) + int((now - ticket.standby_since).total_seconds())
+        ticket.standby_since = None
+    if new is TicketStatus.CLIENT_STANDBY:
+        ticket.standby_since = now
+    if new is TicketStatus.IN_PROGRESS and ticket.taken_over_at is None:
+        ticket.taken_over_at = now
+    if new in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+        ticket.resolved_at = ticket.resolved_at or now
+    elif old is TicketStatus.RESOLVED:
+        ticket.resolved_at = None  # reopened: the resolution clock runs again
+    ticket.status = new
+    text = f"{STATUS_LABELS[old]} → {STATUS_LABELS[new]}"
+    if note.strip():
+        text += f" : {note.strip()[:NOTE_MAX]}"
+    add_event(ticket, "status", text, actor=actor, data={"from": old.value, "to": new.value})
+    session.commit()
+
+
+def add_note(ticket: Ticket, text: str, actor: str) -> None:
+    """A free note on the timeline, committed."""
+    text = text.strip()
+    if not text:
+        raise TicketError("note", "must not be empty")
+    if len(text) > NOTE_MAX:
+        raise TicketError("note", f"at most {NOTE_MAX} characters")
+    add_event(ticket, "note", text, actor=actor)
+    ticket.updated_at = clock.now()
+    session.commit()

@@ -1,0 +1,147 @@
+"""Dashboard pages: now (open callouts), a ticket (details, SLA clocks, timeline, agent actions), the rota."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.wrappers import Response
+
+import clock
+from models import Call, Callout, CalloutState, Page, Person, Ticket, TicketStatus, session
+from tickets.auth import current_user, language
+from tickets.i18n import t
+from tickets.service import TicketError, add_note, change_status, find_ticket
+from tickets.sla import ticket_clocks
+from tickets.web import bp, org_or_none
+
+RECENT = timedelta(hours=14)  # the morning review sees the whole night
+ROTA_WEEKS = 6
+
+
+def people() -> dict[str, str]:
+    """Person id → name, for every page that names people."""
+    return {p.id: p.name for p in session.scalars(select(Person))}
+
+
+def _callouts_query() -> Any:
+    return select(Callout).options(
+        joinedload(Callout.ticket).joinedload(Ticket.client),
+        joinedload(Callout.voicemail),
+        selectinload(Callout.pages),
+    )
+
+
+@bp.route("/now")
+def now() -> str:
+    """Open callouts with the time left, who has been paged and how it went; then the recent ones."""
+    instant = clock.now()
+    open_ = list(session.scalars(
+        _callouts_query().where(Callout.state == CalloutState.PAGING).order_by(Callout.due_at, Callout.id)
+    ).unique())
+    recent = list(session.scalars(
+        _callouts_query().where(Callout.state != CalloutState.PAGING, Callout.opened_at >= instant - RECENT)
+        .order_by(Callout.opened_at.desc(), Callout.id.desc())
+    ).unique())
+    return render_template("desk/now.html", open_callouts=open_, recent=recent, people=people(),
+                           instant=instant, on_call=_on_call_now())
+
+
+def _on_call_now() -> Any:
+    org = org_or_none()
+    if org is None:
+        return None
+    from oncall.rota import who_is_on_call
+
+    return who_is_on_call(org, clock.now())
+
+
+@bp.get("/tickets")
+def find() -> Response:
+    """The header's "go to ticket" box."""
+    number = (request.args.get("number") or "").strip().lstrip("#")
+    if not number:
+        return redirect(url_for("dashboard.now"))
+    if find_ticket(number) is None:
+        flash(t("Aucune requête n° {number}.", language(), number=number))
+        return redirect(request.referrer or url_for("dashboard.now"))
+    return redirect(url_for("dashboard.ticket", number=number))
+
+
+def _ticket_or_404(number: str) -> Ticket:
+    ticket = session.scalar(
+        select(Ticket).where(Ticket.number == number)
+        .options(joinedload(Ticket.client), joinedload(Ticket.service), selectinload(Ticket.events))
+    )
+    if ticket is None:
+        abort(404, description=t("Aucune requête n° {number}.", language(), number=number))
+    return ticket
+
+
+@bp.get("/tickets/<number>")
+def ticket(number: str) -> str:
+    row = _ticket_or_404(number)
+    org = org_or_none()
+    callouts = list(session.scalars(
+        select(Callout).where(Callout.ticket_id == row.id)
+        .options(selectinload(Callout.pages).joinedload(Page.person), joinedload(Callout.voicemail))
+        .order_by(Callout.opened_at, Callout.id)
+    ).unique())
+    calls = list(session.scalars(
+        select(Call).where(Call.ticket_id == row.id).options(selectinload(Call.voicemail))
+        .order_by(Call.started_at, Call.id)
+    ))
+    return render_template(
+        "desk/ticket.html", ticket=row, clocks=ticket_clocks(org, row) if org else None,
+        priority=org.priorities.get(row.priority) if org else None, callouts=callouts, calls=calls,
+        people=people(), statuses=[s for s in TicketStatus if s is not row.status],
+    )
+
+
+@bp.post("/tickets/<number>/status")
+def set_status(number: str) -> Response:
+    row = _ticket_or_404(number)
+    user = current_user()
+    assert user is not None
+    try:
+        change_status(row, request.form.get("status", ""), actor=user.name, note=request.form.get("note", ""))
+    except TicketError as exc:
+        session.rollback()
+        flash(t("Statut refusé : {reason}", language(), reason=exc.message), "error")
+        return redirect(url_for("dashboard.ticket", number=number))
+    flash(t("Statut changé.", language()))
+    return redirect(url_for("dashboard.ticket", number=number))
+
+
+@bp.post("/tickets/<number>/notes")
+def post_note(number: str) -> Response:
+    row = _ticket_or_404(number)
+    user = current_user()
+    assert user is not None
+    try:
+        add_note(row, request.form.get("note", ""), actor=user.name)
+    except TicketError as exc:
+        session.rollback()
+        flash(t("Note refusée : {reason}", language(), reason=exc.message), "error")
+        return redirect(url_for("dashboard.ticket", number=number))
+    flash(t("Note ajoutée.", language()))
+    return redirect(url_for("dashboard.ticket", number=number) + "#timeline")
+
+
+@bp.get("/rota")
+def rota() -> str:
+    """Who is primary and backup now and for the next weeks, overrides included."""
+    org = org_or_none()
+    if org is None:
+        return render_template("desk/rota.html", org=None)
+    from oncall.rota import shifts, who_is_on_call
+
+    instant = clock.now()
+    return render_template(
+        "desk/rota.html", org=org, on_call=who_is_on_call(org, instant),
+        shifts=shifts(org, instant, instant + timedelta(weeks=ROTA_WEEKS)), people=people(),
+        overrides=[o for o in org.rota.overrides if o.end > instant], escalation=org.escalation,
+    )
