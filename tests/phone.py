@@ -1,4 +1,5 @@
-"""The fake phone as fixtures: `phone` walks TwiML against the application, signed like Twilio."""
+"""The fake phone as fixtures: `phone` walks TwiML against the application, signed like Twilio,
+on the example organisation, with the clock frozen (Tue 2026-11-24 23:10 in Paris: after hours)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,38 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from models import Call, OutboxMessage, session
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+from voice.simulator import Call as PhoneCall
 from voice.simulator import Phone
+
+ISABELLE = "+33611223344"  # Boulangerie Dupont's contact, on a mobile
 
 
 @pytest.fixture
-def phone(app: Flask, org: Any) -> Phone:
-    """A phone in-process, on the example organisation (clock fixture separately)."""
+def phone(app: Flask, org: Any, clock: Any) -> Phone:
     return Phone(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL)
+
+
+def up_to_the_beep(phone: Phone, ticket: str = "104233", pin: str = "4821", from_: str = ISABELLE) -> PhoneCall:
+    """A caller who gives a good ticket and PIN and keeps their caller ID: the next thing is the beep."""
+    call = phone.call(from_=from_)
+    call.expect("numéro de requête").press(f"{ticket}#")
+    call.expect("tapez 1 pour confirmer").press("1")
+    call.expect("code PIN").press(f"{pin}#")
+    call.expect("nous vous rappellerons").press("1")
+    return call.expect("après le bip")
+
+
+def call_row(call: PhoneCall) -> Call:
+    row = session.scalar(select(Call).where(Call.sid == call.sid))
+    assert row is not None, f"no call row for {call.sid}"
+    session.refresh(row)
+    return row
+
+
+def sms_to(number: str) -> list[str]:
+    return list(session.scalars(select(OutboxMessage.body).where(
+        OutboxMessage.kind == "sms", OutboxMessage.to_number == number).order_by(OutboxMessage.id)))

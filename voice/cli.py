@@ -9,6 +9,7 @@ against a running server with `--url`.
 from __future__ import annotations
 
 import re
+import sys
 
 import click
 from flask import current_app
@@ -47,10 +48,9 @@ def call_command(from_number: str, to_number: str | None, url: str | None) -> No
     except AssertionError as exc:
         raise click.ClickException(str(exc)) from None
     _show(call, 0)
-    stdin = click.get_text_stream("stdin")
     while not call.ended:
         click.echo(f"[{call.pending}: {_HINTS.get(call.pending or '', '')}] ", nl=False)
-        line = stdin.readline()
+        line = sys.stdin.readline()
         if not line:  # end of input: the caller hangs up
             click.echo("h")
             line = "h"

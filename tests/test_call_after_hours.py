@@ -1,0 +1,142 @@
+"""A client calls the support number at night: the astreinte takes their message, the callout opens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from models import Callout, CallOutcome, CalloutState, Voicemail, session
+from tests.conftest import paris
+from tests.phone import ISABELLE, call_row, sms_to, up_to_the_beep
+
+
+def test_a_night_call_in_french_leaves_a_message_and_opens_the_callout(phone):
+    call = phone.call(from_=ISABELLE)
+    call.expect("Bienvenue au service d'astreinte").expect("For English, press 9")
+    call.expect("numéro de requête").press("104233#")
+    call.expect("numéro de requête 1 0 4 2 3 3").expect("tapez 1 pour confirmer").press("1")
+    call.expect("code PIN").expect_not("Coupure").press("4821#")
+    call.expect("Requête 1 0 4 2 3 3 : Coupure totale du lien SDSL")
+    call.expect("nous vous rappellerons au 0 6 1 1 2 2 3 3 4 4").press("1")
+    call.expect("ce message est enregistré").expect("après le bip").record(seconds=20)
+    call.expect("tapez 1 pour envoyer votre message").press("1")
+    call.expect("requête 1 0 4 2 3 3").expect("dans les 30 minutes").expect("SMS").expect("au revoir")
+    assert call.ended
+
+    row = call_row(call)
+    assert row.outcome is CallOutcome.VOICEMAIL and row.reason is None
+    assert row.ticket.number == "104233" and row.callback_number == ISABELLE
+    assert row.duration and row.ended_at is not None
+    voicemail = session.scalar(select(Voicemail).where(Voicemail.call_id == row.id))
+    assert voicemail.duration == 20 and voicemail.callback_number == ISABELLE
+    assert [e.kind for e in row.ticket.events if e.kind in ("call", "voicemail", "callout")] == \
+        ["call", "voicemail", "callout"]
+
+
+def test_the_callout_is_due_thirty_minutes_after_the_message_and_pages(phone):
+    up_to_the_beep(phone).record(seconds=20).press("1")
+    callout = session.scalar(select(Callout))
+    assert callout.ticket.number == "104233"
+    assert callout.due_at == paris("2026-11-24 23:40")
+    assert callout.opened_at == paris("2026-11-24 23:10")
+    assert callout.state is not CalloutState.CANCELLED
+
+
+def test_the_caller_gets_an_sms_receipt_on_a_mobile(phone):
+    up_to_the_beep(phone).record(seconds=20).press("1")
+    assert sms_to(ISABELLE) == ["Serveurcom astreinte : message reçu à 23:10 pour la requête 104233. "
+                                "Prise en charge avant 23:40."]
+
+
+def test_no_sms_receipt_for_a_landline(phone):
+    call = up_to_the_beep(phone, from_="+33244556677").record(seconds=20).press("1")
+    call.expect("30 minutes").expect_not("SMS")
+    assert call_row(call).outcome is CallOutcome.VOICEMAIL
+    assert sms_to("+33244556677") == []
+
+
+def test_nine_at_the_greeting_switches_to_english(phone):
+    call = phone.call(from_=ISABELLE)
+    call.expect("For English, press 9").press("9")
+    call.expect("ticket number").press("104233#")
+    call.expect("You keyed ticket number 1 0 4 2 3 3").press("1")
+    call.expect("PIN of your customer account").press("4821#")
+    call.expect("We will call you back on 0 6 1 1 2 2 3 3 4 4").press("1")
+    call.expect("This message is recorded").record(seconds=30)
+    call.expect("Press 1 to send").press("1")
+    call.expect("ticket 1 0 4 2 3 3").expect("within 30 minutes").expect("Goodbye")
+    row = call_row(call)
+    assert row.language == "en" and row.outcome is CallOutcome.VOICEMAIL
+    assert sms_to(ISABELLE)[0].startswith("Serveurcom on-call: message received at 23:10 for ticket 104233")
+
+
+def test_the_ticket_number_is_read_back_and_two_keys_it_again(phone):
+    call = phone.call(from_=ISABELLE)
+    call.expect("numéro de requête").press("104223#")
+    call.expect("1 0 4 2 2 3").press("2")
+    call.expect("Tapez votre numéro de requête").press("104233#")
+    call.expect("1 0 4 2 3 3").press("1")
+    call.expect("code PIN")
+
+
+def test_silence_at_a_confirmation_confirms(phone):
+    call = phone.call(from_=ISABELLE)
+    call.press("104233#").expect("tapez 1 pour confirmer").silence()
+    call.expect("code PIN").press("4821#")
+    call.expect("nous vous rappellerons").silence()
+    call.expect("après le bip").record(seconds=10).silence()
+    call.expect("dans les 30 minutes")
+    assert call_row(call).callback_number == ISABELLE
+
+
+def test_star_goes_back_one_step(phone):
+    call = phone.call(from_=ISABELLE)
+    call.press("104233#").expect("1 0 4 2 3 3").press("*")
+    call.expect("Tapez votre numéro de requête").press("104240#")
+    call.expect("1 0 4 2 4 0").press("1")
+    call.expect("code PIN").press("*")
+    call.expect("Tapez votre numéro de requête").press("104233#").press("1")
+    call.expect("code PIN").press("4821#")
+    call.expect("nous vous rappellerons").press("*")
+    call.expect("code PIN")
+
+
+def test_a_short_ticket_number_is_asked_again(phone):
+    call = phone.call(from_=ISABELLE)
+    call.press("12#").expect("au moins 4 chiffres").expect("numéro de requête")
+    assert call.pending == "gather"
+
+
+def test_three_silences_end_the_call_with_the_reason(phone):
+    call = phone.call(from_=ISABELLE)
+    call.silence().expect("Je n'ai rien entendu").expect("numéro de requête")
+    call.silence().expect("Je n'ai rien entendu")
+    call.silence().expect("Sans réponse de votre part").expect("support.serveurcom.com").expect("au revoir")
+    assert call.ended
+    row = call_row(call)
+    assert row.outcome is CallOutcome.REFUSED and row.reason == "no_input"
+
+
+def test_two_records_the_message_again_and_only_the_last_one_is_kept(phone):
+    call = up_to_the_beep(phone).record(seconds=5)
+    first = call.recording_sids[-1]
+    call.expect("tapez 1 pour envoyer").press("2")
+    call.expect("après le bip").record(seconds=25)
+    call.press("1").expect("30 minutes")
+    voicemail = session.scalar(select(Voicemail))
+    assert voicemail.recording_sid == call.recording_sids[-1] != first and voicemail.duration == 25
+    assert session.scalar(select(Callout)).voicemail_id == voicemail.id
+
+
+def test_no_message_after_the_beep_asks_again(phone):
+    call = up_to_the_beep(phone).silence()
+    call.expect("pas entendu de message").expect("après le bip")
+    call.record(seconds=12).press("1").expect("30 minutes")
+
+
+def test_the_message_time_counts_not_the_call_start(phone, clock):
+    call = up_to_the_beep(phone)
+    clock.advance(minutes=3)
+    call.record(seconds=40).press("1")
+    assert session.scalar(select(Callout)).due_at == paris("2026-11-24 23:13") + timedelta(minutes=30)

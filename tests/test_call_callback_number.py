@@ -1,0 +1,58 @@
+"""The callback number: the caller ID is offered, another one can be keyed in, checked."""
+
+from __future__ import annotations
+
+from models import CallOutcome
+from tests.phone import ISABELLE, call_row, sms_to
+
+
+def _after_the_pin(phone, from_=ISABELLE):
+    call = phone.call(from_=from_)
+    call.press("104233#").press("1").expect("code PIN").press("4821#")
+    return call
+
+
+def test_the_caller_keeps_their_caller_id(phone):
+    call = _after_the_pin(phone).expect("0 6 1 1 2 2 3 3 4 4").press("1")
+    call.expect("après le bip")
+    assert call_row(call).callback_number == ISABELLE
+
+
+def test_the_caller_keys_another_number(phone):
+    call = _after_the_pin(phone).press("2")
+    call.expect("Tapez le numéro de téléphone").press("0244556677#")
+    call.expect("Vous avez tapé le 0 2 4 4 5 5 6 6 7 7").press("1")
+    call.expect("après le bip").record(seconds=10).press("1")
+    row = call_row(call)
+    assert row.callback_number == "+33244556677" and row.voicemail.callback_number == "+33244556677"
+    assert sms_to(ISABELLE)  # the receipt still goes to the mobile the call came from
+
+
+def test_an_invalid_number_is_asked_again(phone):
+    call = _after_the_pin(phone).press("2")
+    call.press("123#").expect("n'est pas valide").expect("Tapez le numéro de téléphone")
+    call.press("0699887766#").expect("0 6 9 9 8 8 7 7 6 6").press("1")
+    assert call_row(call).callback_number == "+33699887766"
+
+
+def test_three_invalid_numbers_end_the_call(phone):
+    call = _after_the_pin(phone).press("2")
+    call.press("1#").press("12#").press("123#")
+    call.expect("Sans numéro de rappel valide")
+    assert call.ended
+    assert call_row(call).reason == "no_callback_number"
+
+
+def test_a_withheld_caller_id_goes_straight_to_keying_a_number(phone):
+    call = _after_the_pin(phone, from_="anonymous")
+    call.expect("Tapez le numéro de téléphone").expect_not("nous vous rappellerons")
+    call.press("0611223344#").press("1")
+    call.expect("après le bip").record(seconds=10).press("1")
+    row = call_row(call)
+    assert row.outcome is CallOutcome.VOICEMAIL and row.callback_number == ISABELLE
+    assert sms_to(ISABELLE)  # the keyed number is a mobile: the receipt goes there
+
+
+def test_star_while_keying_a_number_goes_back_to_the_caller_id(phone):
+    call = _after_the_pin(phone).press("2")
+    call.press("*").expect("nous vous rappellerons au 0 6 1 1 2 2 3 3 4 4")

@@ -1,0 +1,70 @@
+"""`astreinte call` walks the IVR in a terminal; `astreinte recordings purge` applies the retention."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from models import Call, CallOutcome, Voicemail, session
+from tests.phone import ISABELLE, up_to_the_beep
+
+
+def test_astreinte_call_walks_a_night_call_in_the_terminal(app, phone):
+    keys = "\n".join(["104233#", "1", "4821#", "", "r20", "1"]) + "\n"
+    result = app.test_cli_runner().invoke(args=["call", ISABELLE], input=keys)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "« Bienvenue au service d'astreinte de Serveurcom. »" in out
+    assert "1 0 4 2 3 3" in out and "Après le bip" in out and "dans les 30 minutes" in out
+    assert "-- call ended" in out and "outcome: voicemail" in out and "ticket: 104233" in out
+    assert session.scalar(select(Call)).outcome is CallOutcome.VOICEMAIL
+
+
+def test_astreinte_call_hangs_up_on_h_and_at_the_end_of_input(app, phone):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["call", ISABELLE], input="104233#\nh\n")
+    assert "outcome: abandoned, reason: ticket_confirm" in result.output
+    result = runner.invoke(args=["call", ISABELLE], input="")
+    assert "outcome: abandoned, reason: greeting" in result.output
+
+
+def test_astreinte_call_says_what_it_expects_on_a_wrong_entry(app, phone):
+    result = app.test_cli_runner().invoke(args=["call", ISABELLE], input="104233#\n1\n4821#\n\nxyz\nr5h\n")
+    assert "type r, r20, r20h" in result.output
+    assert "outcome: voicemail" in result.output
+
+
+def test_astreinte_call_over_http_against_a_running_server(app, phone):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        keys = "\n".join(["9", "104233#", "1", "4821#", "1", "r10h"]) + "\n"
+        result = app.test_cli_runner().invoke(args=["call", ISABELLE, "--url", url], input=keys)
+    finally:
+        server.shutdown()
+    assert result.exit_code == 0, result.output
+    assert "We will call you back on 0 6 1 1 2 2 3 3 4 4" in result.output and "-- call ended" in result.output
+    session.expire_all()
+    assert session.scalar(select(Call)).outcome is CallOutcome.VOICEMAIL
+
+
+def test_recordings_older_than_the_retention_are_purged(app, phone, clock):
+    up_to_the_beep(phone).record(seconds=20).press("1")
+    voicemail = session.scalar(select(Voicemail))
+    media = app.config["RECORDINGS_DIR"] / f"{voicemail.recording_sid}.wav"
+    assert media.exists()
+    runner = app.test_cli_runner()
+
+    clock.advance(days=89)
+    assert "0 recording(s)" in runner.invoke(args=["recordings", "purge"]).output
+    assert media.exists()
+
+    clock.advance(days=2)
+    assert "1 recording(s) older than 90 days deleted" in runner.invoke(args=["recordings", "purge"]).output
+    session.refresh(voicemail)
+    assert not media.exists() and voicemail.purged_at is not None and voicemail.recording_url is None
+    assert "0 recording(s)" in runner.invoke(args=["recordings", "purge"]).output

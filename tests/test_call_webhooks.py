@@ -1,0 +1,136 @@
+"""What Twilio does to us: hang-ups at any moment, retries, late callbacks, forged or broken requests."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from models import Call, Callout, CallOutcome, Voicemail, session
+from tests.conftest import PUBLIC_BASE_URL
+from tests.phone import ISABELLE, call_row, up_to_the_beep
+
+
+def _count(model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_hanging_up_after_the_beep_keeps_the_message_and_opens_the_callout(phone):
+    call = up_to_the_beep(phone).record(seconds=15, hangup=True)
+    assert call.ended
+    row = call_row(call)
+    assert row.outcome is CallOutcome.VOICEMAIL and row.ended_at is not None
+    callout = session.scalar(select(Callout))
+    assert callout.voicemail.duration == 15 and callout.ticket.number == "104233"
+
+
+def test_hanging_up_at_the_confirmation_keeps_the_message(phone):
+    call = up_to_the_beep(phone).record(seconds=15).expect("tapez 1 pour envoyer").hangup()
+    assert call_row(call).outcome is CallOutcome.VOICEMAIL
+    assert _count(Callout) == 1
+
+
+def test_hanging_up_before_the_beep_is_abandoned_at_that_step(phone):
+    call = phone.call(from_=ISABELLE)
+    call.press("104233#").press("1").expect("code PIN").hangup()
+    row = call_row(call)
+    assert (row.outcome, row.reason) == (CallOutcome.ABANDONED, "pin")
+    assert row.ticket.number == "104233" and row.duration is not None
+    assert _count(Voicemail) == 0 and _count(Callout) == 0
+
+
+def test_the_recording_callback_may_come_before_the_action(phone):
+    call = up_to_the_beep(phone).record(seconds=20, status_first=True).press("1")
+    call.expect("30 minutes")
+    assert _count(Voicemail) == 1 and _count(Callout) == 1
+    assert session.scalar(select(Voicemail)).recording_status == "completed"
+
+
+def test_the_same_call_sid_twice_changes_nothing(phone):
+    call = phone.call(from_=ISABELLE)
+    status, body = call.replay(0)  # Twilio retries /voice/incoming
+    assert status == 200 and body == call.requests[0].body
+    assert _count(Call) == 1
+
+
+def test_the_same_keys_twice_count_once(phone):
+    call = phone.call(from_=ISABELLE).press("104233#").press("1").press("0000#")
+    call.expect("pas le bon")
+    status, body = call.replay()  # the wrong PIN, posted again
+    assert status == 200 and body == call.last_twiml
+    assert call_row(call).tries == 1
+
+
+def test_the_same_recording_twice_changes_nothing(phone):
+    call = up_to_the_beep(phone).record(seconds=20)
+    action, callback = call.requests[-2], call.requests[-1]
+    assert "RecordingStatus" in callback.params and "RecordingStatus" not in action.params
+    call.replay(-2)
+    call.replay(-1)
+    call.press("1")
+    call.replay(-3)  # the callback again, after the message went out
+    assert _count(Voicemail) == 1 and _count(Callout) == 1
+
+
+def test_the_status_callback_twice_changes_nothing(phone):
+    call = up_to_the_beep(phone).record(seconds=20).press("1")
+    row = call_row(call)
+    duration, ended_at = row.duration, row.ended_at
+    status, _ = call.replay()
+    assert status == 200
+    row = call_row(call)
+    assert (row.duration, row.ended_at, row.outcome) == (duration, ended_at, CallOutcome.VOICEMAIL)
+
+
+def test_a_late_status_never_overwrites_a_refusal(phone):
+    call = phone.call(from_=ISABELLE).press("999999#").press("1")
+    assert call.ended
+    row = call_row(call)
+    assert (row.outcome, row.reason) == (CallOutcome.REFUSED, "unknown_ticket") and row.duration
+
+
+def test_a_forged_signature_is_refused_and_leaves_no_row(phone, client):
+    resp = client.post("/voice/incoming", data={"CallSid": "CA" + "1" * 32, "From": ISABELLE},
+                       headers={"X-Twilio-Signature": "Zm9yZ2Vk"})
+    assert resp.status_code == 403
+    resp = client.post("/voice/status", data={"CallSid": "CA" + "1" * 32, "CallStatus": "completed"})
+    assert resp.status_code == 403
+    assert _count(Call) == 0
+
+
+def test_a_signature_for_another_url_is_refused(phone):
+    status, _ = phone.send("/voice/incoming", {"CallSid": "CA" + "2" * 32},
+                           signature=phone.validator.compute_signature(PUBLIC_BASE_URL + "/voice/status",
+                                                                       {"CallSid": "CA" + "2" * 32}))
+    assert status == 403 and _count(Call) == 0
+
+
+def test_missing_or_malformed_parameters_never_give_a_500(phone):
+    assert phone.send("/voice/incoming", {})[0] == 400
+    assert phone.send("/voice/incoming", {"CallSid": "not a sid!"})[0] == 400
+    assert phone.send("/voice/status", {"CallStatus": "completed"})[0] == 400
+    status, body = phone.send("/voice/incoming", {"CallSid": "CA" + "3" * 32})  # no From, no To
+    assert status == 200 and "<Gather" in body
+    sid = {"CallSid": "CA" + "3" * 32}
+    assert phone.send("/voice/caller/step/nowhere?n=1", sid)[0] == 404
+    status, body = phone.send("/voice/caller/step/greeting?n=1", {**sid, "Digits": "<&>" * 30})
+    assert status == 200 and "<Response>" in body
+    status, body = phone.send("/voice/caller/step/pin?n=999", {**sid, "Digits": "4821"})
+    assert status == 200 and "<Response>" in body  # out of order: the saved answer again
+    status, body = phone.send("/voice/caller/recorded?n=2", {**sid, "RecordingDuration": "abc"})
+    assert status == 200 and "<Response>" in body
+    assert phone.send("/voice/caller/recording", {**sid, "RecordingStatus": "completed"})[0] == 400
+    assert phone.send("/voice/status", {**sid, "CallStatus": "completed", "CallDuration": "x"})[0] == 200
+    assert phone.send("/voice/desk/dialled?n=x", {**sid, "DialCallStatus": ""})[0] == 200
+    assert call_row_by_sid(sid["CallSid"]).outcome is CallOutcome.ABANDONED
+
+
+def test_a_step_that_comes_out_of_order_starts_again(phone):
+    call = phone.call(from_=ISABELLE)
+    seq = call_row(call).state["seq"]
+    status, body = phone.send(f"/voice/caller/step/callback?n={seq}",
+                              {**call.requests[0].params, "Digits": "1"})
+    assert status == 200 and "Bienvenue" in body
+    assert call_row(call).callback_number is None
+
+
+def call_row_by_sid(sid: str) -> Call:
+    return session.scalar(select(Call).where(Call.sid == sid))
