@@ -112,8 +112,9 @@ def key() -> object:
         result = take_over(callout, person, Channel.VOICE)
         if result.won:
             say(r, "page_taken", lang, ticket=digits(callout.ticket.number, lang))
-            gather = r.gather(num_digits=1, timeout=4, action=_url("paging.key", lead, callout))
-            say(gather, "page_call_client_now", lang)
+            if not _waiting(pages, after=callout.id):  # the last one: the client is one key away
+                gather = r.gather(num_digits=1, timeout=4, action=_url("paging.key", lead, callout))
+                say(gather, "page_call_client_now", lang)
         else:
             _already(r, result.callout, lang)
         _next_or_goodbye(r, lead, pages, callout, lang)
