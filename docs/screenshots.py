@@ -42,7 +42,7 @@ def main() -> None:
                           "TASKS_INLINE": True, "TWILIO_OUTBOX": True})
         models.Base.metadata.create_all(app.extensions["engine"])
         with app.app_context():
-            clock.set(paris("2026-11-24 17:00"))
+            clock.set(paris("2026-11-24 22:40"))
             load(read_file(ROOT / "examples" / "org.yaml"))
             night = factories.night()
             factories.user("agnes", "correct horse battery")
@@ -58,7 +58,8 @@ def main() -> None:
             page.wait_for_url("**/now")
             shoot(page, "now", "/now")  # 03:45, Bruno has not answered yet
             with app.app_context():  # the morning after
-                factories.take_over(night.open_callout, "bruno", "sms", "2026-11-25 03:52")
+                callout = models.session.get(models.Callout, night.open_callout.id)
+                factories.take_over(callout, "bruno", "sms", "2026-11-25 03:52")
                 clock.set(paris("2026-11-25 09:10"))
                 change_status(factories.ticket("104233"), "in_progress", actor="agnes")
                 change_status(factories.ticket("104260"), "client_standby", actor="agnes",

@@ -34,6 +34,17 @@ EN: dict[str, str] = {
     "Statut changé.": "Status changed.",
     "Note refusée : {reason}": "Note refused: {reason}",
     "Note ajoutée.": "Note added.",
+    "Utilisateurs": "Users",
+    "Rôle": "Role",
+    "Langue": "Language",
+    "Créé le": "Created on",
+    "Dernier usage": "Last used",
+    "Jetons de l'API": "API tokens",
+    "Aucun jeton.": "No token.",
+    "Ajouter un utilisateur : astreinte user add NOM --role agent|admin (mot de passe sur l'entrée standard).":
+        "Add a user: astreinte user add NAME --role agent|admin (password on standard input).",
+    "Créer un jeton : astreinte token create NOM ; le révoquer : astreinte token revoke NOM.":
+        "Create a token: astreinte token create NAME; revoke it: astreinte token revoke NAME.",
     # pages and callouts
     "Heure": "Time",
     "Personne": "Person",

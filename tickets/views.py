@@ -11,8 +11,21 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 import clock
-from models import Call, Callout, CalloutState, Page, Person, Ticket, TicketStatus, session
-from tickets.auth import current_user, language
+from models import (
+    ApiToken,
+    Call,
+    Callout,
+    CalloutState,
+    Page,
+    Person,
+    Role,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    User,
+    session,
+)
+from tickets.auth import current_user, language, role_required
 from tickets.i18n import t
 from tickets.service import TicketError, add_note, change_status, find_ticket
 from tickets.sla import ticket_clocks
@@ -74,7 +87,7 @@ def find() -> Response:
 def _ticket_or_404(number: str) -> Ticket:
     ticket = session.scalar(
         select(Ticket).where(Ticket.number == number)
-        .options(joinedload(Ticket.client), joinedload(Ticket.service), selectinload(Ticket.events))
+        .options(joinedload(Ticket.client), joinedload(Ticket.service))
     )
     if ticket is None:
         abort(404, description=t("Aucune requête n° {number}.", language(), number=number))
@@ -94,8 +107,11 @@ def ticket(number: str) -> str:
         select(Call).where(Call.ticket_id == row.id).options(selectinload(Call.voicemail))
         .order_by(Call.started_at, Call.id)
     ))
+    events = list(session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == row.id).order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
+    ))
     return render_template(
-        "desk/ticket.html", ticket=row, clocks=ticket_clocks(org, row) if org else None,
+        "desk/ticket.html", ticket=row, events=events, clocks=ticket_clocks(org, row) if org else None,
         priority=org.priorities.get(row.priority) if org else None, callouts=callouts, calls=calls,
         people=people(), statuses=[s for s in TicketStatus if s is not row.status],
     )
@@ -144,4 +160,14 @@ def rota() -> str:
         "desk/rota.html", org=org, on_call=who_is_on_call(org, instant),
         shifts=shifts(org, instant, instant + timedelta(weeks=ROTA_WEEKS)), people=people(),
         overrides=[o for o in org.rota.overrides if o.end > instant], escalation=org.escalation,
+    )
+
+
+@bp.get("/admin/users")
+@role_required(Role.ADMIN)
+def users() -> str:
+    """Administrators see who may log in and which API tokens exist (created with the CLI)."""
+    return render_template(
+        "desk/users.html", users=list(session.scalars(select(User).order_by(User.name))),
+        tokens=list(session.scalars(select(ApiToken).order_by(ApiToken.name, ApiToken.id))),
     )
