@@ -247,11 +247,15 @@ def twilio_server() -> Iterator[TwilioStandIn]:
     server.close()
 
 
+def standin_config(base: dict[str, Any], server: TwilioStandIn) -> dict[str, Any]:
+    """The application pointed at the stand-in: real REST calls, no outbox."""
+    return {**base, "TWILIO_ACCOUNT_SID": server.account_sid, "TWILIO_AUTH_TOKEN": server.auth_token,
+            "TWILIO_API_BASE_URL": server.base_url, "TWILIO_OUTBOX": False, "TWILIO_TIMEOUT": 1}
+
+
 @pytest.fixture
 def app_config(app_config: dict[str, Any], twilio_server: TwilioStandIn) -> dict[str, Any]:
-    """The application pointed at the stand-in: real REST calls, no outbox."""
-    return {**app_config, "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "TWILIO_API_BASE_URL": twilio_server.base_url, "TWILIO_OUTBOX": False, "TWILIO_TIMEOUT": 1}
+    return standin_config(app_config, twilio_server)
 
 
 @pytest.fixture
