@@ -140,3 +140,16 @@ def test_the_message_time_counts_not_the_call_start(phone, clock):
     clock.advance(minutes=3)
     call.record(seconds=40).press("1")
     assert session.scalar(select(Callout)).due_at == paris("2026-11-24 23:13") + timedelta(minutes=30)
+
+
+def test_the_callout_of_a_night_call_is_visible_in_the_api(phone, client):
+    from tickets.api import create_token
+
+    up_to_the_beep(phone).record(seconds=20).press("1")
+    token = create_token("test")
+    resp = client.get("/api/callouts?ticket=104233", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    (callout,) = resp.get_json()["callouts"]
+    assert callout["ticket"] == "104233" and callout["state"] == "paging" and callout["breached"] is False
+    assert (callout["opened_at"], callout["due_at"]) == ("2026-11-24T23:10:00+01:00", "2026-11-24T23:40:00+01:00")
+    assert callout["pages"], "the first policy step pages at once"
