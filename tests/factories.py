@@ -30,6 +30,7 @@ from models import (
     session,
 )
 from tickets.auth import hash_password
+from tickets.i18n import label
 
 from .conftest import paris
 
@@ -48,7 +49,7 @@ def ticket(number: str) -> Ticket:
 
 
 def extra_ticket(number: str = "104260", priority: str = "medium", subject: str = "Débit dégradé",
-                 opened: datetime | str = "2026-11-24 18:30") -> Ticket:
+                 opened: datetime | str = "2026-11-25 03:20") -> Ticket:
     """A second covered ticket of Boulangerie Dupont."""
     client = session.scalar(select(Client).where(Client.account == "C1001"))
     service = session.scalar(select(Service).where(Service.ref == "SDSL-4471"))
@@ -131,7 +132,8 @@ def page(co: Callout, person: str, channel: Channel | str, status: str, when: da
                created_at=sent, updated_at=sent)
     session.add(row)
     co.ticket.events.append(TicketEvent(kind="page", at=sent, actor=person,
-                                        text=f"{channel.value} à {person} : {status}"))
+                                        text=f"{label('channel', channel.value)} à {person} : "
+                                             f"{label('page_status', status)}"))
     session.commit()
     return row
 

@@ -64,11 +64,11 @@ def span(value: timedelta | int | float | None) -> str:
     if value is None:
         return "—"
     seconds = int(abs(value.total_seconds() if isinstance(value, timedelta) else value))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
+    if seconds >= 2 * 86400:
+        days, rest = divmod(seconds, 86400)
+        return f"{days} j {rest // 3600} h" if language() == "fr" else f"{days} d {rest // 3600} h"
+    hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} j {hours} h" if language() == "fr" else f"{days} d {hours} h"
     if hours:
         return f"{hours} h {minutes:02d} min"
     if minutes:
