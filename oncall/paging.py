@@ -120,7 +120,7 @@ def deliver(person_id: str, channel: Channel) -> None:
 def _throttled_until(to: str, channel: Channel, now: datetime) -> datetime | None:
     last = session.scalar(
         select(func.max(Page.sent_at)).where(Page.to_number == to, Page.channel == channel,
-                                             Page.twilio_sid.is_not(None))
+                                             Page.twilio_sid.is_not(None), Page.sent_at <= now)
     )
     if last is None:
         return None
@@ -132,7 +132,8 @@ def _join_live_call(pages: list[Page], to: str, now: datetime) -> bool:
     """A call to that number is still ringing: the new callouts ride on it (bundling)."""
     call = session.scalar(
         select(Page).where(Page.to_number == to, Page.channel == Channel.VOICE, Page.status.in_(LIVE_CALL),
-                           Page.twilio_sid.is_not(None), Page.sent_at >= now - timedelta(minutes=2))
+                           Page.twilio_sid.is_not(None), Page.sent_at >= now - timedelta(minutes=2),
+                           Page.sent_at <= now)
         .order_by(Page.sent_at.desc())
     )
     if call is None:

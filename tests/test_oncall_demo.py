@@ -1,0 +1,37 @@
+"""`astreinte demo`: a whole night offline, two calls through the IVR, left in the database."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models import Callout, CalloutState, session
+from oncall.demo import play
+
+
+def test_the_demo_night_takes_one_call_at_the_first_page_and_escalates_the_other(app, org, clock):
+    clock.set("2026-11-25 08:00")
+    app.config.update(TWILIO_OUTBOX=True, TASKS_INLINE=True)
+    lines: list[str] = []
+    play(app, echo=lines.append)
+    first, second = session.scalars(select(Callout).order_by(Callout.id)).all()
+    assert first.state is CalloutState.TAKEN_OVER and first.taken_over_via.value == "voice"
+    assert not first.breached and first.escalation_level == 0
+    assert second.taken_over_by == "chloe" and second.taken_over_via.value == "sms"
+    assert second.breached and second.escalation_level == 1
+    text = "\n".join(lines)
+    assert "nuit du 24/11/2026" in text
+    assert "pris en charge par Alice à 23:07" in text
+    assert "Escalade niveau 1 : Chloé Durand (superviseur)" in text
+    assert "délai dépassé, escalade niveau 1" in text
+
+
+def test_the_demo_can_run_twice_on_two_nights(app, org, clock):
+    clock.set("2026-11-25 08:00")
+    app.config.update(TWILIO_OUTBOX=True, TASKS_INLINE=True)
+    play(app, echo=lambda line: None)
+    clock.set("2026-11-25 08:05")
+    lines: list[str] = []
+    play(app, echo=lines.append)
+    assert "nuit du 23/11/2026" in lines[0]
+    callouts = session.scalars(select(Callout)).all()
+    assert len(callouts) == 4 and all(c.state is CalloutState.TAKEN_OVER for c in callouts)
