@@ -153,3 +153,11 @@ def test_the_callout_of_a_night_call_is_visible_in_the_api(phone, client):
     assert callout["ticket"] == "104233" and callout["state"] == "paging" and callout["breached"] is False
     assert (callout["opened_at"], callout["due_at"]) == ("2026-11-24T23:10:00+01:00", "2026-11-24T23:40:00+01:00")
     assert callout["pages"], "the first policy step pages at once"
+
+
+def test_wrong_keys_at_the_message_confirmation_still_send_the_message(phone):
+    call = up_to_the_beep(phone).record(seconds=20)
+    call.press("7").expect("Je n'ai pas compris").expect("tapez 1 pour envoyer")
+    call.press("8").press("5")
+    call.expect("dans les 30 minutes")
+    assert call_row(call).outcome is CallOutcome.VOICEMAIL

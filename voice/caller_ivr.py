@@ -198,6 +198,8 @@ def retry(call: Call, step: str, key: str | None, reason: RefusalReason,
     before: Before = [(key, values)] if key else []
     call.tries += 1
     if call.tries >= MAX_TRIES:
+        if step in CONFIRMATIONS:
+            return CONFIRMED[step](call)  # never a "no": like silence, it confirms (and keeps the message)
         return end(call, reason, before)
     if step == "record" and call.voicemail is not None and call.voicemail.recording_sid:
         return ask(call, "message_confirm", before)  # they had recorded one already: keep it?
