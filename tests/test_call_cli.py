@@ -68,3 +68,13 @@ def test_recordings_older_than_the_retention_are_purged(app, phone, clock):
     session.refresh(voicemail)
     assert not media.exists() and voicemail.purged_at is not None and voicemail.recording_url is None
     assert "0 recording(s)" in runner.invoke(args=["recordings", "purge"]).output
+
+
+def test_astreinte_call_at_a_given_time_reaches_the_astreinte_or_the_desk(app, phone):
+    runner = app.test_cli_runner()
+    night = runner.invoke(args=["call", ISABELLE, "--at", "2026-12-25 10:00"], input="h\n")
+    assert "service d'astreinte" in night.output
+    day = runner.invoke(args=["call", ISABELLE, "--at", "2026-11-25 10:00"], input="h\n")
+    assert "Nous vous mettons en relation avec le service client" in day.output
+    wrong = runner.invoke(args=["call", ISABELLE, "--at", "tonight"])
+    assert wrong.exit_code == 2 and "2026-11-24 23:10" in wrong.output

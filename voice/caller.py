@@ -101,6 +101,8 @@ def incoming() -> Response:
 @bp.post("/voice/status")
 @twilio_request
 def status() -> Response:
+    if find_call(_sid("CallSid")) is None and _field("Direction") not in ("", "inbound"):
+        return twiml(VoiceResponse())  # not a call to the support number: not ours to log
     call = _current_call()
     end_call(call, _field("CallStatus", 20), _field("CallDuration", 10))
     session.commit()

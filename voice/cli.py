@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
+from datetime import datetime
 
 import click
 from flask import current_app
@@ -29,9 +30,15 @@ _HINTS = {
 @click.argument("from_number", metavar="FROM")
 @click.option("--to", "to_number", default=None, help="The number called (default: the support number).")
 @click.option("--url", default=None, help="A running server (http://127.0.0.1:5000); default: in-process.")
+@click.option("--at", "at", default=None, metavar="'YYYY-MM-DD HH:MM'",
+              help="In-process only: call at this local time (e.g. a night, a holiday) instead of now.")
 @with_appcontext
-def call_command(from_number: str, to_number: str | None, url: str | None) -> None:
+def call_command(from_number: str, to_number: str | None, url: str | None, at: str | None) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if at:
+        if url:
+            raise click.UsageError("--at works in-process only: a running server keeps its own clock")
+        _freeze(at)
     transport = url if url else app.test_client()
     support = to_number
     if support is None:
@@ -64,6 +71,17 @@ def call_command(from_number: str, to_number: str | None, url: str | None) -> No
     click.echo("-- call ended")
     if not url:
         _summary(call.sid)
+
+
+def _freeze(at: str) -> None:
+    import clock
+    from oncall.load import current_org
+
+    try:
+        local = datetime.strptime(at, "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise click.BadParameter("write it like '2026-11-24 23:10'", param_hint="--at") from None
+    clock.set(local.replace(tzinfo=current_org().timezone))
 
 
 def _act(call: Call, line: str) -> None:
