@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Executable, select, update
+from sqlalchemy.engine import CursorResult
 
 import clock
 import tasks
@@ -22,6 +24,11 @@ from oncall.orgfile import Org
 from tickets.timeline import add_event
 
 log = logging.getLogger(__name__)
+
+
+def changed(statement: Executable) -> int:
+    """Rows a conditional UPDATE changed: 1 means this process won the claim."""
+    return cast(CursorResult[Any], session.execute(statement)).rowcount
 
 
 def open_callout(voicemail: Voicemail) -> Callout:
@@ -77,13 +84,13 @@ def run_due_steps(callout_id: int, deliver: bool = True) -> list[tuple[str, Chan
         step = policy.step(org, index)
         following = policy.step_due_at(org, callout, index + 1)
         level = max(callout.escalation_level, policy.escalation_level(org, index))
-        claimed = session.execute(
+        claimed = changed(
             update(Callout)
             .where(Callout.id == callout_id, Callout.state == CalloutState.PAGING, Callout.next_step == index)
             .values(next_step=index + 1, next_action_at=following if step else None, escalation_level=level)
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount != 1:  # another worker ran it, or someone took over meanwhile
+        if claimed != 1:  # another worker ran it, or someone took over meanwhile
             session.rollback()
             break
         session.refresh(callout)
@@ -161,12 +168,12 @@ def run_next_step_now(callout_id: int, after_step: int | None = None) -> bool:
                   Callout.next_action_at.is_not(None)]
     if after_step is not None:
         conditions.append(Callout.next_step == after_step + 1)
-    moved = session.execute(
+    moved = changed(
         update(Callout).where(*conditions).values(next_action_at=now)
         .execution_options(synchronize_session=False)
     )
     session.commit()
-    if moved.rowcount != 1:
+    if moved != 1:
         return False
     from oncall.sweeper import run_due_steps as job
 
@@ -193,11 +200,11 @@ def note_breaches(now: datetime) -> int:
                               Callout.due_at <= now)
     ).all()
     for callout in due:
-        marked = session.execute(
+        marked = changed(
             update(Callout).where(Callout.id == callout.id, Callout.breached_at.is_(None))
             .values(breached_at=callout.due_at).execution_options(synchronize_session=False)
         )
-        if marked.rowcount == 1:
+        if marked == 1:
             minutes = int((callout.due_at - callout.opened_at).total_seconds() // 60)
             add_event(callout.ticket, "breach", f"Délai de prise en charge dépassé ({minutes} min)",
                       data={"callout": callout.id})

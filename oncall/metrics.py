@@ -58,9 +58,9 @@ def render() -> str:
     errors = session.execute(select(Page.channel, Page.error_code, func.count())
                              .where(Page.error_code.is_not(None)).group_by(Page.channel, Page.error_code)).all()
     metric("astreinte_page_errors_total", "counter", "Pages that met a Twilio error, by code.",
-           [({"channel": ch.value, "code": code}, n) for ch, code, n in errors])
+           [({"channel": ch.value, "code": str(code)}, n) for ch, code, n in errors])
     waits = [clock.as_utc(t) - clock.as_utc(o) for o, t in session.execute(
-        select(Callout.opened_at, Callout.taken_over_at).where(Callout.taken_over_at.is_not(None))).all()]
+        select(Callout.opened_at, Callout.taken_over_at).where(Callout.taken_over_at.is_not(None))).all() if t]
     seconds = [w.total_seconds() for w in waits]
     lines.append("# HELP astreinte_takeover_seconds Time from the message to the takeover.")
     lines.append("# TYPE astreinte_takeover_seconds histogram")

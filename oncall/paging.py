@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 import clock
 import tasks
 from models import Callout, CalloutState, Channel, Page, Person, session
+from oncall.callouts import changed
 from oncall.load import current_org
 from oncall.orgfile import Org
 from tickets.timeline import add_event
@@ -103,12 +104,12 @@ def deliver(person_id: str, channel: Channel) -> None:
         schedule_delivery(person_id, channel, at=wait)
         return
     ids = [p.id for p in live]
-    claimed = session.execute(
+    claimed = changed(
         update(Page).where(Page.id.in_(ids), Page.status == "pending")
         .values(status="sending", sent_at=now, attempts=Page.attempts + 1)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount != len(ids):  # another worker is delivering some of them
+    if claimed != len(ids):  # another worker is delivering some of them
         session.rollback()
         return
     session.commit()

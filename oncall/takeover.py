@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 import clock
 import tasks
 from models import Callout, CalloutState, Channel, Page, Person, Ticket, TicketStatus, session
+from oncall.callouts import changed
 from tickets.timeline import add_event
 
 log = logging.getLogger(__name__)
@@ -43,17 +44,17 @@ def first_name(person: Person | None) -> str:
 def take_over(callout: Callout, person: Person, via: Channel) -> Takeover:
     """`person` takes over `callout` now, unless someone already did (or it was cancelled)."""
     now = clock.now()
-    won = session.execute(
+    won = changed(
         update(Callout).where(Callout.id == callout.id, Callout.state == CalloutState.PAGING)
         .values(state=CalloutState.TAKEN_OVER, taken_over_at=now, taken_over_by=person.id,
                 taken_over_via=via, next_action_at=None)
         .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    ) == 1
     if not won:
         session.rollback()
-        callout = session.get(Callout, callout.id, populate_existing=True)
-        assert callout is not None
-        return Takeover(False, callout, callout.taker, callout.taken_over_at)
+        current = session.get(Callout, callout.id, populate_existing=True)
+        assert current is not None
+        return Takeover(False, current, current.taker, current.taken_over_at)
     session.execute(
         update(Page).where(Page.callout_id == callout.id, Page.status == "pending")
         .values(status="cancelled").execution_options(synchronize_session=False)

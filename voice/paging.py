@@ -160,8 +160,10 @@ def status() -> object:
 # --- the pieces of a page call ------------------------------------------------------------------
 
 
-def _url(endpoint: str, lead: Page, callout: Callout, **values: object) -> str:
-    return url_for(endpoint, page=lead.id, callout=callout.id, **values)
+def _url(endpoint: str, lead: Page, callout: Callout, tries: int | None = None) -> str:
+    if tries is None:
+        return url_for(endpoint, page=lead.id, callout=callout.id)
+    return url_for(endpoint, page=lead.id, callout=callout.id, tries=tries)
 
 
 def _callout_of(pages: list[Page]) -> Callout:

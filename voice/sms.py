@@ -52,9 +52,9 @@ def incoming() -> object:
         session.commit()
         return twiml(MessagingResponse())
     reply = answer_sms(person, body)
-    row = session.get(InboundSms, row.id)
-    assert row is not None
-    row.outcome = reply.kind
+    stored = session.get(InboundSms, row.id)
+    assert stored is not None
+    stored.outcome = reply.kind
     session.commit()
     r = MessagingResponse()
     r.message(_reply_text(reply, person))
