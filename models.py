@@ -223,6 +223,8 @@ class Call(Base):
     __table_args__ = (
         Index("ix_call_started_id", "started_at", "id"),
         Index("ix_call_outcome_started", "outcome", "started_at"),
+        Index("ix_call_reason_started", "reason", "started_at"),  # call log: refused calls by reason
+        Index("ix_call_entered_started", "entered_ticket", "started_at"),  # call log: an unknown number keyed
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import and_, or_, select
@@ -62,8 +63,10 @@ def _authenticate() -> Any:
         response, status = _error(401, "Authorization: unknown or revoked token")
         response.headers["WWW-Authenticate"] = 'Bearer realm="astreinte", error="invalid_token"'
         return response, status
-    row.last_used_at = clock.now()
-    session.commit()
+    now = clock.now()
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):  # not a write per request
+        row.last_used_at = now
+        session.commit()
     g.api_token = row
     return None
 
@@ -75,7 +78,7 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
 
 def _routing_error(exc: HTTPException) -> Any:
     """Unknown paths and methods under /api/ answer in JSON too (they never reach the blueprint)."""
-    if request.path.startswith(bp.url_prefix + "/"):
+    if request.path.startswith("/api/"):
         return _error(exc.code or 404, exc.description or exc.name)
     return exc
 
@@ -97,10 +100,18 @@ def _no_org(exc: NoOrganisation) -> tuple[Response, int]:
 # --- serialisation ------------------------------------------------------------------------------
 
 
+def _timezone() -> ZoneInfo:
+    cache = request.environ  # once per request: a page of calls has a hundred instants
+    if "astreinte.tz" not in cache:
+        cache["astreinte.tz"] = current_org().timezone
+    return cache["astreinte.tz"]  # type: ignore[no-any-return]
+
+
 def iso(at: datetime | None) -> str | None:
+    """ISO 8601 with the organisation's offset: 2026-11-24T23:19:00+01:00."""
     if at is None:
         return None
-    return at.astimezone(current_org().timezone).isoformat(timespec="seconds")
+    return at.astimezone(_timezone()).isoformat(timespec="seconds")
 
 
 def _clock_json(c: SlaClock) -> dict[str, Any]:
