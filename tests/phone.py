@@ -22,7 +22,9 @@ def phone(app: Flask, org: Any, clock: Any) -> Phone:
     return Phone(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL)
 
 
-def up_to_the_beep(phone: Phone, ticket: str = "104233", pin: str = "4821", from_: str = ISABELLE) -> PhoneCall:
+def up_to_the_beep(
+    phone: Phone, ticket: str = "104233", pin: str = "4821", from_: str = ISABELLE
+) -> PhoneCall:
     """A caller who gives a good ticket and PIN and keeps their caller ID: the next thing is the beep."""
     call = phone.call(from_=from_)
     call.expect("numéro de requête").press(f"{ticket}#")
@@ -40,5 +42,10 @@ def call_row(call: PhoneCall) -> Call:
 
 
 def sms_to(number: str) -> list[str]:
-    return list(session.scalars(select(OutboxMessage.body).where(
-        OutboxMessage.kind == "sms", OutboxMessage.to_number == number).order_by(OutboxMessage.id)))
+    return list(
+        session.scalars(
+            select(OutboxMessage.body)
+            .where(OutboxMessage.kind == "sms", OutboxMessage.to_number == number)
+            .order_by(OutboxMessage.id)
+        )
+    )

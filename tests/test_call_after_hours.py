@@ -30,8 +30,11 @@ def test_a_night_call_in_french_leaves_a_message_and_opens_the_callout(phone):
     assert row.duration and row.ended_at is not None
     voicemail = session.scalar(select(Voicemail).where(Voicemail.call_id == row.id))
     assert voicemail.duration == 20 and voicemail.callback_number == ISABELLE
-    assert [e.kind for e in row.ticket.events if e.kind in ("call", "voicemail", "callout")] == \
-        ["call", "voicemail", "callout"]
+    assert [e.kind for e in row.ticket.events if e.kind in ("call", "voicemail", "callout")] == [
+        "call",
+        "voicemail",
+        "callout",
+    ]
 
 
 def test_the_callout_is_due_thirty_minutes_after_the_message_and_pages(phone):
@@ -45,8 +48,9 @@ def test_the_callout_is_due_thirty_minutes_after_the_message_and_pages(phone):
 
 def test_the_caller_gets_an_sms_receipt_on_a_mobile(phone):
     up_to_the_beep(phone).record(seconds=20).press("1")
-    assert sms_to(ISABELLE) == ["Serveurcom astreinte : message reçu à 23:10 pour la requête 104233. "
-                                "Prise en charge avant 23:40."]
+    assert sms_to(ISABELLE) == [
+        "Serveurcom astreinte : message reçu à 23:10 pour la requête 104233. Prise en charge avant 23:40."
+    ]
 
 
 def test_no_sms_receipt_for_a_landline(phone):
@@ -151,7 +155,10 @@ def test_the_callout_of_a_night_call_is_visible_in_the_api(phone, client):
     assert resp.status_code == 200, resp.get_data(as_text=True)
     (callout,) = resp.get_json()["callouts"]
     assert callout["ticket"] == "104233" and callout["state"] == "paging" and callout["breached"] is False
-    assert (callout["opened_at"], callout["due_at"]) == ("2026-11-24T23:10:00+01:00", "2026-11-24T23:40:00+01:00")
+    assert (callout["opened_at"], callout["due_at"]) == (
+        "2026-11-24T23:10:00+01:00",
+        "2026-11-24T23:40:00+01:00",
+    )
     assert callout["pages"], "the first policy step pages at once"
 
 

@@ -47,7 +47,9 @@ def test_astreinte_call_over_http_against_a_running_server(app, phone):
     finally:
         server.shutdown()
     assert result.exit_code == 0, result.output
-    assert "We will call you back on 0 6 1 1 2 2 3 3 4 4" in result.output and "-- call ended" in result.output
+    assert (
+        "We will call you back on 0 6 1 1 2 2 3 3 4 4" in result.output and "-- call ended" in result.output
+    )
     session.expire_all()
     assert session.scalar(select(Call)).outcome is CallOutcome.VOICEMAIL
 

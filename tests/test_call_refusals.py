@@ -28,7 +28,9 @@ def _refused(call, reason: str) -> None:
 def test_an_unknown_ticket_is_refused_with_the_portal_to_open_one(phone):
     call = phone.call(from_=ISABELLE)
     call.press("999999#").press("1")
-    call.expect("aucune requête portant le numéro 9 9 9 9 9 9").expect("support.serveurcom.com").expect("au revoir")
+    call.expect("aucune requête portant le numéro 9 9 9 9 9 9").expect("support.serveurcom.com").expect(
+        "au revoir"
+    )
     _refused(call, "unknown_ticket")
     assert call_row(call).ticket is None
 
@@ -95,8 +97,15 @@ def test_a_service_not_covered_waits_for_business_hours(phone):
 
 def test_a_low_priority_waits_for_business_hours(phone):
     dupont = _ticket("104233").client
-    session.add(Ticket(number="104260", client=dupont, service=_ticket("104233").service, priority="low",
-                       subject="Question sur la facture"))
+    session.add(
+        Ticket(
+            number="104260",
+            client=dupont,
+            service=_ticket("104233").service,
+            priority="low",
+            subject="Question sur la facture",
+        )
+    )
     session.commit()
     call = _with_pin(phone, "104260", "4821")
     call.expect("ne relève pas de l'astreinte").expect("votre requête sera traitée aux heures ouvrées")

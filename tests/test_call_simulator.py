@@ -35,8 +35,12 @@ def toy() -> tuple[Phone, list[dict[str, str]]]:
         seen.append(request.form.to_dict())
         r = VoiceResponse()
         r.say(f"Vous avez tapé {request.form['Digits']}.")
-        r.record(action=PUBLIC_BASE_URL + "/step/recorded", recording_status_callback="/step/rec-status",
-                 max_length=180, finish_on_key="#")
+        r.record(
+            action=PUBLIC_BASE_URL + "/step/recorded",
+            recording_status_callback="/step/rec-status",
+            max_length=180,
+            finish_on_key="#",
+        )
         r.say("Aucun message.")
         return twiml(r)
 

@@ -88,8 +88,11 @@ def test_a_late_status_never_overwrites_a_refusal(phone):
 
 
 def test_a_forged_signature_is_refused_and_leaves_no_row(phone, client):
-    resp = client.post("/voice/incoming", data={"CallSid": "CA" + "1" * 32, "From": ISABELLE},
-                       headers={"X-Twilio-Signature": "Zm9yZ2Vk"})
+    resp = client.post(
+        "/voice/incoming",
+        data={"CallSid": "CA" + "1" * 32, "From": ISABELLE},
+        headers={"X-Twilio-Signature": "Zm9yZ2Vk"},
+    )
     assert resp.status_code == 403
     resp = client.post("/voice/status", data={"CallSid": "CA" + "1" * 32, "CallStatus": "completed"})
     assert resp.status_code == 403
@@ -97,9 +100,13 @@ def test_a_forged_signature_is_refused_and_leaves_no_row(phone, client):
 
 
 def test_a_signature_for_another_url_is_refused(phone):
-    status, _ = phone.send("/voice/incoming", {"CallSid": "CA" + "2" * 32},
-                           signature=phone.validator.compute_signature(PUBLIC_BASE_URL + "/voice/status",
-                                                                       {"CallSid": "CA" + "2" * 32}))
+    status, _ = phone.send(
+        "/voice/incoming",
+        {"CallSid": "CA" + "2" * 32},
+        signature=phone.validator.compute_signature(
+            PUBLIC_BASE_URL + "/voice/status", {"CallSid": "CA" + "2" * 32}
+        ),
+    )
     assert status == 403 and _count(Call) == 0
 
 
@@ -126,8 +133,9 @@ def test_missing_or_malformed_parameters_never_give_a_500(phone):
 def test_a_step_that_comes_out_of_order_starts_again(phone):
     call = phone.call(from_=ISABELLE)
     seq = call_row(call).state["seq"]
-    status, body = phone.send(f"/voice/caller/step/callback?n={seq}",
-                              {**call.requests[0].params, "Digits": "1"})
+    status, body = phone.send(
+        f"/voice/caller/step/callback?n={seq}", {**call.requests[0].params, "Digits": "1"}
+    )
     assert status == 200 and "Bienvenue" in body
     assert call_row(call).callback_number is None
 

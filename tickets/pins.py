@@ -49,8 +49,13 @@ def lock_keys(account: str | None, number: str | None) -> list[str]:
 def locked_until(keys: list[str], at: datetime | None = None) -> datetime | None:
     """The end of the longest lock on any of `keys`, or None when none is locked."""
     at = at or clock.now()
-    ends = [lock.locked_until for key in keys if (lock := session.get(PinLock, key)) is not None
-            and lock.locked_until is not None and lock.locked_until > at]
+    ends = [
+        lock.locked_until
+        for key in keys
+        if (lock := session.get(PinLock, key)) is not None
+        and lock.locked_until is not None
+        and lock.locked_until > at
+    ]
     return max(ends) if ends else None
 
 

@@ -129,9 +129,16 @@ def recorded() -> Response:
     replay = _replay(call)
     if replay is not None:
         return replay
-    return _answer(call, caller_ivr.recorded(call, _sid("RecordingSid", required=False),
-                                             _field("RecordingUrl", 500), _field("RecordingDuration", 10),
-                                             _field("Digits", 10)))
+    return _answer(
+        call,
+        caller_ivr.recorded(
+            call,
+            _sid("RecordingSid", required=False),
+            _field("RecordingUrl", 500),
+            _field("RecordingDuration", 10),
+            _field("Digits", 10),
+        ),
+    )
 
 
 @bp.post("/voice/caller/recording")
@@ -168,8 +175,15 @@ def desk_recorded() -> Response:
     replay = _replay(call)
     if replay is not None:
         return replay
-    return _answer(call, caller_desk.recorded(call, _sid("RecordingSid", required=False),
-                                              _field("RecordingUrl", 500), _field("RecordingDuration", 10)))
+    return _answer(
+        call,
+        caller_desk.recorded(
+            call,
+            _sid("RecordingSid", required=False),
+            _field("RecordingUrl", 500),
+            _field("RecordingDuration", 10),
+        ),
+    )
 
 
 @bp.errorhandler(Exception)

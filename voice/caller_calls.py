@@ -25,8 +25,18 @@ from voice.prompts_caller import clock_time
 log = logging.getLogger(__name__)
 
 FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}
-WITHHELD = {"", "anonymous", "restricted", "unknown", "private", "unavailable", "+266696687",
-            "+2562533", "+86282452253", "+8656696"}  # what Twilio puts in From for a hidden caller ID
+WITHHELD = {
+    "",
+    "anonymous",
+    "restricted",
+    "unknown",
+    "private",
+    "unavailable",
+    "+266696687",
+    "+2562533",
+    "+86282452253",
+    "+8656696",
+}  # what Twilio puts in From for a hidden caller ID
 
 
 def find_call(sid: str) -> Call | None:
@@ -38,8 +48,17 @@ def log_call(sid: str, from_number: str, to_number: str, after_hours: bool) -> C
     call = find_call(sid)
     if call is not None:
         return call
-    call = Call(sid=sid, from_number=from_number[:32], to_number=to_number[:32], started_at=clock.now(),
-                after_hours=after_hours, outcome=CallOutcome.IN_PROGRESS, step="start", tries=0, state={})
+    call = Call(
+        sid=sid,
+        from_number=from_number[:32],
+        to_number=to_number[:32],
+        started_at=clock.now(),
+        after_hours=after_hours,
+        outcome=CallOutcome.IN_PROGRESS,
+        step="start",
+        tries=0,
+        state={},
+    )
     session.add(call)
     try:
         session.commit()
@@ -91,7 +110,9 @@ def spoken_number(raw: str, region: str, lang: str) -> str:
 def is_mobile(raw: str | None, region: str) -> bool:
     number = parse_number(raw, region)
     return number is not None and phonenumbers.number_type(number) in (
-        phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
 
 
 def caller_number(call: Call) -> str | None:
@@ -106,8 +127,13 @@ def caller_number(call: Call) -> str | None:
 def refuse(call: Call, reason: RefusalReason) -> None:
     call.outcome, call.reason = CallOutcome.REFUSED, reason.value
     if call.ticket is not None:
-        add_event(call.ticket, "call", f"appel refusé ({reason.value}) depuis {call.from_number}",
-                  actor=call.from_number, data={"call": call.id, "reason": reason.value})
+        add_event(
+            call.ticket,
+            "call",
+            f"appel refusé ({reason.value}) depuis {call.from_number}",
+            actor=call.from_number,
+            data={"call": call.id, "reason": reason.value},
+        )
 
 
 def end_call(call: Call, status: str, duration: str | None) -> None:
@@ -127,8 +153,9 @@ def end_call(call: Call, status: str, duration: str | None) -> None:
 # --- voicemails ---------------------------------------------------------------------------------
 
 
-def keep_recording(call: Call, sid: str, url: str | None, duration: str | None,
-                   status: str | None = None) -> Voicemail | None:
+def keep_recording(
+    call: Call, sid: str, url: str | None, duration: str | None, status: str | None = None
+) -> Voicemail | None:
     """The call's message is this recording (from the Record action or the recording callback,
     whichever comes first). A newer recording replaces an older one ("2: record again")."""
     if sid in recall(call, "replaced", []):
@@ -136,8 +163,11 @@ def keep_recording(call: Call, sid: str, url: str | None, duration: str | None,
     voicemail = call.voicemail
     seconds = int(duration) if duration and duration.isdigit() else None
     if voicemail is None:
-        voicemail = Voicemail(call=call, kind=VoicemailKind.ASTREINTE if call.after_hours else VoicemailKind.DESK,
-                              recorded_at=clock.now())
+        voicemail = Voicemail(
+            call=call,
+            kind=VoicemailKind.ASTREINTE if call.after_hours else VoicemailKind.DESK,
+            recorded_at=clock.now(),
+        )
         session.add(voicemail)
     elif voicemail.recording_sid and voicemail.recording_sid != sid:
         if call.outcome in (CallOutcome.VOICEMAIL, CallOutcome.DESK_MESSAGE):
@@ -180,9 +210,14 @@ def deliver(call: Call) -> Voicemail | None:
     ticket = call.ticket
     call.outcome, call.reason = CallOutcome.VOICEMAIL, None
     voicemail.kind, voicemail.ticket_id = VoicemailKind.ASTREINTE, ticket.id
-    add_event(ticket, "voicemail", f"message vocal de {voicemail.duration or 0} s, "
-              f"rappel au {voicemail.callback_number or 'numéro masqué'}", actor=call.from_number,
-              data={"call": call.id, "voicemail": voicemail.id})
+    add_event(
+        ticket,
+        "voicemail",
+        f"message vocal de {voicemail.duration or 0} s, "
+        f"rappel au {voicemail.callback_number or 'numéro masqué'}",
+        actor=call.from_number,
+        data={"call": call.id, "voicemail": voicemail.id},
+    )
     callout = open_callout(voicemail)
     session.commit()
     try:
@@ -212,13 +247,21 @@ def send_receipt(call_id: int) -> None:
     if call is None or call.outcome is not CallOutcome.VOICEMAIL or recall(call, "receipt"):
         return
     to = receipt_number(call)
-    callout = session.scalar(select(Callout).where(Callout.voicemail_id == call.voicemail.id)) \
-        if call.voicemail is not None else None
+    callout = (
+        session.scalar(select(Callout).where(Callout.voicemail_id == call.voicemail.id))
+        if call.voicemail is not None
+        else None
+    )
     if to is None or call.ticket is None or callout is None:
         return
     tz = current_org().timezone
-    body = text("caller.sms.receipt", call.language, number=call.ticket.number,
-                time=clock_time(callout.opened_at.astimezone(tz)), due=clock_time(callout.due_at.astimezone(tz)))
+    body = text(
+        "caller.sms.receipt",
+        call.language,
+        number=call.ticket.number,
+        time=clock_time(callout.opened_at.astimezone(tz)),
+        due=clock_time(callout.due_at.astimezone(tz)),
+    )
     try:
         sent = outbound.send_sms(to, body)
     except outbound.OutboundError as exc:

@@ -24,8 +24,12 @@ def forward(call: Call, org: Org) -> VoiceResponse:
     r = VoiceResponse()
     say(r, "caller.desk.connecting", call.language)
     shown = caller_number(call)
-    dial = r.dial(action=public_url("caller.desk_dialled", n=n), method="POST",
-                  timeout=int(org.desk_ring.total_seconds()), **({"caller_id": shown} if shown else {}))
+    dial = r.dial(
+        action=public_url("caller.desk_dialled", n=n),
+        method="POST",
+        timeout=int(org.desk_ring.total_seconds()),
+        **({"caller_id": shown} if shown else {}),
+    )
     for number in org.desk_numbers:
         dial.number(number)
     return kept(call, r)
@@ -48,9 +52,16 @@ def take_message(call: Call) -> VoiceResponse:
     n = next_seq(call)
     r = VoiceResponse()
     say(r, "caller.desk.unavailable", call.language)
-    r.record(action=public_url("caller.desk_recorded", n=n), method="POST", max_length=RECORD_MAX_SECONDS,
-             timeout=10, finish_on_key="#", play_beep=True,
-             recording_status_callback=public_url("caller.recording"), recording_status_callback_method="POST")
+    r.record(
+        action=public_url("caller.desk_recorded", n=n),
+        method="POST",
+        max_length=RECORD_MAX_SECONDS,
+        timeout=10,
+        finish_on_key="#",
+        play_beep=True,
+        recording_status_callback=public_url("caller.recording"),
+        recording_status_callback_method="POST",
+    )
     say(r, "caller.goodbye", call.language)  # no audio: no message, the call ends
     r.hangup()
     return kept(call, r)

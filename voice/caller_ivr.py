@@ -90,16 +90,28 @@ def ask(call: Call, step: str, before: Before | None = None) -> VoiceResponse:
     url = public_url("caller.step", step=step, n=n)
     if step == "record":
         say(r, "caller.notice", call.language, days=_retention_days())
-        r.record(action=public_url("caller.recorded", n=n), method="POST", max_length=RECORD_MAX_SECONDS,
-                 timeout=10, finish_on_key="#", play_beep=True,
-                 recording_status_callback=public_url("caller.recording"),
-                 recording_status_callback_method="POST")
+        r.record(
+            action=public_url("caller.recorded", n=n),
+            method="POST",
+            max_length=RECORD_MAX_SECONDS,
+            timeout=10,
+            finish_on_key="#",
+            play_beep=True,
+            recording_status_callback=public_url("caller.recording"),
+            recording_status_callback_method="POST",
+        )
         say(r, "caller.no_message", call.language)  # no audio: Twilio skips the action, comes here
     else:
         confirmation = step in CONFIRMATIONS
-        gather = r.gather(input="dtmf", action=url, method="POST", finish_on_key="#",
-                          timeout=CONFIRM_TIMEOUT if confirmation else ENTRY_TIMEOUT,
-                          num_digits=1 if confirmation else None, action_on_empty_result=True)
+        gather = r.gather(
+            input="dtmf",
+            action=url,
+            method="POST",
+            finish_on_key="#",
+            timeout=CONFIRM_TIMEOUT if confirmation else ENTRY_TIMEOUT,
+            num_digits=1 if confirmation else None,
+            action_on_empty_result=True,
+        )
         QUESTIONS[step](gather, call)
     r.redirect(url, method="POST")  # whatever happens, the step hears about it (as silence)
     return kept(call, r)
@@ -121,8 +133,10 @@ def end(call: Call, reason: RefusalReason, before: Before | None = None) -> Voic
 def _refusal_values(call: Call, reason: RefusalReason) -> dict[str, object]:
     org = current_org()
     now = clock.now().astimezone(org.timezone)
-    values: dict[str, object] = {"portal": text("caller.portal", call.language),
-                                 "digits": digits(call.entered_ticket or "", call.language)}
+    values: dict[str, object] = {
+        "portal": text("caller.portal", call.language),
+        "digits": digits(call.entered_ticket or "", call.language),
+    }
     if reason is RefusalReason.LOCKED:
         until = locked_until(_lock_keys(call)) or now
         values["minutes"] = max(1, math.ceil((until - now).total_seconds() / 60))
@@ -148,20 +162,29 @@ def _q_greeting(g: VoiceResponse, call: Call) -> None:
 
 def _q_callback(g: VoiceResponse, call: Call) -> None:
     number = caller_number(call) or ""
-    say(g, "caller.offer_callback", call.language,
-        digits=spoken_number(number, current_org().region, call.language))
+    say(
+        g,
+        "caller.offer_callback",
+        call.language,
+        digits=spoken_number(number, current_org().region, call.language),
+    )
 
 
 def _q_callback_confirm(g: VoiceResponse, call: Call) -> None:
-    say(g, "caller.read_callback", call.language,
-        digits=spoken_number(recall(call, "callback_candidate", ""), current_org().region, call.language))
+    say(
+        g,
+        "caller.read_callback",
+        call.language,
+        digits=spoken_number(recall(call, "callback_candidate", ""), current_org().region, call.language),
+    )
 
 
 QUESTIONS: dict[str, Callable[[VoiceResponse, Call], None]] = {
     "greeting": _q_greeting,
     "ticket": lambda g, call: say(g, "caller.ask_ticket", call.language),
-    "ticket_confirm": lambda g, call: say(g, "caller.read_ticket", call.language,
-                                          digits=digits(call.entered_ticket or "", call.language)),
+    "ticket_confirm": lambda g, call: say(
+        g, "caller.read_ticket", call.language, digits=digits(call.entered_ticket or "", call.language)
+    ),
     "pin": lambda g, call: say(g, "caller.ask_pin", call.language),
     "callback": _q_callback,
     "callback_key": lambda g, call: say(g, "caller.ask_callback", call.language),
@@ -192,8 +215,7 @@ def answer(call: Call, step: str, keys: str | None) -> VoiceResponse:
     return ENTERED[step](call, keys)
 
 
-def retry(call: Call, step: str, key: str | None, reason: RefusalReason,
-          **values: object) -> VoiceResponse:
+def retry(call: Call, step: str, key: str | None, reason: RefusalReason, **values: object) -> VoiceResponse:
     """Ask again after silence or a wrong entry; the third time, end the call with `reason`."""
     before: Before = [(key, values)] if key else []
     call.tries += 1
@@ -209,9 +231,15 @@ def retry(call: Call, step: str, key: str | None, reason: RefusalReason,
 def back(call: Call, step: str) -> VoiceResponse:
     """`*`: one step back."""
     previous = {
-        "greeting": "greeting", "ticket": "greeting", "ticket_confirm": "ticket", "pin": "ticket",
-        "callback": "pin", "callback_key": "callback" if caller_number(call) else "pin",
-        "callback_confirm": "callback_key", "message_confirm": "record", "record": "callback",
+        "greeting": "greeting",
+        "ticket": "greeting",
+        "ticket_confirm": "ticket",
+        "pin": "ticket",
+        "callback": "pin",
+        "callback_key": "callback" if caller_number(call) else "pin",
+        "callback_confirm": "callback_key",
+        "message_confirm": "record",
+        "record": "callback",
     }[step]
     if previous in ("pin", "ticket", "greeting"):
         remember(call, pin_ok=False)
@@ -270,10 +298,19 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
     reason = refusal(call.ticket, current_org())
     if reason is not None:
         return end(call, reason)
-    add_event(call.ticket, "call", f"appel d'astreinte depuis {call.from_number}", actor=call.from_number,
-              data={"call": call.id})
-    before: Before = [("caller.pin_ok", {"digits": digits(call.ticket.number, call.language),
-                                         "subject": call.ticket.subject})]
+    add_event(
+        call.ticket,
+        "call",
+        f"appel d'astreinte depuis {call.from_number}",
+        actor=call.from_number,
+        data={"call": call.id},
+    )
+    before: Before = [
+        (
+            "caller.pin_ok",
+            {"digits": digits(call.ticket.number, call.language), "subject": call.ticket.subject},
+        )
+    ]
     return ask(call, "callback" if caller_number(call) else "callback_key", before)
 
 
@@ -298,8 +335,13 @@ def _message_confirmed(call: Call) -> VoiceResponse:
     call.step = "done"
     next_seq(call)
     r = VoiceResponse()
-    say(r, "caller.message_sent", call.language, digits=digits(call.ticket.number, call.language),
-        minutes=minutes(current_org().takeover))
+    say(
+        r,
+        "caller.message_sent",
+        call.language,
+        digits=digits(call.ticket.number, call.language),
+        minutes=minutes(current_org().takeover),
+    )
     if receipt_number(call):
         say(r, "caller.sms_coming", call.language)
     say(r, "caller.goodbye", call.language)

@@ -30,8 +30,13 @@ _HINTS = {
 @click.argument("from_number", metavar="FROM")
 @click.option("--to", "to_number", default=None, help="The number called (default: the support number).")
 @click.option("--url", default=None, help="A running server (http://127.0.0.1:5000); default: in-process.")
-@click.option("--at", "at", default=None, metavar="'YYYY-MM-DD HH:MM'",
-              help="In-process only: call at this local time (e.g. a night, a holiday) instead of now.")
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    metavar="'YYYY-MM-DD HH:MM'",
+    help="In-process only: call at this local time (e.g. a night, a holiday) instead of now.",
+)
 @with_appcontext
 def call_command(from_number: str, to_number: str | None, url: str | None, at: str | None) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -48,8 +53,9 @@ def call_command(from_number: str, to_number: str | None, url: str | None, at: s
             support = current_org().support_number
         except NoOrganisation as exc:
             raise click.ClickException(str(exc)) from None
-    phone = Phone(transport, app.config["TWILIO_AUTH_TOKEN"], app.config["PUBLIC_BASE_URL"],
-                  support_number=support)
+    phone = Phone(
+        transport, app.config["TWILIO_AUTH_TOKEN"], app.config["PUBLIC_BASE_URL"], support_number=support
+    )
     try:
         call = phone.call(from_=from_number, to=support)
     except AssertionError as exc:

@@ -11,178 +11,204 @@ from voice.prompts import register
 
 PORTAL = "support.serveurcom.com"  # the client portal, where a requête is opened (seed 003)
 
-register({
-    "caller.portal": {"fr": PORTAL, "en": PORTAL},
-    # --- after hours: the astreinte ---
-    "caller.welcome": {
-        "fr": "Bienvenue au service d'astreinte de Serveurcom.",
-        "en": "Welcome to the Serveurcom on-call service.",
-    },
-    "caller.english": {
-        "fr": "For English, press 9.",
-        "en": "For English, press 9.",
-    },
-    "caller.ask_ticket": {
-        "fr": "Tapez votre numéro de requête, puis la touche dièse.",
-        "en": "Please key in your ticket number, then the hash key.",
-    },
-    "caller.bad_ticket": {
-        "fr": "Un numéro de requête compte au moins {min} chiffres.",
-        "en": "A ticket number has at least {min} digits.",
-    },
-    "caller.read_ticket": {
-        "fr": "Vous avez tapé le numéro de requête {digits}. Tapez 1 pour confirmer, 2 pour le corriger.",
-        "en": "You keyed ticket number {digits}. Press 1 to confirm, 2 to correct it.",
-    },
-    "caller.ask_pin": {
-        "fr": "Tapez le code PIN de votre compte client, puis la touche dièse.",
-        "en": "Please key in the PIN of your customer account, then the hash key.",
-    },
-    "caller.wrong_pin": {
-        "fr": "Ce code PIN n'est pas le bon.",
-        "en": "That PIN is not correct.",
-    },
-    "caller.pin_ok": {
-        "fr": "Merci. Requête {digits} : {subject}.",
-        "en": "Thank you. Ticket {digits}: {subject}.",
-    },
-    "caller.offer_callback": {
-        "fr": "Nous vous rappellerons au {digits}. Tapez 1 pour garder ce numéro, 2 pour en indiquer un autre.",
-        "en": "We will call you back on {digits}. Press 1 to keep this number, 2 to give another one.",
-    },
-    "caller.ask_callback": {
-        "fr": "Tapez le numéro de téléphone auquel nous pouvons vous rappeler, puis la touche dièse.",
-        "en": "Please key in the phone number we can call you back on, then the hash key.",
-    },
-    "caller.invalid_callback": {
-        "fr": "Ce numéro de téléphone n'est pas valide.",
-        "en": "That phone number is not valid.",
-    },
-    "caller.read_callback": {
-        "fr": "Vous avez tapé le {digits}. Tapez 1 pour confirmer, 2 pour le corriger.",
-        "en": "You keyed {digits}. Press 1 to confirm, 2 to correct it.",
-    },
-    "caller.notice": {
-        "fr": "Après le bip, laissez votre message : votre nom et la raison de votre appel. "
-              "Ce message est enregistré et conservé {days} jours pour le traitement de votre requête. "
-              "Tapez dièse pour terminer.",
-        "en": "After the beep, leave your message: your name and why you are calling. "
-              "This message is recorded and kept for {days} days to handle your ticket. "
-              "Press hash when you are done.",
-    },
-    "caller.no_message": {
-        "fr": "Nous n'avons pas entendu de message.",
-        "en": "We did not hear a message.",
-    },
-    "caller.confirm_message": {
-        "fr": "Tapez 1 pour envoyer votre message, 2 pour l'enregistrer à nouveau.",
-        "en": "Press 1 to send your message, 2 to record it again.",
-    },
-    "caller.message_sent": {
-        "fr": "Votre message est transmis au technicien d'astreinte pour la requête {digits}. "
-              "Votre demande sera prise en charge dans les {minutes} minutes.",
-        "en": "Your message has been passed on to the on-call technician for ticket {digits}. "
-              "Your request will be taken over within {minutes} minutes.",
-    },
-    "caller.sms_coming": {
-        "fr": "Vous allez recevoir une confirmation par SMS.",
-        "en": "You will receive a confirmation by text message.",
-    },
-    "caller.not_understood": {"fr": "Je n'ai pas compris.", "en": "Sorry, I did not get that."},
-    "caller.nothing_heard": {"fr": "Je n'ai rien entendu.", "en": "I did not hear anything."},
-    "caller.unavailable": {
-        "fr": "Le service est momentanément indisponible. Merci de rappeler dans quelques minutes.",
-        "en": "The service is unavailable at the moment. Please call again in a few minutes.",
-    },
-    "caller.goodbye": {"fr": "Merci de votre appel. Au revoir.", "en": "Thank you for calling. Goodbye."},
-    # --- refusals: why, and what to do next ---
-    "caller.refused.unknown_ticket": {
-        "fr": "Nous ne trouvons aucune requête portant le numéro {digits}. L'astreinte ne traite que les "
-              "requêtes déjà ouvertes : ouvrez une requête sur le portail client {portal}, puis rappelez-nous "
-              "avec son numéro.",
-        "en": "We cannot find a ticket numbered {digits}. The on-call service only handles tickets that are "
-              "already open: open a ticket on the customer portal {portal}, then call us back with its number.",
-    },
-    "caller.refused.ticket_closed": {
-        "fr": "Cette requête est close. Pour un nouvel incident, ouvrez une requête sur le portail client "
-              "{portal}, puis rappelez-nous avec son numéro.",
-        "en": "This ticket is closed. For a new incident, open a ticket on the customer portal {portal}, "
-              "then call us back with its number.",
-    },
-    "caller.refused.bad_pin": {
-        "fr": "Le code PIN n'a pas été reconnu. Il figure sur votre contrat ; le service client peut vous "
-              "le rappeler aux heures ouvrées. Le service client rouvre {opening}.",
-        "en": "The PIN was not recognised. It is written in your contract; the service desk can remind you "
-              "of it during business hours. The service desk opens again {opening}.",
-    },
-    "caller.refused.locked": {
-        "fr": "Pour votre sécurité, l'accès par téléphone à ce compte est suspendu pour quelques minutes "
-              "après plusieurs codes PIN erronés. Rappelez dans {minutes} minutes, ou ouvrez une requête sur "
-              "le portail client {portal}.",
-        "en": "For your security, phone access to this account is suspended for a few minutes after several "
-              "wrong PINs. Call again in {minutes} minutes, or open a ticket on the customer portal {portal}.",
-    },
-    "caller.refused.no_astreinte_option": {
-        "fr": "Votre contrat ne comprend pas l'option astreinte : votre requête sera traitée aux heures "
-              "ouvrées. Le service client rouvre {opening}.",
-        "en": "Your contract does not include the on-call option: your ticket will be handled during "
-              "business hours. The service desk opens again {opening}.",
-    },
-    "caller.refused.service_not_covered": {
-        "fr": "Le service concerné par cette requête n'est pas couvert par l'astreinte : votre requête sera "
-              "traitée aux heures ouvrées. Le service client rouvre {opening}.",
-        "en": "The service this ticket is about is not covered by the on-call service: your ticket will be "
-              "handled during business hours. The service desk opens again {opening}.",
-    },
-    "caller.refused.priority_waits": {
-        "fr": "La priorité de cette requête ne relève pas de l'astreinte : votre requête sera traitée aux "
-              "heures ouvrées. Le service client rouvre {opening}.",
-        "en": "The priority of this ticket is not handled by the on-call service: your ticket will be "
-              "handled during business hours. The service desk opens again {opening}.",
-    },
-    "caller.refused.no_input": {
-        "fr": "Sans réponse de votre part, nous mettons fin à l'appel. Rappelez-nous quand vous le "
-              "souhaitez, ou écrivez-nous sur le portail client {portal}.",
-        "en": "As we received no answer, we are ending the call. Call us back whenever you like, or write to "
-              "us on the customer portal {portal}.",
-    },
-    "caller.refused.no_callback_number": {
-        "fr": "Sans numéro de rappel valide, nous ne pouvons pas transmettre votre demande. Rappelez-nous "
-              "d'un autre téléphone, ou écrivez-nous sur le portail client {portal}.",
-        "en": "Without a valid callback number we cannot pass on your request. Call us back from another "
-              "phone, or write to us on the customer portal {portal}.",
-    },
-    # --- business hours: the service desk ---
-    "caller.desk.connecting": {
-        "fr": "Serveurcom, bonjour. Nous vous mettons en relation avec le service client.",
-        "en": "Serveurcom, hello. We are putting you through to the service desk.",
-    },
-    "caller.desk.unavailable": {
-        "fr": "Le service client est momentanément indisponible. Après le bip, laissez votre nom, votre "
-              "numéro de requête si vous en avez un, et la raison de votre appel : nous vous rappellerons. "
-              "Ce message est enregistré. Tapez dièse pour terminer.",
-        "en": "The service desk is busy at the moment. After the beep, leave your name, your ticket number "
-              "if you have one, and why you are calling: we will call you back. This message is recorded. "
-              "Press hash when you are done.",
-    },
-    "caller.desk.thanks": {
-        "fr": "Merci, votre message est transmis au service client. Au revoir.",
-        "en": "Thank you, your message has been passed on to the service desk. Goodbye.",
-    },
-    # --- the SMS receipt (short: accents make it UCS-2, 70 characters a segment) ---
-    "caller.sms.receipt": {
-        "fr": "Serveurcom astreinte : message reçu à {time} pour la requête {number}. "
-              "Prise en charge avant {due}.",
-        "en": "Serveurcom on-call: message received at {time} for ticket {number}. Taken over by {due}.",
-    },
-})
+register(
+    {
+        "caller.portal": {"fr": PORTAL, "en": PORTAL},
+        # --- after hours: the astreinte ---
+        "caller.welcome": {
+            "fr": "Bienvenue au service d'astreinte de Serveurcom.",
+            "en": "Welcome to the Serveurcom on-call service.",
+        },
+        "caller.english": {
+            "fr": "For English, press 9.",
+            "en": "For English, press 9.",
+        },
+        "caller.ask_ticket": {
+            "fr": "Tapez votre numéro de requête, puis la touche dièse.",
+            "en": "Please key in your ticket number, then the hash key.",
+        },
+        "caller.bad_ticket": {
+            "fr": "Un numéro de requête compte au moins {min} chiffres.",
+            "en": "A ticket number has at least {min} digits.",
+        },
+        "caller.read_ticket": {
+            "fr": "Vous avez tapé le numéro de requête {digits}. Tapez 1 pour confirmer, 2 pour le corriger.",
+            "en": "You keyed ticket number {digits}. Press 1 to confirm, 2 to correct it.",
+        },
+        "caller.ask_pin": {
+            "fr": "Tapez le code PIN de votre compte client, puis la touche dièse.",
+            "en": "Please key in the PIN of your customer account, then the hash key.",
+        },
+        "caller.wrong_pin": {
+            "fr": "Ce code PIN n'est pas le bon.",
+            "en": "That PIN is not correct.",
+        },
+        "caller.pin_ok": {
+            "fr": "Merci. Requête {digits} : {subject}.",
+            "en": "Thank you. Ticket {digits}: {subject}.",
+        },
+        "caller.offer_callback": {
+            "fr": "Nous vous rappellerons au {digits}. Tapez 1 pour garder ce numéro, 2 pour en indiquer un autre.",
+            "en": "We will call you back on {digits}. Press 1 to keep this number, 2 to give another one.",
+        },
+        "caller.ask_callback": {
+            "fr": "Tapez le numéro de téléphone auquel nous pouvons vous rappeler, puis la touche dièse.",
+            "en": "Please key in the phone number we can call you back on, then the hash key.",
+        },
+        "caller.invalid_callback": {
+            "fr": "Ce numéro de téléphone n'est pas valide.",
+            "en": "That phone number is not valid.",
+        },
+        "caller.read_callback": {
+            "fr": "Vous avez tapé le {digits}. Tapez 1 pour confirmer, 2 pour le corriger.",
+            "en": "You keyed {digits}. Press 1 to confirm, 2 to correct it.",
+        },
+        "caller.notice": {
+            "fr": "Après le bip, laissez votre message : votre nom et la raison de votre appel. "
+            "Ce message est enregistré et conservé {days} jours pour le traitement de votre requête. "
+            "Tapez dièse pour terminer.",
+            "en": "After the beep, leave your message: your name and why you are calling. "
+            "This message is recorded and kept for {days} days to handle your ticket. "
+            "Press hash when you are done.",
+        },
+        "caller.no_message": {
+            "fr": "Nous n'avons pas entendu de message.",
+            "en": "We did not hear a message.",
+        },
+        "caller.confirm_message": {
+            "fr": "Tapez 1 pour envoyer votre message, 2 pour l'enregistrer à nouveau.",
+            "en": "Press 1 to send your message, 2 to record it again.",
+        },
+        "caller.message_sent": {
+            "fr": "Votre message est transmis au technicien d'astreinte pour la requête {digits}. "
+            "Votre demande sera prise en charge dans les {minutes} minutes.",
+            "en": "Your message has been passed on to the on-call technician for ticket {digits}. "
+            "Your request will be taken over within {minutes} minutes.",
+        },
+        "caller.sms_coming": {
+            "fr": "Vous allez recevoir une confirmation par SMS.",
+            "en": "You will receive a confirmation by text message.",
+        },
+        "caller.not_understood": {"fr": "Je n'ai pas compris.", "en": "Sorry, I did not get that."},
+        "caller.nothing_heard": {"fr": "Je n'ai rien entendu.", "en": "I did not hear anything."},
+        "caller.unavailable": {
+            "fr": "Le service est momentanément indisponible. Merci de rappeler dans quelques minutes.",
+            "en": "The service is unavailable at the moment. Please call again in a few minutes.",
+        },
+        "caller.goodbye": {"fr": "Merci de votre appel. Au revoir.", "en": "Thank you for calling. Goodbye."},
+        # --- refusals: why, and what to do next ---
+        "caller.refused.unknown_ticket": {
+            "fr": "Nous ne trouvons aucune requête portant le numéro {digits}. L'astreinte ne traite que les "
+            "requêtes déjà ouvertes : ouvrez une requête sur le portail client {portal}, puis rappelez-nous "
+            "avec son numéro.",
+            "en": "We cannot find a ticket numbered {digits}. The on-call service only handles tickets that are "
+            "already open: open a ticket on the customer portal {portal}, then call us back with its number.",
+        },
+        "caller.refused.ticket_closed": {
+            "fr": "Cette requête est close. Pour un nouvel incident, ouvrez une requête sur le portail client "
+            "{portal}, puis rappelez-nous avec son numéro.",
+            "en": "This ticket is closed. For a new incident, open a ticket on the customer portal {portal}, "
+            "then call us back with its number.",
+        },
+        "caller.refused.bad_pin": {
+            "fr": "Le code PIN n'a pas été reconnu. Il figure sur votre contrat ; le service client peut vous "
+            "le rappeler aux heures ouvrées. Le service client rouvre {opening}.",
+            "en": "The PIN was not recognised. It is written in your contract; the service desk can remind you "
+            "of it during business hours. The service desk opens again {opening}.",
+        },
+        "caller.refused.locked": {
+            "fr": "Pour votre sécurité, l'accès par téléphone à ce compte est suspendu pour quelques minutes "
+            "après plusieurs codes PIN erronés. Rappelez dans {minutes} minutes, ou ouvrez une requête sur "
+            "le portail client {portal}.",
+            "en": "For your security, phone access to this account is suspended for a few minutes after several "
+            "wrong PINs. Call again in {minutes} minutes, or open a ticket on the customer portal {portal}.",
+        },
+        "caller.refused.no_astreinte_option": {
+            "fr": "Votre contrat ne comprend pas l'option astreinte : votre requête sera traitée aux heures "
+            "ouvrées. Le service client rouvre {opening}.",
+            "en": "Your contract does not include the on-call option: your ticket will be handled during "
+            "business hours. The service desk opens again {opening}.",
+        },
+        "caller.refused.service_not_covered": {
+            "fr": "Le service concerné par cette requête n'est pas couvert par l'astreinte : votre requête sera "
+            "traitée aux heures ouvrées. Le service client rouvre {opening}.",
+            "en": "The service this ticket is about is not covered by the on-call service: your ticket will be "
+            "handled during business hours. The service desk opens again {opening}.",
+        },
+        "caller.refused.priority_waits": {
+            "fr": "La priorité de cette requête ne relève pas de l'astreinte : votre requête sera traitée aux "
+            "heures ouvrées. Le service client rouvre {opening}.",
+            "en": "The priority of this ticket is not handled by the on-call service: your ticket will be "
+            "handled during business hours. The service desk opens again {opening}.",
+        },
+        "caller.refused.no_input": {
+            "fr": "Sans réponse de votre part, nous mettons fin à l'appel. Rappelez-nous quand vous le "
+            "souhaitez, ou écrivez-nous sur le portail client {portal}.",
+            "en": "As we received no answer, we are ending the call. Call us back whenever you like, or write to "
+            "us on the customer portal {portal}.",
+        },
+        "caller.refused.no_callback_number": {
+            "fr": "Sans numéro de rappel valide, nous ne pouvons pas transmettre votre demande. Rappelez-nous "
+            "d'un autre téléphone, ou écrivez-nous sur le portail client {portal}.",
+            "en": "Without a valid callback number we cannot pass on your request. Call us back from another "
+            "phone, or write to us on the customer portal {portal}.",
+        },
+        # --- business hours: the service desk ---
+        "caller.desk.connecting": {
+            "fr": "Serveurcom, bonjour. Nous vous mettons en relation avec le service client.",
+            "en": "Serveurcom, hello. We are putting you through to the service desk.",
+        },
+        "caller.desk.unavailable": {
+            "fr": "Le service client est momentanément indisponible. Après le bip, laissez votre nom, votre "
+            "numéro de requête si vous en avez un, et la raison de votre appel : nous vous rappellerons. "
+            "Ce message est enregistré. Tapez dièse pour terminer.",
+            "en": "The service desk is busy at the moment. After the beep, leave your name, your ticket number "
+            "if you have one, and why you are calling: we will call you back. This message is recorded. "
+            "Press hash when you are done.",
+        },
+        "caller.desk.thanks": {
+            "fr": "Merci, votre message est transmis au service client. Au revoir.",
+            "en": "Thank you, your message has been passed on to the service desk. Goodbye.",
+        },
+        # --- the SMS receipt (short: accents make it UCS-2, 70 characters a segment) ---
+        "caller.sms.receipt": {
+            "fr": "Serveurcom astreinte : message reçu à {time} pour la requête {number}. "
+            "Prise en charge avant {due}.",
+            "en": "Serveurcom on-call: message received at {time} for ticket {number}. Taken over by {due}.",
+        },
+    }
+)
 
 _FR_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_FR_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-              "octobre", "novembre", "décembre")
+_FR_MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
 _EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-              "October", "November", "December")
+_EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def spoken_opening(opening: datetime, now: datetime, lang: str) -> str:

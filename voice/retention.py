@@ -45,11 +45,14 @@ def purge_recordings(now: datetime | None = None) -> int:
     """Delete the media of every voicemail older than the retention period. Returns how many."""
     now = now or clock.now()
     cutoff = now - timedelta(days=int(current_app.config["RECORDING_RETENTION_DAYS"]))
-    due = session.scalars(select(Voicemail).where(Voicemail.purged_at.is_(None),
-                                                  Voicemail.recorded_at < cutoff)).all()
+    due = session.scalars(
+        select(Voicemail).where(Voicemail.purged_at.is_(None), Voicemail.recorded_at < cutoff)
+    ).all()
     purged = 0
     for voicemail in due:
-        if voicemail.recording_sid and not forget_media(voicemail.recording_sid, voicemail.recording_url or ""):
+        if voicemail.recording_sid and not forget_media(
+            voicemail.recording_sid, voicemail.recording_url or ""
+        ):
             continue
         voicemail.purged_at = now
         voicemail.recording_url = None
