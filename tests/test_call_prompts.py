@@ -1,0 +1,51 @@
+"""What callers hear exists in French and English, with the same blanks to fill."""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from voice import prompts_caller  # noqa: F401 - registers the prompts
+from voice.prompts import CATALOGUE
+from voice.prompts_caller import PORTAL, spoken_opening
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _blanks(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_every_caller_prompt_has_french_and_english_with_the_same_blanks():
+    keys = [k for k in CATALOGUE if k.startswith("caller.")]
+    assert len(keys) > 30
+    for key in keys:
+        assert _blanks(CATALOGUE[key]["fr"]) == _blanks(CATALOGUE[key]["en"]), key
+
+
+def test_every_refusal_names_what_to_do_next():
+    for key in (k for k in CATALOGUE if k.startswith("caller.refused.")):
+        fr = CATALOGUE[key]["fr"]
+        assert "{portal}" in fr or "{opening}" in fr or "Rappelez" in fr, key
+
+
+def test_the_recording_notice_is_said_before_the_beep():
+    assert "Ce message est enregistré" in CATALOGUE["caller.notice"]["fr"]
+    assert "This message is recorded" in CATALOGUE["caller.notice"]["en"]
+    assert PORTAL == "support.serveurcom.com"
+
+
+def test_the_desk_reopening_is_said_like_people_say_it():
+    now = datetime(2026, 11, 24, 23, 10, tzinfo=PARIS)
+    assert (
+        spoken_opening(datetime(2026, 11, 25, 8, 30, tzinfo=PARIS), now, "fr")
+        == "demain, mercredi 25 novembre, à 8 h 30"
+    )
+    assert (
+        spoken_opening(datetime(2026, 11, 30, 14, 0, tzinfo=PARIS), now, "fr") == "lundi 30 novembre, à 14 h"
+    )
+    assert (
+        spoken_opening(datetime(2026, 11, 25, 8, 30, tzinfo=PARIS), now, "en")
+        == "tomorrow, Wednesday 25 November, at 8:30"
+    )
