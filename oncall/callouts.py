@@ -209,6 +209,7 @@ def note_breaches(now: datetime) -> int:
             add_event(callout.ticket, "breach", f"Délai de prise en charge dépassé ({minutes} min)",
                       data={"callout": callout.id})
     session.commit()
+    session.expire_all()
     return len(due)
 
 
@@ -218,3 +219,30 @@ def overdue(now: datetime) -> list[int]:
         select(Callout.id).where(Callout.state == CalloutState.PAGING, Callout.next_action_at <= now)
         .order_by(Callout.next_action_at)
     ))
+
+
+def cancel_callouts(ticket_id: int, reason: str, actor: str | None = None) -> int:
+    """Stop paging for a ticket (resolved or closed by the desk, a test call…). Returns how many stopped.
+
+    Pending pages are dropped; a page call already ringing says "no alert waiting any more".
+    """
+    from models import Ticket
+
+    now = clock.now()
+    ids = list(session.scalars(select(Callout.id).where(Callout.ticket_id == ticket_id,
+                                                        Callout.state == CalloutState.PAGING)))
+    stopped = 0
+    for callout_id in ids:
+        if changed(update(Callout).where(Callout.id == callout_id, Callout.state == CalloutState.PAGING)
+                   .values(state=CalloutState.CANCELLED, cancelled_at=now, cancel_reason=reason[:200],
+                           next_action_at=None).execution_options(synchronize_session=False)) == 1:
+            stopped += 1
+            changed(update(Page).where(Page.callout_id == callout_id, Page.status == "pending")
+                    .values(status="cancelled").execution_options(synchronize_session=False))
+            ticket = session.get(Ticket, ticket_id)
+            assert ticket is not None
+            add_event(ticket, "callout", f"alerte d'astreinte arrêtée : {reason}", actor=actor,
+                      data={"callout": callout_id, "cancelled": True})
+    session.commit()
+    session.expire_all()  # the UPDATEs bypassed the loaded rows
+    return stopped

@@ -78,3 +78,17 @@ def test_every_page_keeps_its_twilio_sid(twilio, clock):
     pages = session.scalars(select(Page).where(Page.callout_id == callout.id)).all()
     assert {(p.person_id, p.channel.value) for p in pages} == {("alice", "sms"), ("alice", "voice")}
     assert {p.twilio_sid for p in pages} == {twilio.sms_to(ALICE).sid, twilio.call_to(ALICE).sid}
+
+
+def test_a_cancelled_callout_pages_nobody_any_more(twilio, clock):
+    from oncall.callouts import cancel_callouts
+
+    callout = leave_voicemail("104233")
+    assert cancel_callouts(callout.ticket_id, "requête résolue par le service desk", actor="desk") == 1
+    call = twilio.ring(twilio.call_to(ALICE))
+    call.expect("Plus aucune alerte n'est en attente")
+    clock.advance(minutes=60)
+    sweep()
+    assert len(twilio.calls_to(ALICE)) == 1 and not twilio.calls_to(BRUNO)
+    callout = refreshed(callout)
+    assert callout.state is CalloutState.CANCELLED and not callout.breached

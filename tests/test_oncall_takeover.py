@@ -181,3 +181,13 @@ def test_two_people_pressing_1_at_once_one_wins_the_other_is_told_who(twilio, cl
     assert len(twilio.sms_sent_to(CALLER)) == 1
     assert session.scalar(select(TicketEvent).where(TicketEvent.kind == "takeover")) is not None
     assert len(session.scalars(select(TicketEvent).where(TicketEvent.kind == "takeover")).all()) == 1
+
+
+def test_a_page_call_answered_after_someone_took_over_says_who(twilio, clock):
+    leave_voicemail("104233")
+    clock.advance(minutes=10)
+    sweep()  # bruno, the backup, is called
+    twilio.reply(ALICE, "OK 104233")
+    call = twilio.ring(twilio.call_to(BRUNO))
+    call.expect("Bonjour Bruno").expect("déjà été prise en charge par Alice à 23 h 20").expect("au revoir")
+    assert call.ended

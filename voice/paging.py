@@ -70,9 +70,13 @@ def call() -> object:
     record_status(sid, "in-progress", answered_by or None)
     say(r, "page_hello", lang, name=first_name(person))
     waiting = _waiting(pages)
-    if not waiting:
-        _already(r, _bundle(pages)[0], lang)
-        say(r, "page_goodbye", lang)
+    if not waiting:  # taken over or cancelled while the phone rang
+        first = _bundle(pages)[0]
+        if first.state is CalloutState.TAKEN_OVER:
+            _already(r, first, lang)
+            say(r, "page_goodbye", lang)
+        else:
+            say(r, "page_nothing_waiting", lang)
         r.hangup()
         return twiml(r)
     if len(waiting) > 1:
