@@ -142,3 +142,13 @@ def test_a_step_that_comes_out_of_order_starts_again(phone):
 
 def call_row_by_sid(sid: str) -> Call:
     return session.scalar(select(Call).where(Call.sid == sid))
+
+
+def test_with_redis_down_the_caller_hears_a_complete_call_and_the_message_is_kept(app, phone):
+    app.config.update(TASKS_INLINE=False, REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens there
+    app.extensions.pop("redis", None)
+    call = up_to_the_beep(phone).record(seconds=20).press("1")
+    call.expect("dans les 30 minutes").expect("au revoir")
+    assert call_row(call).outcome is CallOutcome.VOICEMAIL
+    callout = session.scalar(select(Callout))
+    assert callout.next_action_at is not None  # the sweeper finds it in the database
