@@ -152,3 +152,22 @@ def test_with_redis_down_the_caller_hears_a_complete_call_and_the_message_is_kep
     assert call_row(call).outcome is CallOutcome.VOICEMAIL
     callout = session.scalar(select(Callout))
     assert callout.next_action_at is not None  # the sweeper finds it in the database
+
+
+def test_a_recording_that_arrives_after_the_hang_up_is_still_delivered(phone):
+    call = up_to_the_beep(phone).hangup()
+    assert call_row(call).outcome is CallOutcome.ABANDONED
+    status, _ = phone.send(
+        "/voice/caller/recording",
+        {
+            **call.requests[0].params,
+            "RecordingSid": "RE" + "5" * 32,
+            "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE" + "5" * 32,
+            "RecordingStatus": "completed",
+            "RecordingDuration": "12",
+        },
+    )
+    assert status == 200
+    row = call_row(call)
+    assert row.outcome is CallOutcome.VOICEMAIL and row.reason is None
+    assert session.scalar(select(Callout)).voicemail.duration == 12
