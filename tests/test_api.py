@@ -67,6 +67,7 @@ def test_creating_a_ticket_returns_it_with_its_clocks(api, clock, org):
     (factories.payload(subject="x" * 301), "subject"),
     (factories.payload(service="FIBRE-9012"), "service"),  # Cabinet Moreau's, not Dupont's
     (factories.payload(service=12), "service"),
+    (factories.payload(description="x" * 10_001), "description"),
     ([1, 2], "body"),
 ])
 def test_a_bad_ticket_is_refused_naming_the_field_and_nothing_is_written(api, clock, org, body, field):

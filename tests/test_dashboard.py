@@ -269,7 +269,7 @@ def test_the_monthly_report_counts_takeovers_within_the_commitment(client, agent
     page = text(client.get("/reports?month=2026-11"))
     assert "50 % prises en charge dans le délai" in page
     assert "1 / 2 astreintes dans le délai" in page
-    assert "27.5 min délai médian" in page  # (13.5 + 41.5) / 2
+    assert "27,5 min délai médian" in page  # (13.5 + 41.5) / 2
     assert "Alice Martin 1 100 %" in page and "Bruno Petit 1 0 %" in page
     assert "code PIN erroné 1" in page
     assert "<svg" in client.get("/reports?month=2026-11").get_data(as_text=True)

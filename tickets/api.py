@@ -25,6 +25,7 @@ from tickets.sla import SlaClock, ticket_clocks
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 TOKEN_PREFIX = "ast_"
+DESCRIPTION_MAX = 10_000
 
 
 # --- tokens -------------------------------------------------------------------------------------
@@ -211,6 +212,8 @@ def post_ticket() -> tuple[Response, int]:
     for name in ("service", "description"):
         if body.get(name) is not None and not isinstance(body[name], str):
             return _error(400, f"{name}: expected a string", name)
+    if len(body.get("description") or "") > DESCRIPTION_MAX:
+        return _error(400, f"description: at most {DESCRIPTION_MAX} characters", "description")
     current_org()  # 503 before anything is written when no organisation is loaded
     try:
         ticket = create_ticket(

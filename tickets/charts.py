@@ -12,7 +12,7 @@ def _fmt(value: float, unit: str) -> str:
 
 
 def columns(items: Sequence[tuple[str, float | None]], *, title: str, unit: str = "", top: float | None = None,
-            target: float | None = None, width: int = 640, height: int = 220) -> Markup:
+            target: float | None = None, width: int = 960, height: int = 240) -> Markup:
     """Vertical bars, one per label (months); None draws no bar ("no data"); `target` draws a line."""
     pad_left, pad_bottom, pad_top = 36, 28, 14
     plot_w, plot_h = width - pad_left - 8, height - pad_bottom - pad_top

@@ -218,6 +218,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "escalation": ("escalade", "escalation"), "status": ("statut", "status"), "note": ("note", "note"),
         "sms": ("SMS", "SMS"), "breach": ("dépassement", "breach"), "decline": ("refus", "declined"),
         "cancelled": ("annulation", "cancelled"),
+        "page_failed": ("alerte en échec", "page failed"), "caller_sms": ("SMS au client", "SMS to the caller"),
+        "desk_message": ("message au service client", "message for the desk"),
     },
     "http": {
         "400": ("Demande invalide", "Bad request"), "403": ("Accès refusé", "Forbidden"),

@@ -90,6 +90,7 @@ def _template_globals() -> dict[str, Any]:
         "tz_name": timezone().key,
         "tone": tone,
         "month_name": lambda month: month_name(month, lang),
+        "decimal": lambda value, places=1: f"{value:.{places}f}".replace(".", "," if lang == "fr" else "."),
     }
 
 
