@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 
-def _fmt(value: float, unit: str) -> str:
-    return f"{value:.0f}{unit}" if abs(value - round(value)) < 0.05 else f"{value:.1f}{unit}"
+def _fmt(value: float, unit: str, comma: bool = False) -> str:
+    text = f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.1f}"
+    return (text.replace(".", ",") if comma else text) + unit
 
 
 def columns(items: Sequence[tuple[str, float | None]], *, title: str, unit: str = "", top: float | None = None,
-            target: float | None = None, width: int = 960, height: int = 240) -> Markup:
+            target: float | None = None, width: int = 960, height: int = 240, comma: bool = False) -> Markup:
     """Vertical bars, one per label (months); None draws no bar ("no data"); `target` draws a line."""
     pad_left, pad_bottom, pad_top = 36, 28, 14
     plot_w, plot_h = width - pad_left - 8, height - pad_bottom - pad_top
@@ -26,7 +27,7 @@ def columns(items: Sequence[tuple[str, float | None]], *, title: str, unit: str 
         y = pad_top + plot_h * (1 - frac)
         parts.append(f'<line class="grid" x1="{pad_left}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}"/>'
                      f'<text class="axis" x="{pad_left - 4}" y="{y + 4:.1f}" text-anchor="end">'
-                     f'{_fmt(top * frac, unit)}</text>')
+                     f'{_fmt(top * frac, unit, comma)}</text>')
     for i, (name, value) in enumerate(items):
         x = pad_left + i * step + (step - bar_w) / 2
         parts.append(f'<text class="axis" x="{x + bar_w / 2:.1f}" y="{height - 10}" text-anchor="middle">'
@@ -37,9 +38,9 @@ def columns(items: Sequence[tuple[str, float | None]], *, title: str, unit: str 
         y = pad_top + plot_h - h
         cls = "bar bad" if target is not None and value < target else "bar"
         parts.append(f'<rect class="{cls}" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}">'
-                     f'<title>{escape(name)} : {_fmt(value, unit)}</title></rect>'
+                     f'<title>{escape(name)} : {_fmt(value, unit, comma)}</title></rect>'
                      f'<text class="value" x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">'
-                     f'{_fmt(value, unit)}</text>')
+                     f'{_fmt(value, unit, comma)}</text>')
     if target is not None:
         y = pad_top + plot_h * (1 - min(target, top) / top)
         parts.append(f'<line class="target" x1="{pad_left}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}"/>')
@@ -47,7 +48,8 @@ def columns(items: Sequence[tuple[str, float | None]], *, title: str, unit: str 
     return Markup("".join(parts))
 
 
-def rows(items: Sequence[tuple[str, float]], *, title: str, unit: str = "", width: int = 640) -> Markup:
+def rows(items: Sequence[tuple[str, float]], *, title: str, unit: str = "", width: int = 640,
+         comma: bool = False) -> Markup:
     """Horizontal bars, one per label (refusal reasons, technicians), longest first as given."""
     bar_h, gap, label_w = 22, 8, 230
     height = max(len(items), 1) * (bar_h + gap) + gap
@@ -62,6 +64,6 @@ def rows(items: Sequence[tuple[str, float]], *, title: str, unit: str = "", widt
                      f'{escape(name)}</text>'
                      f'<rect class="bar" x="{label_w}" y="{y}" width="{max(w, 1):.1f}" height="{bar_h}"/>'
                      f'<text class="value" x="{label_w + w + 6:.1f}" y="{y + bar_h * 0.7:.1f}">'
-                     f'{_fmt(value, unit)}</text>')
+                     f'{_fmt(value, unit, comma)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

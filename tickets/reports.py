@@ -145,12 +145,12 @@ def reports() -> str:
     names = people()
     pct_chart = charts.columns(
         [(m.strftime("%m/%y"), s.within_pct) for m, s in past], unit="%", top=100, target=100,
-        title=t("Prises en charge dans le délai, par mois", lang))
+        title=t("Prises en charge dans le délai, par mois", lang), comma=lang == "fr")
     refused_chart = charts.rows(
         [(label("reason", r, lang), n) for r, n in report.refused], title=t("Appels refusés par motif", lang))
     tech_chart = charts.rows(
         [(names.get(p, p), s.median or 0) for p, s in report.by_technician.items()], unit=" min",
-        title=t("Délai médian de prise en charge par technicien", lang))
+        title=t("Délai médian de prise en charge par technicien", lang), comma=lang == "fr")
     previous = (month - timedelta(days=1)).replace(day=1)
     following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
     return render_template("desk/reports.html", report=report, names=names, pct_chart=pct_chart,
