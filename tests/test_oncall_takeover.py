@@ -191,3 +191,14 @@ def test_a_page_call_answered_after_someone_took_over_says_who(twilio, clock):
     call = twilio.ring(twilio.call_to(BRUNO))
     call.expect("Bonjour Bruno").expect("déjà été prise en charge par Alice à 23 h 20").expect("au revoir")
     assert call.ended
+
+
+def test_emma_hears_her_page_in_english(twilio, clock):
+    leave_voicemail("104233")
+    clock.advance(minutes=90)
+    sweep()
+    call = twilio.ring(twilio.call_to("+33656789012"))
+    call.expect("Hello Emma, this is the on-call desk").expect("Ticket 1 0 4 2 3 3")
+    call.expect("priority High").expect("The deadline passed 60 minutes ago").expect("To take over, press 1")
+    call.press("1").expect("you took over ticket 1 0 4 2 3 3")
+    assert twilio.sms_to(CALLER).body.endswith("pris en charge par Emma à 00:40.")  # the caller's language

@@ -18,6 +18,7 @@ import tasks
 from models import Person, session
 from oncall.load import current_org, load
 from oncall.rota import who_is_on_call
+from oncall.sweeper import sweep
 
 from .conftest import ORG_FILE, PUBLIC_BASE_URL, ROOT
 from .oncall_helpers import leave_voicemail
@@ -97,3 +98,17 @@ def test_the_worker_and_its_scheduler_send_each_step_on_time(app, twilio_server,
     assert backup, "the backup's SMS never came"
     assert 8 - 0.2 <= backup[0].wall - opened < 8 + SLACK
     assert worker.poll() is None
+
+
+def test_a_redis_that_lost_every_job_loses_no_page(app, twilio_server, clock):
+    load(yaml.safe_load(ORG_FILE.read_text()))
+    twilio_server.reset()
+    leave_voicemail("104233")  # the first step goes to Redis: no worker runs it
+    assert tasks.queue(app).count == 1 and not twilio_server.messages
+    tasks.connection(app).flushdb()  # Redis restarts empty
+    sweep()
+    alice = session.get(Person, "alice").phone
+    assert twilio_server.sms_to(alice).body.startswith("Astreinte 104233")
+    clock.advance(minutes=5)
+    sweep()  # the re-page was scheduled in Redis, lost too: the database knew
+    assert len(twilio_server.calls_to(alice)) == 2
