@@ -68,6 +68,16 @@ def pending_deliveries(now: datetime) -> list[tuple[str, Channel]]:
     return [(person_id, Channel(channel)) for person_id, channel in rows]
 
 
+def recover_interrupted(now: datetime) -> int:
+    """Pages left "sending" by a worker that died mid-request: sent again (a duplicate page is better
+    than a lost one). Twilio answers within TWILIO_TIMEOUT, so two minutes means the worker is gone."""
+    return changed(
+        update(Page).where(Page.status == "sending", Page.twilio_sid.is_(None),
+                           Page.sent_at < now - timedelta(minutes=2))
+        .values(status="pending", retry_at=now).execution_options(synchronize_session=False)
+    )
+
+
 def schedule_delivery(person_id: str, channel: Channel, at: datetime | None = None) -> None:
     from oncall.jobs import deliver_pages
 

@@ -24,9 +24,10 @@ def run_due_steps(callout_id: int) -> None:
 def sweep() -> int:
     """Run every overdue callout step, then deliver every due page (bundled by person and channel),
     and note the deadlines that passed with nobody. Returns how many callouts had a step run."""
+    from models import session
     from oncall.callouts import note_breaches, overdue
     from oncall.callouts import run_due_steps as run
-    from oncall.paging import deliver, pending_deliveries
+    from oncall.paging import deliver, pending_deliveries, recover_interrupted
 
     now = clock.now()
     try:
@@ -38,6 +39,8 @@ def sweep() -> int:
             run(callout_id, deliver=False)
         except NoOrganisation:
             return 0
+    if recover_interrupted(clock.now()):
+        session.commit()
     for person_id, channel in pending_deliveries(clock.now()):
         deliver(person_id, channel)
     note_breaches(clock.now())

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from models import CalloutState, Page, TicketEvent, session
+from models import CalloutState, Channel, Page, Person, TicketEvent, session
 from oncall.load import current_org, load
 from oncall.sweeper import sweep
 
@@ -215,3 +215,19 @@ def test_a_daylight_saving_night_pages_by_elapsed_time_and_speaks_local_time(twi
     twilio.reply(EMMA, "OK 104233")
     assert twilio.sms_to(CALLER).body.endswith("pris en charge par Emma à 02:25.")
     assert refreshed(callout).taken_over_at.astimezone(org.timezone).strftime("%H:%M %Z") == "02:25 CET"
+
+
+def test_a_page_left_half_sent_by_a_dead_worker_is_sent_again(twilio, clock):
+    callout = leave_voicemail("104233", page=False)
+    from oncall.paging import create_page
+
+    page = create_page(callout, session.get(Person, "alice"), Channel.SMS, 0)
+    page.status, page.sent_at = "sending", clock.now()  # the worker died before Twilio answered
+    callout.next_step, callout.next_action_at = 1, paris("2026-11-24 23:15")  # step 0 had run
+    session.commit()
+    clock.advance(minutes=1)
+    sweep()
+    assert not twilio.sms_sent_to(ALICE)  # it may still be on its way
+    clock.advance(minutes=2)
+    sweep()
+    assert twilio.sms_sent_to(ALICE) and not twilio.calls_to(ALICE)
