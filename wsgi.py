@@ -56,6 +56,10 @@ def configuration(instance: Path) -> dict[str, Any]:
         "TWILIO_VOICE": env("TWILIO_VOICE") or "Polly.Lea",
         "RECORDINGS_DIR": Path(env("RECORDINGS_DIR") or instance / "recordings"),
         "RECORDING_RETENTION_DAYS": int(env("RECORDING_RETENTION_DAYS") or 90),
+        # Repeated wrong PINs lock the client account and the calling number for a while.
+        "PIN_MAX_FAILURES": int(env("PIN_MAX_FAILURES") or 5),
+        "PIN_FAILURE_WINDOW_MINUTES": int(env("PIN_FAILURE_WINDOW_MINUTES") or 15),
+        "PIN_LOCK_MINUTES": int(env("PIN_LOCK_MINUTES") or 30),
         "TASKS_INLINE": False,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -177,13 +181,19 @@ def worker(burst: bool) -> None:
 
 
 def _sweep_forever(app: Flask, stop: threading.Event, every: float = 10.0) -> None:
-    """Re-enqueue overdue work from the database: a Redis that lost its jobs loses no page."""
+    """Re-run overdue work from the database (a Redis that lost its jobs loses no page), and purge
+    recordings past their retention once an hour."""
     from oncall.sweeper import sweep
+    from voice.retention import purge_recordings
 
+    last_purge = 0.0
     while not stop.wait(every):
         with app.app_context():
             try:
                 sweep()
+                if time.monotonic() - last_purge > 3600:
+                    last_purge = time.monotonic()
+                    purge_recordings()
             except Exception:  # noqa: BLE001 - keep sweeping; the error is logged
                 app.logger.exception("sweep failed")
 

@@ -1,22 +1,20 @@
 """Client PINs: stored hashed, compared in constant time (werkzeug's scrypt hashes), and locked
 after repeated failures, per client account and per calling number (`PinLock` rows).
 
-The numbers are settings: PIN_MAX_FAILURES failures within PIN_FAILURE_WINDOW_MINUTES lock the key
-for PIN_LOCK_MINUTES.
+The numbers are settings (see `wsgi.configuration`): PIN_MAX_FAILURES failures within
+PIN_FAILURE_WINDOW_MINUTES lock the key for PIN_LOCK_MINUTES.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, has_app_context
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 import clock
 from models import PinLock, session
-
-DEFAULTS = {"PIN_MAX_FAILURES": 5, "PIN_FAILURE_WINDOW_MINUTES": 15, "PIN_LOCK_MINUTES": 30}
 
 
 def hash_pin(pin: str) -> str:
@@ -31,9 +29,7 @@ def pin_matches(pin: str, pin_hash: str) -> bool:
 
 
 def setting(name: str) -> int:
-    if has_app_context():
-        return int(current_app.config.get(name, DEFAULTS[name]))
-    return DEFAULTS[name]
+    return int(current_app.config[name])
 
 
 def lock_keys(account: str | None, number: str | None) -> list[str]:
