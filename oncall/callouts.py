@@ -53,8 +53,12 @@ def open_callout(voicemail: Voicemail) -> Callout:
     )
     session.add(callout)
     session.flush()
-    add_event(voicemail.ticket, "callout", f"astreinte alertée, prise en charge attendue avant "
-              f"{callout.due_at.astimezone(org.timezone):%H:%M}", data={"callout": callout.id})
+    add_event(
+        voicemail.ticket,
+        "callout",
+        f"astreinte alertée, prise en charge attendue avant {callout.due_at.astimezone(org.timezone):%H:%M}",
+        data={"callout": callout.id},
+    )
     return callout
 
 
@@ -136,17 +140,28 @@ def _run_step(org: Org, callout: Callout, index: int, now: datetime) -> list[tup
     ticket = callout.ticket
     if person is None or not person.active:
         log.error("rota gap: nobody is %s for callout %s (step %d)", step.notify, callout.id, index)
-        add_event(ticket, "gap", f"Personne n'est de {label} : étape suivante immédiatement",
-                  data={"callout": callout.id, "step": index, "position": step.notify})
+        add_event(
+            ticket,
+            "gap",
+            f"Personne n'est de {label} : étape suivante immédiatement",
+            data={"callout": callout.id, "step": index, "position": step.notify},
+        )
         return []
     if has_declined(callout.id, person.id):
-        add_event(ticket, "page", f"{person.name} a refusé : étape suivante",
-                  data={"callout": callout.id, "step": index, "person": person.id})
+        add_event(
+            ticket,
+            "page",
+            f"{person.name} a refusé : étape suivante",
+            data={"callout": callout.id, "step": index, "person": person.id},
+        )
         return []
     if step.escalation_level:
-        add_event(ticket, "escalation", f"Escalade niveau {step.escalation_level} : {person.name} ({label})",
-                  data={"callout": callout.id, "step": index, "level": step.escalation_level,
-                        "person": person.id})
+        add_event(
+            ticket,
+            "escalation",
+            f"Escalade niveau {step.escalation_level} : {person.name} ({label})",
+            data={"callout": callout.id, "step": index, "level": step.escalation_level, "person": person.id},
+        )
     pairs = []
     for channel in step.by:
         create_page(callout, person, Channel(channel), index)
@@ -155,21 +170,30 @@ def _run_step(org: Org, callout: Callout, index: int, now: datetime) -> list[tup
 
 
 def has_declined(callout_id: int, person_id: str) -> bool:
-    return session.scalar(
-        select(Page.id).where(Page.callout_id == callout_id, Page.person_id == person_id,
-                              Page.status == "declined").limit(1)
-    ) is not None
+    return (
+        session.scalar(
+            select(Page.id)
+            .where(Page.callout_id == callout_id, Page.person_id == person_id, Page.status == "declined")
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def run_next_step_now(callout_id: int, after_step: int | None = None) -> bool:
     """Bring the next step forward to now (a decline, every channel failed). False when none is left."""
     now = clock.now()
-    conditions = [Callout.id == callout_id, Callout.state == CalloutState.PAGING,
-                  Callout.next_action_at.is_not(None)]
+    conditions = [
+        Callout.id == callout_id,
+        Callout.state == CalloutState.PAGING,
+        Callout.next_action_at.is_not(None),
+    ]
     if after_step is not None:
         conditions.append(Callout.next_step == after_step + 1)
     moved = changed(
-        update(Callout).where(*conditions).values(next_action_at=now)
+        update(Callout)
+        .where(*conditions)
+        .values(next_action_at=now)
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -186,8 +210,13 @@ def decline(callout: Callout, person: Person, pages: list[Page]) -> None:
     for page in pages:
         if page.callout_id == callout.id:
             page.status = "declined"
-    add_event(callout.ticket, "decline", f"{person.name} a refusé l'alerte", actor=person.name,
-              data={"callout": callout.id, "person": person.id})
+    add_event(
+        callout.ticket,
+        "decline",
+        f"{person.name} a refusé l'alerte",
+        actor=person.name,
+        data={"callout": callout.id, "person": person.id},
+    )
     session.commit()
     if callout.state is CalloutState.PAGING:
         run_next_step_now(callout.id)
@@ -196,18 +225,25 @@ def decline(callout: Callout, person: Person, pages: list[Page]) -> None:
 def note_breaches(now: datetime) -> int:
     """Callouts whose deadline passed with nobody: marked once, on the timeline. Returns how many."""
     due = session.scalars(
-        select(Callout).where(Callout.state == CalloutState.PAGING, Callout.breached_at.is_(None),
-                              Callout.due_at <= now)
+        select(Callout).where(
+            Callout.state == CalloutState.PAGING, Callout.breached_at.is_(None), Callout.due_at <= now
+        )
     ).all()
     for callout in due:
         marked = changed(
-            update(Callout).where(Callout.id == callout.id, Callout.breached_at.is_(None))
-            .values(breached_at=callout.due_at).execution_options(synchronize_session=False)
+            update(Callout)
+            .where(Callout.id == callout.id, Callout.breached_at.is_(None))
+            .values(breached_at=callout.due_at)
+            .execution_options(synchronize_session=False)
         )
         if marked == 1:
             minutes = int((callout.due_at - callout.opened_at).total_seconds() // 60)
-            add_event(callout.ticket, "breach", f"Délai de prise en charge dépassé ({minutes} min)",
-                      data={"callout": callout.id})
+            add_event(
+                callout.ticket,
+                "breach",
+                f"Délai de prise en charge dépassé ({minutes} min)",
+                data={"callout": callout.id},
+            )
     session.commit()
     session.expire_all()
     return len(due)
@@ -215,10 +251,13 @@ def note_breaches(now: datetime) -> int:
 
 def overdue(now: datetime) -> list[int]:
     """Callouts with a step due at `now` (what the sweeper runs)."""
-    return list(session.scalars(
-        select(Callout.id).where(Callout.state == CalloutState.PAGING, Callout.next_action_at <= now)
-        .order_by(Callout.next_action_at)
-    ))
+    return list(
+        session.scalars(
+            select(Callout.id)
+            .where(Callout.state == CalloutState.PAGING, Callout.next_action_at <= now)
+            .order_by(Callout.next_action_at)
+        )
+    )
 
 
 def cancel_callouts(ticket_id: int, reason: str, actor: str | None = None) -> int:
@@ -229,20 +268,43 @@ def cancel_callouts(ticket_id: int, reason: str, actor: str | None = None) -> in
     from models import Ticket
 
     now = clock.now()
-    ids = list(session.scalars(select(Callout.id).where(Callout.ticket_id == ticket_id,
-                                                        Callout.state == CalloutState.PAGING)))
+    ids = list(
+        session.scalars(
+            select(Callout.id).where(Callout.ticket_id == ticket_id, Callout.state == CalloutState.PAGING)
+        )
+    )
     stopped = 0
     for callout_id in ids:
-        if changed(update(Callout).where(Callout.id == callout_id, Callout.state == CalloutState.PAGING)
-                   .values(state=CalloutState.CANCELLED, cancelled_at=now, cancel_reason=reason[:200],
-                           next_action_at=None).execution_options(synchronize_session=False)) == 1:
+        if (
+            changed(
+                update(Callout)
+                .where(Callout.id == callout_id, Callout.state == CalloutState.PAGING)
+                .values(
+                    state=CalloutState.CANCELLED,
+                    cancelled_at=now,
+                    cancel_reason=reason[:200],
+                    next_action_at=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            == 1
+        ):
             stopped += 1
-            changed(update(Page).where(Page.callout_id == callout_id, Page.status == "pending")
-                    .values(status="cancelled").execution_options(synchronize_session=False))
+            changed(
+                update(Page)
+                .where(Page.callout_id == callout_id, Page.status == "pending")
+                .values(status="cancelled")
+                .execution_options(synchronize_session=False)
+            )
             ticket = session.get(Ticket, ticket_id)
             assert ticket is not None
-            add_event(ticket, "callout", f"alerte d'astreinte arrêtée : {reason}", actor=actor,
-                      data={"callout": callout_id, "cancelled": True})
+            add_event(
+                ticket,
+                "callout",
+                f"alerte d'astreinte arrêtée : {reason}",
+                actor=actor,
+                data={"callout": callout_id, "cancelled": True},
+            )
     session.commit()
     session.expire_all()  # the UPDATEs bypassed the loaded rows
     return stopped

@@ -37,8 +37,12 @@ class Night:
         self.org = current_org()
         self.echo = echo
         self.start = evening
-        self.phone = Phone(app.test_client(), app.config["TWILIO_AUTH_TOKEN"], app.config["PUBLIC_BASE_URL"],
-                           support_number=self.org.support_number)
+        self.phone = Phone(
+            app.test_client(),
+            app.config["TWILIO_AUTH_TOKEN"],
+            app.config["PUBLIC_BASE_URL"],
+            support_number=self.org.support_number,
+        )
         self.callouts: list[int] = []
         self.shown = {m for m in session.scalars(select(OutboxMessage.id))}  # earlier runs' messages
 
@@ -56,8 +60,12 @@ class Night:
         call.press(f"{ticket}#").press("1").press(f"{pin}#").press("1")  # ticket, confirm, PIN, caller ID
         call.record(seconds=25).press("1")  # the message, sent
         self._transcript(call, "    client ◂ ")
-        callout = session.scalar(select(Callout).join(Ticket, Callout.ticket_id == Ticket.id)
-                                 .where(Ticket.number == ticket).order_by(Callout.id.desc()))
+        callout = session.scalar(
+            select(Callout)
+            .join(Ticket, Callout.ticket_id == Ticket.id)
+            .where(Ticket.number == ticket)
+            .order_by(Callout.id.desc())
+        )
         assert callout is not None, "the IVR opened no callout"
         self.callouts.append(callout.id)
         self._outbox_since(callout.opened_at - timedelta(seconds=1))
@@ -70,8 +78,9 @@ class Night:
         self.say(f"{person.name} décroche l'appel d'astreinte")
         url = session.scalar(select(OutboxMessage.body).where(OutboxMessage.sid == page.twilio_sid))
         assert url, "the page call is not in the outbox"
-        call = self.phone.answer(url, call_sid=page.twilio_sid, to=person.phone,
-                                 status_callback=absolute_url("paging.status"))
+        call = self.phone.answer(
+            url, call_sid=page.twilio_sid, to=person.phone, status_callback=absolute_url("paging.status")
+        )
         for key in keys:
             call.press(key)
         if not call.ended:
@@ -90,14 +99,22 @@ class Night:
             before = clock.now() - timedelta(minutes=1)
             sweep()
             self._outbox_since(before)
-            for page in session.scalars(select(Page).where(Page.callout_id == callout.id,
-                                                           Page.channel == Channel.VOICE)):
+            for page in session.scalars(
+                select(Page).where(Page.callout_id == callout.id, Page.channel == Channel.VOICE)
+            ):
                 if page.twilio_sid and page.twilio_sid not in answered and page.person_id != target:
                     answered.add(page.twilio_sid)
                     status = "busy" if len(answered) % 2 == 0 else "no-answer"
-                    self.phone.send(absolute_url("paging.status"), {
-                        "CallSid": page.twilio_sid, "CallStatus": status, "To": page.to_number,
-                        "From": self.org.support_number, "Direction": "outbound-api"})
+                    self.phone.send(
+                        absolute_url("paging.status"),
+                        {
+                            "CallSid": page.twilio_sid,
+                            "CallStatus": status,
+                            "To": page.to_number,
+                            "From": self.org.support_number,
+                            "Direction": "outbound-api",
+                        },
+                    )
                     self.say(f"    {page.person.name} ne répond pas ({status})")
             if any(p.person_id == target for p in session.get(Callout, callout.id).pages):  # type: ignore[union-attr]
                 person = session.get(Person, target)
@@ -107,9 +124,15 @@ class Night:
     def replies_by_sms(self, person: Person, body: str) -> None:
         clock.advance(timedelta(minutes=2))
         self.say(f"{person.name} répond par SMS : « {body} »")
-        status, answer = self.phone.send("/sms/incoming", {
-            "MessageSid": "SM" + clock.now().strftime("%H%M%S") + person.id + str(id(self)),
-            "From": person.phone, "To": self.org.support_number, "Body": body})
+        status, answer = self.phone.send(
+            "/sms/incoming",
+            {
+                "MessageSid": "SM" + clock.now().strftime("%H%M%S") + person.id + str(id(self)),
+                "From": person.phone,
+                "To": self.org.support_number,
+                "Body": body,
+            },
+        )
         assert status == 200, answer
         self._outbox_since(clock.now() - timedelta(seconds=1))
         text = answer.split("<Message>")[-1].split("</Message>")[0] if "<Message>" in answer else ""
@@ -119,8 +142,11 @@ class Night:
     # --- what happened -----------------------------------------------------------------------------
 
     def _last_call(self, callout: Callout) -> Page:
-        page = session.scalar(select(Page).where(Page.callout_id == callout.id, Page.channel == Channel.VOICE,
-                                                 Page.twilio_sid.is_not(None)).order_by(Page.id.desc()))
+        page = session.scalar(
+            select(Page)
+            .where(Page.callout_id == callout.id, Page.channel == Channel.VOICE, Page.twilio_sid.is_not(None))
+            .order_by(Page.id.desc())
+        )
         assert page is not None, "nobody was called"
         return page
 
@@ -130,8 +156,9 @@ class Night:
 
     def _outbox_since(self, since: datetime) -> None:
         names = {p.phone: p.name for p in session.scalars(select(Person))}
-        for msg in session.scalars(select(OutboxMessage).where(OutboxMessage.created_at >= since)
-                                   .order_by(OutboxMessage.id)):
+        for msg in session.scalars(
+            select(OutboxMessage).where(OutboxMessage.created_at >= since).order_by(OutboxMessage.id)
+        ):
             if msg.id in self.shown:
                 continue
             self.shown.add(msg.id)
@@ -148,18 +175,22 @@ class Night:
             assert callout is not None
             ticket = callout.ticket
             self.echo(f"\nrequête {ticket.number} · {ticket.client.name} · {ticket.subject}")
-            for event in session.scalars(select(TicketEvent).where(
-                    TicketEvent.ticket_id == ticket.id, TicketEvent.at >= self.start - timedelta(hours=5))
-                    .order_by(TicketEvent.at, TicketEvent.id)):
+            for event in session.scalars(
+                select(TicketEvent)
+                .where(TicketEvent.ticket_id == ticket.id, TicketEvent.at >= self.start - timedelta(hours=5))
+                .order_by(TicketEvent.at, TicketEvent.id)
+            ):
                 if (event.data or {}).get("callout", callout.id) != callout.id:
                     continue
                 self.echo(f"  {self.local(event.at)}  {event.kind:<11} {event.text}")
             taker = callout.taker.name if callout.taker else "personne"
             via = callout.taken_over_via.value if callout.taken_over_via else "-"
             waited = int(((callout.taken_over_at or clock.now()) - callout.opened_at).total_seconds() // 60)
-            self.echo(f"  ⇒ message {self.local(callout.opened_at)}, échéance {self.local(callout.due_at)}, "
-                      f"pris en charge par {taker} ({via}) en {waited} min, "
-                      f"délai {'dépassé' if callout.breached else 'tenu'}, escalade niveau {callout.escalation_level}")
+            self.echo(
+                f"  ⇒ message {self.local(callout.opened_at)}, échéance {self.local(callout.due_at)}, "
+                f"pris en charge par {taker} ({via}) en {waited} min, "
+                f"délai {'dépassé' if callout.breached else 'tenu'}, escalade niveau {callout.escalation_level}"
+            )
 
 
 def free_evening(now: datetime, tz: Any) -> datetime:
@@ -168,8 +199,12 @@ def free_evening(now: datetime, tz: Any) -> datetime:
     day = local.date() if local.time() >= time(23, 5) else local.date() - timedelta(days=1)
     while True:
         evening = datetime.combine(day, time(23, 5), tzinfo=tz)
-        taken = session.scalar(select(Callout.id).where(Callout.opened_at >= evening - timedelta(hours=1),
-                                                        Callout.opened_at < evening + timedelta(hours=6)))
+        taken = session.scalar(
+            select(Callout.id).where(
+                Callout.opened_at >= evening - timedelta(hours=1),
+                Callout.opened_at < evening + timedelta(hours=6),
+            )
+        )
         if taken is None:
             return evening
         day -= timedelta(days=1)
@@ -182,18 +217,30 @@ def play(app: Flask, evening: datetime | None = None, echo: Any = click.echo) ->
     org = current_org()
     evening = evening or free_evening(clock.now(), org.timezone)
     clock.set(evening - timedelta(hours=4, minutes=25))  # 18:40: the desk opens a ticket before leaving
-    first_ticket = create_ticket(client="C1001", priority="high", service="SDSL-4471", actor="service desk",
-                                 subject="Coupure totale du lien SDSL")
+    first_ticket = create_ticket(
+        client="C1001",
+        priority="high",
+        service="SDSL-4471",
+        actor="service desk",
+        subject="Coupure totale du lien SDSL",
+    )
     clock.set(evening)
     night = Night(app, evening, echo)
     echo(f"=== astreinte, nuit du {evening:%d/%m/%Y} (hors ligne : Twilio = boîte d'envoi locale)")
-    night.echo(f"{night.local(first_ticket.opened_at)}  requête {first_ticket.number} ouverte par le service desk")
+    night.echo(
+        f"{night.local(first_ticket.opened_at)}  requête {first_ticket.number} ouverte par le service desk"
+    )
     first = night.client_calls(ISABELLE, first_ticket.number, "4821")
     night.technician_answers(first, "1")
 
     clock.set(evening + timedelta(hours=2, minutes=50))  # 01:55: the night shift opens a ticket online
-    ticket = create_ticket(client="C1001", priority="high", service="SDSL-4471", actor="portail client",
-                           subject="Lien SDSL instable, terminal de paiement hors ligne")
+    ticket = create_ticket(
+        client="C1001",
+        priority="high",
+        service="SDSL-4471",
+        actor="portail client",
+        subject="Lien SDSL instable, terminal de paiement hors ligne",
+    )
     night.say(f"requête {ticket.number} ouverte sur le portail client")
     clock.advance(timedelta(minutes=15))
     second = night.client_calls(NIGHT_CALLER, ticket.number, "4821")
@@ -203,10 +250,15 @@ def play(app: Flask, evening: datetime | None = None, echo: Any = click.echo) ->
     return night
 
 
-@click.command("demo", help="Play a scripted night offline (two calls: one taken over at the first page, "
-                            "one escalated to the supervisor) and print its timeline. Writes to the "
-                            "configured database; safe to run again.")
-@click.option("--night", "night_of", default=None, help="The evening it starts (YYYY-MM-DD); default: last night.")
+@click.command(
+    "demo",
+    help="Play a scripted night offline (two calls: one taken over at the first page, "
+    "one escalated to the supervisor) and print its timeline. Writes to the "
+    "configured database; safe to run again.",
+)
+@click.option(
+    "--night", "night_of", default=None, help="The evening it starts (YYYY-MM-DD); default: last night."
+)
 @with_appcontext
 def demo_command(night_of: str | None) -> None:
     from wsgi import upgrade_database

@@ -49,23 +49,40 @@ def notify_caller(callout_id: int) -> None:
         return  # sent already (a duplicate job)
     number = callout.voicemail.callback_number or callout.voicemail.call.callback_number
     if not number or not _is_mobile(number):
-        add_event(ticket, "caller_sms", "Pas de SMS au client : le numéro de rappel n'est pas un mobile",
-                  data={"callout": callout_id, "sent": False})
+        add_event(
+            ticket,
+            "caller_sms",
+            "Pas de SMS au client : le numéro de rappel n'est pas un mobile",
+            data={"callout": callout_id, "sent": False},
+        )
         session.commit()
         return
     org = current_org()
     lang = callout.voicemail.call.language or "fr"
     at = callout.taken_over_at.astimezone(org.timezone)
-    body = text("sms_caller_taken_over", lang, ticket=ticket.number, name=first_name(callout.taker),
-                time=f"{at:%H:%M}")
+    body = text(
+        "sms_caller_taken_over",
+        lang,
+        ticket=ticket.number,
+        name=first_name(callout.taker),
+        time=f"{at:%H:%M}",
+    )
     try:
         sent = send_sms(number, body)
     except OutboundError as exc:
         log.warning("the caller's SMS for callout %s failed: %s", callout_id, exc)
-        add_event(ticket, "caller_sms", f"SMS au client : échec ({exc.code or 'réseau'})",
-                  data={"callout": callout_id, "sent": False, "error": exc.code})
+        add_event(
+            ticket,
+            "caller_sms",
+            f"SMS au client : échec ({exc.code or 'réseau'})",
+            data={"callout": callout_id, "sent": False, "error": exc.code},
+        )
         session.commit()
         return
-    add_event(ticket, "caller_sms", f"SMS au client : « {body} »",
-              data={"callout": callout_id, "sent": True, "sid": sent.sid, "at": clock.now().isoformat()})
+    add_event(
+        ticket,
+        "caller_sms",
+        f"SMS au client : « {body} »",
+        data={"callout": callout_id, "sent": True, "sid": sent.sid, "at": clock.now().isoformat()},
+    )
     session.commit()

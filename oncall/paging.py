@@ -34,10 +34,28 @@ CHANNEL_WORD = {Channel.SMS: "SMS", Channel.VOICE: "appel"}
 
 # Twilio callbacks can arrive twice and out of order: a status never goes back to an earlier one.
 _RANK = {
-    "pending": 0, "sending": 1, "outbox": 2, "accepted": 2, "queued": 2, "initiated": 2, "scheduled": 2,
-    "ringing": 3, "sent": 4, "in-progress": 4, "answered": 4, "completed": 5, "delivered": 6,
-    "undelivered": 6, "failed": 6, "busy": 6, "no-answer": 6, "canceled": 6, "read": 7, "machine": 8,
-    "declined": 9, "cancelled": 9,
+    "pending": 0,
+    "sending": 1,
+    "outbox": 2,
+    "accepted": 2,
+    "queued": 2,
+    "initiated": 2,
+    "scheduled": 2,
+    "ringing": 3,
+    "sent": 4,
+    "in-progress": 4,
+    "answered": 4,
+    "completed": 5,
+    "delivered": 6,
+    "undelivered": 6,
+    "failed": 6,
+    "busy": 6,
+    "no-answer": 6,
+    "canceled": 6,
+    "read": 7,
+    "machine": 8,
+    "declined": 9,
+    "cancelled": 9,
 }
 
 
@@ -53,8 +71,15 @@ def _backoff(attempts: int) -> timedelta:
 
 def create_page(callout: Callout, person: Person, channel: Channel, step: int) -> Page:
     """A pending page, delivered by `deliver` (now, or when the throttle allows)."""
-    page = Page(callout_id=callout.id, person_id=person.id, channel=channel, step=step,
-                to_number=person.phone, status="pending", retry_at=clock.now())
+    page = Page(
+        callout_id=callout.id,
+        person_id=person.id,
+        channel=channel,
+        step=step,
+        to_number=person.phone,
+        status="pending",
+        retry_at=clock.now(),
+    )
     session.add(page)
     session.flush()
     return page
@@ -72,9 +97,10 @@ def recover_interrupted(now: datetime) -> int:
     """Pages left "sending" by a worker that died mid-request: sent again (a duplicate page is better
     than a lost one). Twilio answers within TWILIO_TIMEOUT, so two minutes means the worker is gone."""
     return changed(
-        update(Page).where(Page.status == "sending", Page.twilio_sid.is_(None),
-                           Page.sent_at < now - timedelta(minutes=2))
-        .values(status="pending", retry_at=now).execution_options(synchronize_session=False)
+        update(Page)
+        .where(Page.status == "sending", Page.twilio_sid.is_(None), Page.sent_at < now - timedelta(minutes=2))
+        .values(status="pending", retry_at=now)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -87,10 +113,18 @@ def schedule_delivery(person_id: str, channel: Channel, at: datetime | None = No
 def deliver(person_id: str, channel: Channel) -> None:
     """Send every due pending page of one person on one channel, as one SMS or one call."""
     now = clock.now()
-    pages = list(session.scalars(
-        select(Page).where(Page.person_id == person_id, Page.channel == channel, Page.status == "pending",
-                           Page.retry_at <= now).order_by(Page.id)
-    ))
+    pages = list(
+        session.scalars(
+            select(Page)
+            .where(
+                Page.person_id == person_id,
+                Page.channel == channel,
+                Page.status == "pending",
+                Page.retry_at <= now,
+            )
+            .order_by(Page.id)
+        )
+    )
     live = []
     for page in pages:
         if page.callout.state is CalloutState.PAGING:
@@ -115,7 +149,8 @@ def deliver(person_id: str, channel: Channel) -> None:
         return
     ids = [p.id for p in live]
     claimed = changed(
-        update(Page).where(Page.id.in_(ids), Page.status == "pending")
+        update(Page)
+        .where(Page.id.in_(ids), Page.status == "pending")
         .values(status="sending", sent_at=now, attempts=Page.attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -130,8 +165,9 @@ def deliver(person_id: str, channel: Channel) -> None:
 
 def _throttled_until(to: str, channel: Channel, now: datetime) -> datetime | None:
     last = session.scalar(
-        select(func.max(Page.sent_at)).where(Page.to_number == to, Page.channel == channel,
-                                             Page.twilio_sid.is_not(None), Page.sent_at <= now)
+        select(func.max(Page.sent_at)).where(
+            Page.to_number == to, Page.channel == channel, Page.twilio_sid.is_not(None), Page.sent_at <= now
+        )
     )
     if last is None:
         return None
@@ -142,9 +178,15 @@ def _throttled_until(to: str, channel: Channel, now: datetime) -> datetime | Non
 def _join_live_call(pages: list[Page], to: str, now: datetime) -> bool:
     """A call to that number is still ringing: the new callouts ride on it (bundling)."""
     call = session.scalar(
-        select(Page).where(Page.to_number == to, Page.channel == Channel.VOICE, Page.status.in_(LIVE_CALL),
-                           Page.twilio_sid.is_not(None), Page.sent_at >= now - timedelta(minutes=2),
-                           Page.sent_at <= now)
+        select(Page)
+        .where(
+            Page.to_number == to,
+            Page.channel == Channel.VOICE,
+            Page.status.in_(LIVE_CALL),
+            Page.twilio_sid.is_not(None),
+            Page.sent_at >= now - timedelta(minutes=2),
+            Page.sent_at <= now,
+        )
         .order_by(Page.sent_at.desc())
     )
     if call is None:
@@ -152,8 +194,12 @@ def _join_live_call(pages: list[Page], to: str, now: datetime) -> bool:
     for page in pages:
         page.twilio_sid, page.status, page.sent_at = call.twilio_sid, call.status, call.sent_at
         page.attempts += 1
-        add_event(page.callout.ticket, "page", f"Appel en cours vers {page.person.name} : alerte ajoutée",
-                  data={"page": page.id, "callout": page.callout_id, "channel": "voice"})
+        add_event(
+            page.callout.ticket,
+            "page",
+            f"Appel en cours vers {page.person.name} : alerte ajoutée",
+            data={"page": page.id, "callout": page.callout_id, "channel": "voice"},
+        )
     return True
 
 
@@ -162,9 +208,15 @@ def alert_of(callout: Callout, lang: str, org: Org) -> Alert:
     priority = org.priorities.get(ticket.priority)
     label = (priority.label if lang == "fr" else priority.key.capitalize()) if priority else ticket.priority
     callback = callout.voicemail.callback_number or callout.voicemail.call.callback_number or "-"
-    return Alert(ticket=ticket.number, client=ticket.client.name,
-                 service=ticket.service.ref if ticket.service else "-", priority=label, callback=callback,
-                 due_at=callout.due_at, message_at=callout.opened_at.astimezone(org.timezone))
+    return Alert(
+        ticket=ticket.number,
+        client=ticket.client.name,
+        service=ticket.service.ref if ticket.service else "-",
+        priority=label,
+        callback=callback,
+        due_at=callout.due_at,
+        message_at=callout.opened_at.astimezone(org.timezone),
+    )
 
 
 def _send(pages: list[Page], channel: Channel, now: datetime) -> None:
@@ -175,13 +227,19 @@ def _send(pages: list[Page], channel: Channel, now: datetime) -> None:
         if channel is Channel.SMS:
             org = current_org()
             callouts = _distinct_callouts(pages)
-            body = page_sms(person.language, [alert_of(c, person.language, org) for c in callouts],
-                            takeover_url(person.id, [c.id for c in callouts]), now)
+            body = page_sms(
+                person.language,
+                [alert_of(c, person.language, org) for c in callouts],
+                takeover_url(person.id, [c.id for c in callouts]),
+                now,
+            )
             sent = outbound.send_sms(person.phone, body, status_callback=absolute_url("sms.status"))
         else:
             sent = outbound.place_call(
-                person.phone, absolute_url("paging.call", page=pages[0].id),
-                status_callback=absolute_url("paging.status"), machine_detection="Enable",
+                person.phone,
+                absolute_url("paging.call", page=pages[0].id),
+                status_callback=absolute_url("paging.status"),
+                machine_detection="Enable",
                 timeout=int(current_app.config.get("PAGE_RING_SECONDS", 25)),
             )
     except OutboundError as exc:
@@ -193,9 +251,19 @@ def _send(pages: list[Page], channel: Channel, now: datetime) -> None:
         page.twilio_sid, page.status, page.error_code = sent.sid, sent.status, None
         what = f"SMS envoyé à {person.name}" if channel is Channel.SMS else f"Appel vers {person.name}"
         bundled = f" (groupé avec {len(pages) - 1} autre(s))" if len(pages) > 1 else ""
-        add_event(page.callout.ticket, "page", what + bundled, actor=None,
-                  data={"page": page.id, "callout": page.callout_id, "channel": channel.value,
-                        "person": person.id, "sid": sent.sid})
+        add_event(
+            page.callout.ticket,
+            "page",
+            what + bundled,
+            actor=None,
+            data={
+                "page": page.id,
+                "callout": page.callout_id,
+                "channel": channel.value,
+                "person": person.id,
+                "sid": sent.sid,
+            },
+        )
     session.commit()
     log.info("%s to %s sent: %s (%d callout(s))", word, person.id, sent.sid, len(pages))
 
@@ -215,15 +283,21 @@ def _failed(pages: list[Page], channel: Channel, exc: OutboundError, now: dateti
             page.status = "pending"
             page.retry_at = now + _backoff(page.attempts)
             retry_at = page.retry_at
-            add_event(page.callout.ticket, "page_error",
-                      f"{CHANNEL_WORD[channel]} vers {page.person.name} : erreur temporaire "
-                      f"{page.error_code or ''}, nouvel essai".replace("  ", " "),
-                      data={"page": page.id, "callout": page.callout_id, "error": page.error_code})
+            add_event(
+                page.callout.ticket,
+                "page_error",
+                f"{CHANNEL_WORD[channel]} vers {page.person.name} : erreur temporaire "
+                f"{page.error_code or ''}, nouvel essai".replace("  ", " "),
+                data={"page": page.id, "callout": page.callout_id, "error": page.error_code},
+            )
         else:
             page.status = "failed"
-            add_event(page.callout.ticket, "page_error",
-                      f"{CHANNEL_WORD[channel]} vers {page.person.name} : échec {page.error_code or ''}".strip(),
-                      data={"page": page.id, "callout": page.callout_id, "error": page.error_code})
+            add_event(
+                page.callout.ticket,
+                "page_error",
+                f"{CHANNEL_WORD[channel]} vers {page.person.name} : échec {page.error_code or ''}".strip(),
+                data={"page": page.id, "callout": page.callout_id, "error": page.error_code},
+            )
             _fall_back(page)
     log.warning("%s to %s failed (%s, temporary=%s)", channel, pages[0].person_id, exc, exc.temporary)
     if retry_at is not None:
@@ -236,8 +310,9 @@ def _fall_back(page: Page) -> None:
 
     other = Channel.VOICE if page.channel is Channel.SMS else Channel.SMS
     siblings = session.scalars(
-        select(Page).where(Page.callout_id == page.callout_id, Page.person_id == page.person_id,
-                           Page.step == page.step)
+        select(Page).where(
+            Page.callout_id == page.callout_id, Page.person_id == page.person_id, Page.step == page.step
+        )
     ).all()
     if not any(p.channel is other for p in siblings):
         create_page(page.callout, page.person, other, page.step)
@@ -248,8 +323,9 @@ def _fall_back(page: Page) -> None:
         run_next_step_now(page.callout_id, after_step=page.step)
 
 
-def record_status(sid: str, status: str | None, answered_by: str | None = None,
-                  error_code: str | None = None) -> list[Page]:
+def record_status(
+    sid: str, status: str | None, answered_by: str | None = None, error_code: str | None = None
+) -> list[Page]:
     """A Twilio status callback (MessageStatus, CallStatus, AnsweredBy, ErrorCode) on every page of `sid`.
 
     Idempotent: a duplicate or late callback never moves a page back to an earlier status.
@@ -265,18 +341,33 @@ def record_status(sid: str, status: str | None, answered_by: str | None = None,
         if status and _RANK.get(status, 5) >= _RANK.get(page.status, 0) and status != page.status:
             page.status = status
             if status in FAILED:
-                add_event(page.callout.ticket, "page_failed", _failure_text(page),
-                          data={"page": page.id, "callout": page.callout_id, "status": status,
-                                "error": page.error_code})
+                add_event(
+                    page.callout.ticket,
+                    "page_failed",
+                    _failure_text(page),
+                    data={
+                        "page": page.id,
+                        "callout": page.callout_id,
+                        "status": status,
+                        "error": page.error_code,
+                    },
+                )
     session.commit()
     return pages
 
 
 def _failure_text(page: Page) -> str:
-    words = {"busy": "occupé", "no-answer": "pas de réponse", "failed": "échec", "canceled": "annulé",
-             "machine": "répondeur", "undelivered": "non remis"}
+    words = {
+        "busy": "occupé",
+        "no-answer": "pas de réponse",
+        "failed": "échec",
+        "canceled": "annulé",
+        "machine": "répondeur",
+        "undelivered": "non remis",
+    }
     return f"{CHANNEL_WORD[page.channel]} vers {page.person.name} : {words.get(page.status, page.status)}" + (
-        f" (erreur {page.error_code})" if page.error_code else "")
+        f" (erreur {page.error_code})" if page.error_code else ""
+    )
 
 
 def mark(pages: list[Page], status: str) -> None:
@@ -287,8 +378,13 @@ def mark(pages: list[Page], status: str) -> None:
 
 def waiting_for(person_id: str) -> list[Callout]:
     """Callouts still paging that paged this person (what `OK` alone refers to)."""
-    return list(session.scalars(
-        select(Callout).where(Callout.state == CalloutState.PAGING,
-                              Callout.id.in_(select(Page.callout_id).where(Page.person_id == person_id)))
-        .order_by(Callout.opened_at, Callout.id)
-    ))
+    return list(
+        session.scalars(
+            select(Callout)
+            .where(
+                Callout.state == CalloutState.PAGING,
+                Callout.id.in_(select(Page.callout_id).where(Page.person_id == person_id)),
+            )
+            .order_by(Callout.opened_at, Callout.id)
+        )
+    )

@@ -11,8 +11,13 @@ from datetime import datetime
 from models import Callout
 from oncall.orgfile import Org, PolicyStep
 
-ROLE_LABELS = {"primary": "astreinte principale", "backup": "astreinte de secours",
-               "supervisor": "superviseur", "manager": "responsable", "director": "directeur"}
+ROLE_LABELS = {
+    "primary": "astreinte principale",
+    "backup": "astreinte de secours",
+    "supervisor": "superviseur",
+    "manager": "responsable",
+    "director": "directeur",
+}
 
 
 def step(org: Org, index: int) -> PolicyStep | None:

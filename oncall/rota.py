@@ -67,7 +67,9 @@ def who_is(org: Org, position: str, at: datetime) -> str | None:
         raise ValueError(f"{position!r} is not an on-call position")
     instant = at.astimezone(UTC)
     for override in reversed(org.rota.overrides):
-        if override.position == position and override.start.astimezone(UTC) <= instant < override.end.astimezone(UTC):
+        if override.position == position and override.start.astimezone(
+            UTC
+        ) <= instant < override.end.astimezone(UTC):
             return override.person
     return _rotation(org.rota, position, week_index(org, at))
 
@@ -116,6 +118,7 @@ def shifts(org: Org, start: datetime, end: datetime) -> list[Shift]:
         if out and (out[-1].primary, out[-1].backup) == (on_call.primary, on_call.backup):
             out[-1] = Shift(out[-1].start, b.astimezone(org.timezone), on_call.primary, on_call.backup)
         else:
-            out.append(Shift(a.astimezone(org.timezone), b.astimezone(org.timezone), on_call.primary,
-                             on_call.backup))
+            out.append(
+                Shift(a.astimezone(org.timezone), b.astimezone(org.timezone), on_call.primary, on_call.backup)
+            )
     return out

@@ -38,7 +38,9 @@ def _refused(key: str, status: int) -> Response:
     return Response(html, status=status)
 
 
-def _render(token: str, link: Link, person: Person, result: Takeover | None = None, status: int = 200) -> Response:
+def _render(
+    token: str, link: Link, person: Person, result: Takeover | None = None, status: int = 200
+) -> Response:
     org = current_org()
     lang = person.language
     now = clock.now()
@@ -50,21 +52,48 @@ def _render(token: str, link: Link, person: Person, result: Takeover | None = No
         alert = alert_of(callout, lang, org)
         holder = None
         if callout.taken_over_at is not None:
-            holder = text("web_already", lang, name=first_name(callout.taker),
-                          time=f"{callout.taken_over_at.astimezone(org.timezone):%H:%M}")
-        items.append({"callout": callout, "alert": alert, "left": time_left(lang, alert.due_at, now),
-                      "deadline": f"{alert.due_at.astimezone(org.timezone):%H:%M}", "holder": holder})
+            holder = text(
+                "web_already",
+                lang,
+                name=first_name(callout.taker),
+                time=f"{callout.taken_over_at.astimezone(org.timezone):%H:%M}",
+            )
+        items.append(
+            {
+                "callout": callout,
+                "alert": alert,
+                "left": time_left(lang, alert.due_at, now),
+                "deadline": f"{alert.due_at.astimezone(org.timezone):%H:%M}",
+                "holder": holder,
+            }
+        )
     notice = None
     if result is not None and result.won and result.at is not None:
-        notice = text("web_taken", lang, ticket=result.callout.ticket.number,
-                      time=f"{result.at.astimezone(org.timezone):%H:%M}")
+        notice = text(
+            "web_taken",
+            lang,
+            ticket=result.callout.ticket.number,
+            time=f"{result.at.astimezone(org.timezone):%H:%M}",
+        )
     elif result is not None and result.at is not None:
-        notice = text("web_already", lang, name=first_name(result.by),
-                      time=f"{result.at.astimezone(org.timezone):%H:%M}")
+        notice = text(
+            "web_already",
+            lang,
+            name=first_name(result.by),
+            time=f"{result.at.astimezone(org.timezone):%H:%M}",
+        )
     elif result is not None:
         notice = text("web_cancelled", lang)
-    html = render_template("oncall/takeover.html", token=token, person=person, items=items, notice=notice,
-                           won=bool(result and result.won), lang=lang, t=lambda key, **kw: text(key, lang, **kw))
+    html = render_template(
+        "oncall/takeover.html",
+        token=token,
+        person=person,
+        items=items,
+        notice=notice,
+        won=bool(result and result.won),
+        lang=lang,
+        t=lambda key, **kw: text(key, lang, **kw),
+    )
     return Response(html, status=status)
 
 

@@ -44,20 +44,31 @@ def first_name(person: Person | None) -> str:
 def take_over(callout: Callout, person: Person, via: Channel) -> Takeover:
     """`person` takes over `callout` now, unless someone already did (or it was cancelled)."""
     now = clock.now()
-    won = changed(
-        update(Callout).where(Callout.id == callout.id, Callout.state == CalloutState.PAGING)
-        .values(state=CalloutState.TAKEN_OVER, taken_over_at=now, taken_over_by=person.id,
-                taken_over_via=via, next_action_at=None)
-        .execution_options(synchronize_session=False)
-    ) == 1
+    won = (
+        changed(
+            update(Callout)
+            .where(Callout.id == callout.id, Callout.state == CalloutState.PAGING)
+            .values(
+                state=CalloutState.TAKEN_OVER,
+                taken_over_at=now,
+                taken_over_by=person.id,
+                taken_over_via=via,
+                next_action_at=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        == 1
+    )
     if not won:
         session.rollback()
         current = session.get(Callout, callout.id, populate_existing=True)
         assert current is not None
         return Takeover(False, current, current.taker, current.taken_over_at)
     session.execute(
-        update(Page).where(Page.callout_id == callout.id, Page.status == "pending")
-        .values(status="cancelled").execution_options(synchronize_session=False)
+        update(Page)
+        .where(Page.callout_id == callout.id, Page.status == "pending")
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
     )
     session.refresh(callout)
     ticket = callout.ticket
@@ -67,10 +78,19 @@ def take_over(callout: Callout, person: Person, via: Channel) -> Takeover:
         ticket.status = TicketStatus.IN_PROGRESS
     minutes = int((now - callout.opened_at).total_seconds() // 60)
     late = " (délai dépassé)" if callout.breached else ""
-    add_event(ticket, "takeover", f"Pris en charge par {person.name} par {VIA_WORD[via]} en {minutes} min{late}",
-              actor=person.name, data={"callout": callout.id, "person": person.id, "via": via.value,
-                                       "seconds": int((now - callout.opened_at).total_seconds()),
-                                       "breached": callout.breached})
+    add_event(
+        ticket,
+        "takeover",
+        f"Pris en charge par {person.name} par {VIA_WORD[via]} en {minutes} min{late}",
+        actor=person.name,
+        data={
+            "callout": callout.id,
+            "person": person.id,
+            "via": via.value,
+            "seconds": int((now - callout.opened_at).total_seconds()),
+            "breached": callout.breached,
+        },
+    )
     session.commit()
     log.info("callout %s taken over by %s via %s", callout.id, person.id, via.value)
     from oncall.jobs import notify_caller
@@ -113,9 +133,11 @@ def answer_sms(person: Person, body: str) -> Reply:
             return Reply("several", waiting=waiting)
         return _outcome(take_over(waiting[0], person, Channel.SMS))
     callout = session.scalar(
-        select(Callout).join(Ticket, Callout.ticket_id == Ticket.id)
-        .where(Ticket.number == number).order_by(
-            (Callout.state == CalloutState.PAGING).desc(), Callout.opened_at.desc()).limit(1)
+        select(Callout)
+        .join(Ticket, Callout.ticket_id == Ticket.id)
+        .where(Ticket.number == number)
+        .order_by((Callout.state == CalloutState.PAGING).desc(), Callout.opened_at.desc())
+        .limit(1)
     )
     if callout is None or callout.state is CalloutState.CANCELLED:
         return Reply("no_callout", ticket=number)

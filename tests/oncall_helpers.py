@@ -23,15 +23,30 @@ EMMA = "+33656789012"
 CALLER = "+33611223344"  # Isabelle Dupont's mobile
 
 
-def leave_voicemail(ticket: str = "104233", callback: str = CALLER, language: str = "fr",
-                    at: datetime | None = None, page: bool = True) -> Callout:
+def leave_voicemail(
+    ticket: str = "104233",
+    callback: str = CALLER,
+    language: str = "fr",
+    at: datetime | None = None,
+    page: bool = True,
+) -> Callout:
     """A caller left a message on `ticket` now (or `at`): the callout is opened and paging starts."""
     row = session.scalar(select(Ticket).where(Ticket.number == ticket))
     assert row is not None, f"no ticket {ticket}"
     when = at or clock.now()
-    call = Call(sid="CA" + uuid.uuid4().hex, from_number=callback, to_number="+33272646172", started_at=when,
-                outcome=CallOutcome.VOICEMAIL, language=language, callback_number=callback, ticket_id=row.id,
-                client_id=row.client_id, entered_ticket=ticket, step="done")
+    call = Call(
+        sid="CA" + uuid.uuid4().hex,
+        from_number=callback,
+        to_number="+33272646172",
+        started_at=when,
+        outcome=CallOutcome.VOICEMAIL,
+        language=language,
+        callback_number=callback,
+        ticket_id=row.id,
+        client_id=row.client_id,
+        entered_ticket=ticket,
+        step="done",
+    )
     session.add(call)
     session.flush()
     recording = "RE" + uuid.uuid4().hex
@@ -42,8 +57,15 @@ def leave_voicemail(ticket: str = "104233", callback: str = CALLER, language: st
         w.setsampwidth(2)
         w.setframerate(8000)
         w.writeframes(b"\x00\x00" * 8000)
-    voicemail = Voicemail(call_id=call.id, ticket_id=row.id, recording_sid=recording, duration=20,
-                          recording_status="completed", callback_number=callback, recorded_at=when)
+    voicemail = Voicemail(
+        call_id=call.id,
+        ticket_id=row.id,
+        recording_sid=recording,
+        duration=20,
+        recording_status="completed",
+        callback_number=callback,
+        recorded_at=when,
+    )
     session.add(voicemail)
     session.flush()
     callout = open_callout(voicemail)

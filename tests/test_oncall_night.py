@@ -131,10 +131,14 @@ def test_an_invalid_number_falls_to_sms_then_to_the_next_step(twilio, clock):
     sweep()
     failed = session.scalars(select(Page).where(Page.step == 1)).all()
     assert {(p.channel.value, p.status, p.error_code) for p in failed} == {
-        ("voice", "failed", "21211"), ("sms", "failed", "21614")}
+        ("voice", "failed", "21211"),
+        ("sms", "failed", "21614"),
+    }
     assert twilio.calls_to(BRUNO)  # the backup, five minutes early
-    assert [e.text for e in _events("page_error")] == ["appel vers Alice Martin : échec 21211",
-                                                      "SMS vers Alice Martin : échec 21614"]
+    assert [e.text for e in _events("page_error")] == [
+        "appel vers Alice Martin : échec 21211",
+        "SMS vers Alice Martin : échec 21614",
+    ]
 
 
 def test_a_permanent_call_error_falls_back_to_an_sms(twilio, clock):

@@ -53,8 +53,12 @@ def test_the_autumn_daylight_saving_night_keeps_the_week_and_its_handoff(app, do
 
     first_0230 = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST
     second_0230 = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)  # 02:30 CET
-    assert who_is(org, "primary", before) == who_is(org, "primary", first_0230) == who_is(
-        org, "primary", second_0230) == "bruno"
+    assert (
+        who_is(org, "primary", before)
+        == who_is(org, "primary", first_0230)
+        == who_is(org, "primary", second_0230)
+        == "bruno"
+    )
     # The next handoff is Monday 18:00 local (CET now): 17:00 UTC, not 16:00.
     assert next_handoff(org, second_0230) == datetime(2026, 10, 26, 17, 0, tzinfo=UTC)
     assert who_is(org, "primary", datetime(2026, 10, 26, 16, 59, tzinfo=UTC)) == "bruno"
@@ -73,7 +77,11 @@ def test_the_spring_change_moves_the_handoff_by_an_hour_in_utc(app, doc):
 
 def test_escalation_roles_are_targets_too(org):
     at = paris("2026-11-24 23:10")
-    assert [target(org, role, at) for role in ("supervisor", "manager", "director")] == ["chloe", "david", "emma"]
+    assert [target(org, role, at) for role in ("supervisor", "manager", "director")] == [
+        "chloe",
+        "david",
+        "emma",
+    ]
 
 
 def test_nobody_is_on_call_before_the_rota_starts(org):

@@ -20,14 +20,17 @@ app_config, twilio_server, twilio = fixtures()
 def test_alice_presses_1_in_the_page_call_and_takes_over(twilio, clock):
     callout = leave_voicemail("104233")
     call = twilio.ring(twilio.call_to(ALICE), answer="human")
-    call.expect("Bonjour Alice").expect("Requête 1 0 4 2 3 3, Boulangerie Dupont").expect("Il reste 30 minutes")
+    call.expect("Bonjour Alice").expect("Requête 1 0 4 2 3 3, Boulangerie Dupont").expect(
+        "Il reste 30 minutes"
+    )
     clock.advance(minutes=9)
     call.press("1").expect("vous avez pris en charge la requête 1 0 4 2 3 3")
     callout = refreshed(callout)
     assert callout.state is CalloutState.TAKEN_OVER and callout.taken_over_by == "alice"
     assert callout.taken_over_via.value == "voice" and not callout.breached
     assert twilio.sms_to(CALLER).body == (
-        "Astreinte : votre message sur la requête 104233 a été pris en charge par Alice à 23:19.")
+        "Astreinte : votre message sur la requête 104233 a été pris en charge par Alice à 23:19."
+    )
     ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
     assert ticket.status is TicketStatus.IN_PROGRESS and ticket.taken_over_at == callout.taken_over_at
     clock.advance(minutes=30)

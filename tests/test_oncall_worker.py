@@ -36,13 +36,21 @@ def app_config(app_config: dict[str, Any], twilio_server: TwilioStandIn) -> dict
 
 @pytest.fixture
 def worker(app: Any, app_config: dict[str, Any], twilio_server: TwilioStandIn) -> Iterator[subprocess.Popen]:
-    env = {**os.environ, "DATABASE_URL": app_config["DATABASE_URL"], "REDIS_URL": app_config["REDIS_URL"],
-           "TWILIO_ACCOUNT_SID": twilio_server.account_sid, "TWILIO_AUTH_TOKEN": twilio_server.auth_token,
-           "TWILIO_API_BASE_URL": twilio_server.base_url, "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-           "SECRET_KEY": app_config["SECRET_KEY"], "ASTREINTE_INSTANCE": str(app_config["INSTANCE"])}
+    env = {
+        **os.environ,
+        "DATABASE_URL": app_config["DATABASE_URL"],
+        "REDIS_URL": app_config["REDIS_URL"],
+        "TWILIO_ACCOUNT_SID": twilio_server.account_sid,
+        "TWILIO_AUTH_TOKEN": twilio_server.auth_token,
+        "TWILIO_API_BASE_URL": twilio_server.base_url,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+        "SECRET_KEY": app_config["SECRET_KEY"],
+        "ASTREINTE_INSTANCE": str(app_config["INSTANCE"]),
+    }
     log = (app_config["INSTANCE"].parent / "worker.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "wsgi", "worker"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wsgi", "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     proc.log_path = log.name  # type: ignore[attr-defined]
     deadline = time.monotonic() + 15
     while not Worker.all(connection=tasks.connection(app)):

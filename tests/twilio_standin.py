@@ -129,8 +129,9 @@ class TwilioStandIn:
 
     # --- making it fail --------------------------------------------------------------------------
 
-    def fail_next(self, kind: str, status: int = 500, code: int | None = None, times: int = 1,
-                  delay: float = 0.0) -> None:
+    def fail_next(
+        self, kind: str, status: int = 500, code: int | None = None, times: int = 1, delay: float = 0.0
+    ) -> None:
         """The next `times` requests for `kind` (sms, call) answer `status` with Twilio error `code`;
         with `delay`, the answer comes that many seconds late (past a client's timeout)."""
         with self.lock:
@@ -143,26 +144,50 @@ class TwilioStandIn:
         `busy`, `no-answer`, `failed` post the status callback Twilio would, and return None."""
         assert self.phone is not None, "the stand-in needs a phone (the `twilio` fixture sets it)"
         if answer in ("human", "machine"):
-            return self.phone.answer(call.url, call_sid=call.sid, from_=call.from_, to=call.to,
-                                     answered_by="human" if answer == "human" else "machine_start",
-                                     status_callback=call.status_callback)
+            return self.phone.answer(
+                call.url,
+                call_sid=call.sid,
+                from_=call.from_,
+                to=call.to,
+                answered_by="human" if answer == "human" else "machine_start",
+                status_callback=call.status_callback,
+            )
         self.status(call, answer)
         return None
 
-    def status(self, call: PlacedCall | Message, status: str, error_code: str | None = None,
-               answered_by: str | None = None) -> int:
+    def status(
+        self,
+        call: PlacedCall | Message,
+        status: str,
+        error_code: str | None = None,
+        answered_by: str | None = None,
+    ) -> int:
         """Post one status callback for a call (CallStatus) or a message (MessageStatus)."""
         assert self.phone is not None and call.status_callback
         if isinstance(call, PlacedCall):
-            params = {"CallSid": call.sid, "AccountSid": self.account_sid, "From": call.from_, "To": call.to,
-                      "CallStatus": status, "Direction": "outbound-api", "ApiVersion": "2010-04-01",
-                      "CallDuration": "0"}
+            params = {
+                "CallSid": call.sid,
+                "AccountSid": self.account_sid,
+                "From": call.from_,
+                "To": call.to,
+                "CallStatus": status,
+                "Direction": "outbound-api",
+                "ApiVersion": "2010-04-01",
+                "CallDuration": "0",
+            }
             if answered_by:
                 params["AnsweredBy"] = answered_by
         else:
-            params = {"MessageSid": call.sid, "SmsSid": call.sid, "AccountSid": self.account_sid,
-                      "From": call.from_, "To": call.to, "MessageStatus": status, "SmsStatus": status,
-                      "ApiVersion": "2010-04-01"}
+            params = {
+                "MessageSid": call.sid,
+                "SmsSid": call.sid,
+                "AccountSid": self.account_sid,
+                "From": call.from_,
+                "To": call.to,
+                "MessageStatus": status,
+                "SmsStatus": status,
+                "ApiVersion": "2010-04-01",
+            }
         if error_code:
             params["ErrorCode"] = error_code
         code, _body = self.phone.send(call.status_callback, params)
@@ -171,9 +196,16 @@ class TwilioStandIn:
     def reply(self, from_: str, body: str, sid: str | None = None) -> tuple[int, str]:
         """An SMS from `from_` to the support number: POSTs /sms/incoming like Twilio."""
         assert self.phone is not None
-        params = {"MessageSid": sid or "SM" + uuid.uuid4().hex, "AccountSid": self.account_sid,
-                  "From": from_, "To": self.phone._support_number(), "Body": body, "NumMedia": "0",
-                  "NumSegments": "1", "ApiVersion": "2010-04-01"}
+        params = {
+            "MessageSid": sid or "SM" + uuid.uuid4().hex,
+            "AccountSid": self.account_sid,
+            "From": from_,
+            "To": self.phone._support_number(),
+            "Body": body,
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "ApiVersion": "2010-04-01",
+        }
         params["SmsSid"] = params["MessageSid"]
         return self.phone.send("/sms/incoming", params)
 
@@ -192,14 +224,23 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(body)
 
         def _error(self, status: int, code: int | None, message: str) -> None:
-            self._answer(status, {"code": code, "message": message, "status": status,
-                                  "more_info": f"https://www.twilio.com/docs/errors/{code}"})
+            self._answer(
+                status,
+                {
+                    "code": code,
+                    "message": message,
+                    "status": status,
+                    "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                },
+            )
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             length = int(self.headers.get("Content-Length") or 0)
             form = urllib.parse.parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
             prefix = f"/2010-04-01/Accounts/{standin.account_sid}/"
-            expected = "Basic " + base64.b64encode(f"{standin.account_sid}:{standin.auth_token}".encode()).decode()
+            expected = (
+                "Basic " + base64.b64encode(f"{standin.account_sid}:{standin.auth_token}".encode()).decode()
+            )
             if self.headers.get("Authorization") != expected:
                 return self._error(401, 20003, "Authenticate")
             if self.path == prefix + "Messages.json":
@@ -219,20 +260,55 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
             if not one.get("To") or not one.get("From"):
                 return self._error(400, 21604, "A 'To' phone number is required.")
             if kind == "sms":
-                msg = Message("SM" + uuid.uuid4().hex, one["To"], one["From"], one.get("Body", ""),
-                              one.get("StatusCallback"), clock.now(), time.time())
+                msg = Message(
+                    "SM" + uuid.uuid4().hex,
+                    one["To"],
+                    one["From"],
+                    one.get("Body", ""),
+                    one.get("StatusCallback"),
+                    clock.now(),
+                    time.time(),
+                )
                 with standin.lock:
                     standin.state.messages.append(msg)
-                return self._answer(201, {"sid": msg.sid, "status": "queued", "to": msg.to, "from": msg.from_,
-                                          "body": msg.body, "account_sid": standin.account_sid,
-                                          "num_segments": "1", "direction": "outbound-api"})
-            call = PlacedCall("CA" + uuid.uuid4().hex, one["To"], one["From"], one.get("Url", ""),
-                              one.get("StatusCallback"), form.get("StatusCallbackEvent", []),
-                              one.get("MachineDetection"), one.get("Timeout"), clock.now(), time.time())
+                return self._answer(
+                    201,
+                    {
+                        "sid": msg.sid,
+                        "status": "queued",
+                        "to": msg.to,
+                        "from": msg.from_,
+                        "body": msg.body,
+                        "account_sid": standin.account_sid,
+                        "num_segments": "1",
+                        "direction": "outbound-api",
+                    },
+                )
+            call = PlacedCall(
+                "CA" + uuid.uuid4().hex,
+                one["To"],
+                one["From"],
+                one.get("Url", ""),
+                one.get("StatusCallback"),
+                form.get("StatusCallbackEvent", []),
+                one.get("MachineDetection"),
+                one.get("Timeout"),
+                clock.now(),
+                time.time(),
+            )
             with standin.lock:
                 standin.state.calls.append(call)
-            return self._answer(201, {"sid": call.sid, "status": "queued", "to": call.to, "from": call.from_,
-                                      "account_sid": standin.account_sid, "direction": "outbound-api"})
+            return self._answer(
+                201,
+                {
+                    "sid": call.sid,
+                    "status": "queued",
+                    "to": call.to,
+                    "from": call.from_,
+                    "account_sid": standin.account_sid,
+                    "direction": "outbound-api",
+                },
+            )
 
     return Handler
 
@@ -249,8 +325,14 @@ def twilio_server() -> Iterator[TwilioStandIn]:
 
 def standin_config(base: dict[str, Any], server: TwilioStandIn) -> dict[str, Any]:
     """The application pointed at the stand-in: real REST calls, no outbox."""
-    return {**base, "TWILIO_ACCOUNT_SID": server.account_sid, "TWILIO_AUTH_TOKEN": server.auth_token,
-            "TWILIO_API_BASE_URL": server.base_url, "TWILIO_OUTBOX": False, "TWILIO_TIMEOUT": 1}
+    return {
+        **base,
+        "TWILIO_ACCOUNT_SID": server.account_sid,
+        "TWILIO_AUTH_TOKEN": server.auth_token,
+        "TWILIO_API_BASE_URL": server.base_url,
+        "TWILIO_OUTBOX": False,
+        "TWILIO_TIMEOUT": 1,
+    }
 
 
 @pytest.fixture

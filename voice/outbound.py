@@ -44,7 +44,9 @@ def _client() -> TwilioClient:
     if client is None:
         # A bounded wait: a REST call that hangs is a temporary error, retried by the pager.
         http = TwilioHttpClient(timeout=float(app.config.get("TWILIO_TIMEOUT", 10)))
-        client = TwilioClient(app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"], http_client=http)
+        client = TwilioClient(
+            app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"], http_client=http
+        )
         client.api.base_url = app.config["TWILIO_API_BASE_URL"].rstrip("/")
         app.extensions["twilio"] = client
     return client

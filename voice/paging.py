@@ -156,8 +156,9 @@ def status() -> object:
     sid = request.form.get("CallSid", "")
     if not sid:
         abort(400, "CallSid missing")
-    record_status(sid, request.form.get("CallStatus"), request.form.get("AnsweredBy"),
-                  request.form.get("ErrorCode"))
+    record_status(
+        sid, request.form.get("CallStatus"), request.form.get("AnsweredBy"), request.form.get("ErrorCode")
+    )
     return twiml(VoiceResponse())
 
 
@@ -182,8 +183,16 @@ def _menu(r: VoiceResponse, lead: Page, callout: Callout, lang: str, tries: int)
     org = current_org()
     alert = alert_of(callout, lang, org)
     gather = r.gather(num_digits=1, timeout=6, action=_url("paging.key", lead, callout))
-    say(gather, "page_alert", lang, ticket=digits(alert.ticket, lang), client=alert.client,
-        service=alert.service, priority=alert.priority, time=spoken_time(alert.message_at, lang))
+    say(
+        gather,
+        "page_alert",
+        lang,
+        ticket=digits(alert.ticket, lang),
+        client=alert.client,
+        service=alert.service,
+        priority=alert.priority,
+        time=spoken_time(alert.message_at, lang),
+    )
     minutes = int((alert.due_at - clock.now()).total_seconds() // 60)
     if minutes >= 0:
         say(gather, "page_left", lang, minutes=minutes)
@@ -195,11 +204,20 @@ def _menu(r: VoiceResponse, lead: Page, callout: Callout, lang: str, tries: int)
 
 def _already(r: VoiceResponse, callout: Callout, lang: str, listener: str | None = None) -> None:
     """Who took it over, and when (not said to the one who did)."""
-    if (callout.state is CalloutState.TAKEN_OVER and callout.taken_over_at is not None
-            and callout.taken_over_by != listener):
+    if (
+        callout.state is CalloutState.TAKEN_OVER
+        and callout.taken_over_at is not None
+        and callout.taken_over_by != listener
+    ):
         at = callout.taken_over_at.astimezone(current_org().timezone)
-        say(r, "page_already", lang, ticket=digits(callout.ticket.number, lang),
-            name=first_name(callout.taker), time=spoken_time(at, lang))
+        say(
+            r,
+            "page_already",
+            lang,
+            ticket=digits(callout.ticket.number, lang),
+            name=first_name(callout.taker),
+            time=spoken_time(at, lang),
+        )
 
 
 def _next_or_goodbye(r: VoiceResponse, lead: Page, pages: list[Page], current: Callout, lang: str) -> None:

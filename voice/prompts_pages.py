@@ -11,121 +11,135 @@ from datetime import datetime, timedelta
 
 from voice.prompts import register, text
 
-register({
-    # --- the page SMS --------------------------------------------------------------------------
-    "sms_page": {
-        "fr": "Astreinte {ticket} {client} {service} prio {priority}, {left}. Client : {callback}. "
-              "Répondez OK {ticket} ou {link}",
-        "en": "On-call {ticket} {client} {service} priority {priority}, {left}. Client: {callback}. "
-              "Reply OK {ticket} or {link}",
-    },
-    "sms_page_bundle": {
-        "fr": "Astreinte : {count} alertes. {items}. Répondez OK + n° de requête ou {link}",
-        "en": "On-call: {count} alerts. {items}. Reply OK + ticket number or {link}",
-    },
-    "sms_bundle_item": {
-        "fr": "{ticket} {client} ({priority}, {left}, client {callback})",
-        "en": "{ticket} {client} ({priority}, {left}, client {callback})",
-    },
-    "left": {"fr": "reste {minutes} min", "en": "{minutes} min left"},
-    "over": {"fr": "délai dépassé de {minutes} min", "en": "{minutes} min overdue"},
-    # --- replies to the technician's SMS --------------------------------------------------------
-    "sms_taken": {
-        "fr": "C'est noté : vous avez pris en charge la requête {ticket} à {time}. Client : {callback}",
-        "en": "Noted: you took over ticket {ticket} at {time}. Client: {callback}",
-    },
-    "sms_already": {
-        "fr": "Requête {ticket} déjà prise en charge par {name} à {time}.",
-        "en": "Ticket {ticket} was already taken over by {name} at {time}.",
-    },
-    "sms_no_callout": {
-        "fr": "Aucune alerte en cours pour la requête {ticket}.",
-        "en": "No alert is waiting for ticket {ticket}.",
-    },
-    "sms_nothing_waiting": {
-        "fr": "Aucune alerte en attente pour vous. Pour prendre en charge : OK suivi du n° de requête.",
-        "en": "No alert is waiting for you. To take over: OK followed by the ticket number.",
-    },
-    "sms_several": {
-        "fr": "Plusieurs alertes en attente ({tickets}) : répondez OK suivi du n° de requête.",
-        "en": "Several alerts are waiting ({tickets}): reply OK followed by the ticket number.",
-    },
-    "sms_help": {
-        "fr": "Astreinte : pour prendre en charge, répondez OK suivi du n° de requête (ex. OK {example}).",
-        "en": "On-call: to take over, reply OK followed by the ticket number (e.g. OK {example}).",
-    },
-    # --- the caller, once someone took over -----------------------------------------------------
-    "sms_caller_taken_over": {
-        "fr": "Astreinte : votre message sur la requête {ticket} a été pris en charge par {name} à {time}.",
-        "en": "On-call: your message about ticket {ticket} was taken over by {name} at {time}.",
-    },
-    # --- the page call --------------------------------------------------------------------------
-    "page_hello": {"fr": "Bonjour {name}, ici l'astreinte.", "en": "Hello {name}, this is the on-call desk."},
-    "page_bundle": {"fr": "Vous avez {count} alertes en attente.", "en": "You have {count} alerts waiting."},
-    "page_alert": {
-        "fr": "Requête {ticket}, {client}, service {service}, priorité {priority}. Message laissé à {time}.",
-        "en": "Ticket {ticket}, {client}, service {service}, priority {priority}. Message left at {time}.",
-    },
-    "page_left": {"fr": "Il reste {minutes} minutes.", "en": "{minutes} minutes left."},
-    "page_over": {"fr": "Le délai est dépassé de {minutes} minutes.", "en": "The deadline passed {minutes} minutes ago."},
-    "page_menu": {
-        "fr": "Pour prendre en charge, tapez 1. Pour écouter le message, tapez 2. Pour appeler le client, "
-              "tapez 3. Pour refuser, tapez 9. Pour réécouter, tapez étoile.",
-        "en": "To take over, press 1. To hear the message, press 2. To call the client, press 3. "
-              "To decline, press 9. To hear this again, press star.",
-    },
-    "page_taken": {
-        "fr": "C'est noté : vous avez pris en charge la requête {ticket}. Le client est prévenu par SMS.",
-        "en": "Noted: you took over ticket {ticket}. The client is told by text message.",
-    },
-    "page_call_client_now": {
-        "fr": "Pour appeler le client maintenant, tapez 3.",
-        "en": "To call the client now, press 3.",
-    },
-    "page_already": {
-        "fr": "La requête {ticket} a déjà été prise en charge par {name} à {time}.",
-        "en": "Ticket {ticket} was already taken over by {name} at {time}.",
-    },
-    "page_declined": {
-        "fr": "C'est noté, nous prévenons la personne suivante.",
-        "en": "Noted, we are alerting the next person.",
-    },
-    "page_no_message": {"fr": "Le message n'est pas disponible.", "en": "The message is not available."},
-    "page_no_callback": {"fr": "Aucun numéro de rappel n'a été laissé.", "en": "No callback number was left."},
-    "page_connecting": {"fr": "Mise en relation avec le client.", "en": "Connecting you to the client."},
-    "page_bad_key": {"fr": "Touche non reconnue.", "en": "Unknown key."},
-    "page_no_input": {
-        "fr": "Sans réponse de votre part, l'alerte continue. Au revoir.",
-        "en": "Without an answer from you, the alert goes on. Goodbye.",
-    },
-    "page_nothing_waiting": {
-        "fr": "Plus aucune alerte n'est en attente. Merci, au revoir.",
-        "en": "No alert is waiting any more. Thank you, goodbye.",
-    },
-    "page_goodbye": {"fr": "Merci, au revoir.", "en": "Thank you, goodbye."},
-    "page_next": {"fr": "Alerte suivante.", "en": "Next alert."},
-    # --- the mobile take-over page --------------------------------------------------------------
-    "web_title": {"fr": "Astreinte", "en": "On-call"},
-    "web_take_over": {"fr": "Je prends en charge", "en": "I take over"},
-    "web_taken": {
-        "fr": "C'est noté : vous avez pris en charge la requête {ticket} à {time}. Le client est prévenu.",
-        "en": "Noted: you took over ticket {ticket} at {time}. The client has been told.",
-    },
-    "web_already": {
-        "fr": "Déjà pris en charge par {name} à {time}.",
-        "en": "Already taken over by {name} at {time}.",
-    },
-    "web_cancelled": {"fr": "Alerte annulée.", "en": "Alert cancelled."},
-    "web_call_client": {"fr": "Appeler le client", "en": "Call the client"},
-    "web_message": {"fr": "Message", "en": "Message"},
-    "web_no_message": {"fr": "Message indisponible", "en": "Message unavailable"},
-    "web_expired": {
-        "fr": "Ce lien a expiré. Répondez OK suivi du n° de requête au SMS d'astreinte.",
-        "en": "This link has expired. Reply OK followed by the ticket number to the on-call text.",
-    },
-    "web_invalid": {"fr": "Lien invalide.", "en": "Invalid link."},
-    "web_deadline": {"fr": "Prise en charge attendue avant {time}", "en": "Take over before {time}"},
-})
+register(
+    {
+        # --- the page SMS --------------------------------------------------------------------------
+        "sms_page": {
+            "fr": "Astreinte {ticket} {client} {service} prio {priority}, {left}. Client : {callback}. "
+            "Répondez OK {ticket} ou {link}",
+            "en": "On-call {ticket} {client} {service} priority {priority}, {left}. Client: {callback}. "
+            "Reply OK {ticket} or {link}",
+        },
+        "sms_page_bundle": {
+            "fr": "Astreinte : {count} alertes. {items}. Répondez OK + n° de requête ou {link}",
+            "en": "On-call: {count} alerts. {items}. Reply OK + ticket number or {link}",
+        },
+        "sms_bundle_item": {
+            "fr": "{ticket} {client} ({priority}, {left}, client {callback})",
+            "en": "{ticket} {client} ({priority}, {left}, client {callback})",
+        },
+        "left": {"fr": "reste {minutes} min", "en": "{minutes} min left"},
+        "over": {"fr": "délai dépassé de {minutes} min", "en": "{minutes} min overdue"},
+        # --- replies to the technician's SMS --------------------------------------------------------
+        "sms_taken": {
+            "fr": "C'est noté : vous avez pris en charge la requête {ticket} à {time}. Client : {callback}",
+            "en": "Noted: you took over ticket {ticket} at {time}. Client: {callback}",
+        },
+        "sms_already": {
+            "fr": "Requête {ticket} déjà prise en charge par {name} à {time}.",
+            "en": "Ticket {ticket} was already taken over by {name} at {time}.",
+        },
+        "sms_no_callout": {
+            "fr": "Aucune alerte en cours pour la requête {ticket}.",
+            "en": "No alert is waiting for ticket {ticket}.",
+        },
+        "sms_nothing_waiting": {
+            "fr": "Aucune alerte en attente pour vous. Pour prendre en charge : OK suivi du n° de requête.",
+            "en": "No alert is waiting for you. To take over: OK followed by the ticket number.",
+        },
+        "sms_several": {
+            "fr": "Plusieurs alertes en attente ({tickets}) : répondez OK suivi du n° de requête.",
+            "en": "Several alerts are waiting ({tickets}): reply OK followed by the ticket number.",
+        },
+        "sms_help": {
+            "fr": "Astreinte : pour prendre en charge, répondez OK suivi du n° de requête (ex. OK {example}).",
+            "en": "On-call: to take over, reply OK followed by the ticket number (e.g. OK {example}).",
+        },
+        # --- the caller, once someone took over -----------------------------------------------------
+        "sms_caller_taken_over": {
+            "fr": "Astreinte : votre message sur la requête {ticket} a été pris en charge par {name} à {time}.",
+            "en": "On-call: your message about ticket {ticket} was taken over by {name} at {time}.",
+        },
+        # --- the page call --------------------------------------------------------------------------
+        "page_hello": {
+            "fr": "Bonjour {name}, ici l'astreinte.",
+            "en": "Hello {name}, this is the on-call desk.",
+        },
+        "page_bundle": {
+            "fr": "Vous avez {count} alertes en attente.",
+            "en": "You have {count} alerts waiting.",
+        },
+        "page_alert": {
+            "fr": "Requête {ticket}, {client}, service {service}, priorité {priority}. Message laissé à {time}.",
+            "en": "Ticket {ticket}, {client}, service {service}, priority {priority}. Message left at {time}.",
+        },
+        "page_left": {"fr": "Il reste {minutes} minutes.", "en": "{minutes} minutes left."},
+        "page_over": {
+            "fr": "Le délai est dépassé de {minutes} minutes.",
+            "en": "The deadline passed {minutes} minutes ago.",
+        },
+        "page_menu": {
+            "fr": "Pour prendre en charge, tapez 1. Pour écouter le message, tapez 2. Pour appeler le client, "
+            "tapez 3. Pour refuser, tapez 9. Pour réécouter, tapez étoile.",
+            "en": "To take over, press 1. To hear the message, press 2. To call the client, press 3. "
+            "To decline, press 9. To hear this again, press star.",
+        },
+        "page_taken": {
+            "fr": "C'est noté : vous avez pris en charge la requête {ticket}. Le client est prévenu par SMS.",
+            "en": "Noted: you took over ticket {ticket}. The client is told by text message.",
+        },
+        "page_call_client_now": {
+            "fr": "Pour appeler le client maintenant, tapez 3.",
+            "en": "To call the client now, press 3.",
+        },
+        "page_already": {
+            "fr": "La requête {ticket} a déjà été prise en charge par {name} à {time}.",
+            "en": "Ticket {ticket} was already taken over by {name} at {time}.",
+        },
+        "page_declined": {
+            "fr": "C'est noté, nous prévenons la personne suivante.",
+            "en": "Noted, we are alerting the next person.",
+        },
+        "page_no_message": {"fr": "Le message n'est pas disponible.", "en": "The message is not available."},
+        "page_no_callback": {
+            "fr": "Aucun numéro de rappel n'a été laissé.",
+            "en": "No callback number was left.",
+        },
+        "page_connecting": {"fr": "Mise en relation avec le client.", "en": "Connecting you to the client."},
+        "page_bad_key": {"fr": "Touche non reconnue.", "en": "Unknown key."},
+        "page_no_input": {
+            "fr": "Sans réponse de votre part, l'alerte continue. Au revoir.",
+            "en": "Without an answer from you, the alert goes on. Goodbye.",
+        },
+        "page_nothing_waiting": {
+            "fr": "Plus aucune alerte n'est en attente. Merci, au revoir.",
+            "en": "No alert is waiting any more. Thank you, goodbye.",
+        },
+        "page_goodbye": {"fr": "Merci, au revoir.", "en": "Thank you, goodbye."},
+        "page_next": {"fr": "Alerte suivante.", "en": "Next alert."},
+        # --- the mobile take-over page --------------------------------------------------------------
+        "web_title": {"fr": "Astreinte", "en": "On-call"},
+        "web_take_over": {"fr": "Je prends en charge", "en": "I take over"},
+        "web_taken": {
+            "fr": "C'est noté : vous avez pris en charge la requête {ticket} à {time}. Le client est prévenu.",
+            "en": "Noted: you took over ticket {ticket} at {time}. The client has been told.",
+        },
+        "web_already": {
+            "fr": "Déjà pris en charge par {name} à {time}.",
+            "en": "Already taken over by {name} at {time}.",
+        },
+        "web_cancelled": {"fr": "Alerte annulée.", "en": "Alert cancelled."},
+        "web_call_client": {"fr": "Appeler le client", "en": "Call the client"},
+        "web_message": {"fr": "Message", "en": "Message"},
+        "web_no_message": {"fr": "Message indisponible", "en": "Message unavailable"},
+        "web_expired": {
+            "fr": "Ce lien a expiré. Répondez OK suivi du n° de requête au SMS d'astreinte.",
+            "en": "This link has expired. Reply OK followed by the ticket number to the on-call text.",
+        },
+        "web_invalid": {"fr": "Lien invalide.", "en": "Invalid link."},
+        "web_deadline": {"fr": "Prise en charge attendue avant {time}", "en": "Take over before {time}"},
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -152,11 +166,27 @@ def page_sms(lang: str, alerts: list[Alert], link: str, now: datetime) -> str:
     """One SMS for one alert, or one SMS listing a bundle of alerts."""
     if len(alerts) == 1:
         a = alerts[0]
-        return text("sms_page", lang, ticket=a.ticket, client=a.client, service=a.service, priority=a.priority,
-                    left=time_left(lang, a.due_at, now), callback=a.callback, link=link)
+        return text(
+            "sms_page",
+            lang,
+            ticket=a.ticket,
+            client=a.client,
+            service=a.service,
+            priority=a.priority,
+            left=time_left(lang, a.due_at, now),
+            callback=a.callback,
+            link=link,
+        )
     items = "; ".join(
-        text("sms_bundle_item", lang, ticket=a.ticket, client=a.client, priority=a.priority,
-             left=time_left(lang, a.due_at, now), callback=a.callback)
+        text(
+            "sms_bundle_item",
+            lang,
+            ticket=a.ticket,
+            client=a.client,
+            priority=a.priority,
+            left=time_left(lang, a.due_at, now),
+            callback=a.callback,
+        )
         for a in alerts
     )
     return text("sms_page_bundle", lang, count=len(alerts), items=items, link=link)

@@ -67,11 +67,21 @@ def _reply_text(reply: Reply, person: Person) -> str:
     if reply.kind == "taken" and reply.takeover and reply.takeover.at:
         callout = reply.takeover.callout
         callback = callout.voicemail.callback_number or callout.voicemail.call.callback_number or "-"
-        return text("sms_taken", lang, ticket=reply.ticket, time=f"{reply.takeover.at.astimezone(tz):%H:%M}",
-                    callback=callback)
+        return text(
+            "sms_taken",
+            lang,
+            ticket=reply.ticket,
+            time=f"{reply.takeover.at.astimezone(tz):%H:%M}",
+            callback=callback,
+        )
     if reply.kind == "already" and reply.takeover and reply.takeover.at:
-        return text("sms_already", lang, ticket=reply.ticket, name=first_name(reply.takeover.by),
-                    time=f"{reply.takeover.at.astimezone(tz):%H:%M}")
+        return text(
+            "sms_already",
+            lang,
+            ticket=reply.ticket,
+            name=first_name(reply.takeover.by),
+            time=f"{reply.takeover.at.astimezone(tz):%H:%M}",
+        )
     if reply.kind in ("no_callout", "already"):
         return text("sms_no_callout", lang, ticket=reply.ticket)
     if reply.kind == "nothing_waiting":
@@ -89,6 +99,10 @@ def status() -> object:
     sid = request.form.get("MessageSid") or request.form.get("SmsSid")
     if not sid:
         abort(400, "MessageSid missing")
-    record_status(sid, request.form.get("MessageStatus") or request.form.get("SmsStatus"), None,
-                  request.form.get("ErrorCode"))
+    record_status(
+        sid,
+        request.form.get("MessageStatus") or request.form.get("SmsStatus"),
+        None,
+        request.form.get("ErrorCode"),
+    )
     return twiml(MessagingResponse())
