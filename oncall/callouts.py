@@ -143,7 +143,7 @@ def _run_step(org: Org, callout: Callout, index: int, now: datetime) -> list[tup
         add_event(
             ticket,
             "gap",
-            f"Personne n'est de {label} : étape suivante immédiatement",
+            f"Personne pour le rôle « {label} » : étape suivante immédiatement",
             data={"callout": callout.id, "step": index, "position": step.notify},
         )
         return []

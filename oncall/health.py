@@ -24,4 +24,4 @@ def problems() -> list[str]:
         current_org()
     except NoOrganisation as exc:
         return [str(exc)]
-    return [f"rota: personne n'est de {role_label(p)} ({p}) en ce moment" for p in rota_gaps()]
+    return [f"rota : personne pour le rôle « {role_label(p)} » ({p}) en ce moment" for p in rota_gaps()]

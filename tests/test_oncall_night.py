@@ -186,7 +186,7 @@ def test_a_gap_in_the_rota_runs_the_next_step_now_and_shows_on_healthz(twilio, c
     sweep()
     assert twilio.sms_to(CHLOE).body.startswith("Astreinte 104233")  # the supervisor, 35 min early
     assert refreshed(callout).escalation_level == 1
-    assert "Personne n'est de astreinte de secours" in _events("gap")[0].text
+    assert "Personne pour le rôle « astreinte de secours »" in _events("gap")[0].text
 
 
 def test_a_handoff_in_the_middle_of_a_callout_pages_the_new_week(twilio, clock):
