@@ -216,6 +216,7 @@ def alert_of(callout: Callout, lang: str, org: Org) -> Alert:
         callback=callback,
         due_at=callout.due_at,
         message_at=callout.opened_at.astimezone(org.timezone),
+        subject=ticket.subject,
     )
 
 

@@ -189,6 +189,7 @@ def _menu(r: VoiceResponse, lead: Page, callout: Callout, lang: str, tries: int)
         lang,
         ticket=digits(alert.ticket, lang),
         client=alert.client,
+        subject=alert.subject,
         service=alert.service,
         priority=alert.priority,
         time=spoken_time(alert.message_at, lang),

@@ -70,8 +70,10 @@ register(
             "en": "You have {count} alerts waiting.",
         },
         "page_alert": {
-            "fr": "Requête {ticket}, {client}, service {service}, priorité {priority}. Message laissé à {time}.",
-            "en": "Ticket {ticket}, {client}, service {service}, priority {priority}. Message left at {time}.",
+            "fr": "Requête {ticket}, {client} : {subject}. Service {service}, priorité {priority}. "
+            "Message laissé à {time}.",
+            "en": "Ticket {ticket}, {client}: {subject}. Service {service}, priority {priority}. "
+            "Message left at {time}.",
         },
         "page_left": {"fr": "Il reste {minutes} minutes.", "en": "{minutes} minutes left."},
         "page_over": {
@@ -153,6 +155,7 @@ class Alert:
     callback: str
     due_at: datetime
     message_at: datetime  # local time
+    subject: str = ""
 
 
 def time_left(lang: str, due_at: datetime, now: datetime) -> str:
