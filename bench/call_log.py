@@ -32,8 +32,13 @@ CALLS = int(os.environ.get("BENCH_CALLS", 1_000_000))
 CLIENTS, TICKETS, CALLERS = 300, 30_000, 20_000
 RUNS = 7
 BATCH = 20_000
-OUTCOMES = [(CallOutcome.FORWARDED, 55), (CallOutcome.DESK_MESSAGE, 8), (CallOutcome.VOICEMAIL, 15),
-            (CallOutcome.REFUSED, 15), (CallOutcome.ABANDONED, 7)]
+OUTCOMES = [
+    (CallOutcome.FORWARDED, 55),
+    (CallOutcome.DESK_MESSAGE, 8),
+    (CallOutcome.VOICEMAIL, 15),
+    (CallOutcome.REFUSED, 15),
+    (CallOutcome.ABANDONED, 7),
+]
 REASONS = ["unknown_ticket", "bad_pin", "no_astreinte_option", "service_not_covered", "priority_waits"]
 
 
@@ -43,18 +48,33 @@ def fill(calls: int) -> None:
         load(read_file(ROOT / "examples" / "org.yaml"))
     have_clients = session.scalar(select(func.count()).select_from(Client)) or 0
     if have_clients < CLIENTS:
-        session.execute(insert(Client), [
-            {"account": f"B{i:05d}", "name": f"Client {i}", "pin_hash": "-", "astreinte": i % 3 != 0}
-            for i in range(have_clients, CLIENTS)])
+        session.execute(
+            insert(Client),
+            [
+                {"account": f"B{i:05d}", "name": f"Client {i}", "pin_hash": "-", "astreinte": i % 3 != 0}
+                for i in range(have_clients, CLIENTS)
+            ],
+        )
         session.commit()
     client_ids = list(session.scalars(select(Client.id)))
     have_tickets = session.scalar(select(func.count()).select_from(Ticket)) or 0
     if have_tickets < TICKETS:
         opened = datetime(2025, 1, 1, tzinfo=UTC)
-        session.execute(insert(Ticket), [
-            {"number": str(200000 + i), "client_id": rng.choice(client_ids), "priority": "high",
-             "subject": f"Incident {i}", "opened_at": opened, "updated_at": opened, "standby_seconds": 0}
-            for i in range(have_tickets, TICKETS)])
+        session.execute(
+            insert(Ticket),
+            [
+                {
+                    "number": str(200000 + i),
+                    "client_id": rng.choice(client_ids),
+                    "priority": "high",
+                    "subject": f"Incident {i}",
+                    "opened_at": opened,
+                    "updated_at": opened,
+                    "standby_seconds": 0,
+                }
+                for i in range(have_tickets, TICKETS)
+            ],
+        )
         session.commit()
     tickets = list(session.execute(select(Ticket.id, Ticket.client_id, Ticket.number)))
     have = session.scalar(select(func.count()).select_from(Call)) or 0
@@ -73,15 +93,26 @@ def fill(calls: int) -> None:
             outcome = rng.choices(OUTCOMES, weights)[0][0]
             ticket = rng.choice(tickets) if outcome is not CallOutcome.FORWARDED else None
             reason = rng.choice(REASONS) if outcome is CallOutcome.REFUSED else None
-            rows.append({
-                "sid": f"CA{i:032d}", "from_number": rng.choice(callers), "to_number": "+33272646172",
-                "started_at": at, "ended_at": at + timedelta(seconds=90), "duration": rng.randrange(20, 400),
-                "status": "completed", "after_hours": outcome is not CallOutcome.FORWARDED,
-                "outcome": outcome, "reason": reason, "step": "done", "language": "fr", "tries": 0,
-                "entered_ticket": ticket.number if ticket else None,
-                "ticket_id": ticket.id if ticket and reason != "unknown_ticket" else None,
-                "client_id": ticket.client_id if ticket and reason != "unknown_ticket" else None,
-            })
+            rows.append(
+                {
+                    "sid": f"CA{i:032d}",
+                    "from_number": rng.choice(callers),
+                    "to_number": "+33272646172",
+                    "started_at": at,
+                    "ended_at": at + timedelta(seconds=90),
+                    "duration": rng.randrange(20, 400),
+                    "status": "completed",
+                    "after_hours": outcome is not CallOutcome.FORWARDED,
+                    "outcome": outcome,
+                    "reason": reason,
+                    "step": "done",
+                    "language": "fr",
+                    "tries": 0,
+                    "entered_ticket": ticket.number if ticket else None,
+                    "ticket_id": ticket.id if ticket and reason != "unknown_ticket" else None,
+                    "client_id": ticket.client_id if ticket and reason != "unknown_ticket" else None,
+                }
+            )
         session.execute(insert(Call), rows)
         session.commit()
         done = min(first + BATCH, calls)
@@ -114,13 +145,22 @@ def main() -> None:
             session.add(User(name="bench", password_hash=hash_password("bench password"), role="agent"))
             session.commit()
         total = session.scalar(select(func.count()).select_from(Call))
-        busiest = session.execute(select(Call.client_id, func.count()).where(Call.client_id.is_not(None))
-                                  .group_by(Call.client_id).order_by(func.count().desc()).limit(1)).one()
+        busiest = session.execute(
+            select(Call.client_id, func.count())
+            .where(Call.client_id.is_not(None))
+            .group_by(Call.client_id)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).one()
         account = session.scalar(select(Client.account).where(Client.id == busiest[0]))
         caller = session.scalar(select(Call.from_number).order_by(Call.id.desc()).limit(1))
         ticket = session.scalar(select(Ticket.number).join(Call, Call.ticket_id == Ticket.id).limit(1))
-        deep = session.execute(select(Call.started_at, Call.id).order_by(Call.started_at.desc(), Call.id.desc())
-                               .offset(int(total * 0.9)).limit(1)).one()
+        deep = session.execute(
+            select(Call.started_at, Call.id)
+            .order_by(Call.started_at.desc(), Call.id.desc())
+            .offset(int(total * 0.9))
+            .limit(1)
+        ).one()
         cursor = make_cursor(deep[0], deep[1])
     client = app.test_client()
     with client.session_transaction():

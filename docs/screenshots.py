@@ -37,9 +37,16 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         instance = Path(tmp)
-        app = create_app({"INSTANCE": instance, "DATABASE_URL": f"sqlite:///{instance / 'shots.db'}",
-                          "SECRET_KEY": "screenshots", "RECORDINGS_DIR": instance / "recordings",
-                          "TASKS_INLINE": True, "TWILIO_OUTBOX": True})
+        app = create_app(
+            {
+                "INSTANCE": instance,
+                "DATABASE_URL": f"sqlite:///{instance / 'shots.db'}",
+                "SECRET_KEY": "screenshots",
+                "RECORDINGS_DIR": instance / "recordings",
+                "TASKS_INLINE": True,
+                "TWILIO_OUTBOX": True,
+            }
+        )
         models.Base.metadata.create_all(app.extensions["engine"])
         with app.app_context():
             clock.set(paris("2026-11-24 22:40"))
@@ -62,8 +69,12 @@ def main() -> None:
                 factories.take_over(callout, "bruno", "sms", "2026-11-25 03:52")
                 clock.set(paris("2026-11-25 09:10"))
                 change_status(factories.ticket("104233"), "in_progress", actor="agnes")
-                change_status(factories.ticket("104260"), "client_standby", actor="agnes",
-                              note="le client teste son lien")
+                change_status(
+                    factories.ticket("104260"),
+                    "client_standby",
+                    actor="agnes",
+                    note="le client teste son lien",
+                )
                 clock.set(paris("2026-11-25 09:40"))
             for name, path in PAGES[1:]:
                 shoot(page, name, path)

@@ -48,27 +48,55 @@ def ticket(number: str) -> Ticket:
     return row
 
 
-def extra_ticket(number: str = "104260", priority: str = "medium", subject: str = "Débit dégradé",
-                 opened: datetime | str = "2026-11-25 03:20") -> Ticket:
+def extra_ticket(
+    number: str = "104260",
+    priority: str = "medium",
+    subject: str = "Débit dégradé",
+    opened: datetime | str = "2026-11-25 03:20",
+) -> Ticket:
     """A second covered ticket of Boulangerie Dupont."""
     client = session.scalar(select(Client).where(Client.account == "C1001"))
     service = session.scalar(select(Service).where(Service.ref == "SDSL-4471"))
-    row = Ticket(number=number, client=client, service=service, priority=priority, subject=subject,
-                 opened_at=at(opened))
+    row = Ticket(
+        number=number,
+        client=client,
+        service=service,
+        priority=priority,
+        subject=subject,
+        opened_at=at(opened),
+    )
     row.events.append(TicketEvent(kind="opened", at=at(opened), actor="desk", text=subject))
     session.add(row)
     session.commit()
     return row
 
 
-def call(when: datetime | str, outcome: CallOutcome = CallOutcome.VOICEMAIL, *, reason: str | None = None,
-         number: str | None = None, caller: str = CALLER, duration: int = 75, after_hours: bool = True,
-         sid: str | None = None) -> Call:
+def call(
+    when: datetime | str,
+    outcome: CallOutcome = CallOutcome.VOICEMAIL,
+    *,
+    reason: str | None = None,
+    number: str | None = None,
+    caller: str = CALLER,
+    duration: int = 75,
+    after_hours: bool = True,
+    sid: str | None = None,
+) -> Call:
     started = at(when)
-    row = Call(sid=sid or f"CA{next(_seq):032d}", from_number=caller, to_number="+33272646172",
-               started_at=started, ended_at=started + timedelta(seconds=duration), duration=duration,
-               status="completed", after_hours=after_hours, outcome=outcome, reason=reason,
-               step="done", entered_ticket=number)
+    row = Call(
+        sid=sid or f"CA{next(_seq):032d}",
+        from_number=caller,
+        to_number="+33272646172",
+        started_at=started,
+        ended_at=started + timedelta(seconds=duration),
+        duration=duration,
+        status="completed",
+        after_hours=after_hours,
+        outcome=outcome,
+        reason=reason,
+        step="done",
+        entered_ticket=number,
+    )
     if number:
         found = session.scalar(select(Ticket).where(Ticket.number == number))
         if found is not None:
@@ -76,8 +104,11 @@ def call(when: datetime | str, outcome: CallOutcome = CallOutcome.VOICEMAIL, *, 
     session.add(row)
     session.flush()
     if row.ticket is not None:
-        row.ticket.events.append(TicketEvent(kind="call", at=started, actor=caller,
-                                             text=f"appel de {caller}", data={"call": row.id}))
+        row.ticket.events.append(
+            TicketEvent(
+                kind="call", at=started, actor=caller, text=f"appel de {caller}", data={"call": row.id}
+            )
+        )
     session.commit()
     return row
 
@@ -87,8 +118,10 @@ def write_wav(recording_sid: str, seconds: float = 3.0) -> None:
     folder = current_app.config["RECORDINGS_DIR"]
     folder.mkdir(parents=True, exist_ok=True)
     rate = 8000
-    frames = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
-                      for i in range(int(rate * seconds)))
+    frames = b"".join(
+        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+        for i in range(int(rate * seconds))
+    )
     with wave.open(str(folder / f"{recording_sid}.wav"), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
@@ -99,13 +132,23 @@ def write_wav(recording_sid: str, seconds: float = 3.0) -> None:
 def voicemail(the_call: Call, *, duration: int = 20, media: bool = True) -> Voicemail:
     sid = f"RE{next(_seq):032d}"
     recorded = the_call.started_at + timedelta(seconds=30)  # after the greeting, ticket and PIN
-    row = Voicemail(call=the_call, ticket=the_call.ticket, recording_sid=sid, duration=duration,
-                    recording_url=f"https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/{sid}",
-                    recording_status="completed", callback_number=the_call.from_number, recorded_at=recorded)
+    row = Voicemail(
+        call=the_call,
+        ticket=the_call.ticket,
+        recording_sid=sid,
+        duration=duration,
+        recording_url=f"https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/{sid}",
+        recording_status="completed",
+        callback_number=the_call.from_number,
+        recorded_at=recorded,
+    )
     session.add(row)
     if the_call.ticket is not None:
-        the_call.ticket.events.append(TicketEvent(kind="voicemail", at=recorded, actor=the_call.from_number,
-                                                  text=f"message de {duration} s"))
+        the_call.ticket.events.append(
+            TicketEvent(
+                kind="voicemail", at=recorded, actor=the_call.from_number, text=f"message de {duration} s"
+            )
+        )
     session.commit()
     if media:
         write_wav(sid, seconds=min(duration, 3))
@@ -113,8 +156,15 @@ def voicemail(the_call: Call, *, duration: int = 20, media: bool = True) -> Voic
 
 
 def callout(vm: Voicemail, *, takeover: timedelta = timedelta(minutes=30)) -> Callout:
-    row = Callout(ticket=vm.ticket, voicemail=vm, state=CalloutState.PAGING, opened_at=vm.recorded_at,
-                  due_at=vm.recorded_at + takeover, next_step=1, next_action_at=vm.recorded_at)
+    row = Callout(
+        ticket=vm.ticket,
+        voicemail=vm,
+        state=CalloutState.PAGING,
+        opened_at=vm.recorded_at,
+        due_at=vm.recorded_at + takeover,
+        next_step=1,
+        next_action_at=vm.recorded_at,
+    )
     session.add(row)
     assert vm.ticket is not None
     vm.ticket.events.append(TicketEvent(kind="callout", at=vm.recorded_at, text="astreinte alertée"))
@@ -122,18 +172,41 @@ def callout(vm: Voicemail, *, takeover: timedelta = timedelta(minutes=30)) -> Ca
     return row
 
 
-def page(co: Callout, person: str, channel: Channel | str, status: str, when: datetime | str, *,
-         step: int = 0, error_code: str | None = None) -> Page:
+def page(
+    co: Callout,
+    person: str,
+    channel: Channel | str,
+    status: str,
+    when: datetime | str,
+    *,
+    step: int = 0,
+    error_code: str | None = None,
+) -> Page:
     channel = Channel(channel)
     prefix = "SM" if channel is Channel.SMS else "CA"
     sent = at(when)
-    row = Page(callout=co, person_id=person, channel=channel, step=step, to_number="+33612345678",
-               status=status, twilio_sid=f"{prefix}{next(_seq):032d}", error_code=error_code, attempts=1,
-               created_at=sent, updated_at=sent)
+    row = Page(
+        callout=co,
+        person_id=person,
+        channel=channel,
+        step=step,
+        to_number="+33612345678",
+        status=status,
+        twilio_sid=f"{prefix}{next(_seq):032d}",
+        error_code=error_code,
+        attempts=1,
+        created_at=sent,
+        updated_at=sent,
+    )
     session.add(row)
-    co.ticket.events.append(TicketEvent(kind="page", at=sent, actor=person,
-                                        text=f"{label('channel', channel.value)} à {person} : "
-                                             f"{label('page_status', status)}"))
+    co.ticket.events.append(
+        TicketEvent(
+            kind="page",
+            at=sent,
+            actor=person,
+            text=f"{label('channel', channel.value)} à {person} : {label('page_status', status)}",
+        )
+    )
     session.commit()
     return row
 
@@ -144,14 +217,16 @@ def take_over(co: Callout, person: str, via: Channel | str, when: datetime | str
     co.taken_over_by = person
     co.taken_over_via = Channel(via)
     co.next_action_at = None
-    co.ticket.events.append(TicketEvent(kind="takeover", at=at(when), actor=person,
-                                        text=f"pris en charge par {person}"))
+    co.ticket.events.append(
+        TicketEvent(kind="takeover", at=at(when), actor=person, text=f"pris en charge par {person}")
+    )
     session.commit()
     return co
 
 
-def user(name: str = "agnes", password: str = "correct horse battery", role: str = "agent",
-         language: str = "fr") -> User:
+def user(
+    name: str = "agnes", password: str = "correct horse battery", role: str = "agent", language: str = "fr"
+) -> User:
     row = User(name=name, password_hash=hash_password(password), role=role, language=language)
     session.add(row)
     session.commit()
@@ -177,9 +252,12 @@ def night() -> Night:
     takes over at 23:19. Cabinet Moreau (no astreinte option) is refused, a stranger keys an unknown
     ticket; at 03:30 a message on 104260 pages Bruno, still nobody at 03:45.
     """
-    forwarded = call("2026-11-24 17:40", CallOutcome.FORWARDED, duration=240, after_hours=False,
-                     caller="+33244556677")
-    refused_pin = call("2026-11-24 23:02", CallOutcome.REFUSED, reason="bad_pin", number="104233", duration=50)
+    forwarded = call(
+        "2026-11-24 17:40", CallOutcome.FORWARDED, duration=240, after_hours=False, caller="+33244556677"
+    )
+    refused_pin = call(
+        "2026-11-24 23:02", CallOutcome.REFUSED, reason="bad_pin", number="104233", duration=50
+    )
     answered = call("2026-11-24 23:05", number="104233", duration=95)
     vm = voicemail(answered, duration=30)
     first = callout(vm)
@@ -187,10 +265,22 @@ def night() -> Night:
     page(first, "alice", "voice", "no-answer", "2026-11-24 23:06")
     page(first, "alice", "voice", "completed", "2026-11-24 23:11", step=1)
     take_over(first, "alice", "voice", "2026-11-24 23:19")
-    refused_option = call("2026-11-25 01:40", CallOutcome.REFUSED, reason="no_astreinte_option",
-                          number="104251", caller="+33244556677", duration=40)
-    refused_unknown = call("2026-11-25 02:10", CallOutcome.REFUSED, reason="unknown_ticket", number="999999",
-                           caller="+33699887766", duration=35)
+    refused_option = call(
+        "2026-11-25 01:40",
+        CallOutcome.REFUSED,
+        reason="no_astreinte_option",
+        number="104251",
+        caller="+33244556677",
+        duration=40,
+    )
+    refused_unknown = call(
+        "2026-11-25 02:10",
+        CallOutcome.REFUSED,
+        reason="unknown_ticket",
+        number="999999",
+        caller="+33699887766",
+        duration=35,
+    )
     extra_ticket()
     open_call = call("2026-11-25 03:30", number="104260", duration=80)
     second = callout(voicemail(open_call, duration=25))

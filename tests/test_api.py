@@ -43,7 +43,9 @@ def test_a_token_is_printed_once_and_stored_hashed(app, org):
     assert token.startswith("ast_") and len(token) > 40
     stored = session.scalar(select(ApiToken).where(ApiToken.name == "crm"))
     assert token not in stored.token_hash
-    assert app.test_client().get("/api/calls", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert (
+        app.test_client().get("/api/calls", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    )
 
 
 def test_creating_a_ticket_returns_it_with_its_clocks(api, clock, org):
@@ -59,17 +61,20 @@ def test_creating_a_ticket_returns_it_with_its_clocks(api, clock, org):
     assert api.get(f"/api/tickets/{ticket['number']}").json["subject"] == "Lien coupé"
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"priority": "high", "subject": "x"}, "client"),
-    (factories.payload(client="C9999"), "client"),
-    (factories.payload(priority="urgent"), "priority"),
-    (factories.payload(subject="  "), "subject"),
-    (factories.payload(subject="x" * 301), "subject"),
-    (factories.payload(service="FIBRE-9012"), "service"),  # Cabinet Moreau's, not Dupont's
-    (factories.payload(service=12), "service"),
-    (factories.payload(description="x" * 10_001), "description"),
-    ([1, 2], "body"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"priority": "high", "subject": "x"}, "client"),
+        (factories.payload(client="C9999"), "client"),
+        (factories.payload(priority="urgent"), "priority"),
+        (factories.payload(subject="  "), "subject"),
+        (factories.payload(subject="x" * 301), "subject"),
+        (factories.payload(service="FIBRE-9012"), "service"),  # Cabinet Moreau's, not Dupont's
+        (factories.payload(service=12), "service"),
+        (factories.payload(description="x" * 10_001), "description"),
+        ([1, 2], "body"),
+    ],
+)
 def test_a_bad_ticket_is_refused_naming_the_field_and_nothing_is_written(api, clock, org, body, field):
     before = session.scalar(select(func.count()).select_from(Ticket))
     answer = api.post("/api/tickets", json=body)
@@ -92,8 +97,12 @@ def test_an_unknown_ticket_is_a_404_naming_it(api, org):
 def test_calls_come_newest_first_in_keyset_pages(api, clock, org):
     night = factories.night()
     first = api.get("/api/calls?limit=4").json
-    assert [c["id"] for c in first["calls"]] == [night.open_call.id, night.refused_unknown.id,
-                                                 night.refused_option.id, night.answered.id]
+    assert [c["id"] for c in first["calls"]] == [
+        night.open_call.id,
+        night.refused_unknown.id,
+        night.refused_option.id,
+        night.answered.id,
+    ]
     rest = api.get(f"/api/calls?limit=4&after={first['next']}").json
     assert [c["id"] for c in rest["calls"]] == [night.refused_pin.id, night.forwarded.id]
     assert rest["next"] is None
@@ -115,11 +124,20 @@ def test_calls_can_be_filtered(api, clock, org):
     assert len(api.get("/api/calls?from=2026-11-25&to=2026-11-25").json["calls"]) == 3
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ("outcome=lost", "outcome"), ("from=25/11/2026", "from"), ("from=2026-11-25&to=2026-11-24", "to"),
-    ("client=C9999", "client"), ("caller=hello", "caller"), ("ticket=12a", "ticket"),
-    ("limit=0", "limit"), ("limit=1000", "limit"), ("after=garbage", "after"),
-])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("outcome=lost", "outcome"),
+        ("from=25/11/2026", "from"),
+        ("from=2026-11-25&to=2026-11-24", "to"),
+        ("client=C9999", "client"),
+        ("caller=hello", "caller"),
+        ("ticket=12a", "ticket"),
+        ("limit=0", "limit"),
+        ("limit=1000", "limit"),
+        ("after=garbage", "after"),
+    ],
+)
 def test_bad_filters_get_a_400_naming_the_field(api, org, query, field):
     answer = api.get(f"/api/calls?{query}")
     assert answer.status_code == 400
@@ -131,16 +149,36 @@ def test_callouts_of_a_ticket_have_exactly_the_contract_fields(api, clock, org):
     answer = api.get("/api/callouts?ticket=104233")
     assert answer.status_code == 200
     [callout] = answer.json["callouts"]
-    assert set(callout) == {"id", "ticket", "state", "opened_at", "due_at", "taken_over_at", "taken_over_by",
-                            "taken_over_via", "breached", "escalation_level", "pages"}
+    assert set(callout) == {
+        "id",
+        "ticket",
+        "state",
+        "opened_at",
+        "due_at",
+        "taken_over_at",
+        "taken_over_by",
+        "taken_over_via",
+        "breached",
+        "escalation_level",
+        "pages",
+    }
     assert callout == callout | {
-        "id": night.answered_callout.id, "ticket": "104233", "state": "taken_over",
-        "opened_at": "2026-11-24T23:05:30+01:00", "due_at": "2026-11-24T23:35:30+01:00",
-        "taken_over_at": "2026-11-24T23:19:00+01:00", "taken_over_by": "alice", "taken_over_via": "voice",
-        "breached": False, "escalation_level": 0,
+        "id": night.answered_callout.id,
+        "ticket": "104233",
+        "state": "taken_over",
+        "opened_at": "2026-11-24T23:05:30+01:00",
+        "due_at": "2026-11-24T23:35:30+01:00",
+        "taken_over_at": "2026-11-24T23:19:00+01:00",
+        "taken_over_by": "alice",
+        "taken_over_via": "voice",
+        "breached": False,
+        "escalation_level": 0,
     }
     assert [(p["person"], p["channel"], p["status"]) for p in callout["pages"]] == [
-        ("alice", "sms", "delivered"), ("alice", "voice", "no-answer"), ("alice", "voice", "completed")]
+        ("alice", "sms", "delivered"),
+        ("alice", "voice", "no-answer"),
+        ("alice", "voice", "completed"),
+    ]
     assert set(callout["pages"][0]) == {"person", "channel", "status", "twilio_sid", "at"}
     assert callout["pages"][0]["twilio_sid"].startswith("SM")
     assert callout["pages"][0]["at"] == "2026-11-24T23:06:00+01:00"

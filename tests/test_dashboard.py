@@ -32,8 +32,21 @@ def text(response) -> str:
 # --- who gets in --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/now", "/calls", "/calls.csv", "/tickets/104233", "/rota", "/reports",
-                                  "/reports.csv", "/voicemails/1/audio", "/admin/users"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/now",
+        "/calls",
+        "/calls.csv",
+        "/tickets/104233",
+        "/rota",
+        "/reports",
+        "/reports.csv",
+        "/voicemails/1/audio",
+        "/admin/users",
+    ],
+)
 def test_every_page_sends_a_stranger_to_the_login_page(client, org, path):
     answer = client.get(path)
     assert answer.status_code == 302
@@ -65,7 +78,9 @@ def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client,
 
 
 def test_passwords_are_stored_hashed(app, org):
-    result = CliRunner().invoke(app.cli, ["user", "add", "bea", "--role", "admin"], input="a long passphrase\n")
+    result = CliRunner().invoke(
+        app.cli, ["user", "add", "bea", "--role", "admin"], input="a long passphrase\n"
+    )
     assert result.exit_code == 0, result.output
     bea = session.scalar(select(User).where(User.name == "bea"))
     assert bea.role is Role.ADMIN and "a long passphrase" not in bea.password_hash
@@ -108,10 +123,20 @@ def test_logging_out_ends_the_session(client, agent):
 
 def test_after_login_the_agent_lands_where_they_were_going_but_never_elsewhere(client, clock, org):
     factories.user("agnes", "correct horse battery")
-    for target, landing in [("/calls?outcome=refused", "/calls?outcome=refused"), ("https://evil.example/", "/now"),
-                            ("//evil.example/", "/now")]:
-        answer = client.post("/login", data={"name": "agnes", "password": "correct horse battery",
-                                             "next": target, "csrf_token": factories.csrf(client)})
+    for target, landing in [
+        ("/calls?outcome=refused", "/calls?outcome=refused"),
+        ("https://evil.example/", "/now"),
+        ("//evil.example/", "/now"),
+    ]:
+        answer = client.post(
+            "/login",
+            data={
+                "name": "agnes",
+                "password": "correct horse battery",
+                "next": target,
+                "csrf_token": factories.csrf(client),
+            },
+        )
         assert answer.headers["Location"] == landing
         client.post("/logout", data={"csrf_token": factories.csrf(client, "/now")})
 
@@ -226,8 +251,10 @@ def test_client_standby_stops_the_clock_on_the_ticket_page(client, agent, clock)
     factories.night()
     clock.set("2026-11-25 03:52")
     token = factories.csrf(client, "/tickets/104260")
-    client.post("/tickets/104260/status", data={"status": "client_standby", "note": "test du lien",
-                                                "csrf_token": token})
+    client.post(
+        "/tickets/104260/status",
+        data={"status": "client_standby", "note": "test du lien", "csrf_token": token},
+    )
     page = text(client.get("/tickets/104260"))
     assert "attente client" in page and "Horloge arrêtée : attente client" in page
     assert "ouverte → attente client : test du lien" in page
@@ -240,11 +267,16 @@ def test_client_standby_stops_the_clock_on_the_ticket_page(client, agent, clock)
 
 def test_an_agent_adds_a_note_to_the_timeline(client, agent):
     token = factories.csrf(client, "/tickets/104233")
-    answer = client.post("/tickets/104233/notes", data={"note": "Client rappelé à 9 h", "csrf_token": token},
-                         follow_redirects=True)
+    answer = client.post(
+        "/tickets/104233/notes",
+        data={"note": "Client rappelé à 9 h", "csrf_token": token},
+        follow_redirects=True,
+    )
     assert "Note ajoutée." in text(answer)
     assert "note agnes Client rappelé à 9 h" in text(answer)
-    refused = client.post("/tickets/104233/notes", data={"note": " ", "csrf_token": token}, follow_redirects=True)
+    refused = client.post(
+        "/tickets/104233/notes", data={"note": " ", "csrf_token": token}, follow_redirects=True
+    )
     assert "Note refusée" in text(refused)
 
 
@@ -280,7 +312,9 @@ def test_the_monthly_report_counts_takeovers_within_the_commitment(client, agent
 
 
 def test_the_interface_switches_to_english(client, agent):
-    client.post("/language", data={"lang": "en", "next": "/calls", "csrf_token": factories.csrf(client, "/now")})
+    client.post(
+        "/language", data={"lang": "en", "next": "/calls", "csrf_token": factories.csrf(client, "/now")}
+    )
     page = text(client.get("/calls"))
     assert "Call log" in page and "Outcome" in page
     assert session.scalar(select(User.language).where(User.name == "agnes")) == "en"

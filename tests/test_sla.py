@@ -16,7 +16,9 @@ from .conftest import paris
 
 
 def open_ticket(priority: str = "high", subject: str = "Lien coupé"):
-    return create_ticket(client="C1001", service="SDSL-4471", priority=priority, subject=subject, actor="test")
+    return create_ticket(
+        client="C1001", service="SDSL-4471", priority=priority, subject=subject, actor="test"
+    )
 
 
 def test_a_high_priority_ticket_must_be_taken_over_within_half_an_hour_day_and_night(clock, org):

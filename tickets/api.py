@@ -56,7 +56,9 @@ def _authenticate() -> Any:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        response, status = _error(401, "Authorization: a bearer token is required (astreinte token create NAME)")
+        response, status = _error(
+            401, "Authorization: a bearer token is required (astreinte token create NAME)"
+        )
         response.headers["WWW-Authenticate"] = 'Bearer realm="astreinte"'
         return response, status
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token.strip())))
@@ -145,11 +147,15 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "standby_since": iso(ticket.standby_since),
         "standby_seconds": ticket.standby_seconds or 0,
         "sla": {"takeover": _clock_json(clocks.takeover), "resolution": _clock_json(clocks.resolution)}
-        if clocks else None,
+        if clocks
+        else None,
         "timeline": [
             {"at": iso(e.at), "kind": e.kind, "actor": e.actor, "text": e.text}
-            for e in session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-                                     .order_by(TicketEvent.at, TicketEvent.id))
+            for e in session.scalars(
+                select(TicketEvent)
+                .where(TicketEvent.ticket_id == ticket.id)
+                .order_by(TicketEvent.at, TicketEvent.id)
+            )
         ],
     }
 
@@ -172,8 +178,14 @@ def call_json(call: Call) -> dict[str, Any]:
         "client": call.client.account if call.client else None,
         "callback_number": call.callback_number or (vm.callback_number if vm else None),
         "language": call.language,
-        "voicemail": {"id": vm.id, "duration": vm.duration, "recorded_at": iso(vm.recorded_at),
-                      "kind": vm.kind.value} if vm else None,
+        "voicemail": {
+            "id": vm.id,
+            "duration": vm.duration,
+            "recorded_at": iso(vm.recorded_at),
+            "kind": vm.kind.value,
+        }
+        if vm
+        else None,
     }
 
 
@@ -191,8 +203,13 @@ def callout_json(callout: Callout) -> dict[str, Any]:
         "breached": callout.breached,
         "escalation_level": callout.escalation_level,
         "pages": [
-            {"person": p.person_id, "channel": p.channel.value, "status": p.status,
-             "twilio_sid": p.twilio_sid, "at": iso(p.created_at)}
+            {
+                "person": p.person_id,
+                "channel": p.channel.value,
+                "status": p.status,
+                "twilio_sid": p.twilio_sid,
+                "at": iso(p.created_at),
+            }
             for p in callout.pages
         ],
     }
@@ -217,8 +234,11 @@ def post_ticket() -> tuple[Response, int]:
     current_org()  # 503 before anything is written when no organisation is loaded
     try:
         ticket = create_ticket(
-            client=body["client"].strip(), priority=body["priority"].strip(), subject=body["subject"],
-            service=(body.get("service") or "").strip() or None, description=body.get("description"),
+            client=body["client"].strip(),
+            priority=body["priority"].strip(),
+            subject=body["subject"],
+            service=(body.get("service") or "").strip() or None,
+            description=body.get("description"),
             actor=f"api:{g.api_token.name}",
         )
     except TicketError as exc:
@@ -249,8 +269,9 @@ def get_calls() -> Any:
 def get_callouts() -> Any:
     current_org()
     limit = parse_limit(request.args.get("limit"))
-    query = select(Callout).options(selectinload(Callout.pages).joinedload(Page.person),
-                                    selectinload(Callout.ticket))
+    query = select(Callout).options(
+        selectinload(Callout.pages).joinedload(Page.person), selectinload(Callout.ticket)
+    )
     if number := (request.args.get("ticket") or "").strip():
         ticket = find_ticket(number)
         if ticket is None:
@@ -262,8 +283,10 @@ def get_callouts() -> Any:
         query = query.where(Callout.state == state)
     if after := request.args.get("after"):
         at, ident = decode_cursor(after)
-        query = query.where(Callout.opened_at <= at, or_(Callout.opened_at < at,
-                                                         and_(Callout.opened_at == at, Callout.id < ident)))
+        query = query.where(
+            Callout.opened_at <= at,
+            or_(Callout.opened_at < at, and_(Callout.opened_at == at, Callout.id < ident)),
+        )
     rows = list(session.scalars(query.order_by(Callout.opened_at.desc(), Callout.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]

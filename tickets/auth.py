@@ -32,8 +32,9 @@ import models
 from models import Role, User
 from tickets.i18n import t
 
-bp = Blueprint("auth", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/assets")
+bp = Blueprint(
+    "auth", __name__, template_folder="templates", static_folder="static", static_url_path="/assets"
+)
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.static"}
 _USER, _EXPIRED = "astreinte.user", "astreinte.session_expired"
@@ -162,8 +163,9 @@ def login() -> Any:
     user = authenticate(request.form.get("name", ""), request.form.get("password", ""))
     if user is None:
         flash(t("Nom ou mot de passe incorrect.", lang))
-        return render_template("desk/login.html", next=request.form.get("next", ""),
-                               name=request.form.get("name", "")), 401
+        return render_template(
+            "desk/login.html", next=request.form.get("next", ""), name=request.form.get("name", "")
+        ), 401
     keep_lang = session.get("lang")
     session.clear()  # a fresh session (and a fresh CSRF token) at each login: no fixation
     session.permanent = True

@@ -78,8 +78,11 @@ def parse_filter(args: Mapping[str, str], tz: ZoneInfo, region: str = "FR") -> C
     """Filters from query parameters: from, to (local dates, inclusive), outcome, reason, client
     (account), ticket (number), caller (phone number as people write it)."""
     f = CallFilter()
-    keep = {k: v.strip() for k in ("from", "to", "outcome", "reason", "client", "ticket", "caller")
-            if (v := args.get(k)) and v.strip()}
+    keep = {
+        k: v.strip()
+        for k in ("from", "to", "outcome", "reason", "client", "ticket", "caller")
+        if (v := args.get(k)) and v.strip()
+    }
     f.params = keep
     if "from" in keep:
         f.start = datetime.combine(_day(keep["from"], "from"), time(0), tzinfo=tz)
@@ -91,8 +94,10 @@ def parse_filter(args: Mapping[str, str], tz: ZoneInfo, region: str = "FR") -> C
         try:
             f.outcome = CallOutcome(keep["outcome"])
         except ValueError:
-            raise FilterError("outcome", f"unknown outcome {keep['outcome']!r} "
-                              f"(one of: {', '.join(o.value for o in CallOutcome)})") from None
+            raise FilterError(
+                "outcome",
+                f"unknown outcome {keep['outcome']!r} (one of: {', '.join(o.value for o in CallOutcome)})",
+            ) from None
     if "reason" in keep:
         if keep["reason"] not in {r.value for r in RefusalReason}:
             raise FilterError("reason", f"unknown reason {keep['reason']!r}")
@@ -136,7 +141,9 @@ def decode_cursor(cursor: str, name: str = "after") -> tuple[datetime, int]:
             raise ValueError
         return instant, int(ident)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise FilterError(name, "not a cursor from a previous page (use the `next` value as it was given)") from None
+        raise FilterError(
+            name, "not a cursor from a previous page (use the `next` value as it was given)"
+        ) from None
 
 
 def parse_limit(value: str | None, default: int = DEFAULT_LIMIT) -> int:
@@ -152,7 +159,9 @@ def _after(query: Select[Any], cursor: tuple[datetime, int] | None) -> Select[An
         return query
     at, ident = cursor
     # `started_at <= at` alone is a range on the index; the OR only sorts out ties.
-    return query.where(Call.started_at <= at, or_(Call.started_at < at, and_(Call.started_at == at, Call.id < ident)))
+    return query.where(
+        Call.started_at <= at, or_(Call.started_at < at, and_(Call.started_at == at, Call.id < ident))
+    )
 
 
 def page_of_calls(f: CallFilter, limit: int, after: str | None = None) -> tuple[list[Call], str | None]:
@@ -204,17 +213,45 @@ def calls() -> Any:
             bad_field = exc.field
     status = 400 if bad_field else 200
     clients = list(session.execute(select(Client.account, Client.name).order_by(Client.name)))
-    return render_template("desk/calls.html", calls=rows, next_cursor=cursor, f=f, args=request.args,
-                           bad_field=bad_field, clients=clients, outcomes=list(CallOutcome),
-                           reasons=list(RefusalReason), field_names=FIELD_NAMES), status
+    return render_template(
+        "desk/calls.html",
+        calls=rows,
+        next_cursor=cursor,
+        f=f,
+        args=request.args,
+        bad_field=bad_field,
+        clients=clients,
+        outcomes=list(CallOutcome),
+        reasons=list(RefusalReason),
+        field_names=FIELD_NAMES,
+    ), status
 
 
-FIELD_NAMES = {"from": "Du", "to": "Au", "outcome": "Issue", "reason": "Motif", "client": "Client",
-               "ticket": "Requête", "caller": "Appelant", "limit": "Nombre", "after": "Page"}
+FIELD_NAMES = {
+    "from": "Du",
+    "to": "Au",
+    "outcome": "Issue",
+    "reason": "Motif",
+    "client": "Client",
+    "ticket": "Requête",
+    "caller": "Appelant",
+    "limit": "Nombre",
+    "after": "Page",
+}
 
 
-CSV_COLUMNS = ("date", "heure", "appelant", "requête", "client", "issue", "motif", "durée (s)",
-               "rappel", "message (s)")
+CSV_COLUMNS = (
+    "date",
+    "heure",
+    "appelant",
+    "requête",
+    "client",
+    "issue",
+    "motif",
+    "durée (s)",
+    "rappel",
+    "message (s)",
+)
 
 
 @bp.get("/calls.csv")
@@ -235,20 +272,29 @@ def calls_csv() -> Any:
             out.seek(0)
             out.truncate()
             vm = call.voicemail
-            writer.writerow([
-                local(call.started_at, "%Y-%m-%d"), local(call.started_at, "%H:%M:%S"), call.from_number,
-                call.ticket.number if call.ticket else (call.entered_ticket or ""),
-                call.client.account if call.client else "", call.outcome.value, call.reason or "",
-                call.duration if call.duration is not None else "",
-                call.callback_number or (vm.callback_number if vm else "") or "",
-                vm.duration if vm and vm.duration is not None else "",
-            ])
+            writer.writerow(
+                [
+                    local(call.started_at, "%Y-%m-%d"),
+                    local(call.started_at, "%H:%M:%S"),
+                    call.from_number,
+                    call.ticket.number if call.ticket else (call.entered_ticket or ""),
+                    call.client.account if call.client else "",
+                    call.outcome.value,
+                    call.reason or "",
+                    call.duration if call.duration is not None else "",
+                    call.callback_number or (vm.callback_number if vm else "") or "",
+                    vm.duration if vm and vm.duration is not None else "",
+                ]
+            )
             yield out.getvalue()
 
     dates = "_".join(f.params[k] for k in ("from", "to") if k in f.params)
     name = f"appels-{dates}" if dates else "appels"
-    return Response(stream_with_context(lines()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
 
 
 @bp.get("/voicemails/<int:voicemail_id>/audio")
@@ -263,7 +309,8 @@ def voicemail_audio(voicemail_id: int) -> Any:
     chunks, mimetype = media
     # Buffered (a voicemail is a few hundred kB) so that the player can seek: Range requests work.
     body = io.BytesIO(b"".join(chunks))
-    response = send_file(body, mimetype=mimetype, conditional=True, download_name=f"message-{voicemail_id}",
-                         max_age=0)
+    response = send_file(
+        body, mimetype=mimetype, conditional=True, download_name=f"message-{voicemail_id}", max_age=0
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response

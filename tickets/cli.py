@@ -27,10 +27,13 @@ def _read_password() -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-@user_group.command("add", help="Create a user, or set a new password and role with --update. "
-                                "The password is read on stdin.")
+@user_group.command(
+    "add", help="Create a user, or set a new password and role with --update. The password is read on stdin."
+)
 @click.argument("name")
-@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.AGENT.value, show_default=True)
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), default=Role.AGENT.value, show_default=True
+)
 @click.option("--language", type=click.Choice(["fr", "en"]), default="fr", show_default=True)
 @click.option("--update", is_flag=True, help="Change an existing user's password and role.")
 @with_appcontext

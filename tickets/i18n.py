@@ -17,8 +17,7 @@ EN: dict[str, str] = {
     "Déconnexion": "Log out",
     "Heures en {tz}": "Times in {tz}",
     "Connexion": "Log in",
-    "Tableau de bord des agents : appels de la nuit, astreintes, requêtes.":
-        "Agents' dashboard: the night's calls, callouts, tickets.",
+    "Tableau de bord des agents : appels de la nuit, astreintes, requêtes.": "Agents' dashboard: the night's calls, callouts, tickets.",
     "Nom": "Name",
     "Mot de passe": "Password",
     "Se connecter": "Log in",
@@ -41,10 +40,8 @@ EN: dict[str, str] = {
     "Dernier usage": "Last used",
     "Jetons de l'API": "API tokens",
     "Aucun jeton.": "No token.",
-    "Ajouter un utilisateur : astreinte user add NOM --role agent|admin (mot de passe sur l'entrée standard).":
-        "Add a user: astreinte user add NAME --role agent|admin (password on standard input).",
-    "Créer un jeton : astreinte token create NOM ; le révoquer : astreinte token revoke NOM.":
-        "Create a token: astreinte token create NAME; revoke it: astreinte token revoke NAME.",
+    "Ajouter un utilisateur : astreinte user add NOM --role agent|admin (mot de passe sur l'entrée standard).": "Add a user: astreinte user add NAME --role agent|admin (password on standard input).",
+    "Créer un jeton : astreinte token create NOM ; le révoquer : astreinte token revoke NOM.": "Create a token: astreinte token create NAME; revoke it: astreinte token revoke NAME.",
     # pages and callouts
     "Heure": "Time",
     "Personne": "Person",
@@ -114,8 +111,7 @@ EN: dict[str, str] = {
     "Description": "Description",
     "Contact": "Contact",
     "Délais (SLA)": "Deadlines (SLA)",
-    "Priorité inconnue du fichier d'organisation : pas de délai.":
-        "Priority unknown to the organisation file: no deadline.",
+    "Priorité inconnue du fichier d'organisation : pas de délai.": "Priority unknown to the organisation file: no deadline.",
     "Attente client cumulée": "Total client standby",
     "Actions": "Actions",
     "Nouveau statut": "New status",
@@ -156,9 +152,8 @@ EN: dict[str, str] = {
     "Aucun appel refusé ce mois-ci.": "No refused call this month.",
     "Délai médian de prise en charge par technicien": "Median time to take over per technician",
     "Une astreinte est dans le délai quand quelqu'un l'a prise en charge avant son échéance ; les "
-    "astreintes annulées ne comptent pas. Délais mesurés du message à la prise en charge.":
-        "A callout is in time when someone took it over before it was due; cancelled callouts do not "
-        "count. Times run from the message to the takeover.",
+    "astreintes annulées ne comptent pas. Délais mesurés du message à la prise en charge.": "A callout is in time when someone took it over before it was due; cancelled callouts do not "
+    "count. Times run from the message to the takeover.",
 }
 
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
@@ -190,15 +185,26 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "channel": {"sms": ("SMS", "SMS"), "voice": ("appel", "call"), "web": ("web", "web")},
     "page_status": {
-        "queued": ("en file", "queued"), "sending": ("envoi", "sending"), "sent": ("envoyé", "sent"),
-        "delivered": ("remis", "delivered"), "undelivered": ("non remis", "undelivered"),
-        "failed": ("échec", "failed"), "initiated": ("lancé", "initiated"), "ringing": ("sonne", "ringing"),
-        "in-progress": ("en ligne", "in progress"), "answered": ("décroché", "answered"),
-        "completed": ("terminé", "completed"), "busy": ("occupé", "busy"),
-        "no-answer": ("sans réponse", "no answer"), "canceled": ("annulé", "canceled"),
-        "machine": ("répondeur", "answering machine"), "throttled": ("différé (cadence)", "throttled"),
-        "outbox": ("boîte locale", "local outbox"), "bundled": ("groupé", "bundled"),
-        "stale": ("périmé", "stale"), "declined": ("refusé", "declined"),
+        "queued": ("en file", "queued"),
+        "sending": ("envoi", "sending"),
+        "sent": ("envoyé", "sent"),
+        "delivered": ("remis", "delivered"),
+        "undelivered": ("non remis", "undelivered"),
+        "failed": ("échec", "failed"),
+        "initiated": ("lancé", "initiated"),
+        "ringing": ("sonne", "ringing"),
+        "in-progress": ("en ligne", "in progress"),
+        "answered": ("décroché", "answered"),
+        "completed": ("terminé", "completed"),
+        "busy": ("occupé", "busy"),
+        "no-answer": ("sans réponse", "no answer"),
+        "canceled": ("annulé", "canceled"),
+        "machine": ("répondeur", "answering machine"),
+        "throttled": ("différé (cadence)", "throttled"),
+        "outbox": ("boîte locale", "local outbox"),
+        "bundled": ("groupé", "bundled"),
+        "stale": ("périmé", "stale"),
+        "declined": ("refusé", "declined"),
     },
     "callout": {
         "paging": ("alerte en cours", "paging"),
@@ -206,36 +212,75 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "cancelled": ("annulée", "cancelled"),
     },
     "role": {
-        "agent": ("agent", "agent"), "admin": ("administrateur", "administrator"),
-        "supervisor": ("superviseur", "supervisor"), "manager": ("responsable", "manager"),
+        "agent": ("agent", "agent"),
+        "admin": ("administrateur", "administrator"),
+        "supervisor": ("superviseur", "supervisor"),
+        "manager": ("responsable", "manager"),
         "director": ("directeur", "director"),
     },
     "position": {"primary": ("principal", "primary"), "backup": ("renfort", "backup")},
     "priority": {"high": ("Élevée", "High"), "medium": ("Moyenne", "Medium"), "low": ("Faible", "Low")},
     "event": {
-        "opened": ("ouverture", "opened"), "call": ("appel", "call"), "voicemail": ("message", "voicemail"),
-        "callout": ("astreinte", "callout"), "page": ("alerte", "page"), "takeover": ("prise en charge", "takeover"),
-        "escalation": ("escalade", "escalation"), "status": ("statut", "status"), "note": ("note", "note"),
-        "sms": ("SMS", "SMS"), "breach": ("dépassement", "breach"), "decline": ("refus", "declined"),
+        "opened": ("ouverture", "opened"),
+        "call": ("appel", "call"),
+        "voicemail": ("message", "voicemail"),
+        "callout": ("astreinte", "callout"),
+        "page": ("alerte", "page"),
+        "takeover": ("prise en charge", "takeover"),
+        "escalation": ("escalade", "escalation"),
+        "status": ("statut", "status"),
+        "note": ("note", "note"),
+        "sms": ("SMS", "SMS"),
+        "breach": ("dépassement", "breach"),
+        "decline": ("refus", "declined"),
         "cancelled": ("annulation", "cancelled"),
-        "page_failed": ("alerte en échec", "page failed"), "caller_sms": ("SMS au client", "SMS to the caller"),
+        "page_failed": ("alerte en échec", "page failed"),
+        "caller_sms": ("SMS au client", "SMS to the caller"),
         "desk_message": ("message au service client", "message for the desk"),
     },
     "http": {
-        "400": ("Demande invalide", "Bad request"), "403": ("Accès refusé", "Forbidden"),
-        "404": ("Introuvable", "Not found"), "405": ("Méthode non permise", "Method not allowed"),
+        "400": ("Demande invalide", "Bad request"),
+        "403": ("Accès refusé", "Forbidden"),
+        "404": ("Introuvable", "Not found"),
+        "405": ("Méthode non permise", "Method not allowed"),
         "500": ("Erreur interne", "Internal error"),
     },
 }
 
 MONTHS = {
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-           "novembre", "décembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
+    "fr": (
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
-DAYS = {"fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
-        "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+DAYS = {
+    "fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
 
 
 def t(text: str, lang: str = "fr", **values: Any) -> str:

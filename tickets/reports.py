@@ -86,7 +86,9 @@ def month_report(month: date, tz: ZoneInfo) -> MonthReport:
     total = Takeovers()
     per: defaultdict[str, Takeovers] = defaultdict(Takeovers)
     cancelled = 0
-    for callout in session.scalars(select(Callout).where(Callout.opened_at >= start, Callout.opened_at < end)):
+    for callout in session.scalars(
+        select(Callout).where(Callout.opened_at >= start, Callout.opened_at < end)
+    ):
         if callout.state is CalloutState.CANCELLED and callout.taken_over_at is None:
             cancelled += 1  # nobody needed to take over: outside the commitment's count
             continue
@@ -95,12 +97,17 @@ def month_report(month: date, tz: ZoneInfo) -> MonthReport:
             _count(per[callout.taken_over_by], callout)
     in_month = (Call.started_at >= start, Call.started_at < end)
     refused = session.execute(
-        select(Call.reason, func.count()).where(Call.outcome == CallOutcome.REFUSED, *in_month)
-        .group_by(Call.reason).order_by(func.count().desc(), Call.reason)
+        select(Call.reason, func.count())
+        .where(Call.outcome == CallOutcome.REFUSED, *in_month)
+        .group_by(Call.reason)
+        .order_by(func.count().desc(), Call.reason)
     )
     outcomes = session.execute(select(Call.outcome, func.count()).where(*in_month).group_by(Call.outcome))
     return MonthReport(
-        month=start.date(), total=total, by_technician=dict(sorted(per.items())), cancelled=cancelled,
+        month=start.date(),
+        total=total,
+        by_technician=dict(sorted(per.items())),
+        cancelled=cancelled,
         refused=[(reason or "?", n) for reason, n in refused],
         calls_by_outcome={outcome.value: n for outcome, n in outcomes},
     )
@@ -144,18 +151,36 @@ def reports() -> str:
     past = history(month, tz)
     names = people()
     pct_chart = charts.columns(
-        [(m.strftime("%m/%y"), s.within_pct) for m, s in past], unit="%", top=100, target=100,
-        title=t("Prises en charge dans le délai, par mois", lang), comma=lang == "fr")
+        [(m.strftime("%m/%y"), s.within_pct) for m, s in past],
+        unit="%",
+        top=100,
+        target=100,
+        title=t("Prises en charge dans le délai, par mois", lang),
+        comma=lang == "fr",
+    )
     refused_chart = charts.rows(
-        [(label("reason", r, lang), n) for r, n in report.refused], title=t("Appels refusés par motif", lang))
+        [(label("reason", r, lang), n) for r, n in report.refused], title=t("Appels refusés par motif", lang)
+    )
     tech_chart = charts.rows(
-        [(names.get(p, p), s.median or 0) for p, s in report.by_technician.items()], unit=" min",
-        title=t("Délai médian de prise en charge par technicien", lang), comma=lang == "fr")
+        [(names.get(p, p), s.median or 0) for p, s in report.by_technician.items()],
+        unit=" min",
+        title=t("Délai médian de prise en charge par technicien", lang),
+        comma=lang == "fr",
+    )
     previous = (month - timedelta(days=1)).replace(day=1)
     following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return render_template("desk/reports.html", report=report, names=names, pct_chart=pct_chart,
-                           refused_chart=refused_chart, tech_chart=tech_chart, month=month,
-                           previous=previous, following=following, history=past)
+    return render_template(
+        "desk/reports.html",
+        report=report,
+        names=names,
+        pct_chart=pct_chart,
+        refused_chart=refused_chart,
+        tech_chart=tech_chart,
+        month=month,
+        previous=previous,
+        following=following,
+        history=past,
+    )
 
 
 def _minutes(value: float | None) -> str:
@@ -172,17 +197,40 @@ def reports_csv() -> Response:
     out = io.StringIO()
     out.write("\ufeff")
     w = csv.writer(out, delimiter=";")
-    w.writerow(["mois", "technicien", "astreintes", "prises en charge", "dans le délai", "% dans le délai",
-                "médiane (min)", "90e centile (min)"])
+    w.writerow(
+        [
+            "mois",
+            "technicien",
+            "astreintes",
+            "prises en charge",
+            "dans le délai",
+            "% dans le délai",
+            "médiane (min)",
+            "90e centile (min)",
+        ]
+    )
     rows: list[tuple[str, Takeovers]] = [("(tous)", report.total)]
     rows += [(names.get(p, p), s) for p, s in report.by_technician.items()]
     for who, s in rows:
         pct = "" if s.within_pct is None else f"{s.within_pct:.1f}"
-        w.writerow([f"{month:%Y-%m}", who, s.callouts, s.taken_over, s.within, pct, _minutes(s.median),
-                    _minutes(s.p90)])
+        w.writerow(
+            [
+                f"{month:%Y-%m}",
+                who,
+                s.callouts,
+                s.taken_over,
+                s.within,
+                pct,
+                _minutes(s.median),
+                _minutes(s.p90),
+            ]
+        )
     w.writerow([])
     w.writerow(["mois", "motif de refus", "appels"])
     for reason, n in report.refused:
         w.writerow([f"{month:%Y-%m}", reason, n])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="rapport-{month:%Y-%m}.csv"'})
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="rapport-{month:%Y-%m}.csv"'},
+    )

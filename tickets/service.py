@@ -70,9 +70,14 @@ def create_ticket(
         raise TicketError("subject", f"at most {SUBJECT_MAX} characters")
     for attempt in range(5):
         ticket = Ticket(
-            number=_next_number(), client_id=row.id, service_id=service_row.id if service_row else None,
-            priority=priority, subject=subject, description=(description or "").strip() or None,
-            status=TicketStatus.OPEN, opened_at=clock.now(),
+            number=_next_number(),
+            client_id=row.id,
+            service_id=service_row.id if service_row else None,
+            priority=priority,
+            subject=subject,
+            description=(description or "").strip() or None,
+            status=TicketStatus.OPEN,
+            opened_at=clock.now(),
         )
         session.add(ticket)
         try:
@@ -96,8 +101,9 @@ def change_status(ticket: Ticket, status: str | TicketStatus, actor: str, note: 
     try:
         new = TicketStatus(status)
     except ValueError:
-        raise TicketError("status", f"unknown status {status!r} "
-                          f"(one of: {', '.join(s.value for s in TicketStatus)})") from None
+        raise TicketError(
+            "status", f"unknown status {status!r} (one of: {', '.join(s.value for s in TicketStatus)})"
+        ) from None
     old = ticket.status
     if new is old:
         raise TicketError("status", f"the ticket is already {STATUS_LABELS[new]}")
@@ -105,7 +111,9 @@ def change_status(ticket: Ticket, status: str | TicketStatus, actor: str, note: 
         raise TicketError("status", "a closed ticket cannot change any more")
     now = clock.now()
     if old is TicketStatus.CLIENT_STANDBY and ticket.standby_since is not None:
-        ticket.standby_seconds = (ticket.standby_seconds or 0) + int((now - ticket.standby_since).total_seconds())
+        ticket.standby_seconds = (ticket.standby_seconds or 0) + int(
+            (now - ticket.standby_since).total_seconds()
+        )
         ticket.standby_since = None
     if new is TicketStatus.CLIENT_STANDBY:
         ticket.standby_since = now

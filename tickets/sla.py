@@ -95,8 +95,11 @@ def standby_periods(ticket: Ticket, now: datetime) -> list[tuple[datetime, datet
     """The client-standby periods of a ticket, from its timeline (status events), the current one last."""
     periods: list[tuple[datetime, datetime]] = []
     began: datetime | None = None
-    events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "status")
-                             .order_by(TicketEvent.at, TicketEvent.id))
+    events = session.scalars(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "status")
+        .order_by(TicketEvent.at, TicketEvent.id)
+    )
     for event in events:
         if not event.data:
             continue
@@ -117,8 +120,15 @@ def taken_over_at(ticket: Ticket) -> datetime | None:
     return min(instants) if instants else None
 
 
-def _clock(org: Org, ticket: Ticket, kind: str, target: timedelta, counting: str,
-           stopped_at: datetime | None, now: datetime) -> SlaClock:
+def _clock(
+    org: Org,
+    ticket: Ticket,
+    kind: str,
+    target: timedelta,
+    counting: str,
+    stopped_at: datetime | None,
+    now: datetime,
+) -> SlaClock:
     end = min(stopped_at, now) if stopped_at else now
     elapsed = time_on_clock(org, counting, ticket.opened_at, end)
     for a, b in standby_periods(ticket, now):
@@ -137,7 +147,10 @@ def ticket_clocks(org: Org, ticket: Ticket, now: datetime | None = None) -> Tick
         return None
     now = now or clock.now()
     return TicketClocks(
-        takeover=_clock(org, ticket, "takeover", priority.takeover, priority.clock, taken_over_at(ticket), now),
-        resolution=_clock(org, ticket, "resolution", priority.resolution, priority.clock,
-                          ticket.resolved_at, now),
+        takeover=_clock(
+            org, ticket, "takeover", priority.takeover, priority.clock, taken_over_at(ticket), now
+        ),
+        resolution=_clock(
+            org, ticket, "resolution", priority.resolution, priority.clock, ticket.resolved_at, now
+        ),
     )

@@ -52,15 +52,26 @@ def _callouts_query() -> Any:
 def now() -> str:
     """Open callouts with the time left, who has been paged and how it went; then the recent ones."""
     instant = clock.now()
-    open_ = list(session.scalars(
-        _callouts_query().where(Callout.state == CalloutState.PAGING).order_by(Callout.due_at, Callout.id)
-    ).unique())
-    recent = list(session.scalars(
-        _callouts_query().where(Callout.state != CalloutState.PAGING, Callout.opened_at >= instant - RECENT)
-        .order_by(Callout.opened_at.desc(), Callout.id.desc())
-    ).unique())
-    return render_template("desk/now.html", open_callouts=open_, recent=recent, people=people(),
-                           instant=instant, on_call=_on_call_now())
+    open_ = list(
+        session.scalars(
+            _callouts_query().where(Callout.state == CalloutState.PAGING).order_by(Callout.due_at, Callout.id)
+        ).unique()
+    )
+    recent = list(
+        session.scalars(
+            _callouts_query()
+            .where(Callout.state != CalloutState.PAGING, Callout.opened_at >= instant - RECENT)
+            .order_by(Callout.opened_at.desc(), Callout.id.desc())
+        ).unique()
+    )
+    return render_template(
+        "desk/now.html",
+        open_callouts=open_,
+        recent=recent,
+        people=people(),
+        instant=instant,
+        on_call=_on_call_now(),
+    )
 
 
 def _on_call_now() -> Any:
@@ -86,7 +97,8 @@ def find() -> Response:
 
 def _ticket_or_404(number: str) -> Ticket:
     ticket = session.scalar(
-        select(Ticket).where(Ticket.number == number)
+        select(Ticket)
+        .where(Ticket.number == number)
         .options(joinedload(Ticket.client), joinedload(Ticket.service))
     )
     if ticket is None:
@@ -98,22 +110,39 @@ def _ticket_or_404(number: str) -> Ticket:
 def ticket(number: str) -> str:
     row = _ticket_or_404(number)
     org = org_or_none()
-    callouts = list(session.scalars(
-        select(Callout).where(Callout.ticket_id == row.id)
-        .options(selectinload(Callout.pages).joinedload(Page.person), joinedload(Callout.voicemail))
-        .order_by(Callout.opened_at, Callout.id)
-    ).unique())
-    calls = list(session.scalars(
-        select(Call).where(Call.ticket_id == row.id).options(selectinload(Call.voicemail))
-        .order_by(Call.started_at, Call.id)
-    ))
-    events = list(session.scalars(
-        select(TicketEvent).where(TicketEvent.ticket_id == row.id).order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
-    ))
+    callouts = list(
+        session.scalars(
+            select(Callout)
+            .where(Callout.ticket_id == row.id)
+            .options(selectinload(Callout.pages).joinedload(Page.person), joinedload(Callout.voicemail))
+            .order_by(Callout.opened_at, Callout.id)
+        ).unique()
+    )
+    calls = list(
+        session.scalars(
+            select(Call)
+            .where(Call.ticket_id == row.id)
+            .options(selectinload(Call.voicemail))
+            .order_by(Call.started_at, Call.id)
+        )
+    )
+    events = list(
+        session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == row.id)
+            .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
+        )
+    )
     return render_template(
-        "desk/ticket.html", ticket=row, events=events, clocks=ticket_clocks(org, row) if org else None,
-        priority=org.priorities.get(row.priority) if org else None, callouts=callouts, calls=calls,
-        people=people(), statuses=[s for s in TicketStatus if s is not row.status],
+        "desk/ticket.html",
+        ticket=row,
+        events=events,
+        clocks=ticket_clocks(org, row) if org else None,
+        priority=org.priorities.get(row.priority) if org else None,
+        callouts=callouts,
+        calls=calls,
+        people=people(),
+        statuses=[s for s in TicketStatus if s is not row.status],
     )
 
 
@@ -157,9 +186,13 @@ def rota() -> str:
 
     instant = clock.now()
     return render_template(
-        "desk/rota.html", org=org, on_call=who_is_on_call(org, instant),
-        shifts=shifts(org, instant, instant + timedelta(weeks=ROTA_WEEKS)), people=people(),
-        overrides=[o for o in org.rota.overrides if o.end > instant], escalation=org.escalation,
+        "desk/rota.html",
+        org=org,
+        on_call=who_is_on_call(org, instant),
+        shifts=shifts(org, instant, instant + timedelta(weeks=ROTA_WEEKS)),
+        people=people(),
+        overrides=[o for o in org.rota.overrides if o.end > instant],
+        escalation=org.escalation,
     )
 
 
@@ -168,6 +201,7 @@ def rota() -> str:
 def users() -> str:
     """Administrators see who may log in and which API tokens exist (created with the CLI)."""
     return render_template(
-        "desk/users.html", users=list(session.scalars(select(User).order_by(User.name))),
+        "desk/users.html",
+        users=list(session.scalars(select(User).order_by(User.name))),
         tokens=list(session.scalars(select(ApiToken).order_by(ApiToken.name, ApiToken.id))),
     )
