@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import func, insert, select, text  # noqa: E402
 
 import models  # noqa: E402
 from models import Call, CallOutcome, Client, Ticket, User, session  # noqa: E402
@@ -141,6 +141,8 @@ def main() -> None:
             index.create(engine, checkfirst=True)
     with app.app_context():
         fill(CALLS)
+        session.execute(text("ANALYZE"))  # fresh statistics, as autovacuum would leave them
+        session.commit()
         if session.scalar(select(User).where(User.name == "bench")) is None:
             session.add(User(name="bench", password_hash=hash_password("bench password"), role="agent"))
             session.commit()
