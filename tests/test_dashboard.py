@@ -283,7 +283,11 @@ def test_an_agent_adds_a_note_to_the_timeline(client, agent):
 def test_an_unknown_ticket_is_a_clear_404(client, agent):
     answer = client.get("/tickets/999999")
     assert answer.status_code == 404 and "Aucune requête n° 999999." in text(answer)
-    assert client.get("/tickets?number=999999").status_code == 302
+    back = client.get("/tickets?number=999999", headers={"Referer": "http://localhost/calls?outcome=refused"})
+    assert back.headers["Location"] == "/calls?outcome=refused"
+    foreign = client.get("/tickets?number=999999", headers={"Referer": "https://evil.example/x"})
+    assert foreign.headers["Location"] == "/now"
+    assert client.get("/tickets?number=104233").headers["Location"] == "/tickets/104233"
 
 
 def test_the_rota_page_shows_who_is_on_call_now_and_the_override(client, clock, org):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -91,8 +92,16 @@ def find() -> Response:
         return redirect(url_for("dashboard.now"))
     if find_ticket(number) is None:
         flash(t("Aucune requête n° {number}.", language(), number=number))
-        return redirect(request.referrer or url_for("dashboard.now"))
+        return redirect(_back())
     return redirect(url_for("dashboard.ticket", number=number))
+
+
+def _back() -> str:
+    """The page the agent came from, on this site only."""
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc and parts.netloc != request.host:
+        return url_for("dashboard.now")
+    return (parts.path or url_for("dashboard.now")) + (f"?{parts.query}" if parts.query else "")
 
 
 def _ticket_or_404(number: str) -> Ticket:
