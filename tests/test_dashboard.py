@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ def text(response) -> str:
     """The visible text of a page, tags removed, spaces squeezed."""
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
 
 
 # --- who gets in --------------------------------------------------------------------------------
@@ -75,6 +76,18 @@ def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(client,
         assert answer.status_code == 401
         assert "Nom ou mot de passe incorrect." in text(answer)
     assert client.get("/now").status_code == 302
+
+
+def test_password_guessing_is_stopped_after_ten_tries(client, org):
+    factories.user("agnes", "correct horse battery")
+    token = factories.csrf(client)
+    for _ in range(10):
+        client.post("/login", data={"name": "agnes", "password": "guess", "csrf_token": token})
+    answer = client.post(
+        "/login", data={"name": "agnes", "password": "correct horse battery", "csrf_token": token}
+    )
+    assert answer.status_code == 429
+    assert "Trop d'essais" in text(answer)
 
 
 def test_passwords_are_stored_hashed(app, org):

@@ -82,3 +82,15 @@ def test_a_stranger_only_sees_the_login_page(page, night):
     page.get_by_label("Mot de passe").fill("wrong password")
     page.get_by_role("button", name="Se connecter").click()
     assert page.locator(".flash").inner_text() == "Nom ou mot de passe incorrect."
+
+
+def test_browser_tests_are_skipped_without_chromium_unless_on_ci(monkeypatch, tmp_path):
+    from . import browser as fixtures
+
+    monkeypatch.setattr(fixtures, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
+        fixtures.need_chromium()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="missing on CI"):
+        fixtures.need_chromium()

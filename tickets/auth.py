@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
+import redis
 from flask import (
     Blueprint,
     abort,
@@ -29,6 +30,7 @@ from werkzeug.wrappers import Response
 
 import clock
 import models
+import tasks
 from models import Role, User
 from tickets.i18n import t
 
@@ -38,6 +40,7 @@ bp = Blueprint(
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.static"}
 _USER, _EXPIRED = "astreinte.user", "astreinte.session_expired"
+MAX_LOGIN_FAILURES, LOGIN_LOCK_SECONDS = 10, 15 * 60  # per name: slows down password guessing
 # Compared against when the name is unknown, so that a wrong name costs as much as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
 
@@ -137,6 +140,25 @@ def role_required(role: Role) -> Callable[[Callable[..., Any]], Callable[..., An
     return decorate
 
 
+def _failures(name: str) -> int:
+    """Failed logins for this name in the last quarter of an hour (Redis; none counted if it is down)."""
+    try:
+        return int(tasks.connection().get(f"astreinte:login-failures:{name.lower()}") or 0)
+    except redis.RedisError:
+        return 0
+
+
+def _count_failure(name: str) -> None:
+    key = f"astreinte:login-failures:{name.lower()}"
+    try:
+        pipe = tasks.connection().pipeline()
+        pipe.incr(key)
+        pipe.expire(key, LOGIN_LOCK_SECONDS)
+        pipe.execute()
+    except redis.RedisError:
+        pass
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path of this site: never an open redirect."""
     if not target:
@@ -160,8 +182,13 @@ def login() -> Any:
     if not csrf_ok():
         flash(t("Formulaire expiré : recommencez.", lang))
         return render_template("desk/login.html", next=request.form.get("next", "")), 400
-    user = authenticate(request.form.get("name", ""), request.form.get("password", ""))
+    name = request.form.get("name", "").strip()
+    if _failures(name) >= MAX_LOGIN_FAILURES:
+        flash(t("Trop d'essais : réessayez dans un quart d'heure.", lang))
+        return render_template("desk/login.html", next=request.form.get("next", ""), name=name), 429
+    user = authenticate(name, request.form.get("password", ""))
     if user is None:
+        _count_failure(name)
         flash(t("Nom ou mot de passe incorrect.", lang))
         return render_template(
             "desk/login.html", next=request.form.get("next", ""), name=request.form.get("name", "")

@@ -26,6 +26,7 @@ EN: dict[str, str] = {
     "Formulaire expiré ou falsifié : rechargez la page.": "Expired or forged form: reload the page.",
     "Formulaire expiré : recommencez.": "Expired form: please try again.",
     "Nom ou mot de passe incorrect.": "Wrong name or password.",
+    "Trop d'essais : réessayez dans un quart d'heure.": "Too many tries: try again in a quarter of an hour.",
     "Vous êtes déconnecté.": "You are logged out.",
     "Réservé aux administrateurs.": "Administrators only.",
     "Aucune requête n° {number}.": "No ticket no. {number}.",
