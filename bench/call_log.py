@@ -160,7 +160,7 @@ def main() -> None:
         deep = session.execute(
             select(Call.started_at, Call.id)
             .order_by(Call.started_at.desc(), Call.id.desc())
-            .offset(int(total * 0.9))
+            .offset(int((total or 0) * 0.9))
             .limit(1)
         ).one()
         cursor = make_cursor(deep[0], deep[1])

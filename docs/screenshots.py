@@ -66,6 +66,7 @@ def main() -> None:
             shoot(page, "now", "/now")  # 03:45, Bruno has not answered yet
             with app.app_context():  # the morning after
                 callout = models.session.get(models.Callout, night.open_callout.id)
+                assert callout is not None
                 factories.take_over(callout, "bruno", "sms", "2026-11-25 03:52")
                 clock.set(paris("2026-11-25 09:10"))
                 change_status(factories.ticket("104233"), "in_progress", actor="agnes")
