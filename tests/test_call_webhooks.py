@@ -171,3 +171,26 @@ def test_a_recording_that_arrives_after_the_hang_up_is_still_delivered(phone):
     row = call_row(call)
     assert row.outcome is CallOutcome.VOICEMAIL and row.reason is None
     assert session.scalar(select(Callout)).voicemail.duration == 12
+
+
+def test_absurd_durations_from_twilio_still_keep_the_message_and_the_call_log(phone):
+    call = up_to_the_beep(phone)
+    record = call.requests[-1]  # the request that brought the <Record>
+    status, body = phone.send(
+        f"{PUBLIC_BASE_URL}/voice/caller/recorded?n={call_row(call).state['seq']}",
+        {
+            **record.params,
+            "RecordingSid": "RE" + "6" * 32,
+            "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE" + "6" * 32,
+            "RecordingDuration": "99999999999",
+            "Digits": "hangup",
+        },
+    )
+    assert status == 200 and "indisponible" not in body
+    status, _ = phone.send(
+        "/voice/status", {**record.params, "CallStatus": "completed", "CallDuration": "²99999999999"}
+    )
+    assert status == 200
+    row = call_row(call)
+    assert row.outcome is CallOutcome.VOICEMAIL and row.ended_at is not None
+    assert _count(Callout) == 1 and session.scalar(select(Voicemail)).recording_sid == "RE" + "6" * 32

@@ -39,6 +39,14 @@ WITHHELD = {
 }  # what Twilio puts in From for a hidden caller ID
 
 
+def seconds(raw: str | None) -> int | None:
+    """A duration Twilio sent ("20"), or None when it is missing or not a sensible number of seconds
+    (a column holds at most a 32-bit integer: a forged "99999999999" must not lose the row)."""
+    if not raw or not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+        return None
+    return int(raw)
+
+
 def find_call(sid: str) -> Call | None:
     return session.scalar(select(Call).where(Call.sid == sid))
 
@@ -141,8 +149,8 @@ def end_call(call: Call, status: str, duration: str | None) -> None:
     call.status = status[:20] or call.status
     if status not in FINAL_STATUSES:
         return
-    if duration and duration.isdigit():
-        call.duration = int(duration)
+    if (elapsed := seconds(duration)) is not None:
+        call.duration = elapsed
     if call.ended_at is None:
         call.ended_at = clock.now()
     if call.outcome is CallOutcome.IN_PROGRESS:
@@ -161,7 +169,7 @@ def keep_recording(
     if sid in recall(call, "replaced", []):
         return None  # a late callback for a message the caller recorded again
     voicemail = call.voicemail
-    seconds = int(duration) if duration and duration.isdigit() else None
+    length = seconds(duration)
     if voicemail is None:
         voicemail = Voicemail(
             call=call,
@@ -182,8 +190,8 @@ def keep_recording(
     voicemail.recording_sid = sid
     if url:
         voicemail.recording_url = url[:500]
-    if seconds is not None:
-        voicemail.duration = seconds
+    if length is not None:
+        voicemail.duration = length
     if status:
         voicemail.recording_status = status[:20]
     voicemail.ticket_id = call.ticket_id
