@@ -23,6 +23,14 @@ def test_in_business_hours_the_desk_rings_and_answers(phone, clock):
     assert row.outcome is CallOutcome.FORWARDED and not row.after_hours and row.duration
 
 
+def test_a_withheld_caller_id_reaches_the_desk_shown_as_the_support_number(phone, clock, org):
+    clock.set("2026-11-25 10:00")
+    call = phone.call(from_="anonymous")
+    assert call.pending == "dial" and f'callerId="{org.support_number}"' in call.last_twiml
+    call.dial_answered()
+    assert call_row(call).outcome is CallOutcome.FORWARDED
+
+
 def test_when_the_desk_does_not_answer_the_caller_leaves_a_message_that_pages_nobody(phone, clock):
     clock.set("2026-11-25 15:00")
     call = phone.call(from_=ISABELLE).dial_unanswered()

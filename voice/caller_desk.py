@@ -16,19 +16,21 @@ ANSWERED = ("completed", "answered")
 
 
 def forward(call: Call, org: Org) -> VoiceResponse:
-    """Ring the desk numbers together for `desk_ring`, showing the caller's own number."""
+    """Ring the desk numbers together for `desk_ring`, showing the caller's own number.
+
+    A withheld or invalid caller ID is replaced by the support number: passed on as is, the desk's
+    carrier may reject the leg (Twilio warning 13214) and the caller would never reach the desk."""
     if not org.desk_numbers:
         return take_message(call)
     call.step = "desk"
     n = next_seq(call)
     r = VoiceResponse()
     say(r, "caller.desk.connecting", call.language)
-    shown = caller_number(call)
     dial = r.dial(
         action=public_url("caller.desk_dialled", n=n),
         method="POST",
         timeout=int(org.desk_ring.total_seconds()),
-        **({"caller_id": shown} if shown else {}),
+        caller_id=caller_number(call) or org.support_number,
     )
     for number in org.desk_numbers:
         dial.number(number)
