@@ -25,12 +25,20 @@ def _refused(call, reason: str) -> None:
     assert session.scalar(select(Callout)) is None
 
 
-def test_an_unknown_ticket_is_refused_with_the_portal_to_open_one(phone):
+def test_an_unknown_ticket_is_keyed_again_then_the_call_goes_on(phone):
     call = phone.call(from_=ISABELLE)
-    call.press("999999#").press("1")
-    call.expect("aucune requête portant le numéro 9 9 9 9 9 9").expect("support.serveurcom.com").expect(
-        "au revoir"
-    )
+    call.press("104223#").press("1")
+    call.expect("aucune requête portant le numéro 1 0 4 2 2 3").expect("Tapez votre numéro de requête")
+    call.expect_not("code PIN").press("104233#").press("1")
+    call.expect("code PIN").press("4821#").expect("Coupure totale du lien SDSL")
+
+
+def test_three_unknown_tickets_are_refused_with_the_portal_to_open_one(phone):
+    call = phone.call(from_=ISABELLE)
+    call.press("999999#").press("1").expect("aucune requête").press("999998#").press("1")
+    call.press("999997#").press("1")
+    call.expect("aucune requête portant le numéro 9 9 9 9 9 7").expect("support.serveurcom.com")
+    call.expect("au revoir")
     _refused(call, "unknown_ticket")
     assert call_row(call).ticket is None
 

@@ -81,10 +81,10 @@ def test_the_status_callback_twice_changes_nothing(phone):
 
 
 def test_a_late_status_never_overwrites_a_refusal(phone):
-    call = phone.call(from_=ISABELLE).press("999999#").press("1")
+    call = phone.call(from_=ISABELLE).press("104251#").press("1").press("1975#")
     assert call.ended
     row = call_row(call)
-    assert (row.outcome, row.reason) == (CallOutcome.REFUSED, "unknown_ticket") and row.duration
+    assert (row.outcome, row.reason) == (CallOutcome.REFUSED, "no_astreinte_option") and row.duration
 
 
 def test_a_forged_signature_is_refused_and_leaves_no_row(phone, client):

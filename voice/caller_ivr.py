@@ -273,9 +273,14 @@ def _ticket_entered(call: Call, keys: str) -> VoiceResponse:
 
 def _ticket_confirmed(call: Call) -> VoiceResponse:
     ticket = find_ticket(call.entered_ticket or "")
-    if ticket is None:
+    if ticket is None:  # a slip of the finger at 3 a.m. is bad input: key it again, 3 tries
         call.ticket, call.client = None, None
-        return end(call, RefusalReason.UNKNOWN_TICKET)
+        misses = int(recall(call, "unknown_tickets", 0)) + 1
+        remember(call, unknown_tickets=misses)
+        if misses >= MAX_TRIES:
+            return end(call, RefusalReason.UNKNOWN_TICKET)
+        entered = digits(call.entered_ticket or "", call.language)
+        return ask(call, "ticket", [("caller.unknown_ticket", {"digits": entered})])
     call.ticket, call.client = ticket, ticket.client
     return ask(call, "pin")
 

@@ -31,6 +31,10 @@ register(
             "fr": "Un numéro de requête compte au moins {min} chiffres.",
             "en": "A ticket number has at least {min} digits.",
         },
+        "caller.unknown_ticket": {
+            "fr": "Nous ne trouvons aucune requête portant le numéro {digits}.",
+            "en": "We cannot find a ticket numbered {digits}.",
+        },
         "caller.read_ticket": {
             "fr": "Vous avez tapé le numéro de requête {digits}. Tapez 1 pour confirmer, 2 pour le corriger.",
             "en": "You keyed ticket number {digits}. Press 1 to confirm, 2 to correct it.",
