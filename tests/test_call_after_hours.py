@@ -7,7 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from models import Callout, CallOutcome, CalloutState, Voicemail, session
-from tests.conftest import paris
+from oncall.load import load, read_file
+from tests.conftest import ORG_FILE, paris
 from tests.phone import ISABELLE, call_row, sms_to, up_to_the_beep
 
 
@@ -21,7 +22,7 @@ def test_a_night_call_in_french_leaves_a_message_and_opens_the_callout(phone):
     call.expect("nous vous rappellerons au 0 6 1 1 2 2 3 3 4 4").press("1")
     call.expect("ce message est enregistré").expect("après le bip").record(seconds=20)
     call.expect("tapez 1 pour envoyer votre message").press("1")
-    call.expect("requête 1 0 4 2 3 3").expect("dans les 30 minutes").expect("SMS").expect("au revoir")
+    call.expect("requête 1 0 4 2 3 3").expect("dans un délai de 30 minutes").expect("SMS").expect("au revoir")
     assert call.ended
 
     row = call_row(call)
@@ -44,6 +45,16 @@ def test_the_callout_is_due_thirty_minutes_after_the_message_and_pages(phone):
     assert callout.due_at == paris("2026-11-24 23:40")
     assert callout.opened_at == paris("2026-11-24 23:10")
     assert callout.state is not CalloutState.CANCELLED
+
+
+def test_the_takeover_delay_said_and_texted_is_the_one_of_the_organisation_file(phone):
+    doc = read_file(ORG_FILE)
+    doc["astreinte"]["takeover"] = "90m"
+    load(doc)
+    call = up_to_the_beep(phone).record(seconds=20).press("1")
+    call.expect("prise en charge dans un délai de 1 heure 30").expect_not("30 minutes")
+    assert session.scalar(select(Callout)).due_at == paris("2026-11-25 00:40")
+    assert sms_to(ISABELLE)[0].endswith("Prise en charge avant 00:40.")
 
 
 def test_the_caller_gets_an_sms_receipt_on_a_mobile(phone):
@@ -90,7 +101,7 @@ def test_silence_at_a_confirmation_confirms(phone):
     call.expect("code PIN").press("4821#")
     call.expect("nous vous rappellerons").silence()
     call.expect("après le bip").record(seconds=10).silence()
-    call.expect("dans les 30 minutes")
+    call.expect("dans un délai de 30 minutes")
     assert call_row(call).callback_number == ISABELLE
 
 
@@ -166,5 +177,5 @@ def test_wrong_keys_at_the_message_confirmation_still_send_the_message(phone):
     call = up_to_the_beep(phone).record(seconds=20)
     call.press("7").expect("Je n'ai pas compris").expect("tapez 1 pour envoyer")
     call.press("8").press("5")
-    call.expect("dans les 30 minutes")
+    call.expect("dans un délai de 30 minutes")
     assert call_row(call).outcome is CallOutcome.VOICEMAIL

@@ -17,7 +17,7 @@ def test_astreinte_call_walks_a_night_call_in_the_terminal(app, phone):
     assert result.exit_code == 0, result.output
     out = result.output
     assert "« Bienvenue au service d'astreinte de Serveurcom. »" in out
-    assert "1 0 4 2 3 3" in out and "Après le bip" in out and "dans les 30 minutes" in out
+    assert "1 0 4 2 3 3" in out and "Après le bip" in out and "dans un délai de 30 minutes" in out
     assert "-- call ended" in out and "outcome: voicemail" in out and "ticket: 104233" in out
     assert session.scalar(select(Call)).outcome is CallOutcome.VOICEMAIL
 

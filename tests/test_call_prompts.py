@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import string
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from voice import prompts_caller  # noqa: F401 - registers the prompts
 from voice.prompts import CATALOGUE
-from voice.prompts_caller import PORTAL, spoken_opening
+from voice.prompts_caller import PORTAL, spoken_delay, spoken_opening
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -49,3 +49,20 @@ def test_the_desk_reopening_is_said_like_people_say_it():
         spoken_opening(datetime(2026, 11, 25, 8, 30, tzinfo=PARIS), now, "en")
         == "tomorrow, Wednesday 25 November, at 8:30"
     )
+
+
+def test_delays_are_said_in_words_people_use():
+    said = {
+        minutes: (
+            spoken_delay(timedelta(minutes=minutes), "fr"),
+            spoken_delay(timedelta(minutes=minutes), "en"),
+        )
+        for minutes in (1, 30, 60, 90, 120)
+    }
+    assert said == {
+        1: ("1 minute", "1 minute"),
+        30: ("30 minutes", "30 minutes"),
+        60: ("1 heure", "1 hour"),
+        90: ("1 heure 30", "1 hour 30 minutes"),
+        120: ("2 heures", "2 hours"),
+    }

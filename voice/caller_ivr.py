@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import timedelta
 
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -36,7 +37,7 @@ from voice.caller_calls import (
     spoken_number,
 )
 from voice.prompts import CATALOGUE, digits, say, text
-from voice.prompts_caller import minutes, spoken_opening
+from voice.prompts_caller import spoken_delay, spoken_opening
 from voice.twiml import public_url
 
 MAX_TRIES = 3
@@ -139,7 +140,8 @@ def _refusal_values(call: Call, reason: RefusalReason) -> dict[str, object]:
     }
     if reason is RefusalReason.LOCKED:
         until = locked_until(_lock_keys(call)) or now
-        values["minutes"] = max(1, math.ceil((until - now).total_seconds() / 60))
+        left = max(1, math.ceil((until - now).total_seconds() / 60))
+        values["delay"] = spoken_delay(timedelta(minutes=left), call.language)
     if "{opening}" in CATALOGUE[f"caller.refused.{reason.value}"]["fr"]:
         opening = next_opening(org, now)
         values["opening"] = spoken_opening(opening.astimezone(org.timezone), now, call.language)
@@ -345,7 +347,7 @@ def _message_confirmed(call: Call) -> VoiceResponse:
         "caller.message_sent",
         call.language,
         digits=digits(call.ticket.number, call.language),
-        minutes=minutes(current_org().takeover),
+        delay=spoken_delay(current_org().takeover, call.language),
     )
     if receipt_number(call):
         say(r, "caller.sms_coming", call.language)

@@ -85,9 +85,9 @@ register(
         },
         "caller.message_sent": {
             "fr": "Votre message est transmis au technicien d'astreinte pour la requête {digits}. "
-            "Votre demande sera prise en charge dans les {minutes} minutes.",
+            "Votre demande sera prise en charge dans un délai de {delay}.",
             "en": "Your message has been passed on to the on-call technician for ticket {digits}. "
-            "Your request will be taken over within {minutes} minutes.",
+            "A technician will pick up your request within {delay}.",
         },
         "caller.sms_coming": {
             "fr": "Vous allez recevoir une confirmation par SMS.",
@@ -122,10 +122,10 @@ register(
         },
         "caller.refused.locked": {
             "fr": "Pour votre sécurité, l'accès par téléphone à ce compte est suspendu pour quelques minutes "
-            "après plusieurs codes PIN erronés. Rappelez dans {minutes} minutes, ou ouvrez une requête sur "
+            "après plusieurs codes PIN erronés. Rappelez dans {delay}, ou ouvrez une requête sur "
             "le portail client {portal}.",
             "en": "For your security, phone access to this account is suspended for a few minutes after several "
-            "wrong PINs. Call again in {minutes} minutes, or open a ticket on the customer portal {portal}.",
+            "wrong PINs. Call again in {delay}, or open a ticket on the customer portal {portal}.",
         },
         "caller.refused.no_astreinte_option": {
             "fr": "Votre contrat ne comprend pas l'option astreinte : votre requête sera traitée aux heures "
@@ -234,5 +234,16 @@ def clock_time(at: datetime) -> str:
     return f"{at.hour:02d}:{at.minute:02d}"
 
 
-def minutes(delay: timedelta) -> int:
-    return int(delay.total_seconds() // 60)
+def spoken_delay(delay: timedelta, lang: str) -> str:
+    """A delay as said aloud: "30 minutes", "1 minute", "2 heures", "1 heure 30" / "1 hour 30 minutes"."""
+    total = max(0, int(delay.total_seconds() // 60))
+    hours, mins = divmod(total, 60)
+    if lang == "en":
+        parts = [f"{hours} hour{'s' * (hours != 1)}"] if hours else []
+        if mins or not hours:
+            parts.append(f"{mins} minute{'s' * (mins != 1)}")
+        return " ".join(parts)
+    if not hours:
+        return f"{mins} minute{'s' * (mins > 1)}"
+    spoken = f"{hours} heure{'s' * (hours > 1)}"
+    return f"{spoken} {mins}" if mins else spoken
