@@ -83,7 +83,9 @@ def test_nine_at_the_greeting_switches_to_english(phone):
     call.expect("ticket 1 0 4 2 3 3").expect("within 30 minutes").expect("Goodbye")
     row = call_row(call)
     assert row.language == "en" and row.outcome is CallOutcome.VOICEMAIL
-    assert sms_to(ISABELLE)[0].startswith("Serveurcom on-call: message received at 23:10 for ticket 104233")
+    assert sms_to(ISABELLE) == [
+        "Serveurcom on-call: message received at 23:10 for ticket 104233. A technician will pick it up by 23:40."
+    ]
 
 
 def test_the_ticket_number_is_read_back_and_two_keys_it_again(phone):
@@ -119,14 +121,14 @@ def test_star_goes_back_one_step(phone):
 
 def test_a_short_ticket_number_is_asked_again(phone):
     call = phone.call(from_=ISABELLE)
-    call.press("12#").expect("au moins 4 chiffres").expect("numéro de requête")
+    call.press("12#").expect("de 4 à 12 chiffres").expect("numéro de requête")
     assert call.pending == "gather"
 
 
 def test_three_silences_end_the_call_with_the_reason(phone):
     call = phone.call(from_=ISABELLE)
-    call.silence().expect("Je n'ai rien entendu").expect("numéro de requête")
-    call.silence().expect("Je n'ai rien entendu")
+    call.silence().expect("Nous n'avons rien entendu").expect("numéro de requête")
+    call.silence().expect("Nous n'avons rien entendu")
     call.silence().expect("Sans réponse de votre part").expect("support.serveurcom.com").expect("au revoir")
     assert call.ended
     row = call_row(call)
@@ -175,7 +177,7 @@ def test_the_callout_of_a_night_call_is_visible_in_the_api(phone, client):
 
 def test_wrong_keys_at_the_message_confirmation_still_send_the_message(phone):
     call = up_to_the_beep(phone).record(seconds=20)
-    call.press("7").expect("Je n'ai pas compris").expect("tapez 1 pour envoyer")
+    call.press("7").expect("Nous n'avons pas compris").expect("tapez 1 pour envoyer")
     call.press("8").press("5")
     call.expect("dans un délai de 30 minutes")
     assert call_row(call).outcome is CallOutcome.VOICEMAIL

@@ -46,6 +46,10 @@ def test_the_desk_reopening_is_said_like_people_say_it():
         spoken_opening(datetime(2026, 11, 30, 14, 0, tzinfo=PARIS), now, "fr") == "lundi 30 novembre, à 14 h"
     )
     assert (
+        spoken_opening(datetime(2026, 12, 1, 8, 30, tzinfo=PARIS), now, "fr")
+        == "mardi 1er décembre, à 8 h 30"
+    )
+    assert (
         spoken_opening(datetime(2026, 11, 25, 8, 30, tzinfo=PARIS), now, "en")
         == "tomorrow, Wednesday 25 November, at 8:30"
     )
@@ -66,3 +70,9 @@ def test_delays_are_said_in_words_people_use():
         90: ("1 heure 30", "1 hour 30 minutes"),
         120: ("2 heures", "2 hours"),
     }
+
+
+def test_the_sms_receipt_keeps_its_accents_and_fits_two_segments():
+    receipt = CATALOGUE["caller.sms.receipt"]["fr"].format(time="23:10", number="104233", due="23:40")
+    assert "reçu" in receipt and "requête" in receipt
+    assert len(receipt) <= 2 * 67  # UCS-2: 67 characters a segment once split

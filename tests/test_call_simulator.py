@@ -25,7 +25,7 @@ def toy() -> tuple[Phone, list[dict[str, str]]]:
         r = VoiceResponse()
         g = r.gather(action="/step/number", num_digits=None, finish_on_key="#", timeout=5)
         g.say("Votre numéro de requête ?")
-        r.say("Je n'ai rien entendu.")
+        r.say("Nous n'avons rien entendu.")
         r.redirect("/voice/incoming")
         return twiml(r)
 

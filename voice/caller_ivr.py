@@ -268,7 +268,7 @@ def _ticket_entered(call: Call, keys: str) -> VoiceResponse:
         return ask(call, "ticket")
     low, high = TICKET_DIGITS
     if not keys.isdigit() or not low <= len(keys) <= high:
-        return retry(call, call.step, "caller.bad_ticket", RefusalReason.NO_INPUT, min=low)
+        return retry(call, call.step, "caller.bad_ticket", RefusalReason.NO_INPUT, min=low, max=high)
     call.entered_ticket = keys
     return ask(call, "ticket_confirm")
 

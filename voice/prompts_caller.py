@@ -28,8 +28,8 @@ register(
             "en": "Please key in your ticket number, then the hash key.",
         },
         "caller.bad_ticket": {
-            "fr": "Un numéro de requête compte au moins {min} chiffres.",
-            "en": "A ticket number has at least {min} digits.",
+            "fr": "Un numéro de requête compte de {min} à {max} chiffres.",
+            "en": "A ticket number has {min} to {max} digits.",
         },
         "caller.unknown_ticket": {
             "fr": "Nous ne trouvons aucune requête portant le numéro {digits}.",
@@ -93,8 +93,8 @@ register(
             "fr": "Vous allez recevoir une confirmation par SMS.",
             "en": "You will receive a confirmation by text message.",
         },
-        "caller.not_understood": {"fr": "Je n'ai pas compris.", "en": "Sorry, I did not get that."},
-        "caller.nothing_heard": {"fr": "Je n'ai rien entendu.", "en": "I did not hear anything."},
+        "caller.not_understood": {"fr": "Nous n'avons pas compris.", "en": "Sorry, we did not get that."},
+        "caller.nothing_heard": {"fr": "Nous n'avons rien entendu.", "en": "We did not hear anything."},
         "caller.unavailable": {
             "fr": "Le service est momentanément indisponible. Merci de rappeler dans quelques minutes.",
             "en": "The service is unavailable at the moment. Please call again in a few minutes.",
@@ -115,10 +115,10 @@ register(
             "then call us back with its number.",
         },
         "caller.refused.bad_pin": {
-            "fr": "Le code PIN n'a pas été reconnu. Il figure sur votre contrat ; le service client peut vous "
-            "le rappeler aux heures ouvrées. Le service client rouvre {opening}.",
-            "en": "The PIN was not recognised. It is written in your contract; the service desk can remind you "
-            "of it during business hours. The service desk opens again {opening}.",
+            "fr": "Le code PIN n'a pas été reconnu. Vous le trouverez sur votre contrat ; le service client "
+            "peut aussi vous le communiquer. Il rouvre {opening}.",
+            "en": "The PIN was not recognised. You will find it in your contract; the service desk can also "
+            "give it to you. It opens again {opening}.",
         },
         "caller.refused.locked": {
             "fr": "Pour votre sécurité, l'accès par téléphone à ce compte est suspendu pour quelques minutes "
@@ -178,7 +178,8 @@ register(
         "caller.sms.receipt": {
             "fr": "Serveurcom astreinte : message reçu à {time} pour la requête {number}. "
             "Prise en charge avant {due}.",
-            "en": "Serveurcom on-call: message received at {time} for ticket {number}. Taken over by {due}.",
+            "en": "Serveurcom on-call: message received at {time} for ticket {number}. "
+            "A technician will pick it up by {due}.",
         },
     }
 )
@@ -223,7 +224,8 @@ def spoken_opening(opening: datetime, now: datetime, lang: str) -> str:
         at = f"at {opening.hour}:{opening.minute:02d}"
         prefix = {0: "today, ", 1: "tomorrow, "}.get(days, "")
         return f"{prefix}{when}, {at}"
-    when = f"{_FR_DAYS[opening.weekday()]} {opening.day} {_FR_MONTHS[opening.month - 1]}"
+    day = "1er" if opening.day == 1 else str(opening.day)  # "lundi 1er décembre"
+    when = f"{_FR_DAYS[opening.weekday()]} {day} {_FR_MONTHS[opening.month - 1]}"
     at = f"à {opening.hour} h {opening.minute:02d}" if opening.minute else f"à {opening.hour} h"
     prefix = {0: "aujourd'hui, ", 1: "demain, "}.get(days, "")
     return f"{prefix}{when}, {at}"
