@@ -234,10 +234,10 @@ def _send(pages: list[Page], channel: Channel, now: datetime) -> None:
                 takeover_url(person.id, [c.id for c in callouts]),
                 now,
             )
-            sent = outbound.send_sms(person.phone, body, status_callback=absolute_url("sms.status"))
+            sent = outbound.send_sms(pages[0].to_number, body, status_callback=absolute_url("sms.status"))
         else:
             sent = outbound.place_call(
-                person.phone,
+                pages[0].to_number,
                 absolute_url("paging.call", page=pages[0].id),
                 status_callback=absolute_url("paging.status"),
                 machine_detection="Enable",
