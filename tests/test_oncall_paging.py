@@ -92,3 +92,10 @@ def test_a_cancelled_callout_pages_nobody_any_more(twilio, clock):
     assert len(twilio.calls_to(ALICE)) == 1 and not twilio.calls_to(BRUNO)
     callout = refreshed(callout)
     assert callout.state is CalloutState.CANCELLED and not callout.breached
+
+
+def test_the_page_sms_keeps_its_accents_and_fits_three_segments(twilio, clock):
+    leave_voicemail("104233")
+    body = twilio.sms_to(ALICE).body
+    assert "Élevée" in body and "Répondez" in body  # sent as UCS-2 by Twilio, never mangled to "?"
+    assert len(body) <= 3 * 67, len(body)  # 67 UCS-2 characters per segment of a long SMS
