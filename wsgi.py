@@ -43,6 +43,7 @@ def configuration(instance: Path) -> dict[str, Any]:
     """Every setting, from the environment, with its default. The only place defaults live."""
     env = os.environ.get
     sid, token = env("TWILIO_ACCOUNT_SID"), env("TWILIO_AUTH_TOKEN")
+    public = (env("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
     return {
         "INSTANCE": instance,
         "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance / 'astreinte.db'}",
@@ -51,7 +52,7 @@ def configuration(instance: Path) -> dict[str, Any]:
         "TWILIO_AUTH_TOKEN": token or DEV_AUTH_TOKEN,
         "TWILIO_OUTBOX": not (sid and token),  # no credentials: nothing leaves the machine
         "TWILIO_API_BASE_URL": env("TWILIO_API_BASE_URL") or "https://api.twilio.com",
-        "PUBLIC_BASE_URL": (env("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "PUBLIC_BASE_URL": public,
         "SECRET_KEY": _secret_key(instance),
         "TWILIO_VOICE": env("TWILIO_VOICE") or "Polly.Lea",
         "RECORDINGS_DIR": Path(env("RECORDINGS_DIR") or instance / "recordings"),
@@ -63,6 +64,7 @@ def configuration(instance: Path) -> dict[str, Any]:
         "TASKS_INLINE": False,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": public.startswith("https://"),  # served over HTTPS: never send it in clear
         "PERMANENT_SESSION_LIFETIME": int(env("SESSION_LIFETIME") or 8 * 3600),
     }
 
