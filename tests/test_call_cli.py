@@ -22,6 +22,16 @@ def test_astreinte_call_walks_a_night_call_in_the_terminal(app, phone):
     assert session.scalar(select(Call)).outcome is CallOutcome.VOICEMAIL
 
 
+def test_astreinte_call_keeps_hints_keys_and_speech_on_lines_of_their_own(app, phone):
+    keys = "\n".join(["104233#", "1", "4821#", "", "r20", "1"]) + "\n"
+    lines = app.test_cli_runner().invoke(args=["call", ISABELLE], input=keys).output.splitlines()
+    assert not [line for line in lines if "[gather" in line and "«" in line]
+    assert "> 104233#" in lines and "> (silence)" in lines and "> r20" in lines
+    hint = lines.index("  [gather: keys then Enter, empty = silence, h = hang up]")
+    assert lines[hint - 1] == "  « Tapez votre numéro de requête, puis la touche dièse. »"
+    assert lines[hint + 1] == "> 104233#" and lines[hint + 2].startswith("  « Vous avez tapé")
+
+
 def test_astreinte_call_hangs_up_on_h_and_at_the_end_of_input(app, phone):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["call", ISABELLE], input="104233#\nh\n")

@@ -62,11 +62,7 @@ def call_command(from_number: str, to_number: str | None, url: str | None, at: s
         raise click.ClickException(str(exc)) from None
     _show(call, 0)
     while not call.ended:
-        click.echo(f"[{call.pending}: {_HINTS.get(call.pending or '', '')}] ", nl=False)
-        line = sys.stdin.readline()
-        if not line:  # end of input: the caller hangs up
-            click.echo("h")
-            line = "h"
+        line = _read(call.pending or "")
         before = len(call.said)
         try:
             _act(call, line.strip())
@@ -77,6 +73,20 @@ def call_command(from_number: str, to_number: str | None, url: str | None, at: s
     click.echo("-- call ended")
     if not url:
         _summary(call.sid)
+
+
+def _read(pending: str) -> str:
+    """One line of keys. The hint has its own line, so what is said next never runs into it; typed
+    keys that a terminal did not echo (piped input) are echoed, so the transcript reads like a call."""
+    click.echo(f"  [{pending}: {_HINTS.get(pending, '')}]")
+    click.echo("> ", nl=False)
+    line = sys.stdin.readline()
+    if not line:  # end of input: the caller hangs up
+        click.echo("h")
+        return "h"
+    if not sys.stdin.isatty():
+        click.echo(line.rstrip("\n") or "(silence)")
+    return line
 
 
 def _freeze(at: str) -> None:
