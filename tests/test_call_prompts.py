@@ -27,7 +27,7 @@ def test_every_caller_prompt_has_french_and_english_with_the_same_blanks():
 def test_every_refusal_names_what_to_do_next():
     for key in (k for k in CATALOGUE if k.startswith("caller.refused.")):
         fr = CATALOGUE[key]["fr"]
-        assert "{portal}" in fr or "{opening}" in fr or "Rappelez" in fr, key
+        assert "{portal}" in fr or "{reopens}" in fr or "Rappelez" in fr, key
 
 
 def test_the_recording_notice_is_said_before_the_beep():

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import Callout, CallOutcome, Ticket, TicketStatus, session
+from oncall.load import load, read_file
+from tests.conftest import ORG_FILE
 from tests.phone import ISABELLE, call_row
 
 
@@ -125,3 +127,12 @@ def test_a_refusal_in_english_says_when_the_desk_opens(phone, clock):
     call = phone.call(from_=ISABELLE).press("9")
     call.press("104240#").press("1").press("4821#")
     call.expect("not covered by the on-call service").expect("opens again Monday 30 November, at 8:30")
+
+
+def test_a_desk_that_never_opens_still_gets_a_refusal_that_says_why(phone):
+    doc = read_file(ORG_FILE)
+    doc["business_hours"] = {}  # the astreinte answers around the clock
+    load(doc)
+    call = _with_pin(phone, "104240", "4821")
+    call.expect("n'est pas couvert par l'astreinte : votre requête sera traitée aux heures ouvrées. Merci")
+    _refused(call, "service_not_covered")

@@ -19,7 +19,6 @@ from twilio.twiml.voice_response import VoiceResponse
 
 import clock
 from models import Call, RefusalReason
-from oncall.hours import next_opening
 from oncall.load import current_org
 from tickets.eligibility import find_ticket, refusal
 from tickets.pins import clear_failures, lock_keys, locked_until, pin_matches, record_failure
@@ -37,7 +36,7 @@ from voice.caller_calls import (
     spoken_number,
 )
 from voice.prompts import CATALOGUE, digits, say, text
-from voice.prompts_caller import spoken_delay, spoken_opening
+from voice.prompts_caller import desk_reopens, spoken_delay
 from voice.twiml import public_url
 
 MAX_TRIES = 3
@@ -142,9 +141,8 @@ def _refusal_values(call: Call, reason: RefusalReason) -> dict[str, object]:
         until = locked_until(_lock_keys(call)) or now
         left = max(1, math.ceil((until - now).total_seconds() / 60))
         values["delay"] = spoken_delay(timedelta(minutes=left), call.language)
-    if "{opening}" in CATALOGUE[f"caller.refused.{reason.value}"]["fr"]:
-        opening = next_opening(org, now)
-        values["opening"] = spoken_opening(opening.astimezone(org.timezone), now, call.language)
+    if "{reopens}" in CATALOGUE[f"caller.refused.{reason.value}"]["fr"]:
+        values["reopens"] = desk_reopens(org, now, call.language)
     return values
 
 

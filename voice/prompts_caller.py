@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from voice.prompts import register
+from oncall.hours import next_opening
+from oncall.orgfile import Org
+from voice.prompts import register, text
 
 PORTAL = "support.serveurcom.com"  # the client portal, where a requête is opened (seed 003)
 
@@ -100,6 +102,10 @@ register(
             "en": "The service is unavailable at the moment. Please call again in a few minutes.",
         },
         "caller.goodbye": {"fr": "Merci de votre appel. Au revoir.", "en": "Thank you for calling. Goodbye."},
+        "caller.reopens": {
+            "fr": " Le service client rouvre {opening}.",
+            "en": " The service desk opens again {opening}.",
+        },
         # --- refusals: why, and what to do next ---
         "caller.refused.unknown_ticket": {
             "fr": "Nous ne trouvons aucune requête portant le numéro {digits}. L'astreinte ne traite que les "
@@ -116,9 +122,9 @@ register(
         },
         "caller.refused.bad_pin": {
             "fr": "Le code PIN n'a pas été reconnu. Vous le trouverez sur votre contrat ; le service client "
-            "peut aussi vous le communiquer. Il rouvre {opening}.",
+            "peut aussi vous le communiquer.{reopens}",
             "en": "The PIN was not recognised. You will find it in your contract; the service desk can also "
-            "give it to you. It opens again {opening}.",
+            "give it to you.{reopens}",
         },
         "caller.refused.locked": {
             "fr": "Pour votre sécurité, l'accès par téléphone à ce compte est suspendu pour quelques minutes "
@@ -129,21 +135,21 @@ register(
         },
         "caller.refused.no_astreinte_option": {
             "fr": "Votre contrat ne comprend pas l'option astreinte : votre requête sera traitée aux heures "
-            "ouvrées. Le service client rouvre {opening}.",
+            "ouvrées.{reopens}",
             "en": "Your contract does not include the on-call option: your ticket will be handled during "
-            "business hours. The service desk opens again {opening}.",
+            "business hours.{reopens}",
         },
         "caller.refused.service_not_covered": {
             "fr": "Le service concerné par cette requête n'est pas couvert par l'astreinte : votre requête sera "
-            "traitée aux heures ouvrées. Le service client rouvre {opening}.",
+            "traitée aux heures ouvrées.{reopens}",
             "en": "The service this ticket is about is not covered by the on-call service: your ticket will be "
-            "handled during business hours. The service desk opens again {opening}.",
+            "handled during business hours.{reopens}",
         },
         "caller.refused.priority_waits": {
             "fr": "La priorité de cette requête ne relève pas de l'astreinte : votre requête sera traitée aux "
-            "heures ouvrées. Le service client rouvre {opening}.",
+            "heures ouvrées.{reopens}",
             "en": "The priority of this ticket is not handled by the on-call service: your ticket will be "
-            "handled during business hours. The service desk opens again {opening}.",
+            "handled during business hours.{reopens}",
         },
         "caller.refused.no_input": {
             "fr": "Sans réponse de votre part, nous mettons fin à l'appel. Rappelez-nous quand vous le "
@@ -229,6 +235,17 @@ def spoken_opening(opening: datetime, now: datetime, lang: str) -> str:
     at = f"à {opening.hour} h {opening.minute:02d}" if opening.minute else f"à {opening.hour} h"
     prefix = {0: "aujourd'hui, ", 1: "demain, "}.get(days, "")
     return f"{prefix}{when}, {at}"
+
+
+def desk_reopens(org: Org, now: datetime, lang: str) -> str:
+    """The sentence saying when the service desk opens again, or nothing when it never opens (an
+    organisation without business hours: the astreinte answers around the clock)."""
+    try:
+        opening = next_opening(org, now)
+    except ValueError:
+        return ""
+    said = spoken_opening(opening.astimezone(org.timezone), now.astimezone(org.timezone), lang)
+    return text("caller.reopens", lang, opening=said)
 
 
 def clock_time(at: datetime) -> str:
