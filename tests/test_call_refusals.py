@@ -45,6 +45,14 @@ def test_three_unknown_tickets_are_refused_with_the_portal_to_open_one(phone):
     assert call_row(call).ticket is None
 
 
+def test_three_malformed_ticket_numbers_end_with_how_to_get_one(phone):
+    call = phone.call(from_=ISABELLE)
+    call.press("12#").expect("de 4 à 12 chiffres").press("1234567890123#").press("7#")
+    call.expect("de 4 à 12 chiffres").expect("ne traite que les requêtes déjà ouvertes")
+    call.expect("support.serveurcom.com").expect_not("Sans réponse")
+    _refused(call, "unknown_ticket")
+
+
 def test_a_closed_ticket_is_refused_after_the_pin(phone):
     _ticket("104233").status = TicketStatus.CLOSED
     session.commit()

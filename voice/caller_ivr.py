@@ -15,6 +15,7 @@ import math
 from collections.abc import Callable
 from datetime import timedelta
 
+from flask import current_app
 from twilio.twiml.voice_response import VoiceResponse
 
 import clock
@@ -135,7 +136,6 @@ def _refusal_values(call: Call, reason: RefusalReason) -> dict[str, object]:
     now = clock.now().astimezone(org.timezone)
     values: dict[str, object] = {
         "portal": text("caller.portal", call.language),
-        "digits": digits(call.entered_ticket or "", call.language),
     }
     if reason is RefusalReason.LOCKED:
         until = locked_until(_lock_keys(call)) or now
@@ -266,7 +266,8 @@ def _ticket_entered(call: Call, keys: str) -> VoiceResponse:
         return ask(call, "ticket")
     low, high = TICKET_DIGITS
     if not keys.isdigit() or not low <= len(keys) <= high:
-        return retry(call, call.step, "caller.bad_ticket", RefusalReason.NO_INPUT, min=low, max=high)
+        reason = RefusalReason.UNKNOWN_TICKET  # keys, not silence: the end says how to get a ticket
+        return retry(call, call.step, "caller.bad_ticket", reason, min=low, max=high)
     call.entered_ticket = keys
     return ask(call, "ticket_confirm")
 
@@ -277,10 +278,12 @@ def _ticket_confirmed(call: Call) -> VoiceResponse:
         call.ticket, call.client = None, None
         misses = int(recall(call, "unknown_tickets", 0)) + 1
         remember(call, unknown_tickets=misses)
+        before: Before = [
+            ("caller.unknown_ticket", {"digits": digits(call.entered_ticket or "", call.language)})
+        ]
         if misses >= MAX_TRIES:
-            return end(call, RefusalReason.UNKNOWN_TICKET)
-        entered = digits(call.entered_ticket or "", call.language)
-        return ask(call, "ticket", [("caller.unknown_ticket", {"digits": entered})])
+            return end(call, RefusalReason.UNKNOWN_TICKET, before)
+        return ask(call, "ticket", before)
     call.ticket, call.client = ticket, ticket.client
     return ask(call, "pin")
 
@@ -394,6 +397,4 @@ def recorded(call: Call, sid: str, url: str | None, duration: str | None, key: s
 
 
 def _retention_days() -> int:
-    from flask import current_app
-
     return int(current_app.config["RECORDING_RETENTION_DAYS"])

@@ -108,11 +108,10 @@ register(
         },
         # --- refusals: why, and what to do next ---
         "caller.refused.unknown_ticket": {
-            "fr": "Nous ne trouvons aucune requête portant le numéro {digits}. L'astreinte ne traite que les "
-            "requêtes déjà ouvertes : ouvrez une requête sur le portail client {portal}, puis rappelez-nous "
-            "avec son numéro.",
-            "en": "We cannot find a ticket numbered {digits}. The on-call service only handles tickets that are "
-            "already open: open a ticket on the customer portal {portal}, then call us back with its number.",
+            "fr": "L'astreinte ne traite que les requêtes déjà ouvertes : ouvrez une requête sur le portail "
+            "client {portal}, puis rappelez-nous avec son numéro.",
+            "en": "The on-call service only handles tickets that are already open: open a ticket on the "
+            "customer portal {portal}, then call us back with its number.",
         },
         "caller.refused.ticket_closed": {
             "fr": "Cette requête est close. Pour un nouvel incident, ouvrez une requête sur le portail client "
