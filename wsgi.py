@@ -61,6 +61,13 @@ def configuration(instance: Path) -> dict[str, Any]:
         "PIN_MAX_FAILURES": int(env("PIN_MAX_FAILURES") or 5),
         "PIN_FAILURE_WINDOW_MINUTES": int(env("PIN_FAILURE_WINDOW_MINUTES") or 15),
         "PIN_LOCK_MINUTES": int(env("PIN_LOCK_MINUTES") or 30),
+        # Paging: carriers block a number called too often, so each destination has a minimum interval.
+        "PAGE_CALL_INTERVAL": int(env("PAGE_CALL_INTERVAL") or 60),
+        "PAGE_SMS_INTERVAL": int(env("PAGE_SMS_INTERVAL") or 30),
+        "PAGE_RETRY_SECONDS": int(env("PAGE_RETRY_SECONDS") or 30),  # first back-off on a temporary error
+        "PAGE_RING_SECONDS": int(env("PAGE_RING_SECONDS") or 25),  # how long a page call rings
+        "TAKEOVER_LINK_MAX_AGE": int(env("TAKEOVER_LINK_MAX_AGE") or 12 * 3600),
+        "TWILIO_TIMEOUT": float(env("TWILIO_TIMEOUT") or 10),
         "TASKS_INLINE": False,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

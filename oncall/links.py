@@ -44,7 +44,7 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
 
 
 def _max_age() -> int:
-    return int(current_app.config.get("TAKEOVER_LINK_MAX_AGE", 12 * 3600))
+    return int(current_app.config["TAKEOVER_LINK_MAX_AGE"])
 
 
 def make_token(person_id: str, callout_ids: list[int] | tuple[int, ...]) -> str:

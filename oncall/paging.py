@@ -60,12 +60,12 @@ _RANK = {
 
 
 def _interval(channel: Channel) -> timedelta:
-    key, default = ("PAGE_CALL_INTERVAL", 60) if channel is Channel.VOICE else ("PAGE_SMS_INTERVAL", 30)
-    return timedelta(seconds=float(current_app.config.get(key, default)))
+    key = "PAGE_CALL_INTERVAL" if channel is Channel.VOICE else "PAGE_SMS_INTERVAL"
+    return timedelta(seconds=float(current_app.config[key]))
 
 
 def _backoff(attempts: int) -> timedelta:
-    base = float(current_app.config.get("PAGE_RETRY_SECONDS", 30))
+    base = float(current_app.config["PAGE_RETRY_SECONDS"])
     return timedelta(seconds=base * 2 ** max(attempts - 1, 0))
 
 
@@ -241,7 +241,7 @@ def _send(pages: list[Page], channel: Channel, now: datetime) -> None:
                 absolute_url("paging.call", page=pages[0].id),
                 status_callback=absolute_url("paging.status"),
                 machine_detection="Enable",
-                timeout=int(current_app.config.get("PAGE_RING_SECONDS", 25)),
+                timeout=int(current_app.config["PAGE_RING_SECONDS"]),
             )
     except OutboundError as exc:
         _failed(pages, channel, exc, now)

@@ -43,7 +43,7 @@ def _client() -> TwilioClient:
     client = app.extensions.get("twilio")
     if client is None:
         # A bounded wait: a REST call that hangs is a temporary error, retried by the pager.
-        http = TwilioHttpClient(timeout=float(app.config.get("TWILIO_TIMEOUT", 10)))
+        http = TwilioHttpClient(timeout=float(app.config["TWILIO_TIMEOUT"]))
         client = TwilioClient(
             app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"], http_client=http
         )

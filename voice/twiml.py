@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, url_for
+from flask import Response
 from twilio.twiml import TwiML
+
+from oncall.links import absolute_url
 
 
 def twiml(response: TwiML) -> Response:
@@ -14,4 +16,4 @@ def twiml(response: TwiML) -> Response:
 
 def public_url(endpoint: str, **values: Any) -> str:
     """An absolute URL on PUBLIC_BASE_URL, the address Twilio can reach (and signs)."""
-    return current_app.config["PUBLIC_BASE_URL"] + url_for(endpoint, **values)
+    return absolute_url(endpoint, **values)
