@@ -208,7 +208,7 @@ def callout_json(callout: Callout) -> dict[str, Any]:
                 "channel": p.channel.value,
                 "status": p.status,
                 "twilio_sid": p.twilio_sid,
-                "at": iso(p.created_at),
+                "at": iso(p.sent_at or p.created_at),  # a throttled page counts from when it left
             }
             for p in callout.pages
         ],

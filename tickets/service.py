@@ -128,6 +128,10 @@ def change_status(ticket: Ticket, status: str | TicketStatus, actor: str, note: 
     if note.strip():
         text += f" : {note.strip()[:NOTE_MAX]}"
     add_event(ticket, "status", text, actor=actor, data={"from": old.value, "to": new.value})
+    if not new.is_open:
+        from oncall.callouts import cancel_callouts  # a solved ticket pages nobody any more
+
+        cancel_callouts(ticket.id, reason=f"requête {STATUS_LABELS[new]}", actor=actor)
     session.commit()
 
 

@@ -1,0 +1,34 @@
+"""A ticket the desk resolves or closes pages nobody any more."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from models import CalloutState, OutboxMessage, Ticket, session
+from oncall.sweeper import sweep
+from tickets.service import change_status
+
+from .oncall_helpers import ALICE, leave_voicemail, refreshed
+
+
+def _pages_to(number: str) -> int:
+    return session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.to_number == number))
+
+
+def test_resolving_the_ticket_stops_the_paging_at_once(org, clock):
+    callout = leave_voicemail("104233")
+    first = _pages_to(ALICE)
+    assert first >= 1  # the first page went out at once
+
+    ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
+    change_status(ticket, "resolved", actor="agnes")
+
+    clock.advance(minutes=6)  # the re-page to alice was due at 5 min
+    sweep()
+    clock.advance(minutes=40)  # backup and escalation would have run by now
+    sweep()
+    callout = refreshed(callout)
+    assert callout.state is CalloutState.CANCELLED
+    assert _pages_to(ALICE) == first
+    assert session.scalar(select(func.count()).select_from(OutboxMessage)) == first
+    assert any(e.kind == "callout" and "arrêtée" in e.text for e in ticket.events)
