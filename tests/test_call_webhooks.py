@@ -194,3 +194,41 @@ def test_absurd_durations_from_twilio_still_keep_the_message_and_the_call_log(ph
     row = call_row(call)
     assert row.outcome is CallOutcome.VOICEMAIL and row.ended_at is not None
     assert _count(Callout) == 1 and session.scalar(select(Voicemail)).recording_sid == "RE" + "6" * 32
+
+
+def test_a_hang_up_after_the_beep_reported_before_the_record_action_still_delivers(phone):
+    call = up_to_the_beep(phone)
+    base = {**call.requests[0].params, "CallStatus": "completed"}
+    record_action = f"{PUBLIC_BASE_URL}/voice/caller/recorded?n={call_row(call).state['seq']}"
+    recording = {
+        "RecordingSid": "RE" + "8" * 32,
+        "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE" + "8" * 32,
+        "RecordingDuration": "14",
+    }
+    assert phone.send("/voice/status", {**base, "CallDuration": "61"})[0] == 200  # the status first
+    assert call_row(call).outcome is CallOutcome.ABANDONED
+    assert phone.send(record_action, {**base, **recording, "Digits": "hangup"})[0] == 200
+    assert (
+        phone.send("/voice/caller/recording", {**base, **recording, "RecordingStatus": "completed"})[0] == 200
+    )
+    row = call_row(call)
+    assert (row.outcome, row.reason, row.duration) == (CallOutcome.VOICEMAIL, None, 61)
+    assert _count(Voicemail) == 1 and _count(Callout) == 1
+    assert session.scalar(select(Voicemail)).duration == 14
+
+
+def test_a_hang_up_right_after_the_hash_key_reported_first_delivers_without_the_recording_callback(phone):
+    call = up_to_the_beep(phone)
+    base = {**call.requests[0].params, "CallStatus": "completed"}
+    record_action = f"{PUBLIC_BASE_URL}/voice/caller/recorded?n={call_row(call).state['seq']}"
+    recording = {
+        "RecordingSid": "RE" + "9" * 32,
+        "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE" + "9" * 32,
+        "RecordingDuration": "9",
+    }
+    assert phone.send("/voice/status", {**base, "CallDuration": "55"})[0] == 200
+    assert phone.send(record_action, {**base, **recording, "Digits": "#"})[0] == 200
+    assert call_row(call).outcome is CallOutcome.VOICEMAIL and _count(Callout) == 1  # no callback needed
+    callback = {**base, **recording, "RecordingStatus": "completed"}
+    assert phone.send("/voice/caller/recording", callback)[0] == 200
+    assert _count(Voicemail) == 1 and _count(Callout) == 1

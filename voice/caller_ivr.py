@@ -390,7 +390,7 @@ def recorded(call: Call, sid: str, url: str | None, duration: str | None, key: s
     if not sid or not _ready(call, "record"):
         return answer(call, "record", None)
     keep_recording(call, sid, url, duration)
-    if key == "hangup":
+    if key == "hangup" or call.ended_at is not None:  # gone (even if the status came first)
         deliver(call)
         return VoiceResponse()  # Twilio does not execute it: the caller is gone
     return ask(call, "message_confirm")
