@@ -219,6 +219,13 @@ def up(host: str, port: int) -> None:
         env["REDIS_URL"] = url
         click.echo(f"embedded redis-server on {url}")
     exe = [sys.executable, "-c", "import wsgi; wsgi.cli()"]
+
+    def _stop(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt  # Ctrl-C, and the SIGTERM of a service manager, stop everything
+
+    # Set explicitly: a shell that starts us in the background leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         subprocess.run([*exe, "db", "upgrade"], env=env, check=True)
         children.append(subprocess.Popen([*exe, "worker"], env=env))

@@ -13,6 +13,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from .conftest import ORG_FILE
 
 
@@ -34,15 +36,18 @@ def _healthz(port: int) -> tuple[int, dict]:
         return exc.code, json.load(exc)
 
 
-def test_up_starts_web_worker_and_embedded_redis_and_ctrl_c_stops_them(tmp_path: Path):
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_up_starts_web_worker_and_embedded_redis_and_a_signal_stops_them(tmp_path: Path, stop_signal):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env["ASTREINTE_INSTANCE"] = str(tmp_path / "instance")
     subprocess.run(_astreinte("db", "upgrade"), env=env, check=True, capture_output=True)
     subprocess.run(_astreinte("load", str(ORG_FILE)), env=env, check=True, capture_output=True)
 
     port = _free_port()
+    # As a shell's background job would: SIGINT ignored on entry, so `up` must set its own handler.
     proc = subprocess.Popen(_astreinte("up", "--port", str(port)), env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+                            stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         deadline = time.monotonic() + 30
         status, body = 0, {}
@@ -59,7 +64,7 @@ def test_up_starts_web_worker_and_embedded_redis_and_ctrl_c_stops_them(tmp_path:
         assert (tmp_path / "instance" / "astreinte.db").exists()
         assert (tmp_path / "instance" / "redis" / "redis.sock").exists()
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop_signal)
         out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out.decode()
     # Nothing is left listening or running.
