@@ -113,3 +113,55 @@ def test_a_forged_signature_is_refused(toy):
     phone, seen = toy
     status, _ = phone.send("/voice/incoming", {"CallSid": "CAx"}, signature="forged")
     assert status == 403 and seen == []
+
+
+def test_twiml_twilio_would_refuse_fails_the_walk_with_the_reason():
+    from voice.simulator_twiml import problems
+
+    def refused(xml: str) -> set[str]:
+        import xml.etree.ElementTree as ET
+
+        verb = ET.fromstring(xml)
+        return {*problems(verb), *(p for child in verb for p in problems(child))}
+
+    assert (
+        refused(
+            '<Gather input="dtmf" finishOnKey="#" timeout="5" numDigits="1"><Say language="fr-FR">Oui</Say></Gather>'
+        )
+        == set()
+    )
+    assert refused('<Gather finishOnKey="#*" timeout="0"><Record /></Gather>') == {
+        '<Gather finishOnKey="#*">: expected one key',
+        '<Gather timeout="0">: expected an integer from 1 to 600',
+        "<Record> cannot be nested in <Gather>",
+    }
+    assert refused('<Dial callerId="anonymous" timeout="2"><Number>06 12</Number></Dial>') == {
+        '<Dial callerId="anonymous">: expected an E.164 number',
+        '<Dial timeout="2">: expected an integer from 5 to 600',
+        "<Number>06 12</Number>: expected an E.164 number",
+    }
+    assert refused('<Record maxLength="-1" playBeep="yes" recordingStatusCallbackEvent="done" />') == {
+        '<Record playBeep="yes">: expected true or false',
+        '<Record recordingStatusCallbackEvent="done">: expected in-progress, completed, absent',
+        '<Record maxLength="-1">: expected an integer from 1 to 14400',
+    }
+    assert refused('<Say language="french"></Say>') == {
+        '<Say language="french">: expected a language like fr-FR',
+        "<Say> with nothing to say",
+    }
+
+
+def test_the_phone_refuses_to_walk_a_document_twilio_would_refuse():
+    app = Flask("bad")
+    app.config.update(PUBLIC_BASE_URL=PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN=AUTH_TOKEN)
+
+    @app.post("/voice/incoming")
+    @twilio_request
+    def incoming():  # type: ignore[no-untyped-def]
+        r = VoiceResponse()
+        r.dial("+33272646100", caller_id="anonymous")
+        return twiml(r)
+
+    phone = Phone(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL, support_number="+33272646172")
+    with pytest.raises(AssertionError, match='Twilio would refuse this TwiML: <Dial callerId="anonymous">'):
+        phone.call()

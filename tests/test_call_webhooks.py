@@ -232,3 +232,18 @@ def test_a_hang_up_right_after_the_hash_key_reported_first_delivers_without_the_
     callback = {**base, **recording, "RecordingStatus": "completed"}
     assert phone.send("/voice/caller/recording", callback)[0] == 200
     assert _count(Voicemail) == 1 and _count(Callout) == 1
+
+
+def test_every_url_handed_to_twilio_is_absolute_on_the_public_base_url(phone, clock):
+    import xml.etree.ElementTree as ET
+
+    night = up_to_the_beep(phone).silence().record(seconds=5).press("2").record(seconds=5).press("1")
+    clock.set("2026-11-25 10:00")
+    day = phone.call(from_=ISABELLE).dial_unanswered().record(seconds=5)
+    urls = []
+    for sent in [*night.requests, *day.requests]:
+        if sent.body.startswith("<?xml"):
+            for verb in ET.fromstring(sent.body).iter():
+                urls += [verb.get(a) for a in ("action", "recordingStatusCallback") if verb.get(a)]
+                urls += [verb.text.strip()] if verb.tag == "Redirect" and verb.text else []
+    assert len(urls) > 10 and all(url.startswith(PUBLIC_BASE_URL + "/") for url in urls), urls

@@ -12,6 +12,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from voice.simulator_twiml import problems
+
 if TYPE_CHECKING:
     from voice.simulator import Phone
 
@@ -255,6 +257,8 @@ class Call:
         while verbs:
             verb = verbs.pop(0)
             tag = verb.tag
+            if refused := [*problems(verb), *(p for child in verb for p in problems(child))]:
+                raise self.fail("Twilio would refuse this TwiML: " + "; ".join(refused))
             if tag in ("Say", "Play", "Pause"):
                 self._speak(verb)
             elif tag == "Gather":
