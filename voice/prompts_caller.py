@@ -126,11 +126,10 @@ register(
             "give it to you.{reopens}",
         },
         "caller.refused.locked": {
-            "fr": "Pour votre sécurité, l'accès par téléphone à ce compte est suspendu pour quelques minutes "
-            "après plusieurs codes PIN erronés. Rappelez dans {delay}, ou ouvrez une requête sur "
-            "le portail client {portal}.",
-            "en": "For your security, phone access to this account is suspended for a few minutes after several "
-            "wrong PINs. Call again in {delay}, or open a ticket on the customer portal {portal}.",
+            "fr": "Pour votre sécurité, après plusieurs codes PIN erronés, l'accès par téléphone à ce compte "
+            "est suspendu. Rappelez dans {delay}, ou écrivez-nous sur le portail client {portal}.",
+            "en": "For your security, after several wrong PINs, phone access to this account is suspended. "
+            "Call again in {delay}, or write to us on the customer portal {portal}.",
         },
         "caller.refused.no_astreinte_option": {
             "fr": "Votre contrat ne comprend pas l'option astreinte : votre requête sera traitée aux heures "
@@ -153,7 +152,7 @@ register(
         "caller.refused.no_input": {
             "fr": "Sans réponse de votre part, nous mettons fin à l'appel. Rappelez-nous quand vous le "
             "souhaitez, ou écrivez-nous sur le portail client {portal}.",
-            "en": "As we received no answer, we are ending the call. Call us back whenever you like, or write to "
+            "en": "We did not get an answer, so we are ending the call. Call us back whenever you like, or write to "
             "us on the customer portal {portal}.",
         },
         "caller.refused.no_callback_number": {
@@ -165,13 +164,13 @@ register(
         # --- business hours: the service desk ---
         "caller.desk.connecting": {
             "fr": "Serveurcom, bonjour. Nous vous mettons en relation avec le service client.",
-            "en": "Serveurcom, hello. We are putting you through to the service desk.",
+            "en": "Hello, this is Serveurcom. We are putting you through to the service desk.",
         },
         "caller.desk.unavailable": {
             "fr": "Le service client est momentanément indisponible. Après le bip, laissez votre nom, votre "
             "numéro de requête si vous en avez un, et la raison de votre appel : nous vous rappellerons. "
             "Ce message est enregistré. Tapez dièse pour terminer.",
-            "en": "The service desk is busy at the moment. After the beep, leave your name, your ticket number "
+            "en": "The service desk is unavailable at the moment. After the beep, leave your name, your ticket number "
             "if you have one, and why you are calling: we will call you back. This message is recorded. "
             "Press hash when you are done.",
         },
