@@ -74,7 +74,7 @@ def test_no_sms_receipt_for_a_landline(phone):
 def test_nine_at_the_greeting_switches_to_english(phone):
     call = phone.call(from_=ISABELLE)
     call.expect("For English, press 9").press("9")
-    call.expect("ticket number").press("104233#")
+    call.expect("Welcome to the Serveurcom on-call service").expect("ticket number").press("104233#")
     call.expect("You keyed ticket number 1 0 4 2 3 3").press("1")
     call.expect("PIN of your customer account").press("4821#")
     call.expect("We will call you back on 0 6 1 1 2 2 3 3 4 4").press("1")

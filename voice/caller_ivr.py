@@ -263,7 +263,7 @@ def _ready(call: Call, step: str) -> bool:
 def _ticket_entered(call: Call, keys: str) -> VoiceResponse:
     if call.step == "greeting" and keys == "9" and "en" in current_org().languages:
         call.language = "en"
-        return ask(call, "ticket")
+        return ask(call, "ticket", [("caller.welcome", {})])  # the welcome they could not follow
     low, high = TICKET_DIGITS
     if not keys.isdigit() or not low <= len(keys) <= high:
         reason = RefusalReason.UNKNOWN_TICKET  # keys, not silence: the end says how to get a ticket
