@@ -35,12 +35,21 @@ def test_an_invalid_number_is_asked_again(phone):
     assert call_row(call).callback_number == "+33699887766"
 
 
-def test_three_invalid_numbers_end_the_call(phone):
-    call = _after_the_pin(phone).press("2")
+def test_three_invalid_numbers_from_a_withheld_caller_id_end_the_call(phone):
+    call = _after_the_pin(phone, from_="anonymous")
     call.press("1#").press("12#").press("123#")
     call.expect("Sans numéro de rappel valide")
     assert call.ended
     assert call_row(call).reason == "no_callback_number"
+
+
+def test_three_invalid_numbers_after_asking_to_change_keep_the_caller_id(phone):
+    call = _after_the_pin(phone).press("2")
+    call.press("1#").silence().press("123#")
+    call.expect("Nous vous rappellerons donc au 0 6 1 1 2 2 3 3 4 4").expect("après le bip")
+    call.record(seconds=10).press("1").expect("dans un délai de 30 minutes")
+    row = call_row(call)
+    assert row.outcome is CallOutcome.VOICEMAIL and row.callback_number == ISABELLE
 
 
 def test_a_withheld_caller_id_goes_straight_to_keying_a_number(phone):

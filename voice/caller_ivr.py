@@ -160,23 +160,8 @@ def _q_greeting(g: VoiceResponse, call: Call) -> None:
     say(g, "caller.ask_ticket", call.language)
 
 
-def _q_callback(g: VoiceResponse, call: Call) -> None:
-    number = caller_number(call) or ""
-    say(
-        g,
-        "caller.offer_callback",
-        call.language,
-        digits=spoken_number(number, current_org().region, call.language),
-    )
-
-
-def _q_callback_confirm(g: VoiceResponse, call: Call) -> None:
-    say(
-        g,
-        "caller.read_callback",
-        call.language,
-        digits=spoken_number(recall(call, "callback_candidate", ""), current_org().region, call.language),
-    )
+def _say_number(g: VoiceResponse, call: Call, key: str, number: str) -> None:
+    say(g, key, call.language, digits=spoken_number(number, current_org().region, call.language))
 
 
 QUESTIONS: dict[str, Callable[[VoiceResponse, Call], None]] = {
@@ -186,9 +171,11 @@ QUESTIONS: dict[str, Callable[[VoiceResponse, Call], None]] = {
         g, "caller.read_ticket", call.language, digits=digits(call.entered_ticket or "", call.language)
     ),
     "pin": lambda g, call: say(g, "caller.ask_pin", call.language),
-    "callback": _q_callback,
+    "callback": lambda g, call: _say_number(g, call, "caller.offer_callback", caller_number(call) or ""),
     "callback_key": lambda g, call: say(g, "caller.ask_callback", call.language),
-    "callback_confirm": _q_callback_confirm,
+    "callback_confirm": lambda g, call: _say_number(
+        g, call, "caller.read_callback", recall(call, "callback_candidate", "")
+    ),
     "message_confirm": lambda g, call: say(g, "caller.confirm_message", call.language),
 }
 
@@ -222,6 +209,9 @@ def retry(call: Call, step: str, key: str | None, reason: RefusalReason, **value
     if call.tries >= MAX_TRIES:
         if step in CONFIRMATIONS:
             return CONFIRMED[step](call)  # never a "no": like silence, it confirms (and keeps the message)
+        if step == "callback_key" and (own := caller_number(call)):  # their caller ID still reaches them
+            said = spoken_number(own, current_org().region, call.language)
+            return _use_callback(call, own, [*before, ("caller.callback_kept", {"digits": said})])
         return end(call, reason, before)
     if step == "record" and call.voicemail is not None and call.voicemail.recording_sid:
         return ask(call, "message_confirm", before)  # they had recorded one already: keep it?
@@ -330,9 +320,9 @@ def _callback_entered(call: Call, keys: str) -> VoiceResponse:
     return ask(call, "callback_confirm")
 
 
-def _use_callback(call: Call, number: str | None) -> VoiceResponse:
+def _use_callback(call: Call, number: str | None, before: Before | None = None) -> VoiceResponse:
     call.callback_number = number
-    return ask(call, "record")
+    return ask(call, "record", before)
 
 
 def _message_confirmed(call: Call) -> VoiceResponse:

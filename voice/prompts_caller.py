@@ -65,6 +65,10 @@ register(
             "fr": "Ce numéro de téléphone n'est pas valide.",
             "en": "That phone number is not valid.",
         },
+        "caller.callback_kept": {
+            "fr": "Nous vous rappellerons donc au {digits}.",
+            "en": "We will call you back on {digits}, then.",
+        },
         "caller.read_callback": {
             "fr": "Vous avez tapé le {digits}. Tapez 1 pour confirmer, 2 pour le corriger.",
             "en": "You keyed {digits}. Press 1 to confirm, 2 to correct it.",
