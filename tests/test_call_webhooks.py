@@ -247,3 +247,27 @@ def test_every_url_handed_to_twilio_is_absolute_on_the_public_base_url(phone, cl
                 urls += [verb.get(a) for a in ("action", "recordingStatusCallback") if verb.get(a)]
                 urls += [verb.text.strip()] if verb.tag == "Redirect" and verb.text else []
     assert len(urls) > 10 and all(url.startswith(PUBLIC_BASE_URL + "/") for url in urls), urls
+
+
+def test_a_message_is_kept_when_its_callout_fails_to_open_and_goes_out_on_a_later_callback(app, phone):
+    from sqlalchemy import text
+
+    engine = app.extensions["engine"]
+    call = up_to_the_beep(phone)
+    session.commit()
+    with engine.begin() as conn:  # the on-call room is broken: its table is gone
+        conn.execute(text("ALTER TABLE callout RENAME TO callout_away"))
+    try:
+        call.record(seconds=15, hangup=True)  # the action, the recording callback, the status: all fail
+    finally:
+        session.rollback()
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE callout_away RENAME TO callout"))
+    row = call_row(call)
+    assert row.voicemail is not None and row.voicemail.recording_sid == call.recording_sids[-1]
+    assert row.voicemail.duration == 15 and row.ended_at is not None and row.duration
+    assert _count(Callout) == 0
+
+    callback = next(sent for sent in call.requests if "RecordingStatus" in sent.params)
+    assert phone.send(callback.url, callback.params)[0] == 200  # Twilio sends it again
+    assert call_row(call).outcome is CallOutcome.VOICEMAIL and _count(Callout) == 1

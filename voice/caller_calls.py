@@ -153,6 +153,7 @@ def end_call(call: Call, status: str, duration: str | None) -> None:
         call.duration = elapsed
     if call.ended_at is None:
         call.ended_at = clock.now()
+    session.commit()  # the end is kept even if delivering the message fails below
     if call.outcome is CallOutcome.IN_PROGRESS:
         if deliver(call) is None:
             call.outcome, call.reason = CallOutcome.ABANDONED, call.step
@@ -208,6 +209,7 @@ def deliver(call: Call) -> Voicemail | None:
     if call.outcome in (CallOutcome.VOICEMAIL, CallOutcome.DESK_MESSAGE):
         return voicemail
     voicemail.callback_number = call.callback_number or caller_number(call)
+    session.commit()  # never lost: kept even if the callout fails to open (a later callback retries)
     if not call.after_hours or call.ticket is None:
         voicemail.kind = VoicemailKind.DESK
         call.outcome, call.reason = CallOutcome.DESK_MESSAGE, None
