@@ -29,11 +29,14 @@ def sweep() -> int:
     from oncall.callouts import run_due_steps as run
     from oncall.paging import deliver, pending_deliveries, recover_interrupted
 
+    from voice.caller_calls import catch_up
+
     now = clock.now()
     try:
         due = overdue(now)
     except NoOrganisation:
         return 0
+    catch_up(now)  # messages and receipts a failure left half-done
     for callout_id in due:
         try:
             run(callout_id, deliver=False)

@@ -271,3 +271,55 @@ def test_a_message_is_kept_when_its_callout_fails_to_open_and_goes_out_on_a_late
     callback = next(sent for sent in call.requests if "RecordingStatus" in sent.params)
     assert phone.send(callback.url, callback.params)[0] == 200  # Twilio sends it again
     assert call_row(call).outcome is CallOutcome.VOICEMAIL and _count(Callout) == 1
+
+
+def test_with_redis_down_the_receipt_leaves_once_the_sweeper_runs(app, phone, clock):
+    from oncall.sweeper import sweep
+    from tests.phone import sms_to
+
+    redis_url = app.config["REDIS_URL"]
+    app.config.update(TASKS_INLINE=False, REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens there
+    app.extensions.pop("redis", None)
+    up_to_the_beep(phone).record(seconds=20).press("1").expect("au revoir")
+    assert sms_to(ISABELLE) == []  # the receipt job could not be queued
+
+    app.config.update(TASKS_INLINE=True, REDIS_URL=redis_url)
+    app.extensions.pop("redis", None)
+    clock.advance(minutes=2)
+    sweep()
+    sweep()
+    receipts = sms_to(ISABELLE)
+    assert len(receipts) == 1 and "104233" in receipts[0]
+
+
+def test_a_message_whose_callout_failed_to_open_is_delivered_by_the_sweeper(app, phone, clock):
+    from sqlalchemy import text
+
+    from oncall.sweeper import sweep
+
+    engine = app.extensions["engine"]
+    call = up_to_the_beep(phone)
+    session.commit()
+    with engine.begin() as conn:  # the on-call room is broken for the length of the call
+        conn.execute(text("ALTER TABLE callout RENAME TO callout_away"))
+    try:
+        call.record(seconds=15, hangup=True)
+    finally:
+        session.rollback()
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE callout_away RENAME TO callout"))
+    assert _count(Callout) == 0
+
+    clock.advance(minutes=2)  # no callback comes again: the sweeper finds the kept message
+    sweep()
+    assert call_row(call).outcome is CallOutcome.VOICEMAIL
+    callout = session.scalar(select(Callout))
+    assert callout is not None and callout.due_at == call_row(call).voicemail.recorded_at + org_takeover()
+    sweep()
+    assert _count(Callout) == 1
+
+
+def org_takeover():
+    from oncall.load import current_org
+
+    return current_org().takeover

@@ -7,6 +7,7 @@ idempotent on Twilio's SIDs, because Twilio retries.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
 import phonenumbers
@@ -276,6 +277,65 @@ def send_receipt(call_id: int) -> None:
         sent = outbound.send_sms(to, body)
     except outbound.OutboundError as exc:
         log.warning("SMS receipt of call %s not sent: %s", call.id, exc)
+        tries = recall(call, "receipt_tries", 0) + 1
+        remember(call, receipt_tries=tries)
+        if not exc.temporary or tries >= RECEIPT_MAX_TRIES:
+            remember(call, receipt=f"failed {exc.code or ''}".strip())  # the sweeper stops trying
+        session.commit()
         return
     remember(call, receipt=sent.sid)
     session.commit()
+
+
+# --- catching up (the sweeper) ------------------------------------------------------------------
+
+RECEIPT_WINDOW = timedelta(hours=1)  # a receipt later than this would only confuse the caller
+RECEIPT_MAX_TRIES = 5
+SETTLE = timedelta(minutes=1)  # leave the webhooks and the first job their chance first
+
+
+def catch_up(now: datetime) -> int:
+    """Finish what a failure left half-done: a kept message whose callout never opened (the database
+    or the on-call room failed at that moment), a receipt that never left (Redis was down). Returns
+    how many messages were delivered."""
+    delivered = 0
+    for call_id in _undelivered(now):
+        call = session.get(Call, call_id)
+        try:
+            if call is not None and deliver(call) is not None:
+                delivered += 1
+                log.info("message of call %s delivered by the sweeper", call_id)
+        except Exception:  # noqa: BLE001 - the next sweep tries again; the message stays kept
+            session.rollback()
+            log.exception("message of call %s still not delivered", call_id)
+    for call_id in _receipts_due(now):
+        send_receipt(call_id)
+    return delivered
+
+
+def _undelivered(now: datetime) -> list[int]:
+    delivered = (CallOutcome.VOICEMAIL, CallOutcome.DESK_MESSAGE)
+    return list(
+        session.scalars(
+            select(Call.id)
+            .join(Voicemail, Voicemail.call_id == Call.id)
+            .outerjoin(Callout, Callout.voicemail_id == Voicemail.id)
+            .where(
+                Voicemail.recording_sid.is_not(None),
+                Callout.id.is_(None),
+                Call.outcome.not_in(delivered),
+                (Call.ended_at <= now - SETTLE) | (Voicemail.recorded_at <= now - 30 * SETTLE),
+            )
+        )
+    )
+
+
+def _receipts_due(now: datetime) -> list[int]:
+    recent = session.scalars(
+        select(Call).where(
+            Call.outcome == CallOutcome.VOICEMAIL,
+            Call.started_at >= now - RECEIPT_WINDOW,
+            Call.ended_at <= now - SETTLE,
+        )
+    )
+    return [c.id for c in recent if not recall(c, "receipt") and receipt_number(c)]
