@@ -20,7 +20,7 @@ from models import PinLock, session
 def hash_pin(pin: str) -> str:
     """A salted scrypt hash. PIN_HASH_METHOD may lower the work factor where speed matters more
     than the cost of an attack (the test suite: "scrypt:1024:8:1"); checks read it from the hash."""
-    return generate_password_hash(pin, method=current_app.config.get("PIN_HASH_METHOD") or "scrypt")
+    return generate_password_hash(pin, method=current_app.config["PIN_HASH_METHOD"])
 
 
 def pin_matches(pin: str, pin_hash: str) -> bool:
