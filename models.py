@@ -56,8 +56,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 def _enum(cls: type[enum.Enum]) -> Enum:
     # Stored as their values (short strings), checked by the application, not a native DB enum:
     # adding a member needs no migration.
-    return Enum(cls, native_enum=False, create_constraint=False, length=24,
-                values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=False,
+        length=24,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class Base(DeclarativeBase):

@@ -248,8 +248,12 @@ def up(host: str, port: int) -> None:
                 child.kill()
 
 
-cli = FlaskGroup(create_app=create_app, add_default_commands=False, load_dotenv=False,
-                 help="astreinte: the after-hours voice front desk.")
+cli = FlaskGroup(
+    create_app=create_app,
+    add_default_commands=False,
+    load_dotenv=False,
+    help="astreinte: the after-hours voice front desk.",
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -94,8 +94,10 @@ def _check_data(doc: dict[str, Any], org: Org) -> dict[str, list[dict[str, Any]]
         if account in accounts:
             problems.append(f"{where}.account: {account!r} appears twice")
         pin, pin_hash = c.get("pin"), c.get("pin_hash")
-        if pin_hash is None and not (isinstance(pin, str | int) and str(pin).isdigit() and 4 <= len(str(pin)) <= 8):
-            problems.append(f"{where}.pin: a PIN is 4 to 8 digits, written in quotes (\"4821\")")
+        if pin_hash is None and not (
+            isinstance(pin, str | int) and str(pin).isdigit() and 4 <= len(str(pin)) <= 8
+        ):
+            problems.append(f'{where}.pin: a PIN is 4 to 8 digits, written in quotes ("4821")')
         contacts = []
         for j, ct in enumerate(c.get("contacts") or []):
             phone = None
@@ -113,13 +115,22 @@ def _check_data(doc: dict[str, Any], org: Org) -> dict[str, list[dict[str, Any]]
             elif ref in refs:
                 problems.append(f"{where}.services[{j}].ref: {ref!r} appears twice")
             refs.add(ref)
-            services.append({"ref": ref, "kind": str(s.get("kind", "")), "astreinte": bool(s.get("astreinte"))})
+            services.append(
+                {"ref": ref, "kind": str(s.get("kind", "")), "astreinte": bool(s.get("astreinte"))}
+            )
         accounts[account] = {str(s["ref"]) for s in services}
-        clients.append({
-            "account": account, "name": str(c.get("name", account)), "site": c.get("site"),
-            "pin": None if pin is None else str(pin), "pin_hash": pin_hash,
-            "astreinte": bool(c.get("astreinte")), "contacts": contacts, "services": services,
-        })
+        clients.append(
+            {
+                "account": account,
+                "name": str(c.get("name", account)),
+                "site": c.get("site"),
+                "pin": None if pin is None else str(pin),
+                "pin_hash": pin_hash,
+                "astreinte": bool(c.get("astreinte")),
+                "contacts": contacts,
+                "services": services,
+            }
+        )
     tickets: list[dict[str, Any]] = []
     numbers: set[str] = set()
     for i, t in enumerate(doc.get("tickets") or []):
@@ -137,10 +148,18 @@ def _check_data(doc: dict[str, Any], org: Org) -> dict[str, list[dict[str, Any]]
         if service is not None and service not in accounts.get(account, set()):
             problems.append(f"{where}.service: {service!r} is not a service of client {account!r}")
         if t.get("priority") not in org.priorities:
-            problems.append(f"{where}.priority: unknown priority {t.get('priority')!r} "
-                            f"({', '.join(org.priorities)})")
-        tickets.append({"number": number, "client": account, "service": service,
-                        "priority": t.get("priority"), "subject": str(t.get("subject", ""))})
+            problems.append(
+                f"{where}.priority: unknown priority {t.get('priority')!r} ({', '.join(org.priorities)})"
+            )
+        tickets.append(
+            {
+                "number": number,
+                "client": account,
+                "service": service,
+                "priority": t.get("priority"),
+                "subject": str(t.get("subject", "")),
+            }
+        )
     if problems:
         raise OrgFileError(problems)
     return {"clients": clients, "tickets": tickets}
@@ -164,8 +183,15 @@ def _write_org(doc: dict[str, Any], org: Org, changed: dict[str, int]) -> None:
         session.add(row)
     if row.checksum != checksum:
         row.loaded_at = clock.now()
-    _set(row, changed, "organisation", timezone=org.timezone.key, support_number=org.support_number,
-         config=doc, checksum=checksum)
+    _set(
+        row,
+        changed,
+        "organisation",
+        timezone=org.timezone.key,
+        support_number=org.support_number,
+        config=doc,
+        checksum=checksum,
+    )
 
 
 def _write_people(org: Org, changed: dict[str, int]) -> None:
@@ -175,8 +201,15 @@ def _write_people(org: Org, changed: dict[str, int]) -> None:
         if person is None:
             person = Person(id=entry.id)
             session.add(person)
-        _set(person, changed, "people", name=entry.name, phone=entry.phone, language=entry.language,
-             active=True)
+        _set(
+            person,
+            changed,
+            "people",
+            name=entry.name,
+            phone=entry.phone,
+            language=entry.language,
+            active=True,
+        )
     for gone in existing.values():  # kept for history (their pages, their takeovers), never paged
         _set(gone, changed, "people", active=False)
 
@@ -190,8 +223,15 @@ def _write_clients(clients: list[dict[str, Any]], changed: dict[str, int]) -> No
         pin_hash = c["pin_hash"] or client.pin_hash
         if c["pin"] is not None and not (client.pin_hash and pin_matches(c["pin"], client.pin_hash)):
             pin_hash = hash_pin(c["pin"])  # a new salt only when the PIN really changed
-        _set(client, changed, "clients", name=c["name"], site=c["site"], astreinte=c["astreinte"],
-             pin_hash=pin_hash)
+        _set(
+            client,
+            changed,
+            "clients",
+            name=c["name"],
+            site=c["site"],
+            astreinte=c["astreinte"],
+            pin_hash=pin_hash,
+        )
         session.flush()
         have = {(ct.name, ct.phone, ct.email): ct for ct in client.contacts}
         want = {(ct["name"], ct["phone"], ct["email"]) for ct in c["contacts"]}
@@ -221,5 +261,12 @@ def _write_tickets(tickets: list[dict[str, Any]], changed: dict[str, int]) -> No
             ticket = Ticket(number=t["number"], opened_at=clock.now())
             ticket.events.append(TicketEvent(kind="opened", actor="organisation file", text=t["subject"]))
             session.add(ticket)
-        _set(ticket, changed, "tickets", client_id=client.id, service_id=service.id if service else None,
-             priority=t["priority"], subject=t["subject"])
+        _set(
+            ticket,
+            changed,
+            "tickets",
+            client_id=client.id,
+            service_id=service.id if service else None,
+            priority=t["priority"],
+            subject=t["subject"],
+        )

@@ -159,11 +159,11 @@ def _hhmm(text: str) -> time:
 
 def _ranges(value: Any) -> tuple[tuple[time, time], ...]:
     if not isinstance(value, list):
-        raise ValueError(f"expected a list of ranges like \"08:30-12:30\", got {value!r}")
+        raise ValueError(f'expected a list of ranges like "08:30-12:30", got {value!r}')
     out: list[tuple[time, time]] = []
     for item in value:
         if not isinstance(item, str) or item.count("-") != 1:
-            raise ValueError(f"{item!r} is not a range like \"08:30-12:30\"")
+            raise ValueError(f'{item!r} is not a range like "08:30-12:30"')
         a, b = (_hhmm(x) for x in item.split("-"))
         if b <= a:
             raise ValueError(f"{item!r} ends before it starts")
@@ -210,7 +210,8 @@ def parse(doc: Any) -> Org:
     if support:
         region = phonenumbers.region_code_for_number(phonenumbers.parse(support)) or "FR"
     desk = tuple(
-        n for i, v in enumerate(doc.get("desk_numbers") or [])
+        n
+        for i, v in enumerate(doc.get("desk_numbers") or [])
         if (n := c.run(f"desk_numbers[{i}]", parse_phone, v, region))
     )
     desk_ring = c.run("desk_ring", parse_duration, doc.get("desk_ring", "25s")) or timedelta(seconds=25)
@@ -256,7 +257,8 @@ def parse(doc: Any) -> Org:
         if clock_kind not in CLOCKS:
             c.fail(f"{where}.clock", f"{clock_kind!r} is not a clock ({', '.join(CLOCKS)})")
         steps = tuple(
-            d for i, v in enumerate(p.get("escalate_after_breach") or [])
+            d
+            for i, v in enumerate(p.get("escalate_after_breach") or [])
             if (d := c.run(f"{where}.escalate_after_breach[{i}]", parse_duration, v)) is not None
         )
         priorities[str(key)] = Priority(
@@ -296,7 +298,9 @@ def parse(doc: Any) -> Org:
         escalation[role] = known(f"escalation.{role}", pid)
 
     ast = c.need(doc, "astreinte", "", dict) or {}
-    takeover = c.run("astreinte.takeover", parse_duration, ast.get("takeover", "30m")) or timedelta(minutes=30)
+    takeover = c.run("astreinte.takeover", parse_duration, ast.get("takeover", "30m")) or timedelta(
+        minutes=30
+    )
     policy: list[PolicyStep] = []
     for i, step in enumerate(ast.get("policy") or []):
         where = f"astreinte.policy[{i}]"
@@ -306,7 +310,9 @@ def parse(doc: Any) -> Org:
         after = c.run(f"{where}.after", parse_duration, step.get("after"))
         target = step.get("notify")
         if target not in POSITIONS + ROLES:
-            c.fail(f"{where}.notify", f"{target!r} is not a position or a role ({', '.join(POSITIONS + ROLES)})")
+            c.fail(
+                f"{where}.notify", f"{target!r} is not a position or a role ({', '.join(POSITIONS + ROLES)})"
+            )
         elif target in ROLES and target not in escalation:
             c.fail(f"{where}.notify", f"nobody holds the role {target!r} (see escalation)")
         by = step.get("by") or []
@@ -324,10 +330,22 @@ def parse(doc: Any) -> Org:
     if c.problems:
         raise OrgFileError(c.problems)
     return Org(
-        timezone=tz, support_number=support or "", desk_numbers=desk, desk_ring=desk_ring,
-        business_hours=hours, holiday_country=country, holiday_subdiv=subdiv, closures=closures,
-        languages=languages, priorities=priorities, takeover=takeover, policy=tuple(policy),
-        escalation=escalation, people=people, rota=rota, raw=doc,
+        timezone=tz,
+        support_number=support or "",
+        desk_numbers=desk,
+        desk_ring=desk_ring,
+        business_hours=hours,
+        holiday_country=country,
+        holiday_subdiv=subdiv,
+        closures=closures,
+        languages=languages,
+        priorities=priorities,
+        takeover=takeover,
+        policy=tuple(policy),
+        escalation=escalation,
+        people=people,
+        rota=rota,
+        raw=doc,
     )
 
 
@@ -339,7 +357,7 @@ def _rota(c: _Checker, r: Any, tz: ZoneInfo, known: Any) -> RotaConfig:
     weekday, handoff = 0, time(18, 0)
     text = str(r.get("handoff", "mon 18:00")).split()
     if len(text) != 2 or text[0] not in WEEKDAYS:
-        c.fail("rota.handoff", f"{r.get('handoff')!r} is not like \"mon 18:00\"")
+        c.fail("rota.handoff", f'{r.get("handoff")!r} is not like "mon 18:00"')
     else:
         weekday = WEEKDAYS.index(text[0])
         handoff = c.run("rota.handoff", _hhmm, text[1]) or handoff

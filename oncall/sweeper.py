@@ -28,7 +28,6 @@ def sweep() -> int:
     from oncall.callouts import note_breaches, overdue
     from oncall.callouts import run_due_steps as run
     from oncall.paging import deliver, pending_deliveries, recover_interrupted
-
     from voice.caller_calls import catch_up
 
     now = clock.now()

@@ -43,6 +43,8 @@ def test_migrations_build_the_schema_of_the_models(tmp_path: Path, empty_databas
     app.extensions["engine"].dispose()
     engine = create_engine(models.make_engine(empty_database_url).url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), models.Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": False}), models.Base.metadata
+        )
     engine.dispose()
     assert diff == [], "models.py changed without a migration: " + repr(diff)

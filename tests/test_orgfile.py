@@ -61,9 +61,18 @@ def test_a_changed_file_updates_in_place(app, doc):
     [
         (lambda d: d["rota"]["primary"].append("zoe"), "rota.primary[2]: unknown person 'zoe'"),
         (lambda d: d["people"][1].update(phone="06 12"), "people[1].phone"),
-        (lambda d: d["business_hours"].update(mon=["08:30-12:30", "12:00-18:00"]), "business_hours.mon: ranges overlap"),
-        (lambda d: d["astreinte"].update(takeover="half an hour"), "astreinte.takeover: 'half an hour' is not a duration"),
-        (lambda d: d["tickets"][0].update(priority="urgent"), "tickets[0].priority: unknown priority 'urgent'"),
+        (
+            lambda d: d["business_hours"].update(mon=["08:30-12:30", "12:00-18:00"]),
+            "business_hours.mon: ranges overlap",
+        ),
+        (
+            lambda d: d["astreinte"].update(takeover="half an hour"),
+            "astreinte.takeover: 'half an hour' is not a duration",
+        ),
+        (
+            lambda d: d["tickets"][0].update(priority="urgent"),
+            "tickets[0].priority: unknown priority 'urgent'",
+        ),
         (lambda d: d["tickets"][0].update(service="FIBRE-9012"), "tickets[0].service"),
         (lambda d: d["astreinte"]["policy"][1].update(notify="nobody"), "astreinte.policy[1].notify"),
         (lambda d: d.update(timezone="Europe/Lemans"), "timezone: unknown time zone"),

@@ -12,7 +12,9 @@ from .oncall_helpers import ALICE, leave_voicemail, refreshed
 
 
 def _pages_to(number: str) -> int:
-    return session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.to_number == number))
+    return session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.to_number == number)
+    )
 
 
 def test_resolving_the_ticket_stops_the_paging_at_once(org, clock):

@@ -45,9 +45,14 @@ def test_up_starts_web_worker_and_embedded_redis_and_a_signal_stops_them(tmp_pat
 
     port = _free_port()
     # As a shell's background job would: SIGINT ignored on entry, so `up` must set its own handler.
-    proc = subprocess.Popen(_astreinte("up", "--port", str(port)), env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    proc = subprocess.Popen(
+        _astreinte("up", "--port", str(port)),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
     try:
         deadline = time.monotonic() + 30
         status, body = 0, {}
