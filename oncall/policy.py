@@ -1,7 +1,8 @@
 """The paging policy of the organisation file: when each step is due, what comes next, how far it went.
 
 Step times are counted from the message (`callout.opened_at`) in elapsed time, so a night with a
-daylight-saving change pages exactly 5, 10, 45… minutes after the message.
+daylight-saving change pages exactly 5, 10, 45… minutes after the message. Escalation steps (the
+roles) wait for the breach plus the delay of the ticket's priority, when the priority gives one.
 """
 
 from __future__ import annotations
@@ -27,7 +28,15 @@ def step(org: Org, index: int) -> PolicyStep | None:
 def step_due_at(org: Org, callout: Callout, index: int) -> datetime | None:
     """When step `index` is due for this callout, or None past the last step."""
     s = step(org, index)
-    return None if s is None else callout.opened_at + s.after
+    if s is None:
+        return None
+    level = s.escalation_level
+    priority = org.priorities.get(callout.ticket.priority)
+    if level and priority is not None and len(priority.escalate_after_breach) >= level:
+        # 003's escalation matrix: level N is reached when the commitment is missed by the ticket
+        # priority's delay (high: 15 min, 30 min, 1 h; medium: 1 h, 12 h, 24 h).
+        return callout.due_at + priority.escalate_after_breach[level - 1]
+    return callout.opened_at + s.after
 
 
 def escalation_level(org: Org, index: int) -> int:
