@@ -188,8 +188,8 @@ def test_now_shows_the_open_callout_with_its_time_left_and_the_pages(client, age
 def test_the_call_log_lists_every_call_and_filters_it(client, agent):
     factories.night()
     page = text(client.get("/calls"))
-    assert "25/11/2026 02:10 +33699887766 999999 — refusé requête inconnue 35 s" in page
-    assert "24/11/2026 23:02 +33611223344 104233 Boulangerie Dupont refusé code PIN erroné 50 s" in page
+    assert "25/11/2026 02:10 06 99 88 77 66 999999 — refusé requête inconnue 35 s" in page
+    assert "24/11/2026 23:02 06 11 22 33 44 104233 Boulangerie Dupont refusé code PIN erroné 50 s" in page
     refused = client.get("/calls?outcome=refused").get_data(as_text=True)
     assert refused.count("data-call=") == 3
     assert client.get("/calls?client=C1002").get_data(as_text=True).count("data-call=") == 1

@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from flask import Blueprint, has_request_context, redirect, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -50,6 +52,28 @@ def local(at: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
     return moment.strftime(fmt)
 
 
+def phone(number: str | None) -> Markup | str:
+    """A number as agents dial it: national form for the organisation's country ("06 11 22 33 44"),
+    international otherwise, as a tel: link."""
+    if not number:
+        return "—"
+    org = org_or_none()
+    region = org.region if org is not None else "FR"
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return number
+    if not phonenumbers.is_valid_number(parsed):
+        return number
+    national = phonenumbers.region_code_for_number(parsed) == region
+    shown = phonenumbers.format_number(
+        parsed,
+        phonenumbers.PhoneNumberFormat.NATIONAL if national else phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+    )
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    return Markup('<a class="tel" href="tel:{}">{}</a>').format(e164, shown)
+
+
 GOOD = {"delivered", "completed", "answered", "sent", "outbox"}
 BAD = {"failed", "undelivered", "busy", "no-answer", "canceled", "machine", "stale", "declined"}
 
@@ -85,6 +109,7 @@ def _template_globals() -> dict[str, Any]:
         "csrf_token": csrf_token,
         "user": current_user(),
         "local": local,
+        "phone": phone,
         "span": span,
         "now": clock.now(),
         "tz_name": timezone().key,
