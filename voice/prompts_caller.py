@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from oncall.hours import next_opening
 from oncall.orgfile import Org
+from tickets.i18n import MONTHS, WEEKDAYS
 from voice.prompts import register, text
 
 PORTAL = "support.serveurcom.com"  # the client portal, where a requête is opened (seed 003)
@@ -192,48 +193,17 @@ register(
     }
 )
 
-_FR_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_FR_MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-_EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_EN_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
 
 def spoken_opening(opening: datetime, now: datetime, lang: str) -> str:
     """When the desk opens, as said aloud: "demain, jeudi 26 novembre, à 8 h 30" (both local)."""
     days = (opening.date() - now.date()).days
     if lang == "en":
-        when = f"{_EN_DAYS[opening.weekday()]} {opening.day} {_EN_MONTHS[opening.month - 1]}"
+        when = f"{WEEKDAYS['en'][opening.weekday()]} {opening.day} {MONTHS['en'][opening.month - 1]}"
         at = f"at {opening.hour}:{opening.minute:02d}"
         prefix = {0: "today, ", 1: "tomorrow, "}.get(days, "")
         return f"{prefix}{when}, {at}"
     day = "1er" if opening.day == 1 else str(opening.day)  # "lundi 1er décembre"
-    when = f"{_FR_DAYS[opening.weekday()]} {day} {_FR_MONTHS[opening.month - 1]}"
+    when = f"{WEEKDAYS['fr'][opening.weekday()]} {day} {MONTHS['fr'][opening.month - 1]}"
     at = f"à {opening.hour} h {opening.minute:02d}" if opening.minute else f"à {opening.hour} h"
     prefix = {0: "aujourd'hui, ", 1: "demain, "}.get(days, "")
     return f"{prefix}{when}, {at}"
