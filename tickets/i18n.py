@@ -116,6 +116,8 @@ EN: dict[str, str] = {
     "Attente client cumulée": "Total client standby",
     "Actions": "Actions",
     "Nouveau statut": "New status",
+    "Statut actuel": "Current status",
+    "Requête clôturée : son statut ne change plus.": "Closed ticket: its status no longer changes.",
     "Commentaire (facultatif)": "Comment (optional)",
     "Changer le statut": "Change status",
     "Note": "Note",

@@ -34,6 +34,22 @@ from tickets.web import bp, org_or_none
 
 RECENT = timedelta(hours=14)  # the morning review sees the whole night
 ROTA_WEEKS = 6
+# The status form offers the step that usually comes next first, so a hurried agent moves forward.
+NEXT_STATUS = {
+    TicketStatus.OPEN: TicketStatus.IN_PROGRESS,
+    TicketStatus.IN_PROGRESS: TicketStatus.RESOLVED,
+    TicketStatus.CLIENT_STANDBY: TicketStatus.IN_PROGRESS,
+    TicketStatus.RESOLVED: TicketStatus.CLOSED,
+}
+
+
+def status_choices(current: TicketStatus) -> list[TicketStatus]:
+    """The statuses a ticket may move to, the usual next one first; none once it is closed."""
+    if current is TicketStatus.CLOSED:
+        return []
+    others = [s for s in TicketStatus if s is not current]
+    first = NEXT_STATUS[current]
+    return [first] + [s for s in others if s is not first]
 
 
 def people() -> dict[str, str]:
@@ -151,7 +167,7 @@ def ticket(number: str) -> str:
         callouts=callouts,
         calls=calls,
         people=people(),
-        statuses=[s for s in TicketStatus if s is not row.status],
+        statuses=status_choices(row.status),
     )
 
 

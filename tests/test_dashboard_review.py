@@ -1,0 +1,76 @@
+"""The morning review, as an agent goes through it: the status form, the order of the timeline, the
+time of each page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from models import TicketStatus, session
+from tickets.service import change_status
+
+from . import factories
+from .test_dashboard import text
+
+
+@pytest.fixture
+def agent(client, clock, org):
+    return factories.login(client)
+
+
+def offered(client, number: str) -> tuple[str | None, list[str]]:
+    """The status form of a ticket page: the option selected, and every option offered."""
+    html = client.get(f"/tickets/{number}").get_data(as_text=True)
+    select = re.search(r'<select name="status">(.*?)</select>', html, flags=re.S)
+    if select is None:
+        return None, []
+    options = re.findall(r'<option value="([a-z_]+)"( selected)?>', select.group(1))
+    chosen = [value for value, selected in options if selected]
+    return (chosen[0] if chosen else options[0][0]), [value for value, _ in options]
+
+
+def test_the_status_form_proposes_the_next_step_not_the_current_status(client, agent):
+    ticket = factories.ticket("104233")
+    change_status(ticket, "in_progress", actor="agnes")
+    chosen, options = offered(client, "104233")
+    assert chosen == "resolved"
+    assert "in_progress" not in options
+    assert "Statut actuel : en cours" in text(client.get("/tickets/104233"))
+
+
+@pytest.mark.parametrize(
+    ("status", "proposed"),
+    [("open", "in_progress"), ("client_standby", "in_progress"), ("resolved", "closed")],
+)
+def test_each_status_proposes_its_usual_next_step(client, agent, status, proposed):
+    ticket = factories.ticket("104233")
+    if status != "open":
+        ticket.status = TicketStatus(status)
+        session.commit()
+    assert offered(client, "104233")[0] == proposed
+
+
+def test_a_resolved_ticket_can_be_reopened_from_its_page(client, agent):
+    change_status(factories.ticket("104233"), "resolved", actor="agnes")
+    token = factories.csrf(client, "/tickets/104233")
+    answer = client.post(
+        "/tickets/104233/status",
+        data={"status": "in_progress", "note": "le client rappelle", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "Statut changé." in text(answer)
+    assert factories.ticket("104233").status is TicketStatus.IN_PROGRESS
+
+
+def test_a_closed_ticket_offers_no_status_change_and_refuses_one(client, agent):
+    change_status(factories.ticket("104233"), "closed", actor="agnes")
+    page = text(client.get("/tickets/104233"))
+    assert offered(client, "104233") == (None, [])
+    assert "Requête clôturée : son statut ne change plus." in page
+    token = factories.csrf(client, "/tickets/104233")
+    answer = client.post(
+        "/tickets/104233/status", data={"status": "open", "csrf_token": token}, follow_redirects=True
+    )
+    assert "Statut refusé" in text(answer)
+    assert factories.ticket("104233").status is TicketStatus.CLOSED
