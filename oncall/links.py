@@ -1,20 +1,28 @@
 """Signed, expiring links: the technician's mobile take-over page, and the voicemail media Twilio plays.
 
-The link is the credential (a technician at night has no dashboard login): it names one person and
-the callouts paged to them, and it expires (TAKEOVER_LINK_MAX_AGE, 12 h by default).
+The link is the credential (a technician at night has no dashboard login). It is short, because every
+character of a page SMS costs (UCS-2: 67 a segment): the id of the SMS page in base 36 and 12 characters
+of an HMAC-SHA256 (72 bits, checked in constant time). The page names the person; the callouts are those
+sent in the same SMS (same Twilio SID); the link expires TAKEOVER_LINK_MAX_AGE (12 h) after the page.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from sqlalchemy import select
 
 import clock
 
 LINK_SALT = "astreinte-takeover-link"
 MEDIA_SALT = "astreinte-voicemail-media"
+SIGNATURE_LENGTH = 12
 MEDIA_MAX_AGE = 3600  # a page call plays the message within the hour
 
 
@@ -47,23 +55,55 @@ def _max_age() -> int:
     return int(current_app.config["TAKEOVER_LINK_MAX_AGE"])
 
 
-def make_token(person_id: str, callout_ids: list[int] | tuple[int, ...]) -> str:
-    return _serializer(LINK_SALT).dumps(f"{person_id}:{'.'.join(str(i) for i in callout_ids)}")
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if n == 0:
+            return out
+
+
+def _signature(page_id: int) -> str:
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    mac = hmac.new(key, f"{LINK_SALT}:{page_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode()[:SIGNATURE_LENGTH]
+
+
+def make_token(page_id: int) -> str:
+    """The token of the link sent in one page SMS (e.g. "c" + 12 characters)."""
+    return _base36(page_id) + _signature(page_id)
 
 
 def read_token(token: str) -> Link:
     """The link's content; LinkExpired or LinkInvalid otherwise."""
+    from models import Channel, Page, session
+
+    head, signature = token[:-SIGNATURE_LENGTH], token[-SIGNATURE_LENGTH:]
     try:
-        payload = _serializer(LINK_SALT).loads(token, max_age=_max_age())
-    except SignatureExpired:
-        raise LinkExpired() from None
-    except BadSignature:
-        raise LinkInvalid() from None
-    person, _, ids = str(payload).partition(":")
-    try:
-        return Link(person, tuple(int(i) for i in ids.split(".") if i))
+        page_id = int(head, 36) if head else -1
     except ValueError:
         raise LinkInvalid() from None
+    if page_id < 0 or not hmac.compare_digest(signature, _signature(page_id)):
+        raise LinkInvalid()
+    page = session.get(Page, page_id)
+    if page is None or page.channel is not Channel.SMS:
+        raise LinkInvalid()
+    issued = clock.as_utc(page.sent_at or page.created_at)
+    if clock.now() - issued > timedelta(seconds=_max_age()):
+        raise LinkExpired()
+    same_sms = [page]
+    if page.twilio_sid:
+        same_sms = list(
+            session.scalars(
+                select(Page)
+                .where(Page.twilio_sid == page.twilio_sid, Page.person_id == page.person_id)
+                .order_by(Page.id)
+            )
+        )
+    ids: dict[int, None] = dict.fromkeys(p.callout_id for p in same_sms)
+    return Link(page.person_id, tuple(ids))
 
 
 def absolute_url(endpoint: str, **values: object) -> str:
@@ -72,9 +112,9 @@ def absolute_url(endpoint: str, **values: object) -> str:
     return current_app.config["PUBLIC_BASE_URL"] + adapter.build(endpoint, values)
 
 
-def takeover_url(person_id: str, callout_ids: list[int] | tuple[int, ...]) -> str:
-    """The absolute link sent by SMS (on PUBLIC_BASE_URL)."""
-    return absolute_url("oncall.takeover_page", token=make_token(person_id, callout_ids))
+def takeover_url(page_id: int) -> str:
+    """The absolute link sent in the SMS of page `page_id` (on PUBLIC_BASE_URL)."""
+    return absolute_url("oncall.takeover_page", token=make_token(page_id))
 
 
 def media_url(voicemail_id: int) -> str:

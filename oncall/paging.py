@@ -23,7 +23,7 @@ from oncall.orgfile import Org
 from tickets.timeline import add_event
 from voice import outbound
 from voice.outbound import OutboundError
-from voice.prompts_pages import Alert, page_sms
+from voice.prompts_pages import Alert, page_sms, readable_number
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +217,7 @@ def alert_of(callout: Callout, lang: str, org: Org) -> Alert:
         due_at=callout.due_at,
         message_at=callout.opened_at.astimezone(org.timezone),
         subject=ticket.subject,
+        callback_shown=readable_number(callback if callback != "-" else None, org.region),
     )
 
 
@@ -231,7 +232,7 @@ def _send(pages: list[Page], channel: Channel, now: datetime) -> None:
             body = page_sms(
                 person.language,
                 [alert_of(c, person.language, org) for c in callouts],
-                takeover_url(person.id, [c.id for c in callouts]),
+                takeover_url(pages[0].id),
                 now,
             )
             sent = outbound.send_sms(pages[0].to_number, body, status_callback=absolute_url("sms.status"))

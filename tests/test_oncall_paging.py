@@ -8,7 +8,7 @@ from sqlalchemy import select
 from models import CalloutState, Page, TicketEvent, session
 from oncall.sweeper import sweep
 
-from .oncall_helpers import ALICE, BRUNO, CALLER, CHLOE, DAVID, EMMA, leave_voicemail, refreshed
+from .oncall_helpers import ALICE, BRUNO, CHLOE, DAVID, EMMA, leave_voicemail, refreshed
 from .twilio_standin import fixtures
 
 app_config, twilio_server, twilio = fixtures()
@@ -18,7 +18,7 @@ def test_the_first_page_is_an_sms_and_a_call_to_the_primary(twilio, clock):
     leave_voicemail("104233")
     sms = twilio.sms_to(ALICE)
     assert sms.body.startswith("Astreinte 104233 Boulangerie Dupont SDSL-4471 prio Élevée, reste 30 min")
-    assert f"Client : {CALLER}" in sms.body and "OK 104233" in sms.body
+    assert "Client : 06 11 22 33 44" in sms.body and "OK 104233" in sms.body  # as a French person dials it
     assert "https://astreinte.example.test/o/" in sms.body
     call = twilio.call_to(ALICE)
     assert call.url.startswith("https://astreinte.example.test/voice/pages/call")
@@ -94,8 +94,48 @@ def test_a_cancelled_callout_pages_nobody_any_more(twilio, clock):
     assert callout.state is CalloutState.CANCELLED and not callout.breached
 
 
-def test_the_page_sms_keeps_its_accents_and_fits_three_segments(twilio, clock):
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+
+def segments(body: str) -> int:
+    """How many SMS Twilio bills: GSM-7 160/153 a segment, else UCS-2 70/67 (UTF-16 code units)."""
+    if set(body) <= GSM7:
+        return 1 if len(body) <= 160 else -(-len(body) // 153)
+    units = len(body.encode("utf-16-le")) // 2
+    return 1 if units <= 70 else -(-units // 67)
+
+
+def test_the_page_sms_keeps_its_accents_and_fits_two_segments(twilio, clock):
     leave_voicemail("104233")
     body = twilio.sms_to(ALICE).body
-    assert "Élevée" in body and "Répondez" in body  # sent as UCS-2 by Twilio, never mangled to "?"
-    assert len(body) <= 3 * 67, len(body)  # 67 UCS-2 characters per segment of a long SMS
+    assert "Élevée" in body and "Répondez" in body  # É and é are GSM-7: never mangled to "?"
+    assert segments(body) == 2, (len(body), body)
+    token = body.rsplit(" ", 1)[-1].removeprefix("https://astreinte.example.test/o/")
+    assert len(token) <= 14, token  # a 13-character signed token, not 50
+
+
+def test_a_client_name_with_a_cedilla_goes_as_ucs2_in_three_segments(twilio, clock):
+    from models import Ticket
+
+    ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
+    ticket.client.name = "Boucherie Françoise"  # ç is not GSM-7: the whole SMS goes as UCS-2
+    session.commit()
+    leave_voicemail("104233")
+    body = twilio.sms_to(ALICE).body
+    assert "Boucherie Françoise" in body and segments(body) == 3, (len(body), body)
+
+
+def test_a_bundle_of_two_alerts_is_one_sms_whose_short_link_opens_both(twilio, clock, client):
+    first = leave_voicemail("104233", page=False)
+    second = leave_voicemail("104240", page=False)
+    sweep()
+    body = twilio.sms_to(ALICE).body
+    assert segments(body) <= 4, (len(body), body)
+    html = client.get(body.rsplit(" ", 1)[-1].removeprefix("https://astreinte.example.test")).get_data(
+        as_text=True
+    )
+    assert f'id="callout-{first.id}"' in html and f'id="callout-{second.id}"' in html
+    assert "06 11 22 33 44" in html and 'href="tel:+33611223344"' in html

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import phonenumbers
+
 from voice.prompts import register, text
 
 register(
@@ -156,6 +158,29 @@ class Alert:
     due_at: datetime
     message_at: datetime  # local time
     subject: str = ""
+    callback_shown: str = ""  # as the technician dials it: "06 11 22 33 44" in France
+
+    @property
+    def callback_text(self) -> str:
+        return self.callback_shown or self.callback
+
+
+def readable_number(number: str | None, region: str) -> str:
+    """A number as a person of `region` reads and dials it: national form at home ("06 11 22 33 44"),
+    international form ("+32 470 12 34 56") abroad; "-" when there is none."""
+    if not number:
+        return "-"
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return number
+    if not phonenumbers.is_valid_number(parsed):
+        return number
+    national = phonenumbers.region_code_for_number(parsed) == region
+    form = (
+        phonenumbers.PhoneNumberFormat.NATIONAL if national else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, form)
 
 
 def time_left(lang: str, due_at: datetime, now: datetime) -> str:
@@ -177,7 +202,7 @@ def page_sms(lang: str, alerts: list[Alert], link: str, now: datetime) -> str:
             service=a.service,
             priority=a.priority,
             left=time_left(lang, a.due_at, now),
-            callback=a.callback,
+            callback=a.callback_text,
             link=link,
         )
     items = "; ".join(
@@ -188,7 +213,7 @@ def page_sms(lang: str, alerts: list[Alert], link: str, now: datetime) -> str:
             client=a.client,
             priority=a.priority,
             left=time_left(lang, a.due_at, now),
-            callback=a.callback,
+            callback=a.callback_text,
         )
         for a in alerts
     )

@@ -17,6 +17,7 @@ from oncall.orgfile import parse_phone
 from oncall.paging import record_status, waiting_for
 from oncall.takeover import Reply, answer_sms, first_name, person_by_phone
 from voice.prompts import text
+from voice.prompts_pages import readable_number
 from voice.security import twilio_request
 from voice.twiml import twiml
 
@@ -66,7 +67,9 @@ def _reply_text(reply: Reply, person: Person) -> str:
     tz = current_org().timezone
     if reply.kind == "taken" and reply.takeover and reply.takeover.at:
         callout = reply.takeover.callout
-        callback = callout.voicemail.callback_number or callout.voicemail.call.callback_number or "-"
+        callback = readable_number(
+            callout.voicemail.callback_number or callout.voicemail.call.callback_number, current_org().region
+        )
         return text(
             "sms_taken",
             lang,
