@@ -74,3 +74,22 @@ def test_a_closed_ticket_offers_no_status_change_and_refuses_one(client, agent):
     )
     assert "Statut refusé" in text(answer)
     assert factories.ticket("104233").status is TicketStatus.CLOSED
+
+
+def test_the_timeline_tells_the_night_in_the_order_it_happened(client, agent):
+    factories.night()
+    page = text(client.get("/tickets/104233"))
+    timeline = page[page.index("Historique") :]
+    moments = ("23:02 appel", "23:05 message", "astreinte alertée", "23:06 alerte", "23:19 prise en charge")
+    order = [timeline.index(moment) for moment in moments]
+    assert order == sorted(order)
+
+
+def test_a_page_held_back_by_the_throttle_shows_when_it_left(client, agent, clock):
+    night = factories.night()
+    held = factories.page(night.open_callout, "bruno", "voice", "completed", "2026-11-25 03:40")
+    held.sent_at = factories.at("2026-11-25 03:41")
+    session.commit()
+    page = text(client.get("/tickets/104260"))
+    assert "03:41 Bruno Petit appel" in page
+    assert "03:40 Bruno Petit appel" not in page

@@ -155,7 +155,7 @@ def ticket(number: str) -> str:
         session.scalars(
             select(TicketEvent)
             .where(TicketEvent.ticket_id == row.id)
-            .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
+            .order_by(TicketEvent.at, TicketEvent.id)  # the night as it happened, as the API gives it
         )
     )
     return render_template(
