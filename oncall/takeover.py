@@ -20,7 +20,12 @@ from tickets.timeline import add_event
 log = logging.getLogger(__name__)
 
 VIA_WORD = {Channel.VOICE: "appel", Channel.SMS: "SMS", Channel.WEB: "lien"}
-_REPLY = re.compile(r"^\s*ok\b[\s:.,-]*(\d*)\s*[.!]*\s*$", re.IGNORECASE)
+_REPLY = re.compile(r"^\s*ok(?![a-z])[\s:.,#-]*(\d*)\s*[.!]*\s*$", re.IGNORECASE)
+# Twilio answers these itself (opt-out, opt-in, help): a second answer from us would confuse, so none.
+CARRIER_KEYWORDS = {
+    "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ARRET", "ARRÊT",
+    "START", "UNSTOP", "YES", "HELP", "INFO",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -107,8 +112,9 @@ def person_by_phone(number: str) -> Person | None:
 class Reply:
     """What a technician's SMS asked for, and what came of it.
 
-    kind: taken (takeover won), already (someone else holds it), no_callout (no alert on that ticket),
-    nothing_waiting, several (OK alone, more than one waiting), help (not understood).
+    kind: taken (takeover won), yours (they had taken it over already), already (someone else holds
+    it), no_callout (no alert on that ticket), nothing_waiting, several (OK alone, more than one
+    waiting), keyword (STOP, HELP…: Twilio answers, we do not), help (not understood).
     """
 
     kind: str
@@ -121,6 +127,9 @@ def answer_sms(person: Person, body: str) -> Reply:
     """`OK 104233` takes over that ticket's alert; `OK` alone the one alert waiting for `person`."""
     from oncall.paging import waiting_for
 
+    if (body or "").strip().strip(".!").upper() in CARRIER_KEYWORDS:
+        log.warning("%s sent the carrier keyword %r: no answer from us", person.id, body.strip())
+        return Reply("keyword")
     match = _REPLY.match(body or "")
     if not match:
         return Reply("help")
@@ -131,7 +140,7 @@ def answer_sms(person: Person, body: str) -> Reply:
             return Reply("nothing_waiting")
         if len(waiting) > 1:
             return Reply("several", waiting=waiting)
-        return _outcome(take_over(waiting[0], person, Channel.SMS))
+        return _outcome(take_over(waiting[0], person, Channel.SMS), person)
     callout = session.scalar(
         select(Callout)
         .join(Ticket, Callout.ticket_id == Ticket.id)
@@ -141,12 +150,14 @@ def answer_sms(person: Person, body: str) -> Reply:
     )
     if callout is None or callout.state is CalloutState.CANCELLED:
         return Reply("no_callout", ticket=number)
-    return _outcome(take_over(callout, person, Channel.SMS))
+    return _outcome(take_over(callout, person, Channel.SMS), person)
 
 
-def _outcome(result: Takeover) -> Reply:
+def _outcome(result: Takeover, person: Person) -> Reply:
     if result.won:
         return Reply("taken", result, result.callout.ticket.number)
+    if result.by is not None and result.by.id == person.id:
+        return Reply("yours", result, result.callout.ticket.number)
     if result.state is CalloutState.CANCELLED:
         return Reply("no_callout", result, result.callout.ticket.number)
     return Reply("already", result, result.callout.ticket.number)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from models import CalloutState, InboundSms, Page, Ticket, TicketEvent, TicketStatus, session
 from oncall.sweeper import sweep
 
-from .oncall_helpers import ALICE, BRUNO, CALLER, leave_voicemail, refreshed
+from .oncall_helpers import ALICE, BRUNO, CALLER, CHLOE, leave_voicemail, refreshed
 from .twilio_standin import fixtures
 
 app_config, twilio_server, twilio = fixtures()
@@ -205,3 +205,48 @@ def test_emma_hears_her_page_in_english(twilio, clock):
     call.expect("priority High").expect("The deadline passed 60 minutes ago").expect("To take over, press 1")
     call.press("1").expect("you took over ticket 1 0 4 2 3 3")
     assert twilio.sms_to(CALLER).body.endswith("pris en charge par Emma à 00:40.")  # the caller's language
+
+
+def test_the_usual_ways_of_writing_ok_all_take_over(twilio, clock):
+    for body, ticket in (("Ok 104233.", "104233"), ("OK104240", "104240"), (" ok : 104251 ", "104251")):
+        callout = leave_voicemail(ticket)
+        _status, answer = twilio.reply(ALICE, body)
+        assert f"vous avez pris en charge la requête {ticket}" in answer, (body, answer)
+        assert refreshed(callout).state is CalloutState.TAKEN_OVER
+
+
+def test_ok_alone_with_nothing_waiting_says_how_to_take_over(twilio, clock):
+    _status, body = twilio.reply(ALICE, "ok")
+    assert "Aucune alerte en attente pour vous" in body and "OK suivi du n° de requête" in body
+
+
+def test_a_second_ok_from_the_one_who_took_over_confirms_it_again(twilio, clock):
+    leave_voicemail("104233")
+    twilio.reply(ALICE, "OK 104233")
+    clock.advance(minutes=2)
+    _status, body = twilio.reply(ALICE, "OK 104233")
+    assert body.count("<Message>") == 1 and "Vous avez déjà pris en charge la requête 104233 à 23:10" in body
+
+
+def test_the_supervisor_can_take_over_a_ticket_she_was_never_paged_for(twilio, clock):
+    """Anyone of the organisation file may take over an open alert by its number (the supervisor who
+    saw it on the dashboard); `OK` alone only means the alerts paged to that person."""
+    callout = leave_voicemail("104233")
+    assert twilio.reply(CHLOE, "OK")[1].count("Aucune alerte en attente pour vous") == 1
+    _status, body = twilio.reply(CHLOE, "OK 104233")
+    assert "vous avez pris en charge la requête 104233" in body
+    callout = refreshed(callout)
+    assert callout.taken_over_by == "chloe" and callout.state is CalloutState.TAKEN_OVER
+    event = session.scalar(select(TicketEvent).where(TicketEvent.kind == "takeover"))
+    assert event.text.startswith("Pris en charge par Chloé")
+
+
+def test_stop_and_help_get_no_answer_from_us_twilio_answers_them(twilio, clock):
+    leave_voicemail("104233")
+    for word in ("STOP", "Stop", "HELP", "arret"):
+        status, body = twilio.reply(ALICE, word)
+        assert status == 200 and "<Message>" not in body, (word, body)
+    outcomes = session.scalars(select(InboundSms.outcome).where(InboundSms.from_number == ALICE)).all()
+    assert outcomes == ["keyword"] * 4
+    _status, body = twilio.reply(ALICE, "aide")  # not a carrier keyword: our own help
+    assert "répondez OK suivi du n° de requête" in body

@@ -37,6 +37,10 @@ register(
             "fr": "C'est noté : vous avez pris en charge la requête {ticket} à {time}. Client : {callback}",
             "en": "Noted: you took over ticket {ticket} at {time}. Client: {callback}",
         },
+        "sms_yours": {
+            "fr": "Vous avez déjà pris en charge la requête {ticket} à {time}.",
+            "en": "You already took over ticket {ticket} at {time}.",
+        },
         "sms_already": {
             "fr": "Requête {ticket} déjà prise en charge par {name} à {time}.",
             "en": "Ticket {ticket} was already taken over by {name} at {time}.",

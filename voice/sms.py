@@ -58,7 +58,8 @@ def incoming() -> object:
     stored.outcome = reply.kind
     session.commit()
     r = MessagingResponse()
-    r.message(_reply_text(reply, person))
+    if reply.kind != "keyword":  # STOP, HELP…: Twilio answers them itself
+        r.message(_reply_text(reply, person))
     return twiml(r)
 
 
@@ -77,6 +78,8 @@ def _reply_text(reply: Reply, person: Person) -> str:
             time=f"{reply.takeover.at.astimezone(tz):%H:%M}",
             callback=callback,
         )
+    if reply.kind == "yours" and reply.takeover and reply.takeover.at:
+        return text("sms_yours", lang, ticket=reply.ticket, time=f"{reply.takeover.at.astimezone(tz):%H:%M}")
     if reply.kind == "already" and reply.takeover and reply.takeover.at:
         return text(
             "sms_already",
