@@ -114,7 +114,7 @@ def key() -> object:
     r = VoiceResponse()
     if pressed == "1":
         result = take_over(callout, person, Channel.VOICE)
-        if result.won:
+        if result.won or (result.by is not None and result.by.id == person.id):  # a second 1: hers
             say(r, "page_taken", lang, ticket=digits(callout.ticket.number, lang))
             if not _waiting(pages, after=callout.id):  # the last one: the client is one key away
                 gather = r.gather(num_digits=1, timeout=4, action=_url("paging.key", lead, callout))
