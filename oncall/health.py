@@ -1,22 +1,57 @@
-"""What /healthz reports beyond reachability: problems an operator must fix before tonight."""
+"""What /healthz reports beyond reachability: problems an operator must fix before tonight.
+
+A position of the policy that nobody holds now, or will not hold within the next 24 hours (an empty
+list, someone in the rotation or an override who is no longer active), is a problem: the night would
+page nobody for it.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 import clock
 from oncall.load import NoOrganisation, current_org
 from oncall.policy import role_label
 
+LOOKAHEAD = timedelta(hours=24)
+
+
+def _active() -> set[str]:
+    from sqlalchemy import select
+
+    from models import Person, session
+
+    return set(session.scalars(select(Person.id).where(Person.active.is_(True))))
+
 
 def rota_gaps() -> list[str]:
-    """On-call positions that nobody holds now (a loud problem: the next policy step would run)."""
-    from oncall.rota import gaps
+    """On-call positions that nobody holds now, or a person no longer active holds (a loud problem:
+    the next policy step would run)."""
+    from oncall.rota import who_is_on_call
 
     try:
         org = current_org()
     except NoOrganisation:
         return []
     positions = {step.notify for step in org.policy}
-    return [p for p in gaps(org, clock.now()) if p in positions]
+    on_call, active = who_is_on_call(org, clock.now()), _active()
+    return [p for p in ("primary", "backup") if p in positions and on_call[p] not in active]
+
+
+def coming_gaps(within: timedelta = LOOKAHEAD) -> list[tuple[str, datetime]]:
+    """(position, local start) of each gap that opens after now and within `within`, first one only."""
+    from oncall.rota import shifts
+
+    org = current_org()
+    positions = [p for p in ("primary", "backup") if p in {step.notify for step in org.policy}]
+    now, active = clock.now(), _active()
+    found: dict[str, datetime] = {}
+    for shift in shifts(org, now, now + within):
+        for position in positions:
+            holder = shift.primary if position == "primary" else shift.backup
+            if holder not in active and position not in found and shift.start > now:
+                found[position] = shift.start
+    return sorted(found.items(), key=lambda item: item[1])
 
 
 def problems() -> list[str]:
@@ -24,4 +59,12 @@ def problems() -> list[str]:
         current_org()
     except NoOrganisation as exc:
         return [str(exc)]
-    return [f"rota : personne pour le rôle « {role_label(p)} » ({p}) en ce moment" for p in rota_gaps()]
+    now_gaps = rota_gaps()
+    found = [f"rota : personne pour le rôle « {role_label(p)} » ({p}) en ce moment" for p in now_gaps]
+    for position, start in coming_gaps():
+        if position not in now_gaps:
+            found.append(
+                f"rota : personne pour le rôle « {role_label(position)} » ({position}) "
+                f"à partir du {start:%d/%m à %H:%M}"
+            )
+    return found

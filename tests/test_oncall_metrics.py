@@ -32,3 +32,16 @@ def test_healthz_is_green_when_someone_is_on_call(twilio, clock, client):
     resp = client.get("/healthz")
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["problems"] == []
+
+
+def test_healthz_warns_of_a_gap_coming_within_24_hours(twilio, clock, client):
+    from models import Person, session
+
+    session.get(Person, "bruno").active = False  # left the company, still in the rota and an override
+    session.commit()
+    resp = client.get("/healthz")
+    assert resp.status_code == 503
+    assert resp.get_json()["problems"] == [
+        "rota : personne pour le rôle « astreinte de secours » (backup) en ce moment",
+        "rota : personne pour le rôle « astreinte principale » (primary) à partir du 25/11 à 18:00",
+    ]
