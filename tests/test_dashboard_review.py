@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from models import TicketStatus, session
+from models import TicketEvent, TicketStatus, session
 from tickets.service import change_status
 
 from . import factories
@@ -93,3 +93,49 @@ def test_a_page_held_back_by_the_throttle_shows_when_it_left(client, agent, cloc
     page = text(client.get("/tickets/104260"))
     assert "03:41 Bruno Petit appel" in page
     assert "03:40 Bruno Petit appel" not in page
+
+
+def english(client) -> None:
+    token = factories.csrf(client, "/now")
+    client.post("/language", data={"lang": "en", "csrf_token": token, "next": "/now"})
+
+
+def test_the_timeline_speaks_english_when_the_agent_does(client, agent, clock):
+    night = factories.night()
+    callout = night.answered_callout
+    ticket = callout.ticket
+    ticket.events.append(
+        TicketEvent(
+            kind="takeover",
+            at=factories.at("2026-11-24 23:19"),
+            actor="Alice Martin",
+            text="Pris en charge par Alice Martin par appel en 13 min",
+            data={
+                "callout": callout.id,
+                "person": "alice",
+                "via": "voice",
+                "seconds": 810,
+                "breached": False,
+            },
+        )
+    )
+    ticket.events.append(
+        TicketEvent(
+            kind="escalation",
+            at=factories.at("2026-11-24 23:40"),
+            text="Escalade niveau 1 : Chloé Durand (superviseur)",
+            data={"callout": callout.id, "step": 3, "level": 1, "person": "chloe"},
+        )
+    )
+    session.commit()
+    change_status(ticket, "client_standby", actor="agnes", note="waiting for the engineer")
+    english(client)
+    page = text(client.get("/tickets/104233"))
+    assert "Taken over by Alice Martin by call in 13 min" in page
+    assert "Escalation level 1: Chloé Durand" in page
+    assert "open → client standby: waiting for the engineer" in page
+    assert "Current status: client standby" in page
+    for french in ("Pris en charge par", "Escalade niveau", "ouverte →", "Statut actuel"):
+        assert french not in page
+    client.post("/language", data={"lang": "fr", "csrf_token": factories.csrf(client, "/now")})
+    assert "Pris en charge par Alice Martin par appel en 13 min" in text(client.get("/tickets/104233"))

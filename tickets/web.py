@@ -18,6 +18,7 @@ from oncall.load import NoOrganisation, current_org
 from oncall.orgfile import Org
 from tickets.auth import bp as auth_bp
 from tickets.auth import csrf_token, current_user, language, require_login
+from tickets.event_text import event_text
 from tickets.i18n import DAYS, label, month_name, t
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
@@ -105,7 +106,9 @@ def _template_globals() -> dict[str, Any]:
     return {
         "t": lambda text, **kw: t(text, lang, **kw),
         "label": lambda kind, value: label(kind, value, lang),
+        "event_text": lambda event, people: event_text(event, lang, people, timezone()),
         "lang": lang,
+        "colon": " :" if lang == "fr" else ":",  # French puts a space before the colon, English does not
         "csrf_token": csrf_token,
         "user": current_user(),
         "local": local,
