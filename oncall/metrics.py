@@ -20,6 +20,11 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
+def sample_value(value: float) -> str:
+    """A sample value, exact: 1234567, never the 1.23457e+06 of "%g"."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 def _labels(**labels: str) -> str:
     if not labels:
         return ""
@@ -34,7 +39,7 @@ def render() -> str:
         lines.append(f"# HELP {name} {help_}")
         lines.append(f"# TYPE {name} {kind}")
         for labels, value in samples:
-            lines.append(f"{name}{_labels(**labels)} {value:g}")
+            lines.append(f"{name}{_labels(**labels)} {sample_value(value)}")
 
     by_state = dict(session.execute(select(Callout.state, func.count()).group_by(Callout.state)).all())
     metric(
@@ -122,7 +127,7 @@ def render() -> str:
             f'astreinte_takeover_seconds_bucket{{le="{bound}"}} {sum(1 for s in seconds if s <= bound)}'
         )
     lines.append(f'astreinte_takeover_seconds_bucket{{le="+Inf"}} {len(seconds)}')
-    lines.append(f"astreinte_takeover_seconds_sum {sum(seconds):g}")
+    lines.append(f"astreinte_takeover_seconds_sum {sample_value(sum(seconds))}")
     lines.append(f"astreinte_takeover_seconds_count {len(seconds)}")
     metric("astreinte_rota_gaps", "gauge", "On-call positions nobody holds now.", [({}, len(rota_gaps()))])
     return "\n".join(lines) + "\n"

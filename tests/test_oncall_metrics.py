@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from oncall.sweeper import sweep
 
 from .oncall_helpers import ALICE, leave_voicemail
@@ -45,3 +47,46 @@ def test_healthz_warns_of_a_gap_coming_within_24_hours(twilio, clock, client):
         "rota : personne pour le rôle « astreinte de secours » (backup) en ce moment",
         "rota : personne pour le rôle « astreinte principale » (primary) à partir du 25/11 à 18:00",
     ]
+
+
+SAMPLE = re.compile(
+    r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*")*\})? (\S+)$'
+)
+
+
+def test_metrics_are_well_formed_prometheus_text(twilio, clock, client):
+    for ticket in ("104233", "104240"):
+        leave_voicemail(ticket)
+    clock.advance(minutes=7)
+    twilio.reply(ALICE, "OK 104233")
+    text = client.get("/metrics").get_data(as_text=True)
+    assert text.endswith("\n")
+    described: dict[str, str] = {}
+    seen: set[str] = set()
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            name, help_ = line[7:].split(" ", 1)
+            assert help_ and name not in described, line
+            described[name] = ""
+        elif line.startswith("# TYPE "):
+            name, kind = line[7:].split(" ")
+            assert name in described and kind in ("counter", "gauge", "histogram"), line
+            described[name] = kind
+        else:
+            match = SAMPLE.match(line)
+            assert match, line
+            name, labels, value = match.groups()
+            family = re.sub(r"_(bucket|sum|count)$", "", name) if name not in described else name
+            assert described.get(family), f"{line}: no HELP/TYPE before it"
+            assert "e+" not in value and float(value) >= 0, line
+            series = name + (labels or "")
+            assert series not in seen, f"duplicate series {series}"
+            seen.add(series)
+    assert 'astreinte_takeover_seconds_bucket{le="600"} 1' in text
+    assert "astreinte_takeover_seconds_sum 420" in text
+
+
+def test_large_counts_are_written_exactly():
+    from oncall.metrics import sample_value
+
+    assert (sample_value(1234567), sample_value(2.5), sample_value(0)) == ("1234567", "2.5", "0")
