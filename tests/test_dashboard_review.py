@@ -139,3 +139,12 @@ def test_the_timeline_speaks_english_when_the_agent_does(client, agent, clock):
         assert french not in page
     client.post("/language", data={"lang": "fr", "csrf_token": factories.csrf(client, "/now")})
     assert "Pris en charge par Alice Martin par appel en 13 min" in text(client.get("/tickets/104233"))
+
+
+def test_the_rota_table_marks_the_overridden_shift(client, clock, org):
+    clock.set("2026-11-24 10:00")
+    factories.login(client)
+    page = text(client.get("/rota"))
+    assert "mer. 25/11 18:00 jeu. 26/11 08:30 Bruno Petit remplacement" in page
+    assert "lun. 30/11 18:00 lun. 07/12 18:00 Bruno Petit Alice Martin" in page  # an ordinary week
+    assert page.count("remplacement") == 1

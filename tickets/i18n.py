@@ -117,6 +117,8 @@ EN: dict[str, str] = {
     "Actions": "Actions",
     "Nouveau statut": "New status",
     "Statut actuel": "Current status",
+    "remplacement": "override",
+    "déjà principal : pas de renfort": "already primary: no backup",
     "Requête clôturée : son statut ne change plus.": "Closed ticket: its status no longer changes.",
     "Commentaire (facultatif)": "Comment (optional)",
     "Changer le statut": "Change status",

@@ -210,13 +210,18 @@ def rota() -> str:
     from oncall.rota import shifts, who_is_on_call
 
     instant = clock.now()
+    overrides = [o for o in org.rota.overrides if o.end > instant]
+    rows = [
+        (s, {o.position for o in overrides if o.start < s.end and s.start < o.end})
+        for s in shifts(org, instant, instant + timedelta(weeks=ROTA_WEEKS))
+    ]
     return render_template(
         "desk/rota.html",
         org=org,
         on_call=who_is_on_call(org, instant),
-        shifts=shifts(org, instant, instant + timedelta(weeks=ROTA_WEEKS)),
+        rows=rows,
         people=people(),
-        overrides=[o for o in org.rota.overrides if o.end > instant],
+        overrides=overrides,
         escalation=org.escalation,
     )
 
