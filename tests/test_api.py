@@ -205,3 +205,10 @@ def test_callouts_list_in_pages_and_by_state(api, clock, org):
 def test_unknown_api_paths_and_methods_answer_in_json(api, org):
     assert api.get("/api/tickets").status_code == 405
     assert api.get("/api/tickets").json["error"]
+
+
+def test_api_answers_are_never_cached_nor_sniffed(client, api, org):
+    for answer in (api.get("/api/calls"), client.get("/api/calls"), api.get("/api/tickets/999999")):
+        assert answer.headers["Cache-Control"] == "no-store"
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert "default-src 'none'" in answer.headers["Content-Security-Policy"]

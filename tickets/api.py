@@ -74,6 +74,15 @@ def _authenticate() -> Any:
     return None
 
 
+@bp.after_request
+def _headers(response: Response) -> Response:
+    """Tickets and callers' numbers: never cached on the way, never sniffed into something else."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    return response
+
+
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> tuple[Response, int]:
     return _error(exc.code or 500, exc.description or exc.name)
