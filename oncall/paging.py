@@ -148,9 +148,13 @@ def deliver(person_id: str, channel: Channel) -> None:
         schedule_delivery(person_id, channel, at=wait)
         return
     ids = [p.id for p in live]
-    claimed = changed(
+    claimed = changed(  # and the callouts still paging: a takeover this instant sends nothing stale
         update(Page)
-        .where(Page.id.in_(ids), Page.status == "pending")
+        .where(
+            Page.id.in_(ids),
+            Page.status == "pending",
+            Page.callout_id.in_(select(Callout.id).where(Callout.state == CalloutState.PAGING)),
+        )
         .values(status="sending", sent_at=now, attempts=Page.attempts + 1)
         .execution_options(synchronize_session=False)
     )
