@@ -22,6 +22,7 @@ from models import Callout, Channel, OutboxMessage, Page, Person, Ticket, Ticket
 from oncall.links import absolute_url
 from oncall.load import current_org, is_empty, load, read_file
 from oncall.sweeper import sweep
+from oncall.takeover import VIA_WORD
 from voice.simulator import Call, Phone
 
 ORG_FILE = Path(__file__).resolve().parent.parent / "examples" / "org.yaml"
@@ -184,11 +185,11 @@ class Night:
                     continue
                 self.echo(f"  {self.local(event.at)}  {event.kind:<11} {event.text}")
             taker = callout.taker.name if callout.taker else "personne"
-            via = callout.taken_over_via.value if callout.taken_over_via else "-"
+            via = VIA_WORD[callout.taken_over_via] if callout.taken_over_via else "-"
             waited = int(((callout.taken_over_at or clock.now()) - callout.opened_at).total_seconds() // 60)
             self.echo(
                 f"  ⇒ message {self.local(callout.opened_at)}, échéance {self.local(callout.due_at)}, "
-                f"pris en charge par {taker} ({via}) en {waited} min, "
+                f"pris en charge par {taker} (par {via}) en {waited} min, "
                 f"délai {'dépassé' if callout.breached else 'tenu'}, escalade niveau {callout.escalation_level}"
             )
 

@@ -23,6 +23,7 @@ def test_the_demo_night_takes_one_call_at_the_first_page_and_escalates_the_other
     assert "pris en charge par Alice à 23:07" in text
     assert "Escalade niveau 1 : Chloé Durand (superviseur)" in text
     assert "délai dépassé, escalade niveau 1" in text
+    assert "pris en charge par Chloé Durand (par SMS) en 47 min" in text  # French words only
 
 
 def test_the_demo_can_run_twice_on_two_nights(app, org, clock):
