@@ -222,9 +222,9 @@ def test_the_call_log_exports_the_filtered_calls_as_csv(client, agent):
     lines = answer.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0] == "date;heure;appelant;requête;client;issue;motif;durée (s);rappel;message (s)"
     assert lines[1:] == [
-        "2026-11-25;02:10:00;+33699887766;999999;;refused;unknown_ticket;35;;",
-        "2026-11-25;01:40:00;+33244556677;104251;C1002;refused;no_astreinte_option;40;;",
-        "2026-11-24;23:02:00;+33611223344;104233;C1001;refused;bad_pin;50;;",
+        "2026-11-25;02:10:00;06 99 88 77 66;999999;;refusé;requête inconnue;35;;",
+        "2026-11-25;01:40:00;02 44 55 66 77;104251;C1002;refusé;client sans option astreinte;40;;",
+        "2026-11-24;23:02:00;06 11 22 33 44;104233;C1001;refusé;code PIN erroné;50;;",
     ]
 
 
@@ -323,8 +323,8 @@ def test_the_monthly_report_counts_takeovers_within_the_commitment(client, agent
     assert "code PIN erroné 1" in page
     assert "<svg" in client.get("/reports?month=2026-11").get_data(as_text=True)
     lines = client.get("/reports.csv?month=2026-11").get_data(as_text=True).lstrip("\ufeff").splitlines()
-    assert lines[1] == "2026-11;(tous);2;2;1;50.0;27.5;38.7"
-    assert "2026-11;bad_pin;1" in lines
+    assert lines[1] == "2026-11;(tous);2;2;1;50,0;27,5;38,7"  # decimal commas: numbers in a French sheet
+    assert "2026-11;code PIN erroné;1" in lines
     assert client.get("/reports?month=11-2026").status_code == 400
 
 

@@ -148,3 +148,11 @@ def test_the_rota_table_marks_the_overridden_shift(client, clock, org):
     assert "mer. 25/11 18:00 jeu. 26/11 08:30 Bruno Petit remplacement" in page
     assert "lun. 30/11 18:00 lun. 07/12 18:00 Bruno Petit Alice Martin" in page  # an ordinary week
     assert page.count("remplacement") == 1
+
+
+def test_the_csv_exports_hold_no_formula_and_foreign_numbers_as_dialled_from_france(client, agent):
+    factories.call("2026-11-25 04:00", caller="+442079460000", number="=HYPERLINK(1)", duration=12)
+    factories.call("2026-11-25 04:05", caller="anonymous", number="104233", duration=5)
+    lines = client.get("/calls.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[2].startswith("2026-11-25;04:00:00;00 44 20 7946 0000;'=HYPERLINK(1);")
+    assert lines[1].startswith("2026-11-25;04:05:00;anonymous;104233;")

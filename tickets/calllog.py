@@ -20,6 +20,8 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from models import Call, CallOutcome, Client, RefusalReason, Ticket, Voicemail, session
 from oncall.orgfile import parse_phone
+from tickets import sheet
+from tickets.i18n import label
 from tickets.web import bp
 
 DEFAULT_LIMIT = 50
@@ -257,17 +259,20 @@ CSV_COLUMNS = (
 @bp.get("/calls.csv")
 def calls_csv() -> Any:
     """The filtered call log as CSV (semicolons, UTF-8 with BOM: opens as is in a French spreadsheet)."""
-    from tickets.web import local
+    from tickets.web import local, org_or_none
 
     f, bad_field = _dashboard_filter()
     if bad_field:
         abort(400, description=f"{bad_field}: invalid filter")
 
+    org = org_or_none()
+    region = org.region if org is not None else "FR"
+
     def lines() -> Iterator[str]:
         out = io.StringIO()
-        writer = csv.writer(out, delimiter=";")
+        writer = csv.writer(out, delimiter=sheet.DELIMITER)
         writer.writerow(CSV_COLUMNS)
-        yield "\ufeff" + out.getvalue()
+        yield sheet.BOM + out.getvalue()
         for call in all_calls(f):
             out.seek(0)
             out.truncate()
@@ -276,13 +281,13 @@ def calls_csv() -> Any:
                 [
                     local(call.started_at, "%Y-%m-%d"),
                     local(call.started_at, "%H:%M:%S"),
-                    call.from_number,
-                    call.ticket.number if call.ticket else (call.entered_ticket or ""),
-                    call.client.account if call.client else "",
-                    call.outcome.value,
-                    call.reason or "",
+                    sheet.dialled(call.from_number, region),
+                    sheet.cell(call.ticket.number if call.ticket else (call.entered_ticket or "")),
+                    sheet.cell(call.client.account if call.client else ""),
+                    label("outcome", call.outcome.value),
+                    label("reason", call.reason) if call.reason else "",
                     call.duration if call.duration is not None else "",
-                    call.callback_number or (vm.callback_number if vm else "") or "",
+                    sheet.dialled(call.callback_number or (vm.callback_number if vm else None), region),
                     vm.duration if vm and vm.duration is not None else "",
                 ]
             )

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 import clock
 from models import Call, Callout, CallOutcome, CalloutState, session
-from tickets import charts
+from tickets import charts, sheet
 from tickets.auth import language
 from tickets.i18n import label, t
 from tickets.views import people
@@ -184,7 +184,7 @@ def reports() -> str:
 
 
 def _minutes(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
+    return sheet.decimal(value)
 
 
 @bp.get("/reports.csv")
@@ -195,8 +195,8 @@ def reports_csv() -> Response:
     report = month_report(month, tz)
     names = people()
     out = io.StringIO()
-    out.write("\ufeff")
-    w = csv.writer(out, delimiter=";")
+    out.write(sheet.BOM)
+    w = csv.writer(out, delimiter=sheet.DELIMITER)
     w.writerow(
         [
             "mois",
@@ -212,11 +212,11 @@ def reports_csv() -> Response:
     rows: list[tuple[str, Takeovers]] = [("(tous)", report.total)]
     rows += [(names.get(p, p), s) for p, s in report.by_technician.items()]
     for who, s in rows:
-        pct = "" if s.within_pct is None else f"{s.within_pct:.1f}"
+        pct = sheet.decimal(s.within_pct)
         w.writerow(
             [
                 f"{month:%Y-%m}",
-                who,
+                sheet.cell(who),
                 s.callouts,
                 s.taken_over,
                 s.within,
@@ -228,7 +228,7 @@ def reports_csv() -> Response:
     w.writerow([])
     w.writerow(["mois", "motif de refus", "appels"])
     for reason, n in report.refused:
-        w.writerow([f"{month:%Y-%m}", reason, n])
+        w.writerow([f"{month:%Y-%m}", label("reason", reason), n])
     return Response(
         out.getvalue(),
         mimetype="text/csv",
