@@ -53,7 +53,7 @@ def _render(
         holder = None
         if callout.taken_over_at is not None:
             holder = text(
-                "web_already",
+                "web_yours" if callout.taken_over_by == person.id else "web_already",
                 lang,
                 name=first_name(callout.taker),
                 time=f"{callout.taken_over_at.astimezone(org.timezone):%H:%M}",
@@ -68,7 +68,8 @@ def _render(
             }
         )
     notice = None
-    if result is not None and result.won and result.at is not None:
+    mine = result is not None and result.by is not None and result.by.id == person.id  # won, or a 2nd tap
+    if result is not None and mine and result.at is not None:
         notice = text(
             "web_taken",
             lang,
@@ -90,7 +91,7 @@ def _render(
         person=person,
         items=items,
         notice=notice,
-        won=bool(result and result.won),
+        won=mine,
         lang=lang,
         t=lambda key, **kw: text(key, lang, **kw),
     )
@@ -113,9 +114,10 @@ def take(token: str, callout_id: int) -> Response:
     link, person = opened
     callout = session.get(Callout, callout_id)
     if callout is None or callout_id not in link.callout_ids:
-        abort(404, "this alert is not in this link")
+        return _refused("web_not_in_link", 404)
     result = take_over(callout, person, Channel.WEB)
-    return _render(token, link, person, result, 200 if result.won else 409)
+    mine = result.by is not None and result.by.id == person.id
+    return _render(token, link, person, result, 200 if mine else 409)
 
 
 @bp.get("/o/<token>/voicemail/<int:callout_id>")
@@ -126,7 +128,7 @@ def link_voicemail(token: str, callout_id: int) -> Response:
     link, _person = opened
     callout = session.get(Callout, callout_id)
     if callout is None or callout_id not in link.callout_ids:
-        abort(404, "this alert is not in this link")
+        return _refused("web_not_in_link", 404)
     return _stream(callout.voicemail)
 
 

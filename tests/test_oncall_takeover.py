@@ -250,3 +250,19 @@ def test_stop_and_help_get_no_answer_from_us_twilio_answers_them(twilio, clock):
     assert outcomes == ["keyword"] * 4
     _status, body = twilio.reply(ALICE, "aide")  # not a carrier keyword: our own help
     assert "répondez OK suivi du n° de requête" in body
+
+
+def test_the_take_over_page_on_a_second_tap_and_for_an_alert_of_another_link(twilio, clock, client):
+    first = leave_voicemail("104233")
+    link = _link(twilio.sms_to(ALICE).body)
+    assert client.post(f"{link}/take/{first.id}").status_code == 200
+    again = client.post(f"{link}/take/{first.id}")  # a double tap on a slow night network
+    html = again.get_data(as_text=True)
+    assert again.status_code == 200 and "vous avez pris en charge la requête 104233" in html
+    assert "Pris en charge par vous à 23:10" in html and "Déjà pris en charge par Alice" not in html
+    other = leave_voicemail("104240")
+    refused = client.post(f"{link}/take/{other.id}")
+    assert refused.status_code == 404 and "Cette alerte n&#39;est pas dans ce lien" in refused.get_data(
+        as_text=True
+    )
+    assert refreshed(other).state is CalloutState.PAGING

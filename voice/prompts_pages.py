@@ -136,6 +136,7 @@ register(
             "fr": "Déjà pris en charge par {name} à {time}.",
             "en": "Already taken over by {name} at {time}.",
         },
+        "web_yours": {"fr": "Pris en charge par vous à {time}.", "en": "Taken over by you at {time}."},
         "web_cancelled": {"fr": "Alerte annulée.", "en": "Alert cancelled."},
         "web_call_client": {"fr": "Appeler le client", "en": "Call the client"},
         "web_message": {"fr": "Message", "en": "Message"},
@@ -145,6 +146,11 @@ register(
             "en": "This link has expired. Reply OK followed by the ticket number to the on-call text.",
         },
         "web_invalid": {"fr": "Lien invalide.", "en": "Invalid link."},
+        "web_not_in_link": {
+            "fr": "Cette alerte n'est pas dans ce lien. Ouvrez le lien du SMS qui l'annonce.",
+            "en": "This alert is not in this link. Open the link of the text that announced it.",
+        },
+        "web_message_at": {"fr": "message de {time}", "en": "message at {time}"},
         "web_deadline": {"fr": "Prise en charge attendue avant {time}", "en": "Take over before {time}"},
     }
 )
