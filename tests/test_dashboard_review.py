@@ -156,3 +156,16 @@ def test_the_csv_exports_hold_no_formula_and_foreign_numbers_as_dialled_from_fra
     lines = client.get("/calls.csv").get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[2].startswith("2026-11-25;04:00:00;00 44 20 7946 0000;'=HYPERLINK(1);")
     assert lines[1].startswith("2026-11-25;04:05:00;anonymous;104233;")
+
+
+def test_a_refused_note_or_status_is_explained_in_french(client, agent):
+    token = factories.csrf(client, "/tickets/104233")
+    note = client.post(
+        "/tickets/104233/notes", data={"note": " ", "csrf_token": token}, follow_redirects=True
+    )
+    assert "Note refusée : le texte est vide" in text(note)
+    change_status(factories.ticket("104233"), "closed", actor="agnes")
+    late = client.post(  # a page left open before the ticket was closed
+        "/tickets/104233/status", data={"status": "open", "csrf_token": token}, follow_redirects=True
+    )
+    assert "Statut refusé : une requête clôturée ne change plus" in text(late)

@@ -106,7 +106,7 @@ def change_status(ticket: Ticket, status: str | TicketStatus, actor: str, note: 
         ) from None
     old = ticket.status
     if new is old:
-        raise TicketError("status", f"the ticket is already {STATUS_LABELS[new]}")
+        raise TicketError("status", f"the ticket is already {new.value}")
     if old is TicketStatus.CLOSED:
         raise TicketError("status", "a closed ticket cannot change any more")
     now = clock.now()

@@ -28,7 +28,7 @@ from models import (
 )
 from tickets.auth import current_user, language, role_required
 from tickets.i18n import t
-from tickets.service import TicketError, add_note, change_status, find_ticket
+from tickets.service import NOTE_MAX, TicketError, add_note, change_status, find_ticket
 from tickets.sla import ticket_clocks
 from tickets.web import bp, org_or_none
 
@@ -41,6 +41,23 @@ NEXT_STATUS = {
     TicketStatus.CLIENT_STANDBY: TicketStatus.IN_PROGRESS,
     TicketStatus.RESOLVED: TicketStatus.CLOSED,
 }
+
+
+# The service explains a refusal in English (the API's language); agents read it in theirs.
+_REFUSALS_FR = {
+    "must not be empty": "le texte est vide",
+    f"at most {NOTE_MAX} characters": f"{NOTE_MAX} caractères au plus",
+    "a closed ticket cannot change any more": "une requête clôturée ne change plus",
+}
+
+
+def refusal(exc: TicketError) -> str:
+    """Why the service refused, in the agent's language."""
+    if language() == "en":
+        return exc.message
+    if exc.message.startswith("the ticket is already "):
+        return "la requête a déjà ce statut"
+    return _REFUSALS_FR.get(exc.message, exc.message)
 
 
 def status_choices(current: TicketStatus) -> list[TicketStatus]:
@@ -180,7 +197,7 @@ def set_status(number: str) -> Response:
         change_status(row, request.form.get("status", ""), actor=user.name, note=request.form.get("note", ""))
     except TicketError as exc:
         session.rollback()
-        flash(t("Statut refusé : {reason}", language(), reason=exc.message), "error")
+        flash(t("Statut refusé : {reason}", language(), reason=refusal(exc)), "error")
         return redirect(url_for("dashboard.ticket", number=number))
     flash(t("Statut changé.", language()))
     return redirect(url_for("dashboard.ticket", number=number))
@@ -195,7 +212,7 @@ def post_note(number: str) -> Response:
         add_note(row, request.form.get("note", ""), actor=user.name)
     except TicketError as exc:
         session.rollback()
-        flash(t("Note refusée : {reason}", language(), reason=exc.message), "error")
+        flash(t("Note refusée : {reason}", language(), reason=refusal(exc)), "error")
         return redirect(url_for("dashboard.ticket", number=number))
     flash(t("Note ajoutée.", language()))
     return redirect(url_for("dashboard.ticket", number=number) + "#timeline")
