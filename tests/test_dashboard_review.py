@@ -135,10 +135,13 @@ def test_the_timeline_speaks_english_when_the_agent_does(client, agent, clock):
     assert "Escalation level 1: Chloé Durand" in page
     assert "open → client standby: waiting for the engineer" in page
     assert "Current status: client standby" in page
+    assert "opened organisation file" in page
     for french in ("Pris en charge par", "Escalade niveau", "ouverte →", "Statut actuel"):
         assert french not in page
     client.post("/language", data={"lang": "fr", "csrf_token": factories.csrf(client, "/now")})
-    assert "Pris en charge par Alice Martin par appel en 13 min" in text(client.get("/tickets/104233"))
+    page = text(client.get("/tickets/104233"))
+    assert "Pris en charge par Alice Martin par appel en 13 min" in page
+    assert "ouverture fichier d'organisation" in page
 
 
 def test_the_rota_table_marks_the_overridden_shift(client, clock, org):

@@ -237,6 +237,10 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "position": {"primary": ("principal", "primary"), "backup": ("renfort", "backup")},
     "priority": {"high": ("Élevée", "High"), "medium": ("Moyenne", "Medium"), "low": ("Faible", "Low")},
+    "actor": {  # who wrote an event, when it is not a person
+        "organisation file": ("fichier d'organisation", "organisation file"),
+        "portail client": ("portail client", "client portal"),
+    },
     "event": {
         "opened": ("ouverture", "opened"),
         "call": ("appel", "call"),
