@@ -74,6 +74,24 @@ def test_client_standby_stops_the_clock_in_the_browser(page, night, clock):
     assert "ouverte → attente client : le client teste son lien" in page.locator("ol.timeline").inner_text()
 
 
+def test_resuming_after_client_standby_is_the_proposed_step_and_restarts_the_clock(page, night, clock):
+    log_in(page, "agnes", PASSWORD)
+    page.goto("/tickets/104260")
+    page.get_by_label("Nouveau statut").select_option("client_standby")
+    page.get_by_role("button", name="Changer le statut").click()
+    assert page.get_by_label("Nouveau statut").input_value() == "in_progress"  # what comes next
+    clock.advance(hours=2)
+    page.get_by_role("button", name="Changer le statut").click()
+    assert page.locator("#ticket-status").inner_text() == "en cours"
+    resolution = page.locator("[data-clock=resolution]")
+    running = resolution.inner_text()
+    assert "Horloge arrêtée" not in running and "Attente client cumulée : 2 h 00 min" in page.content()
+    clock.advance(minutes=30)
+    page.reload()
+    assert resolution.inner_text() != running  # the clock runs again
+    assert page.get_by_label("Nouveau statut").input_value() == "resolved"
+
+
 def test_a_stranger_only_sees_the_login_page(page, night):
     page.goto("/calls")
     assert page.get_by_role("button", name="Se connecter").is_visible()
