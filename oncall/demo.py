@@ -23,6 +23,7 @@ from oncall.links import absolute_url
 from oncall.load import current_org, is_empty, load, read_file
 from oncall.sweeper import sweep
 from oncall.takeover import VIA_WORD
+from voice.outbound import new_local_sid
 from voice.simulator import Call, Phone
 
 ORG_FILE = Path(__file__).resolve().parent.parent / "examples" / "org.yaml"
@@ -128,7 +129,7 @@ class Night:
         status, answer = self.phone.send(
             "/sms/incoming",
             {
-                "MessageSid": "SM" + clock.now().strftime("%H%M%S") + person.id + str(id(self)),
+                "MessageSid": new_local_sid("SM"),  # unique: a reused SID is a Twilio retry, ignored
                 "From": person.phone,
                 "To": self.org.support_number,
                 "Body": body,
