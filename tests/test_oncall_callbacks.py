@@ -78,3 +78,11 @@ def test_pressing_1_again_after_taking_over_does_not_name_yourself(twilio, clock
     call.press("1").expect("vous avez pris en charge la requête")
     call.press("1").expect("vous avez pris en charge la requête")
     assert not any("déjà été prise en charge par Alice" in line for line in call.said)
+
+
+def test_one_minute_left_is_said_in_the_singular(twilio, clock):
+    leave_voicemail("104233")
+    clock.advance(minutes=28, seconds=30)
+    call = twilio.ring(twilio.call_to(ALICE))
+    call.expect("Il reste 1 minute.")
+    assert not any("1 minutes" in line for line in call.said)

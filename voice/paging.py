@@ -19,7 +19,7 @@ from oncall.load import current_org
 from oncall.paging import alert_of, record_status
 from oncall.takeover import first_name, take_over
 from voice.prompts import digits, say
-from voice.prompts_pages import spoken_time
+from voice.prompts_pages import minute_word, spoken_time
 from voice.security import twilio_request
 from voice.twiml import twiml
 
@@ -196,9 +196,9 @@ def _menu(r: VoiceResponse, lead: Page, callout: Callout, lang: str, tries: int)
     )
     minutes = int((alert.due_at - clock.now()).total_seconds() // 60)
     if minutes >= 0:
-        say(gather, "page_left", lang, minutes=minutes)
+        say(gather, "page_left", lang, minutes=minutes, unit=minute_word(minutes, lang))
     else:
-        say(gather, "page_over", lang, minutes=-minutes)
+        say(gather, "page_over", lang, minutes=-minutes, unit=minute_word(-minutes, lang))
     say(gather, "page_menu", lang)
     r.redirect(_url("paging.menu", lead, callout, tries=tries + 1))
 

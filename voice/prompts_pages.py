@@ -81,10 +81,10 @@ register(
             "en": "Ticket {ticket}, {client}: {subject}. Service {service}, priority {priority}. "
             "Message left at {time}.",
         },
-        "page_left": {"fr": "Il reste {minutes} minutes.", "en": "{minutes} minutes left."},
+        "page_left": {"fr": "Il reste {minutes} {unit}.", "en": "{minutes} {unit} left."},
         "page_over": {
-            "fr": "Le délai est dépassé de {minutes} minutes.",
-            "en": "The deadline passed {minutes} minutes ago.",
+            "fr": "Le délai est dépassé de {minutes} {unit}.",
+            "en": "The deadline passed {minutes} {unit} ago.",
         },
         "page_menu": {
             "fr": "Pour prendre en charge, tapez 1. Pour écouter le message, tapez 2. Pour appeler le client, "
@@ -228,6 +228,12 @@ def page_sms(lang: str, alerts: list[Alert], link: str, now: datetime) -> str:
         for a in alerts
     )
     return text("sms_page_bundle", lang, count=len(alerts), items=items, link=link)
+
+
+def minute_word(count: int, lang: str) -> str:
+    """'minute' or 'minutes' as each language says it (French: 0 and 1 are singular)."""
+    singular = count < 2 if lang == "fr" else count == 1
+    return "minute" if singular else "minutes"
 
 
 def spoken_time(at: datetime, lang: str) -> str:
