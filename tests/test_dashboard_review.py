@@ -172,3 +172,12 @@ def test_a_refused_note_or_status_is_explained_in_french(client, agent):
         "/tickets/104233/status", data={"status": "open", "csrf_token": token}, follow_redirects=True
     )
     assert "Statut refusé : une requête clôturée ne change plus" in text(late)
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "1999-12"])
+def test_a_month_out_of_range_is_a_clear_400_not_a_crash(client, agent, month):
+    for path in ("/reports", "/reports.csv"):
+        answer = client.get(f"{path}?month={month}")
+        assert answer.status_code == 400
+        assert "month" in text(answer) and "out of range" in text(answer)
+    assert client.get("/reports?month=2000-01").status_code == 200

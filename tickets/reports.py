@@ -129,14 +129,20 @@ def history(last: date, tz: ZoneInfo, months: int = HISTORY_MONTHS) -> list[tupl
     return list(buckets.items())
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+
+
 def _month_arg(tz: ZoneInfo) -> date:
     value = request.args.get("month")
     if not value:
         return clock.now().astimezone(tz).date().replace(day=1)
     try:
-        return datetime.strptime(value, "%Y-%m").date()
+        month = datetime.strptime(value, "%Y-%m").date()
     except ValueError:
         abort(400, description=f"month: {value!r} is not a month (YYYY-MM)")
+    if not FIRST_YEAR <= month.year <= LAST_YEAR:  # the history chart counts back a year, the links go on one
+        abort(400, description=f"month: {value!r} is out of range ({FIRST_YEAR}-01 to {LAST_YEAR}-12)")
+    return month
 
 
 # --- pages --------------------------------------------------------------------------------------
