@@ -8,6 +8,7 @@ import re
 import pytest
 
 from models import TicketEvent, TicketStatus, session
+from tickets.api import create_token
 from tickets.service import change_status
 
 from . import factories
@@ -181,3 +182,13 @@ def test_a_month_out_of_range_is_a_clear_400_not_a_crash(client, agent, month):
         assert answer.status_code == 400
         assert "month" in text(answer) and "out of range" in text(answer)
     assert client.get("/reports?month=2000-01").status_code == 200
+
+
+@pytest.mark.parametrize("query", ["from=0001-01-01", "to=9999-12-31"])
+def test_a_call_log_date_out_of_range_is_named_not_a_crash(client, agent, query):
+    field = query.split("=")[0]
+    assert "Filtre invalide" in text(client.get(f"/calls?{query}"))
+    assert client.get(f"/calls.csv?{query}").status_code == 400
+    answer = client.get(f"/api/calls?{query}", headers={"Authorization": f"Bearer {create_token('crm')}"})
+    assert answer.status_code == 400 and answer.json["field"] == field
+    assert "out of range" in answer.json["error"]

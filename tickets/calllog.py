@@ -71,9 +71,12 @@ class CallFilter:
 
 def _day(value: str, name: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise FilterError(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if not 2000 <= day.year <= 2999:  # 0001-01-01 or 9999-12-31 would overflow once made an instant
+        raise FilterError(name, f"{value!r} is out of range (2000-01-01 to 2999-12-31)")
+    return day
 
 
 def parse_filter(args: Mapping[str, str], tz: ZoneInfo, region: str = "FR") -> CallFilter:
