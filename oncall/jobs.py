@@ -35,6 +35,16 @@ def _is_mobile(number: str) -> bool:
     return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
+def callback_of(callout: Callout) -> str | None:
+    return callout.voicemail.callback_number or callout.voicemail.call.callback_number
+
+
+def caller_gets_sms(callout: Callout) -> bool:
+    """Whether the caller is told of the takeover by SMS (only a mobile callback number can be)."""
+    number = callback_of(callout)
+    return bool(number) and _is_mobile(number)  # type: ignore[arg-type]
+
+
 def notify_caller(callout_id: int) -> None:
     """The caller's SMS: "pris en charge par Alice à 23:19" (once, to a mobile callback number)."""
     from oncall.takeover import first_name
@@ -47,7 +57,7 @@ def notify_caller(callout_id: int) -> None:
     ticket = callout.ticket
     if any(e.kind == "caller_sms" and (e.data or {}).get("callout") == callout_id for e in ticket.events):
         return  # sent already (a duplicate job)
-    number = callout.voicemail.callback_number or callout.voicemail.call.callback_number
+    number = callback_of(callout)
     if not number or not _is_mobile(number):
         add_event(
             ticket,

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, render_template, stream_with_conte
 
 import clock
 from models import Callout, Channel, Person, Voicemail, session
+from oncall.jobs import caller_gets_sms
 from oncall.links import Link, LinkExpired, LinkInvalid, read_media_token, read_token
 from oncall.load import current_org
 from oncall.paging import alert_of
@@ -70,11 +71,16 @@ def _render(
     notice = None
     mine = result is not None and result.by is not None and result.by.id == person.id  # won, or a 2nd tap
     if result is not None and mine and result.at is not None:
-        notice = text(
-            "web_taken",
-            lang,
-            ticket=result.callout.ticket.number,
-            time=f"{result.at.astimezone(org.timezone):%H:%M}",
+        texted = "web_client_texted" if caller_gets_sms(result.callout) else "web_client_not_texted"
+        notice = (
+            text(
+                "web_taken",
+                lang,
+                ticket=result.callout.ticket.number,
+                time=f"{result.at.astimezone(org.timezone):%H:%M}",
+            )
+            + " "
+            + text(texted, lang)
         )
     elif result is not None and result.at is not None:
         notice = text(

@@ -20,7 +20,7 @@ from tickets.timeline import add_event
 log = logging.getLogger(__name__)
 
 VIA_WORD = {Channel.VOICE: "appel", Channel.SMS: "SMS", Channel.WEB: "lien"}
-_REPLY = re.compile(r"^\s*ok(?![a-z])[\s:.,#-]*(\d*)\s*[.!]*\s*$", re.IGNORECASE)
+_REPLY = re.compile(r"^\s*ok(?![a-z])[\s:.,#-]*(\d[\d ]*)?\s*[.!]*\s*$", re.IGNORECASE)
 # Twilio answers these itself (opt-out, opt-in, help): a second answer from us would confuse, so none.
 CARRIER_KEYWORDS = {
     "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ARRET", "ARRÊT",
@@ -133,7 +133,7 @@ def answer_sms(person: Person, body: str) -> Reply:
     match = _REPLY.match(body or "")
     if not match:
         return Reply("help")
-    number = match.group(1)
+    number = (match.group(1) or "").replace(" ", "")  # "OK 104 233", as the call spells it
     if not number:
         waiting = waiting_for(person.id)
         if not waiting:

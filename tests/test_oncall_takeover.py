@@ -24,7 +24,7 @@ def test_alice_presses_1_in_the_page_call_and_takes_over(twilio, clock):
         "Il reste 30 minutes"
     )
     clock.advance(minutes=9)
-    call.press("1").expect("vous avez pris en charge la requête 1 0 4 2 3 3")
+    call.press("1").expect("vous avez pris en charge la requête 1 0 4 2 3 3").expect("prévenu par SMS")
     callout = refreshed(callout)
     assert callout.state is CalloutState.TAKEN_OVER and callout.taken_over_by == "alice"
     assert callout.taken_over_via.value == "voice" and not callout.breached
@@ -141,6 +141,7 @@ def test_the_link_in_the_sms_opens_the_page_and_its_button_takes_over(twilio, cl
     done = client.post(f"{link}/take/{callout.id}")
     assert done.status_code == 200
     assert "vous avez pris en charge la requête 104233 à 23:14" in done.get_data(as_text=True)
+    assert "Le client est prévenu par SMS" in done.get_data(as_text=True)  # Isabelle's mobile
     assert refreshed(callout).taken_over_via.value == "web"
 
 
@@ -266,3 +267,20 @@ def test_the_take_over_page_on_a_second_tap_and_for_an_alert_of_another_link(twi
         as_text=True
     )
     assert refreshed(other).state is CalloutState.PAGING
+
+
+def test_a_caller_on_a_landline_gets_no_sms_and_the_technician_is_not_told_otherwise(twilio, clock, client):
+    landline = "+33147200000"
+    leave_voicemail("104233", callback=landline)
+    call = twilio.ring(twilio.call_to(ALICE))
+    call.press("1").expect("vous avez pris en charge la requête 1 0 4 2 3 3")
+    assert not any("prévenu par SMS" in line for line in call.said)
+    assert "Pas de SMS au client" in " ".join(e.text for e in session.scalars(select(TicketEvent)))
+    assert not twilio.sms_sent_to(landline)
+
+
+def test_ok_with_the_number_spelt_in_groups_takes_over(twilio, clock):
+    callout = leave_voicemail("104233")
+    _status, body = twilio.reply(ALICE, "OK 104 233")
+    assert "vous avez pris en charge la requête 104233" in body
+    assert refreshed(callout).state is CalloutState.TAKEN_OVER

@@ -14,6 +14,7 @@ from twilio.twiml.voice_response import VoiceResponse
 import clock
 from models import Callout, CalloutState, Channel, Page, session
 from oncall.callouts import decline
+from oncall.jobs import caller_gets_sms
 from oncall.links import media_url
 from oncall.load import current_org
 from oncall.paging import alert_of, record_status
@@ -116,6 +117,8 @@ def key() -> object:
         result = take_over(callout, person, Channel.VOICE)
         if result.won or (result.by is not None and result.by.id == person.id):  # a second 1: hers
             say(r, "page_taken", lang, ticket=digits(callout.ticket.number, lang))
+            if caller_gets_sms(callout):
+                say(r, "page_client_texted", lang)
             if not _waiting(pages, after=callout.id):  # the last one: the client is one key away
                 gather = r.gather(num_digits=1, timeout=4, action=_url("paging.key", lead, callout))
                 say(gather, "page_call_client_now", lang)

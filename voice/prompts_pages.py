@@ -93,8 +93,12 @@ register(
             "To decline, press 9. To hear this again, press star.",
         },
         "page_taken": {
-            "fr": "C'est noté : vous avez pris en charge la requête {ticket}. Le client est prévenu par SMS.",
-            "en": "Noted: you took over ticket {ticket}. The client is told by text message.",
+            "fr": "C'est noté : vous avez pris en charge la requête {ticket}.",
+            "en": "Noted: you took over ticket {ticket}.",
+        },
+        "page_client_texted": {
+            "fr": "Le client est prévenu par SMS.",
+            "en": "The client is told by text message.",
         },
         "page_call_client_now": {
             "fr": "Pour appeler le client maintenant, tapez 3.",
@@ -129,8 +133,13 @@ register(
         "web_title": {"fr": "Astreinte", "en": "On-call"},
         "web_take_over": {"fr": "Je prends en charge", "en": "I take over"},
         "web_taken": {
-            "fr": "C'est noté : vous avez pris en charge la requête {ticket} à {time}. Le client est prévenu.",
-            "en": "Noted: you took over ticket {ticket} at {time}. The client has been told.",
+            "fr": "C'est noté : vous avez pris en charge la requête {ticket} à {time}.",
+            "en": "Noted: you took over ticket {ticket} at {time}.",
+        },
+        "web_client_texted": {"fr": "Le client est prévenu par SMS.", "en": "The client has been texted."},
+        "web_client_not_texted": {
+            "fr": "Le client n'a pas de mobile : appelez-le.",
+            "en": "The client has no mobile: call them.",
         },
         "web_already": {
             "fr": "Déjà pris en charge par {name} à {time}.",
