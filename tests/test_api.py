@@ -212,3 +212,11 @@ def test_api_answers_are_never_cached_nor_sniffed(client, api, org):
         assert answer.headers["Cache-Control"] == "no-store"
         assert answer.headers["X-Content-Type-Options"] == "nosniff"
         assert "default-src 'none'" in answer.headers["Content-Security-Policy"]
+
+
+def test_clock_seconds_add_up_to_the_target_a_moment_after_opening(api, clock, org):
+    clock.advance(seconds=0.4)
+    number = api.post("/api/tickets", json=factories.payload()).json["number"]
+    clock.advance(seconds=0.5)
+    takeover = api.get(f"/api/tickets/{number}").json["sla"]["takeover"]
+    assert (takeover["elapsed_seconds"], takeover["remaining_seconds"]) == (0, 1800)

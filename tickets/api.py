@@ -127,10 +127,11 @@ def iso(at: datetime | None) -> str | None:
 
 
 def _clock_json(c: SlaClock) -> dict[str, Any]:
+    target, elapsed = int(c.target.total_seconds()), int(c.elapsed.total_seconds())
     return {
-        "target_seconds": int(c.target.total_seconds()),
-        "elapsed_seconds": int(c.elapsed.total_seconds()),
-        "remaining_seconds": int(c.remaining.total_seconds()),
+        "target_seconds": target,
+        "elapsed_seconds": elapsed,
+        "remaining_seconds": target - elapsed,  # whole seconds that add up: 0 + 14400, not 0 + 14399
         "clock": c.counting,
         "paused": c.paused,
         "stopped_at": iso(c.stopped_at),
