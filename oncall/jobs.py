@@ -4,8 +4,10 @@ callout moved on (taken over, cancelled) by the time they run."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 import phonenumbers
+from sqlalchemy import select
 
 import clock
 from models import Callout, CalloutState, Channel, session
@@ -96,3 +98,20 @@ def notify_caller(callout_id: int) -> None:
         data={"callout": callout_id, "sent": True, "sid": sent.sid, "at": clock.now().isoformat()},
     )
     session.commit()
+
+
+def callers_not_told(now: datetime) -> list[int]:
+    """Callouts taken over in the last hour whose caller SMS job never ran (Redis lost it, or was
+    down at the takeover): what the sweeper sends. A minute's grace leaves the job its chance."""
+    taken = session.scalars(
+        select(Callout).where(
+            Callout.state == CalloutState.TAKEN_OVER,
+            Callout.taken_over_at >= now - timedelta(hours=1),
+            Callout.taken_over_at <= now - timedelta(minutes=1),
+        )
+    )
+    return [
+        c.id
+        for c in taken
+        if not any(e.kind == "caller_sms" and (e.data or {}).get("callout") == c.id for e in c.ticket.events)
+    ]

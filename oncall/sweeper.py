@@ -23,10 +23,12 @@ def run_due_steps(callout_id: int) -> None:
 
 def sweep() -> int:
     """Run every overdue callout step, then deliver every due page (bundled by person and channel),
-    and note the deadlines that passed with nobody. Returns how many callouts had a step run."""
+    note the deadlines that passed with nobody, and send the takeover SMS a lost job never sent.
+    Returns how many callouts had a step run."""
     from models import session
     from oncall.callouts import note_breaches, overdue
     from oncall.callouts import run_due_steps as run
+    from oncall.jobs import callers_not_told, notify_caller
     from oncall.paging import deliver, pending_deliveries, recover_interrupted
     from voice.caller_calls import catch_up
 
@@ -46,6 +48,8 @@ def sweep() -> int:
     for person_id, channel in pending_deliveries(clock.now()):
         deliver(person_id, channel)
     note_breaches(clock.now())
+    for callout_id in callers_not_told(clock.now()):
+        notify_caller(callout_id)
     if due:
         log.info("sweep: %d callout(s) had a step due", len(due))
     return len(due)

@@ -59,3 +59,21 @@ def test_a_page_due_for_a_callout_taken_over_meanwhile_is_never_sent(twilio, clo
     twilio.reply(ALICE, "OK 104233")  # before any worker ran the first step
     sweep()
     assert not twilio.sms_sent_to(ALICE) and not twilio.calls_to(ALICE)
+
+
+def test_the_callers_takeover_sms_lost_with_redis_is_sent_by_the_sweeper_once(twilio, clock, app):
+    from .oncall_helpers import CALLER
+
+    leave_voicemail("104233")
+    app.config["TASKS_INLINE"] = False  # the takeover's SMS job goes to a Redis that will lose it
+    twilio.reply(ALICE, "OK 104233")
+    app.config["TASKS_INLINE"] = True
+    assert not twilio.sms_sent_to(CALLER)
+    sweep()
+    assert not twilio.sms_sent_to(CALLER)  # a minute's grace: the job may still run
+    clock.advance(minutes=1)
+    sweep()
+    sweep()
+    assert [m.body for m in twilio.sms_sent_to(CALLER)] == [
+        "Astreinte : votre message sur la requête 104233 a été pris en charge par Alice à 23:10."
+    ]
