@@ -192,3 +192,11 @@ def test_a_call_log_date_out_of_range_is_named_not_a_crash(client, agent, query)
     answer = client.get(f"/api/calls?{query}", headers={"Authorization": f"Bearer {create_token('crm')}"})
     assert answer.status_code == 400 and answer.json["field"] == field
     assert "out of range" in answer.json["error"]
+
+
+def test_a_mistyped_address_gets_the_dashboards_own_404(client, agent):
+    answer = client.get("/tickts/104233")
+    assert answer.status_code == 404
+    assert "404 · Introuvable Cette page n'existe pas. Retour au tableau de bord" in text(answer)
+    assert answer.headers["X-Frame-Options"] == "DENY"
+    assert client.get("/api/nothing").json["error"]  # the API still answers in JSON

@@ -92,6 +92,10 @@ def _routing_error(exc: HTTPException) -> Any:
     """Unknown paths and methods under /api/ answer in JSON too (they never reach the blueprint)."""
     if request.path.startswith("/api/"):
         return _error(exc.code or 404, exc.description or exc.name)
+    if request.blueprint is None and exc.code == 404:
+        from tickets.web import unknown_page
+
+        return unknown_page(exc)
     return exc
 
 

@@ -117,6 +117,7 @@ EN: dict[str, str] = {
     "Actions": "Actions",
     "Nouveau statut": "New status",
     "Statut actuel": "Current status",
+    "Cette page n'existe pas.": "This page does not exist.",
     "remplacement": "override",
     "déjà principal : pas de renfort": "already primary: no backup",
     "Requête clôturée : son statut ne change plus.": "Closed ticket: its status no longer changes.",

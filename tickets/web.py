@@ -139,6 +139,17 @@ def _error(exc: HTTPException) -> tuple[str, int]:
     return render_template("desk/error.html", error=exc), exc.code or 500
 
 
+def unknown_page(exc: HTTPException) -> Response:
+    """A URL no room answers: the dashboard's page (in the agent's language), not Werkzeug's."""
+    exc.description = t("Cette page n'existe pas.", language())
+    response = Response(
+        render_template("desk/error.html", error=exc, **_template_globals()),
+        exc.code or 404,
+        mimetype="text/html",
+    )
+    return _headers(response)
+
+
 for _bp in (bp, auth_bp):
     _bp.context_processor(_template_globals)
     _bp.after_request(_headers)
