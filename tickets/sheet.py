@@ -3,6 +3,8 @@ dialled (a leading + would turn them into numbers), and no cell a spreadsheet wo
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 BOM = "\ufeff"
@@ -22,6 +24,7 @@ def decimal(value: float | None, places: int = 1) -> str:
     return "" if value is None else f"{value:.{places}f}".replace(".", ",")
 
 
+@lru_cache(maxsize=4096)  # a long export repeats the same callers: parse each once
 def dialled(number: str | None, region: str = "FR") -> str:
     """+33699887766 → "06 99 88 77 66", +442079460000 → "00 44 20 7946 0000" (from France)."""
     if not number:
