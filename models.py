@@ -339,8 +339,10 @@ class Callout(Base):
         """True when the takeover came after `due_at`, or `due_at` passed with nobody."""
         if self.taken_over_at is not None:
             return self.taken_over_at > self.due_at
-        if self.state is CalloutState.CANCELLED:
-            return False
+        if self.state is CalloutState.CANCELLED:  # stopped by the desk: breached if that came too late
+            return self.cancelled_at is not None and clock.as_utc(self.cancelled_at) > clock.as_utc(
+                self.due_at
+            )
         return clock.now() > self.due_at
 
 

@@ -68,7 +68,10 @@ def render() -> str:
         session.scalar(
             select(func.count())
             .select_from(Callout)
-            .where(Callout.state == CalloutState.PAGING, Callout.due_at < now)
+            .where(
+                ((Callout.state == CalloutState.PAGING) & (Callout.due_at < now))
+                | ((Callout.state == CalloutState.CANCELLED) & (Callout.cancelled_at > Callout.due_at))
+            )
         )
         or 0
     )

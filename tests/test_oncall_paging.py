@@ -139,3 +139,15 @@ def test_a_bundle_of_two_alerts_is_one_sms_whose_short_link_opens_both(twilio, c
     )
     assert f'id="callout-{first.id}"' in html and f'id="callout-{second.id}"' in html
     assert "06 11 22 33 44" in html and 'href="tel:+33611223344"' in html
+
+
+def test_a_callout_the_desk_stops_in_the_morning_after_a_missed_night_stays_breached(twilio, clock, client):
+    from oncall.callouts import cancel_callouts
+
+    callout = leave_voicemail("104233")
+    clock.advance(hours=9)  # nobody took it over; the desk resolves the ticket at 08:10
+    sweep()
+    assert cancel_callouts(callout.ticket_id, "requête résolue par le service desk", actor="desk") == 1
+    callout = refreshed(callout)
+    assert callout.state is CalloutState.CANCELLED and callout.breached
+    assert "astreinte_callouts_breached_total 1" in client.get("/metrics").get_data(as_text=True)
