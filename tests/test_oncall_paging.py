@@ -133,7 +133,7 @@ def test_a_bundle_of_two_alerts_is_one_sms_whose_short_link_opens_both(twilio, c
     second = leave_voicemail("104240", page=False)
     sweep()
     body = twilio.sms_to(ALICE).body
-    assert segments(body) <= 4, (len(body), body)
+    assert segments(body) == 2, (len(body), body)  # GSM-7: 153 characters a segment
     html = client.get(body.rsplit(" ", 1)[-1].removeprefix("https://astreinte.example.test")).get_data(
         as_text=True
     )
