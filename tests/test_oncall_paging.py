@@ -117,6 +117,18 @@ def test_the_page_sms_keeps_its_accents_and_fits_two_segments(twilio, clock):
     assert len(token) <= 14, token  # a 13-character signed token, not 50
 
 
+def test_the_replies_to_a_technician_fit_two_segments(twilio, clock):
+    leave_voicemail("104233")
+    leave_voicemail("104240")
+    answers = [twilio.reply(BRUNO, body)[1] for body in ("OK", "j'arrive")]
+    answers.append(twilio.reply(ALICE, "OK")[1])
+    for answer in answers:
+        text = (
+            answer.split("<Message>")[1].split("</Message>")[0].replace("&#x27;", "'").replace("&#39;", "'")
+        )
+        assert segments(text) <= 2, (len(text), text)  # "requête": UCS-2, 67 a segment
+
+
 def test_a_client_name_with_a_cedilla_goes_as_ucs2_in_three_segments(twilio, clock):
     from models import Ticket
 

@@ -105,7 +105,7 @@ def test_ok_alone_with_two_callouts_waiting_asks_which(twilio, clock):
 def test_a_known_person_gets_help_and_an_unknown_sender_gets_nothing(twilio, clock):
     leave_voicemail("104233")
     _status, body = twilio.reply(BRUNO, "j'arrive")
-    assert "répondez OK suivi du n° de requête (ex. OK 104233)" in body
+    assert "répondez OK suivi du numéro de requête (ex. OK 104233)" in body
     status, body = twilio.reply("+33699999999", "OK 104233")
     assert status == 200 and "<Message>" not in body
     row = session.scalar(select(InboundSms).where(InboundSms.from_number == "+33699999999"))
@@ -218,7 +218,7 @@ def test_the_usual_ways_of_writing_ok_all_take_over(twilio, clock):
 
 def test_ok_alone_with_nothing_waiting_says_how_to_take_over(twilio, clock):
     _status, body = twilio.reply(ALICE, "ok")
-    assert "Aucune alerte en attente pour vous" in body and "OK suivi du n° de requête" in body
+    assert "Aucune alerte en attente pour vous" in body and "OK suivi du numéro de requête" in body
 
 
 def test_a_second_ok_from_the_one_who_took_over_confirms_it_again(twilio, clock):
@@ -250,7 +250,7 @@ def test_stop_and_help_get_no_answer_from_us_twilio_answers_them(twilio, clock):
     outcomes = session.scalars(select(InboundSms.outcome).where(InboundSms.from_number == ALICE)).all()
     assert outcomes == ["keyword"] * 4
     _status, body = twilio.reply(ALICE, "aide")  # not a carrier keyword: our own help
-    assert "répondez OK suivi du n° de requête" in body
+    assert "répondez OK suivi du numéro de requête" in body
 
 
 def test_the_take_over_page_on_a_second_tap_and_for_an_alert_of_another_link(twilio, clock, client):

@@ -23,8 +23,8 @@ register(
             "Reply OK {ticket} or {link}",
         },
         "sms_page_bundle": {
-            "fr": "Astreinte : {count} alertes. {items}. Répondez OK + n° de requête ou {link}",
-            "en": "On-call: {count} alerts. {items}. Reply OK + ticket number or {link}",
+            "fr": "Astreinte : {count} alertes. {items}. Répondez OK + numéro ou {link}",
+            "en": "On-call: {count} alerts. {items}. Reply OK + number or {link}",
         },
         "sms_bundle_item": {
             "fr": "{ticket} {client} ({priority}, {left}, client {callback})",
@@ -50,15 +50,15 @@ register(
             "en": "No alert is waiting for ticket {ticket}.",
         },
         "sms_nothing_waiting": {
-            "fr": "Aucune alerte en attente pour vous. Pour prendre en charge : OK suivi du n° de requête.",
+            "fr": "Aucune alerte en attente pour vous. Pour prendre en charge : OK suivi du numéro de requête.",
             "en": "No alert is waiting for you. To take over: OK followed by the ticket number.",
         },
         "sms_several": {
-            "fr": "Plusieurs alertes en attente ({tickets}) : répondez OK suivi du n° de requête.",
+            "fr": "Plusieurs alertes en attente ({tickets}) : répondez OK suivi du numéro de requête.",
             "en": "Several alerts are waiting ({tickets}): reply OK followed by the ticket number.",
         },
         "sms_help": {
-            "fr": "Astreinte : pour prendre en charge, répondez OK suivi du n° de requête (ex. OK {example}).",
+            "fr": "Astreinte : pour prendre en charge, répondez OK suivi du numéro de requête (ex. OK {example}).",
             "en": "On-call: to take over, reply OK followed by the ticket number (e.g. OK {example}).",
         },
         # --- the caller, once someone took over -----------------------------------------------------
