@@ -284,3 +284,12 @@ def test_ok_with_the_number_spelt_in_groups_takes_over(twilio, clock):
     _status, body = twilio.reply(ALICE, "OK 104 233")
     assert "vous avez pris en charge la requête 104233" in body
     assert refreshed(callout).state is CalloutState.TAKEN_OVER
+
+
+def test_an_english_caller_is_told_in_english_who_took_over(twilio, clock):
+    leave_voicemail("104233", language="en")
+    clock.advance(minutes=9)
+    twilio.reply(ALICE, "OK 104233")
+    assert twilio.sms_to(CALLER).body == (
+        "On-call: your message about ticket 104233 was taken over by Alice at 23:19."
+    )
