@@ -200,3 +200,12 @@ def test_a_mistyped_address_gets_the_dashboards_own_404(client, agent):
     assert "404 · Introuvable Cette page n'existe pas. Retour au tableau de bord" in text(answer)
     assert answer.headers["X-Frame-Options"] == "DENY"
     assert client.get("/api/nothing").json["error"]  # the API still answers in JSON
+
+
+def test_a_session_kept_busy_still_ends_a_day_after_its_login(client, agent, clock):
+    for _ in range(47):  # the Now page on a wall screen, reloading all day and night
+        clock.advance(minutes=30)
+        assert client.get("/now").status_code == 200
+    clock.advance(minutes=31)
+    answer = client.get("/now", follow_redirects=True)
+    assert "Votre session a expiré" in text(answer)

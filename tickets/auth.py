@@ -41,6 +41,8 @@ bp = Blueprint(
 PUBLIC_ENDPOINTS = {"auth.login", "auth.static"}
 _USER, _EXPIRED = "astreinte.user", "astreinte.session_expired"
 MAX_LOGIN_FAILURES, LOGIN_LOCK_SECONDS = 10, 15 * 60  # per name: slows down password guessing
+# However busy (the Now page reloads itself every 30 s), a session ends a day after its login.
+SESSION_MAX_SECONDS = 24 * 3600
 # Compared against when the name is unknown, so that a wrong name costs as much as a wrong password.
 _DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
 
@@ -89,7 +91,8 @@ def current_user() -> User | None:
     if user_id is None or seen is None:
         return None
     now = clock.now().timestamp()
-    if now - float(seen) > _lifetime().total_seconds():
+    too_old = now - float(session.get("login_at", seen)) > SESSION_MAX_SECONDS
+    if too_old or now - float(seen) > _lifetime().total_seconds():
         session.clear()
         cache[_EXPIRED] = True
         return None
@@ -197,7 +200,7 @@ def login() -> Any:
     session.clear()  # a fresh session (and a fresh CSRF token) at each login: no fixation
     session.permanent = True
     session["user_id"] = user.id
-    session["seen"] = clock.now().timestamp()
+    session["seen"] = session["login_at"] = clock.now().timestamp()
     if keep_lang:
         session["lang"] = keep_lang
     return redirect(_safe_next(request.form.get("next")))
