@@ -209,3 +209,38 @@ def test_a_session_kept_busy_still_ends_a_day_after_its_login(client, agent, clo
     clock.advance(minutes=31)
     answer = client.get("/now", follow_redirects=True)
     assert "Votre session a expiré" in text(answer)
+
+
+def test_pages_breaches_and_the_callers_sms_read_in_english_too(client, agent):
+    night = factories.night()
+    callout = night.open_callout
+    failed = next(p for p in callout.pages if p.error_code == "13225")
+    ticket = callout.ticket
+    for kind, words, data in [
+        (
+            "page_failed",
+            "appel vers Bruno Petit : échec",
+            {"page": failed.id, "callout": callout.id, "status": "failed"},
+        ),
+        ("breach", "Délai de prise en charge dépassé (30 min)", {"callout": callout.id}),
+        (
+            "caller_sms",
+            "SMS au client : « Astreinte : pris en charge »",
+            {"callout": callout.id, "sent": True},
+        ),
+        (
+            "callout",
+            "alerte d'astreinte arrêtée : requête résolue",
+            {"callout": callout.id, "cancelled": True},
+        ),
+    ]:
+        ticket.events.append(
+            TicketEvent(kind=kind, at=factories.at("2026-11-25 03:40"), text=words, data=data)
+        )
+    session.commit()
+    english(client)
+    page = text(client.get("/tickets/104260"))
+    assert "call to Bruno Petit: failed" in page
+    assert "Takeover deadline missed (30 min)" in page
+    assert "SMS to the caller: « Astreinte : pris en charge »" in page  # what the caller read, as sent
+    assert "on-call paging stopped" in page
