@@ -108,8 +108,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def healthz() -> tuple[Response, int]:
-    """Database and Redis reachable, and somebody on call now."""
-    from oncall.health import problems
+    """Database and Redis reachable, and somebody on call now (503 otherwise); gaps in the rota within
+    the next 24 hours are listed as warnings."""
+    from oncall.health import problems, warnings
 
     checks: dict[str, str] = {}
     try:
@@ -123,8 +124,10 @@ def healthz() -> tuple[Response, int]:
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"unreachable: {type(exc).__name__}"
     found = problems() if checks["database"] == "ok" else []
+    coming = warnings() if checks["database"] == "ok" else []
     ok = all(v == "ok" for v in checks.values()) and not found
-    return jsonify(status="ok" if ok else "fail", checks=checks, problems=found), 200 if ok else 503
+    body = jsonify(status="ok" if ok else "fail", checks=checks, problems=found, warnings=coming)
+    return body, 200 if ok else 503
 
 
 # --- commands -----------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """What /healthz reports beyond reachability: problems an operator must fix before tonight.
 
-A position of the policy that nobody holds now, or will not hold within the next 24 hours (an empty
-list, someone in the rotation or an override who is no longer active), is a problem: the night would
-page nobody for it.
+A position of the policy that nobody holds now (an empty list, someone in the rotation or an override
+who is no longer active) is a problem: the night would page nobody for it. One that nobody will hold
+within the next 24 hours is a warning.
 """
 
 from __future__ import annotations
@@ -55,16 +55,24 @@ def coming_gaps(within: timedelta = LOOKAHEAD) -> list[tuple[str, datetime]]:
 
 
 def problems() -> list[str]:
+    """What is wrong now: /healthz fails (503) on these."""
     try:
         current_org()
     except NoOrganisation as exc:
         return [str(exc)]
+    return [f"rota : personne pour le rôle « {role_label(p)} » ({p}) en ce moment" for p in rota_gaps()]
+
+
+def warnings() -> list[str]:
+    """What will be wrong within 24 hours: listed by /healthz, which stays up (the web application
+    must keep answering calls; the operator has until then to fix the rota)."""
+    try:
+        current_org()
+    except NoOrganisation:
+        return []
     now_gaps = rota_gaps()
-    found = [f"rota : personne pour le rôle « {role_label(p)} » ({p}) en ce moment" for p in now_gaps]
-    for position, start in coming_gaps():
-        if position not in now_gaps:
-            found.append(
-                f"rota : personne pour le rôle « {role_label(position)} » ({position}) "
-                f"à partir du {start:%d/%m à %H:%M}"
-            )
-    return found
+    return [
+        f"rota : personne pour le rôle « {role_label(position)} » ({position}) à partir du {start:%d/%m à %H:%M}"
+        for position, start in coming_gaps()
+        if position not in now_gaps
+    ]

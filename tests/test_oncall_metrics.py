@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+import yaml
+
 from oncall.sweeper import sweep
 
+from .conftest import ORG_FILE
 from .oncall_helpers import ALICE, leave_voicemail
 from .twilio_standin import fixtures
 
@@ -36,7 +40,7 @@ def test_healthz_is_green_when_someone_is_on_call(twilio, clock, client):
     assert resp.get_json()["problems"] == []
 
 
-def test_healthz_warns_of_a_gap_coming_within_24_hours(twilio, clock, client):
+def test_healthz_fails_on_a_gap_now_and_lists_the_one_coming(twilio, clock, client):
     from models import Person, session
 
     session.get(Person, "bruno").active = False  # left the company, still in the rota and an override
@@ -45,6 +49,31 @@ def test_healthz_warns_of_a_gap_coming_within_24_hours(twilio, clock, client):
     assert resp.status_code == 503
     assert resp.get_json()["problems"] == [
         "rota : personne pour le rôle « astreinte de secours » (backup) en ce moment",
+    ]
+    assert resp.get_json()["warnings"] == [
+        "rota : personne pour le rôle « astreinte principale » (primary) à partir du 25/11 à 18:00",
+    ]
+
+
+@pytest.fixture
+def doc() -> dict:
+    return yaml.safe_load(ORG_FILE.read_text())
+
+
+def test_healthz_stays_up_and_warns_of_a_gap_coming_within_24_hours(twilio, clock, client, doc):
+    from models import Person, session
+    from oncall.load import load
+
+    doc["rota"]["overrides"] = [
+        {"from": "2026-11-25 18:00", "to": "2026-11-26 08:30", "position": "primary", "person": "chloe"}
+    ]
+    load(doc)
+    session.get(Person, "chloe").active = False  # away, and nobody moved her override
+    session.commit()
+    resp = client.get("/healthz")
+    assert resp.status_code == 200
+    assert resp.get_json()["problems"] == []
+    assert resp.get_json()["warnings"] == [
         "rota : personne pour le rôle « astreinte principale » (primary) à partir du 25/11 à 18:00",
     ]
 
