@@ -61,21 +61,39 @@ def _rotation(rota: RotaConfig, position: str, index: int) -> str | None:
     return people[index % len(people)]
 
 
-def who_is(org: Org, position: str, at: datetime) -> str | None:
-    """The person holding `position` (primary, backup) at `at`: the last matching override wins."""
-    if position not in POSITIONS:
-        raise ValueError(f"{position!r} is not an on-call position")
+def _override(org: Org, position: str, at: datetime) -> str | None:
+    """Who an override puts in `position` at `at`: the last matching override wins."""
     instant = at.astimezone(UTC)
     for override in reversed(org.rota.overrides):
         if override.position == position and override.start.astimezone(
             UTC
         ) <= instant < override.end.astimezone(UTC):
             return override.person
-    return _rotation(org.rota, position, week_index(org, at))
+    return None
 
 
 def who_is_on_call(org: Org, at: datetime) -> OnCall:
-    return OnCall(who_is(org, "primary", at), who_is(org, "backup", at))
+    """Primary and backup at `at`: the weekly rotation, then the overrides.
+
+    Overrides are swaps as well as replacements (the organisation file says so): an override that
+    gives one position to the other position's holder hands that other position to the person it
+    displaced, so a night never has the same person as primary and backup while someone is free.
+    """
+    index = week_index(org, at)
+    rotation = {p: _rotation(org.rota, p, index) for p in POSITIONS}
+    held = {p: _override(org, p, at) for p in POSITIONS}
+    on = {p: held[p] or rotation[p] for p in POSITIONS}
+    for position, other in (("primary", "backup"), ("backup", "primary")):
+        if held[position] and not held[other] and on[other] == on[position] != rotation[position]:
+            on[other] = rotation[position]
+    return OnCall(on["primary"], on["backup"])
+
+
+def who_is(org: Org, position: str, at: datetime) -> str | None:
+    """The person holding `position` (primary, backup) at `at`."""
+    if position not in POSITIONS:
+        raise ValueError(f"{position!r} is not an on-call position")
+    return who_is_on_call(org, at)[position]
 
 
 def target(org: Org, notify: str, at: datetime) -> str | None:

@@ -307,7 +307,7 @@ def test_the_rota_page_shows_who_is_on_call_now_and_the_override(client, clock, 
     clock.set("2026-11-25 20:00")  # Bruno replaces Alice tonight
     factories.login(client)
     page = text(client.get("/rota"))
-    assert re.search(r"Maintenant Principal Bruno Petit Renfort Bruno Petit", page)
+    assert re.search(r"Maintenant Principal Bruno Petit Renfort Alice Martin", page)
     assert "25/11/2026 18:00 → 26/11/2026 08:30 : Bruno Petit (principal)" in page
     assert "lun. 30/11 18:00" in page
 

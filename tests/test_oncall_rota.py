@@ -40,7 +40,24 @@ def test_an_override_replaces_the_primary_for_its_hours_only(org):
     assert who_is(org, "primary", paris("2026-11-25 18:00")) == "bruno"
     assert who_is(org, "primary", paris("2026-11-26 08:29")) == "bruno"
     assert who_is(org, "primary", paris("2026-11-26 08:30")) == "alice"
-    assert who_is(org, "backup", paris("2026-11-25 20:00")) == "bruno"  # the override is for primary only
+    assert who_is(org, "backup", paris("2026-11-24 20:00")) == "bruno"
+
+
+def test_an_override_that_moves_the_backup_up_is_a_swap(org):
+    # Bruno, backup that week, takes the primary night: Alice, displaced, backs him up (not Bruno twice).
+    assert who_is(org, "primary", paris("2026-11-25 20:00")) == "bruno"
+    assert who_is(org, "backup", paris("2026-11-25 20:00")) == "alice"
+    assert who_is(org, "backup", paris("2026-11-26 08:30")) == "bruno"
+
+
+def test_an_override_by_someone_else_leaves_the_other_position_alone(app, doc):
+    doc["rota"]["overrides"] = [
+        {"from": "2026-11-25 18:00", "to": "2026-11-26 08:30", "position": "primary", "person": "chloe"}
+    ]
+    load(doc)
+    org = current_org()
+    assert who_is(org, "primary", paris("2026-11-25 20:00")) == "chloe"
+    assert who_is(org, "backup", paris("2026-11-25 20:00")) == "bruno"
 
 
 def test_the_autumn_daylight_saving_night_keeps_the_week_and_its_handoff(app, doc):
@@ -99,7 +116,7 @@ def test_shifts_list_the_rota_with_its_override(org):
     found = shifts(org, paris("2026-11-24 12:00"), paris("2026-12-01 12:00"))
     assert [(s.start.strftime("%d %H:%M"), s.primary, s.backup) for s in found] == [
         ("24 12:00", "alice", "bruno"),
-        ("25 18:00", "bruno", "bruno"),
+        ("25 18:00", "bruno", "alice"),
         ("26 08:30", "alice", "bruno"),
         ("30 18:00", "bruno", "alice"),
     ]
