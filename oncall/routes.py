@@ -21,6 +21,18 @@ from voice.recordings import open_media
 bp = Blueprint("oncall", __name__, template_folder="templates")
 
 
+@bp.after_request
+def _headers(response: Response) -> Response:
+    """The link is the credential: never framed (its button could be clickjacked), never cached, and
+    never sent on as a Referer."""
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Cache-Control", "private, no-store")
+    return response
+
+
 def _open(token: str) -> tuple[Link, Person] | Response:
     try:
         link = read_token(token)

@@ -135,6 +135,8 @@ def test_the_link_in_the_sms_opens_the_page_and_its_button_takes_over(twilio, cl
     page = client.get(link)
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "104233 · Boulangerie Dupont" in html and "reste 30 min" in html
+    assert page.headers["X-Frame-Options"] == "DENY"  # its button cannot be framed and clicked for them
+    assert page.headers["Referrer-Policy"] == "no-referrer"  # the link is the credential
     assert f"/o/{link.split('/')[2]}/voicemail/{callout.id}" in html
     assert client.get(f"{link}/voicemail/{callout.id}").status_code == 200
     clock.advance(minutes=4)
