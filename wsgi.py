@@ -70,6 +70,7 @@ def configuration(instance: Path) -> dict[str, Any]:
         "TAKEOVER_LINK_MAX_AGE": int(env("TAKEOVER_LINK_MAX_AGE") or 12 * 3600),
         "TWILIO_TIMEOUT": float(env("TWILIO_TIMEOUT") or 10),
         "TASKS_INLINE": False,
+        "MAX_CONTENT_LENGTH": 1024 * 1024,  # webhooks and forms are small; refuse anything larger (413)
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": public.startswith("https://"),  # served over HTTPS: never send it in clear
