@@ -122,6 +122,24 @@ def parse_phone(value: Any, region: str = "FR") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def readable_phone(number: str | None, region: str) -> str | None:
+    """A number as a person of `region` reads and dials it: national form at home ("06 11 22 33 44"),
+    international form abroad ("+32 470 12 34 56"); None when it is not a valid number."""
+    if not number:
+        return None
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    national = phonenumbers.region_code_for_number(parsed) == region
+    form = (
+        phonenumbers.PhoneNumberFormat.NATIONAL if national else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(parsed, form)
+
+
 class _Checker:
     """Collects problems instead of stopping at the first one."""
 

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from flask import Blueprint, has_request_context, redirect, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
@@ -15,7 +14,7 @@ from werkzeug.wrappers import Response
 
 import clock
 from oncall.load import NoOrganisation, current_org
-from oncall.orgfile import Org
+from oncall.orgfile import Org, readable_phone
 from tickets.auth import bp as auth_bp
 from tickets.auth import csrf_token, current_user, language, require_login
 from tickets.event_text import event_text
@@ -54,25 +53,14 @@ def local(at: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
 
 
 def phone(number: str | None) -> Markup | str:
-    """A number as agents dial it: national form for the organisation's country ("06 11 22 33 44"),
-    international otherwise, as a tel: link."""
+    """A number as agents dial it ("06 11 22 33 44" at home, international abroad), as a tel: link."""
     if not number:
         return "—"
     org = org_or_none()
-    region = org.region if org is not None else "FR"
-    try:
-        parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException:
+    shown = readable_phone(number, org.region if org is not None else "FR")
+    if shown is None:
         return number
-    if not phonenumbers.is_valid_number(parsed):
-        return number
-    national = phonenumbers.region_code_for_number(parsed) == region
-    shown = phonenumbers.format_number(
-        parsed,
-        phonenumbers.PhoneNumberFormat.NATIONAL if national else phonenumbers.PhoneNumberFormat.INTERNATIONAL,
-    )
-    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-    return Markup('<a class="tel" href="tel:{}">{}</a>').format(e164, shown)
+    return Markup('<a class="tel" href="tel:{}">{}</a>').format(number, shown)
 
 
 GOOD = {"delivered", "completed", "answered", "sent", "outbox"}

@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import phonenumbers
-
+from oncall.orgfile import readable_phone
 from voice.prompts import register, text
 
 register(
@@ -185,21 +184,10 @@ class Alert:
 
 
 def readable_number(number: str | None, region: str) -> str:
-    """A number as a person of `region` reads and dials it: national form at home ("06 11 22 33 44"),
-    international form ("+32 470 12 34 56") abroad; "-" when there is none."""
+    """A number as the technician dials it ("06 11 22 33 44" in France); "-" when there is none."""
     if not number:
         return "-"
-    try:
-        parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException:
-        return number
-    if not phonenumbers.is_valid_number(parsed):
-        return number
-    national = phonenumbers.region_code_for_number(parsed) == region
-    form = (
-        phonenumbers.PhoneNumberFormat.NATIONAL if national else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(parsed, form)
+    return readable_phone(number, region) or number
 
 
 def time_left(lang: str, due_at: datetime, now: datetime) -> str:
