@@ -8,7 +8,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from models import Call, CallOutcome
 from oncall.orgfile import Org
 from voice.caller_calls import caller_number, deliver, keep_recording
-from voice.caller_ivr import RECORD_MAX_SECONDS, kept, next_seq
+from voice.caller_ivr import kept, next_seq, record_message
 from voice.prompts import say
 from voice.twiml import public_url
 
@@ -54,16 +54,7 @@ def take_message(call: Call) -> VoiceResponse:
     n = next_seq(call)
     r = VoiceResponse()
     say(r, "caller.desk.unavailable", call.language)
-    r.record(
-        action=public_url("caller.desk_recorded", n=n),
-        method="POST",
-        max_length=RECORD_MAX_SECONDS,
-        timeout=10,
-        finish_on_key="#",
-        play_beep=True,
-        recording_status_callback=public_url("caller.recording"),
-        recording_status_callback_method="POST",
-    )
+    record_message(r, public_url("caller.desk_recorded", n=n))
     say(r, "caller.goodbye", call.language)  # no audio: no message, the call ends
     r.hangup()
     return kept(call, r)

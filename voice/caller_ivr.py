@@ -45,6 +45,23 @@ TICKET_DIGITS = (4, 12)
 ENTRY_TIMEOUT = 7  # seconds of silence before a <Gather> gives up
 CONFIRM_TIMEOUT = 5
 RECORD_MAX_SECONDS = 180
+
+
+def record_message(r: VoiceResponse, action: str) -> None:
+    """The <Record> of a message, night or desk: `#` ends it, the recording callback keeps it even
+    when the caller hangs up before the action comes back."""
+    r.record(
+        action=action,
+        method="POST",
+        max_length=RECORD_MAX_SECONDS,
+        timeout=10,
+        finish_on_key="#",
+        play_beep=True,
+        recording_status_callback=public_url("caller.recording"),
+        recording_status_callback_method="POST",
+    )
+
+
 ENTRIES = ("greeting", "ticket", "pin", "callback_key")
 CONFIRMATIONS = ("ticket_confirm", "callback", "callback_confirm", "message_confirm")
 STEPS = (*ENTRIES, *CONFIRMATIONS, "record")
@@ -91,16 +108,7 @@ def ask(call: Call, step: str, before: Before | None = None) -> VoiceResponse:
     url = public_url("caller.step", step=step, n=n)
     if step == "record":
         say(r, "caller.notice", call.language, days=_retention_days())
-        r.record(
-            action=public_url("caller.recorded", n=n),
-            method="POST",
-            max_length=RECORD_MAX_SECONDS,
-            timeout=10,
-            finish_on_key="#",
-            play_beep=True,
-            recording_status_callback=public_url("caller.recording"),
-            recording_status_callback_method="POST",
-        )
+        record_message(r, public_url("caller.recorded", n=n))
         say(r, "caller.no_message", call.language)  # no audio: Twilio skips the action, comes here
     else:
         confirmation = step in CONFIRMATIONS
