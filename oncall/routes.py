@@ -124,8 +124,8 @@ def takeover_page(token: str) -> Response:
     return _render(token, *opened)
 
 
-@bp.post("/o/<token>/take/<int:callout_id>")
-def take(token: str, callout_id: int) -> Response:
+def _callout_in(token: str, callout_id: int) -> Response | tuple[Link, Person, Callout]:
+    """The link's person and one of its callouts, or the answer that refuses them."""
     opened = _open(token)
     if isinstance(opened, Response):
         return opened
@@ -133,6 +133,15 @@ def take(token: str, callout_id: int) -> Response:
     callout = session.get(Callout, callout_id)
     if callout is None or callout_id not in link.callout_ids:
         return _refused("web_not_in_link", 404)
+    return link, person, callout
+
+
+@bp.post("/o/<token>/take/<int:callout_id>")
+def take(token: str, callout_id: int) -> Response:
+    found = _callout_in(token, callout_id)
+    if isinstance(found, Response):
+        return found
+    link, person, callout = found
     result = take_over(callout, person, Channel.WEB)
     mine = result.by is not None and result.by.id == person.id
     return _render(token, link, person, result, 200 if mine else 409)
@@ -140,14 +149,10 @@ def take(token: str, callout_id: int) -> Response:
 
 @bp.get("/o/<token>/voicemail/<int:callout_id>")
 def link_voicemail(token: str, callout_id: int) -> Response:
-    opened = _open(token)
-    if isinstance(opened, Response):
-        return opened
-    link, _person = opened
-    callout = session.get(Callout, callout_id)
-    if callout is None or callout_id not in link.callout_ids:
-        return _refused("web_not_in_link", 404)
-    return _stream(callout.voicemail)
+    found = _callout_in(token, callout_id)
+    if isinstance(found, Response):
+        return found
+    return _stream(found[2].voicemail)
 
 
 @bp.get("/o/media/<token>")
