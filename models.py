@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
     Enum,
+    Executable,
     ForeignKey,
     Index,
     Integer,
@@ -23,7 +24,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -95,6 +96,10 @@ class Person(Base):
     phone: Mapped[str] = mapped_column(String(20), index=True)
     language: Mapped[str] = mapped_column(String(5), default="fr")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name else "?"
 
 
 # --- clients and tickets ------------------------------------------------------------------------
@@ -455,3 +460,8 @@ def make_engine(url: str) -> Engine:
 def bind(engine: Engine) -> None:
     session.remove()
     session.configure(bind=engine)
+
+
+def changed(statement: Executable) -> int:
+    """Rows a conditional UPDATE changed: 1 means this process won the claim."""
+    return cast(CursorResult[Any], session.execute(statement)).rowcount

@@ -1,4 +1,5 @@
-"""Background work on RQ: one way in (`enqueue`), one way to run (`perform`), and the embedded Redis.
+"""Background work on RQ: named jobs (`job`), one way in (`enqueue`), one way to run (`perform`), and the
+embedded Redis.
 
 Redis only carries work; the database holds every deadline, so losing the queue loses nothing that
 the sweeper cannot find again (DESIGN: rules that keep data safe).
@@ -6,7 +7,6 @@ the sweeper cannot find again (DESIGN: rules that keep data safe).
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import subprocess
@@ -38,48 +38,77 @@ def queue(app: Flask | None = None) -> Queue:
     return Queue(QUEUE_NAME, connection=connection(app))
 
 
-def _path(fn: Callable[..., Any]) -> str:
-    return f"{fn.__module__}.{fn.__qualname__}"
+JOBS: dict[str, Callable[..., Any]] = {}
 
 
-def enqueue(fn: Callable[..., Any], *args: Any, at: datetime | None = None) -> None:
-    """Run `fn(*args)` in the worker, now or at `at`. Arguments are ids and plain values.
+def job(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a function as the job `name`: the queue carries the name, never an import path, so a
+    room can ask for another room's job without importing it (oncall asks voice to deliver pages)."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if JOBS.get(name, fn) is not fn:
+            raise ValueError(f"job {name!r} registered twice")
+        JOBS[name] = fn
+        return fn
+
+    return register
+
+
+def _name(work: str | Callable[..., Any]) -> str:
+    if isinstance(work, str):
+        return work
+    for name, fn in JOBS.items():
+        if fn is work:
+            return name
+    raise ValueError(f"{work.__qualname__} is not a registered job")
+
+
+def run(work: str | Callable[..., Any], *args: Any) -> Any:
+    """Run a registered job now, in this process (the sweeper's catch-up)."""
+    return JOBS[_name(work)](*args)
+
+
+def enqueue(work: str | Callable[..., Any], *args: Any, at: datetime | None = None) -> None:
+    """Run the job `work` (a registered function, or its name) with `args` in the worker, now or at
+    `at`. Arguments are ids and plain values.
 
     With TASKS_INLINE (tests, the offline demo) work due now runs at once in this process and work
     due later is left to the sweeper, which finds it in the database. If Redis is down, the work is
     logged and dropped: the caller's call goes on and the sweeper catches up.
     """
+    name = _name(work)
     app = current_app
     if app.config.get("TASKS_INLINE"):
         if at is None:
-            fn(*args)
+            JOBS[name](*args)
         return
     try:
         q = queue(app)
         if at is None:
-            q.enqueue(perform, _path(fn), *args)
+            q.enqueue(perform, name, *args)
         else:
-            q.enqueue_at(at, perform, _path(fn), *args)
+            q.enqueue_at(at, perform, name, *args)
     except redis.RedisError as exc:
-        log.warning("queue unreachable, %s left to the sweeper: %s", fn.__qualname__, exc)
+        log.warning("queue unreachable, %s left to the sweeper: %s", name, exc)
 
 
 _worker_app: Flask | None = None
 
 
-def perform(path: str, *args: Any) -> Any:
-    """The RQ entry point: import `path`, run it inside an application context, close the session."""
-    module_name, _, name = path.rpartition(".")
-    fn = getattr(importlib.import_module(module_name), name)
-    if has_app_context():
-        return fn(*args)
+def bind_worker(app: Flask) -> None:
+    """The application the worker built once; every job runs in a fresh context of it."""
     global _worker_app
-    if _worker_app is None:
-        from wsgi import create_app
+    _worker_app = app
 
-        _worker_app = create_app()
-    with _worker_app.app_context():
-        return fn(*args)
+
+def perform(name: str, *args: Any) -> Any:
+    """The RQ entry point: run the job `name` in its own application context, so that each job has its
+    own database session, closed when it ends (no transaction left open between jobs)."""
+    app = _worker_app or (current_app._get_current_object() if has_app_context() else None)  # type: ignore[attr-defined]
+    if app is None:
+        raise RuntimeError("no application bound: the worker calls tasks.bind_worker(app) first")
+    with app.app_context():
+        return JOBS[name](*args)
 
 
 def start_embedded_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:

@@ -13,12 +13,24 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, jsonify
 from flask.cli import FlaskGroup, with_appcontext
+from rq import SimpleWorker
 from sqlalchemy import text
+from werkzeug.serving import run_simple
 
+import dashboard
+import migrations
 import models
+import oncall
 import tasks
+import voice
+from devtools.cli import call_command
+from devtools.demo import demo_command
+from oncall.health import problems, warnings
+from oncall.sweeper import sweep
+from org.cli import load_command
+from voice.retention import purge_recordings
 
 ROOT = Path(__file__).resolve().parent
 DEV_AUTH_TOKEN = "astreinte-development-token"  # signs webhooks in local-outbox mode only
@@ -92,15 +104,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     def _remove_session(_exc: BaseException | None) -> None:
         models.session.remove()
 
-    from oncall import register as register_oncall
-    from tickets import register as register_tickets
-    from voice import register as register_voice
-
-    register_voice(app)
-    register_oncall(app)
-    register_tickets(app)
+    voice.register(app)
+    oncall.register(app)
+    dashboard.register(app)
 
     app.add_url_rule("/healthz", "healthz", healthz)
+    app.cli.add_command(load_command)
+    app.cli.add_command(call_command)
+    app.cli.add_command(demo_command)
     app.cli.add_command(db_group)
     app.cli.add_command(up)
     app.cli.add_command(serve)
@@ -111,8 +122,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def healthz() -> tuple[Response, int]:
     """Database and Redis reachable, and somebody on call now (503 otherwise); gaps in the rota within
     the next 24 hours are listed as warnings."""
-    from oncall.health import problems, warnings
-
     checks: dict[str, str] = {}
     try:
         models.session.execute(text("SELECT 1"))
@@ -147,17 +156,7 @@ def db_upgrade() -> None:
 
 
 def upgrade_database() -> None:
-    from alembic import command
-    from alembic.config import Config
-    from flask import current_app
-
-    url = current_app.config["DATABASE_URL"]
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    cfg = Config(str(ROOT / "migrations" / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.attributes["engine"] = current_app.extensions["engine"]
-    command.upgrade(cfg, "head")
+    migrations.upgrade(current_app.extensions["engine"])
 
 
 def _host_port(f: Any) -> Any:
@@ -169,9 +168,6 @@ def _host_port(f: Any) -> Any:
 @_host_port
 @with_appcontext
 def serve(host: str, port: int) -> None:
-    from flask import current_app
-    from werkzeug.serving import run_simple
-
     run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)  # type: ignore[attr-defined]
 
 
@@ -179,11 +175,8 @@ def serve(host: str, port: int) -> None:
 @click.option("--burst", is_flag=True, help="Run what is queued, then stop.")
 @with_appcontext
 def worker(burst: bool) -> None:
-    from flask import current_app
-    from rq import SimpleWorker
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    tasks._worker_app = app
+    tasks.bind_worker(app)
     stop = threading.Event()
     if not burst:
         threading.Thread(target=_sweep_forever, args=(app, stop), daemon=True).start()
@@ -197,9 +190,6 @@ def worker(burst: bool) -> None:
 def _sweep_forever(app: Flask, stop: threading.Event, every: float = 10.0) -> None:
     """Re-run overdue work from the database (a Redis that lost its jobs loses no page), and purge
     recordings past their retention once an hour."""
-    from oncall.sweeper import sweep
-    from voice.retention import purge_recordings
-
     last_purge = 0.0
     while not stop.wait(every):
         with app.app_context():

@@ -22,10 +22,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 import models  # noqa: E402
+from dashboard.auth import hash_password  # noqa: E402
+from dashboard.calllog import make_cursor  # noqa: E402
 from models import Call, CallOutcome, Client, Ticket, User, session  # noqa: E402
-from oncall.load import is_empty, load, read_file  # noqa: E402
-from tickets.auth import hash_password  # noqa: E402
-from tickets.calllog import make_cursor  # noqa: E402
+from org.load import is_empty, load, read_file  # noqa: E402
 from wsgi import create_app  # noqa: E402
 
 CALLS = int(os.environ.get("BENCH_CALLS", 1_000_000))
@@ -182,7 +182,7 @@ def main() -> None:
         ("deep page (90% down, keyset)", f"/calls?after={cursor}"),
         ("API first page (50)", None),
     ]
-    from tickets.api import create_token
+    from dashboard.api import create_token
 
     with app.app_context():
         api_token = create_token("bench")

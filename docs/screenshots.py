@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 
 import clock  # noqa: E402
 import models  # noqa: E402
-from oncall.load import load, read_file  # noqa: E402
+from org.load import load, read_file  # noqa: E402
 from tests.browser import chromium, serve  # noqa: E402
 from tests.conftest import paris  # noqa: E402
 from wsgi import create_app  # noqa: E402
@@ -32,8 +32,8 @@ PAGES = [
 
 
 def main() -> None:
+    from oncall.callouts import set_ticket_status as change_status
     from tests import factories
-    from tickets.service import change_status
 
     with tempfile.TemporaryDirectory() as tmp:
         instance = Path(tmp)

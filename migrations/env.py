@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from alembic import context
 
 import models
@@ -11,10 +13,11 @@ config = context.config
 
 def run() -> None:
     engine = config.attributes.get("engine")
-    if engine is None:
-        from wsgi import create_app
-
-        engine = create_app().extensions["engine"]
+    if engine is None:  # the alembic command line: DATABASE_URL says which database
+        url = os.environ.get("DATABASE_URL")
+        if not url:
+            raise SystemExit("set DATABASE_URL, or run `astreinte db upgrade`")
+        engine = models.make_engine(url)
     with engine.begin() as connection:
         context.configure(
             connection=connection,

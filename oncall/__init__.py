@@ -1,18 +1,15 @@
-"""The on-call side: hours, the rota, callouts, the policy engine, pages, takeover, escalation."""
+"""The on-call side: the rota, callouts, the policy engine, the pages to send, takeover, escalation.
+
+It decides who is paged and writes the pages to send as rows; it knows no Twilio word (`voice/`
+delivers the rows and reports outcomes back in domain words)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from oncall import steps, voicemails  # noqa: F401 - their jobs register on import
+from oncall.metrics import bp as metrics_bp
+
 
 def register(app: Flask) -> None:
-    from oncall.cli import load_command
-
-    app.cli.add_command(load_command)
-    from oncall.demo import demo_command
-    from oncall.metrics import bp as metrics_bp
-    from oncall.routes import bp as oncall_bp
-
-    app.register_blueprint(oncall_bp)
     app.register_blueprint(metrics_bp)
-    app.cli.add_command(demo_command)

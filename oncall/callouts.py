@@ -1,34 +1,28 @@
 """Callouts: the promise that someone takes over a voicemail within the takeover delay.
 
-`run_due_steps` walks the policy from the database: each step is claimed with a conditional UPDATE
-(state still paging, step not yet run), so the scheduler, the sweeper and a retry can all fire the
-same step and it runs once. A step with nobody to notify (a gap in the rota, someone who declined)
-hands over to the next step at once.
+A callout is opened once per message, stopped by a takeover or by the desk, and marked breached once
+when its deadline passes with nobody. Its policy steps are run by `oncall/steps.py`, fired from
+`next_action_at` by the job `run_due_steps` (the scheduler, the sweeper and a retry may all fire it:
+each step is claimed with a conditional UPDATE, so it runs once).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import Executable, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import select, update
 
 import clock
 import tasks
-from models import Callout, CalloutState, Channel, Page, Person, Voicemail, session
-from oncall import policy, rota
-from oncall.load import current_org
-from oncall.orgfile import Org
+from models import Callout, CalloutState, Page, Person, Ticket, TicketStatus, Voicemail, changed, session
+from org.load import current_org
+from tickets.service import STATUS_LABELS, change_status
 from tickets.timeline import add_event
 
 log = logging.getLogger(__name__)
 
-
-def changed(statement: Executable) -> int:
-    """Rows a conditional UPDATE changed: 1 means this process won the claim."""
-    return cast(CursorResult[Any], session.execute(statement)).rowcount
+RUN_STEPS_JOB = "run_due_steps"  # registered by oncall/steps.py
 
 
 def open_callout(voicemail: Voicemail) -> Callout:
@@ -64,109 +58,7 @@ def open_callout(voicemail: Voicemail) -> Callout:
 
 def start_paging(callout_id: int) -> None:
     """Hand the first step to the worker (after the webhook committed the callout)."""
-    from oncall.sweeper import run_due_steps
-
-    tasks.enqueue(run_due_steps, callout_id)
-
-
-def run_due_steps(callout_id: int, deliver: bool = True) -> list[tuple[str, Channel]]:
-    """Run every policy step of one callout that is due now; schedule the next one.
-
-    Returns the (person, channel) pairs that got pending pages; with `deliver` they are sent at once
-    (the sweeper passes False to bundle the pages of several callouts into one).
-    """
-    org = current_org()
-    paged: list[tuple[str, Channel]] = []
-    while True:
-        now = clock.now()
-        callout = session.get(Callout, callout_id, populate_existing=True)
-        if callout is None or callout.state is not CalloutState.PAGING or callout.next_action_at is None:
-            break
-        if clock.as_utc(callout.next_action_at) > now:
-            break
-        index = callout.next_step
-        step = policy.step(org, index)
-        following = policy.step_due_at(org, callout, index + 1)
-        level = max(callout.escalation_level, policy.escalation_level(org, index))
-        claimed = changed(
-            update(Callout)
-            .where(Callout.id == callout_id, Callout.state == CalloutState.PAGING, Callout.next_step == index)
-            .values(next_step=index + 1, next_action_at=following if step else None, escalation_level=level)
-            .execution_options(synchronize_session=False)
-        )
-        if claimed != 1:  # another worker ran it, or someone took over meanwhile
-            session.rollback()
-            break
-        session.refresh(callout)
-        if step is None:
-            session.commit()
-            break
-        pairs = _run_step(org, callout, index, now)
-        if not pairs and following is not None:
-            callout.next_action_at = now  # nobody to notify: the next step runs now
-        session.commit()
-        paged += pairs
-        if deliver:
-            _deliver(pairs)
-    _schedule_next(callout_id)
-    return paged
-
-
-def _deliver(pairs: list[tuple[str, Channel]]) -> None:
-    from oncall.paging import schedule_delivery
-
-    for person_id, channel in pairs:
-        schedule_delivery(person_id, channel)
-
-
-def _schedule_next(callout_id: int) -> None:
-    callout = session.get(Callout, callout_id, populate_existing=True)
-    if callout is not None and callout.state is CalloutState.PAGING and callout.next_action_at is not None:
-        from oncall.sweeper import run_due_steps as job
-
-        at = clock.as_utc(callout.next_action_at)
-        if at > clock.now():  # due now means another worker holds it (the loop ran everything due)
-            tasks.enqueue(job, callout_id, at=at)
-
-
-def _run_step(org: Org, callout: Callout, index: int, now: datetime) -> list[tuple[str, Channel]]:
-    """Notify the target of step `index`; [] when there is nobody to notify."""
-    from oncall.paging import create_page
-
-    step = org.policy[index]
-    label = policy.role_label(step.notify)
-    person_id = rota.target(org, step.notify, now)
-    person = session.get(Person, person_id) if person_id else None
-    ticket = callout.ticket
-    if person is None or not person.active:
-        log.error("rota gap: nobody is %s for callout %s (step %d)", step.notify, callout.id, index)
-        add_event(
-            ticket,
-            "gap",
-            f"Personne pour le rôle « {label} » : étape suivante immédiatement",
-            data={"callout": callout.id, "step": index, "position": step.notify},
-        )
-        return []
-    if has_declined(callout.id, person.id):
-        add_event(
-            ticket,
-            "page",
-            f"{person.name} a refusé : étape suivante",
-            data={"callout": callout.id, "step": index, "person": person.id},
-        )
-        return []
-    if step.escalation_level:
-        add_event(
-            ticket,
-            "escalation",
-            f"Escalade niveau {step.escalation_level} : {person.name} ({label})",
-            data={"callout": callout.id, "step": index, "level": step.escalation_level, "person": person.id},
-        )
-    pairs = []
-    for channel in step.by:
-        create_page(callout, person, Channel(channel), index)
-        pairs.append((person.id, Channel(channel)))
-    return pairs
+    tasks.enqueue(RUN_STEPS_JOB, callout_id)
 
 
 def has_declined(callout_id: int, person_id: str) -> bool:
@@ -199,9 +91,7 @@ def run_next_step_now(callout_id: int, after_step: int | None = None) -> bool:
     session.commit()
     if moved != 1:
         return False
-    from oncall.sweeper import run_due_steps as job
-
-    tasks.enqueue(job, callout_id)
+    tasks.enqueue(RUN_STEPS_JOB, callout_id)
     return True
 
 
@@ -265,8 +155,6 @@ def cancel_callouts(ticket_id: int, reason: str, actor: str | None = None) -> in
 
     Pending pages are dropped; a page call already ringing says "no alert waiting any more".
     """
-    from models import Ticket
-
     now = clock.now()
     ids = list(
         session.scalars(
@@ -308,3 +196,13 @@ def cancel_callouts(ticket_id: int, reason: str, actor: str | None = None) -> in
     session.commit()
     session.expire_all()  # the UPDATEs bypassed the loaded rows
     return stopped
+
+
+def set_ticket_status(ticket: Ticket, status: str | TicketStatus, actor: str, note: str = "") -> None:
+    """The desk moves a ticket to `status`; a resolved or closed ticket pages nobody any more (both in
+    one transaction)."""
+    new = change_status(ticket, status, actor, note, commit=False)
+    if new.is_open:
+        session.commit()
+        return
+    cancel_callouts(ticket.id, reason=f"requête {STATUS_LABELS[new]}", actor=actor)  # commits

@@ -9,25 +9,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 import clock
-from oncall.load import NoOrganisation, current_org
+from models import Person, session
 from oncall.policy import role_label
+from oncall.rota import shifts, who_is_on_call
+from org.load import NoOrganisation, current_org
 
 LOOKAHEAD = timedelta(hours=24)
 
 
 def _active() -> set[str]:
-    from sqlalchemy import select
-
-    from models import Person, session
-
     return set(session.scalars(select(Person.id).where(Person.active.is_(True))))
 
 
 def rota_gaps() -> list[str]:
     """On-call positions that nobody holds now, or a person no longer active holds (a loud problem:
     the next policy step would run)."""
-    from oncall.rota import who_is_on_call
 
     try:
         org = current_org()
@@ -40,7 +39,6 @@ def rota_gaps() -> list[str]:
 
 def coming_gaps(within: timedelta = LOOKAHEAD) -> list[tuple[str, datetime]]:
     """(position, local start) of each gap that opens after now and within `within`, first one only."""
-    from oncall.rota import shifts
 
     org = current_org()
     positions = [p for p in ("primary", "backup") if p in {step.notify for step in org.policy}]

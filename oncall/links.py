@@ -19,6 +19,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSaf
 from sqlalchemy import select
 
 import clock
+from models import Channel, Page, session
 
 LINK_SALT = "astreinte-takeover-link"
 MEDIA_SALT = "astreinte-voicemail-media"
@@ -78,7 +79,6 @@ def make_token(page_id: int) -> str:
 
 def read_token(token: str) -> Link:
     """The link's content; LinkExpired or LinkInvalid otherwise."""
-    from models import Channel, Page, session
 
     head, signature = token[:-SIGNATURE_LENGTH], token[-SIGNATURE_LENGTH:]
     try:
@@ -114,12 +114,12 @@ def absolute_url(endpoint: str, **values: object) -> str:
 
 def takeover_url(page_id: int) -> str:
     """The absolute link sent in the SMS of page `page_id` (on PUBLIC_BASE_URL)."""
-    return absolute_url("oncall.takeover_page", token=make_token(page_id))
+    return absolute_url("takeover.takeover_page", token=make_token(page_id))
 
 
 def media_url(voicemail_id: int) -> str:
     """An absolute, signed URL that streams one voicemail (for <Play> in a page call)."""
-    return absolute_url("oncall.voicemail_media", token=_serializer(MEDIA_SALT).dumps(voicemail_id))
+    return absolute_url("takeover.voicemail_media", token=_serializer(MEDIA_SALT).dumps(voicemail_id))
 
 
 def read_media_token(token: str) -> int:

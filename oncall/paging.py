@@ -1,14 +1,18 @@
-"""Pages: one attempt to reach one person on one channel, delivered by SMS or by an outbound call.
+"""Pages: one attempt to reach one person on one channel. This room decides; `voice/` delivers.
 
-A policy step creates *pending* pages; `deliver(person, channel)` sends every pending page of that
-person at once (several callouts → one SMS, one call: bundling), never calls a number more often
-than PAGE_CALL_INTERVAL (PAGE_SMS_INTERVAL for SMS), never sends a page whose callout is no longer
-paging, retries temporary Twilio errors with backoff and falls to the other channel on permanent ones.
+A policy step creates *pending* pages. The sender (the job `deliver_pages` in `voice/`) asks `claim`
+for every due pending page of one person on one channel and sends them at once (several callouts, one
+SMS or one call: bundling); `claim` never lets a number be reached more often than PAGE_CALL_INTERVAL
+(PAGE_SMS_INTERVAL for SMS) and never hands out a page whose callout stopped paging. The sender
+reports back in domain words: `sent`, `failed` (temporary or not, with the carrier's code), and each
+later status through `note_status`. A temporary failure is tried again with back-off; a permanent one
+falls to the other channel, then to the next step.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -16,47 +20,38 @@ from sqlalchemy import func, select, update
 
 import clock
 import tasks
-from models import Callout, CalloutState, Channel, Page, Person, session
-from oncall.callouts import changed
-from oncall.load import current_org
-from oncall.orgfile import Org
+from models import Callout, CalloutState, Channel, Page, Person, changed, session
+from oncall.callouts import run_next_step_now
+from oncall.links import takeover_url
+from org.load import current_org
+from org.orgfile import Org
 from tickets.timeline import add_event
-from voice import outbound
-from voice.outbound import OutboundError
-from voice.prompts_pages import Alert, page_sms, readable_number
+from words.pages import Alert, readable_number
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 4  # a temporary error is tried again 3 times (30 s, 60 s, 120 s), then it is permanent
+# Page statuses (the carrier's words, kept as they came) that mean nobody was reached.
 FAILED = {"failed", "undelivered", "busy", "no-answer", "canceled", "machine", "declined", "cancelled"}
-LIVE_CALL = {"queued", "initiated", "ringing"}
+RINGING = {"queued", "initiated", "ringing"}
 CHANNEL_WORD = {Channel.SMS: "SMS", Channel.VOICE: "appel"}
+DELIVER_JOB = "deliver_pages"  # registered by the sender in voice/
+DELIVER_DUE_JOB = "deliver_due_pages"  # the sweeper's share of the sender
 
-# Twilio callbacks can arrive twice and out of order: a status never goes back to an earlier one.
-_RANK = {
-    "pending": 0,
-    "sending": 1,
-    "outbox": 2,
-    "accepted": 2,
-    "queued": 2,
-    "initiated": 2,
-    "scheduled": 2,
-    "ringing": 3,
-    "sent": 4,
-    "in-progress": 4,
-    "answered": 4,
-    "completed": 5,
-    "delivered": 6,
-    "undelivered": 6,
-    "failed": 6,
-    "busy": 6,
-    "no-answer": 6,
-    "canceled": 6,
-    "read": 7,
-    "machine": 8,
-    "declined": 9,
-    "cancelled": 9,
-}
+
+@dataclass(frozen=True)
+class Batch:
+    """Pages claimed for one send: one person, one channel, one number; the callouts they carry."""
+
+    person: Person
+    channel: Channel
+    to: str
+    pages: list[Page]
+    callouts: list[Callout]
+
+    @property
+    def lead(self) -> Page:
+        return self.pages[0]
 
 
 def _interval(channel: Channel) -> timedelta:
@@ -105,13 +100,14 @@ def recover_interrupted(now: datetime) -> int:
 
 
 def schedule_delivery(person_id: str, channel: Channel, at: datetime | None = None) -> None:
-    from oncall.jobs import deliver_pages
+    """Ask the sender to deliver the pending pages of `person_id` on `channel` (now, or at `at`)."""
+    tasks.enqueue(DELIVER_JOB, person_id, channel.value, at=at)
 
-    tasks.enqueue(deliver_pages, person_id, channel.value, at=at)
 
-
-def deliver(person_id: str, channel: Channel) -> None:
-    """Send every due pending page of one person on one channel, as one SMS or one call."""
+def claim(person_id: str, channel: Channel) -> Batch | None:
+    """The due pending pages of one person on one channel, claimed for one send; None when there is
+    nothing to send now (nothing due, stale, throttled, riding on a call that rings, or another
+    worker holds them)."""
     now = clock.now()
     pages = list(
         session.scalars(
@@ -133,12 +129,12 @@ def deliver(person_id: str, channel: Channel) -> None:
             page.status = "cancelled"
     if not live:
         session.commit()
-        return
+        return None
     to = live[0].to_number
     live = [p for p in live if p.to_number == to]
-    if channel is Channel.VOICE and _join_live_call(live, to, now):
+    if channel is Channel.VOICE and _join_ringing_call(live, to, now):
         session.commit()
-        return
+        return None
     wait = _throttled_until(to, channel, now)
     if wait is not None:
         for page in live:
@@ -146,7 +142,7 @@ def deliver(person_id: str, channel: Channel) -> None:
         session.commit()
         log.info("throttled %s to %s until %s", channel, to, wait.isoformat())
         schedule_delivery(person_id, channel, at=wait)
-        return
+        return None
     ids = [p.id for p in live]
     claimed = changed(  # and the callouts still paging: a takeover this instant sends nothing stale
         update(Page)
@@ -160,11 +156,11 @@ def deliver(person_id: str, channel: Channel) -> None:
     )
     if claimed != len(ids):  # another worker is delivering some of them
         session.rollback()
-        return
+        return None
     session.commit()
     for page in live:
         session.refresh(page)
-    _send(live, channel, now)
+    return Batch(live[0].person, channel, to, live, _distinct_callouts(live))
 
 
 def _throttled_until(to: str, channel: Channel, now: datetime) -> datetime | None:
@@ -179,14 +175,14 @@ def _throttled_until(to: str, channel: Channel, now: datetime) -> datetime | Non
     return allowed if allowed > now else None
 
 
-def _join_live_call(pages: list[Page], to: str, now: datetime) -> bool:
-    """A call to that number is still ringing: the new callouts ride on it (bundling)."""
+def _join_ringing_call(pages: list[Page], to: str, now: datetime) -> bool:
+    """A page call to that number is still ringing: the new callouts ride on it (bundling)."""
     call = session.scalar(
         select(Page)
         .where(
             Page.to_number == to,
             Page.channel == Channel.VOICE,
-            Page.status.in_(LIVE_CALL),
+            Page.status.in_(RINGING),
             Page.twilio_sid.is_not(None),
             Page.sent_at >= now - timedelta(minutes=2),
             Page.sent_at <= now,
@@ -225,38 +221,24 @@ def alert_of(callout: Callout, lang: str, org: Org) -> Alert:
     )
 
 
-def _send(pages: list[Page], channel: Channel, now: datetime) -> None:
-    from oncall.links import absolute_url, takeover_url
+def alerts(batch: Batch) -> list[Alert]:
+    """What one page SMS says: each callout of the batch in the person's language."""
+    org = current_org()
+    return [alert_of(c, batch.person.language, org) for c in batch.callouts]
 
-    person = pages[0].person
-    try:
-        if channel is Channel.SMS:
-            org = current_org()
-            callouts = _distinct_callouts(pages)
-            body = page_sms(
-                person.language,
-                [alert_of(c, person.language, org) for c in callouts],
-                takeover_url(pages[0].id),
-                now,
-            )
-            sent = outbound.send_sms(pages[0].to_number, body, status_callback=absolute_url("sms.status"))
-        else:
-            sent = outbound.place_call(
-                pages[0].to_number,
-                absolute_url("paging.call", page=pages[0].id),
-                status_callback=absolute_url("paging.status"),
-                machine_detection="Enable",
-                timeout=int(current_app.config["PAGE_RING_SECONDS"]),
-            )
-    except OutboundError as exc:
-        _failed(pages, channel, exc, now)
-        session.commit()
-        return
-    word = CHANNEL_WORD[channel]
-    for page in pages:
-        page.twilio_sid, page.status, page.error_code = sent.sid, sent.status, None
-        what = f"SMS envoyé à {person.name}" if channel is Channel.SMS else f"Appel vers {person.name}"
-        bundled = f" (groupé avec {len(pages) - 1} autre(s))" if len(pages) > 1 else ""
+
+def link(batch: Batch) -> str:
+    """The take-over link a page SMS carries."""
+    return takeover_url(batch.lead.id)
+
+
+def sent(batch: Batch, sid: str, status: str) -> None:
+    """The carrier accepted the batch: every page gets its id and status, and the timeline says so."""
+    person = batch.person
+    for page in batch.pages:
+        page.twilio_sid, page.status, page.error_code = sid, status, None
+        what = f"SMS envoyé à {person.name}" if batch.channel is Channel.SMS else f"Appel vers {person.name}"
+        bundled = f" (groupé avec {len(batch.pages) - 1} autre(s))" if len(batch.pages) > 1 else ""
         add_event(
             page.callout.ticket,
             "page",
@@ -265,27 +247,25 @@ def _send(pages: list[Page], channel: Channel, now: datetime) -> None:
             data={
                 "page": page.id,
                 "callout": page.callout_id,
-                "channel": channel.value,
+                "channel": batch.channel.value,
                 "person": person.id,
-                "sid": sent.sid,
+                "sid": sid,
             },
         )
     session.commit()
-    log.info("%s to %s sent: %s (%d callout(s))", word, person.id, sent.sid, len(pages))
+    log.info(
+        "%s to %s sent: %s (%d callout(s))", CHANNEL_WORD[batch.channel], person.id, sid, len(batch.pages)
+    )
 
 
-def _distinct_callouts(pages: list[Page]) -> list[Callout]:
-    seen: dict[int, Callout] = {}
-    for page in pages:
-        seen.setdefault(page.callout_id, page.callout)
-    return list(seen.values())
-
-
-def _failed(pages: list[Page], channel: Channel, exc: OutboundError, now: datetime) -> None:
+def failed(batch: Batch, code: int | None, temporary: bool) -> None:
+    """The carrier refused the batch or could not be reached: try again later, or fall back."""
+    now = clock.now()
+    channel = batch.channel
     retry_at: datetime | None = None
-    for page in pages:
-        page.error_code = str(exc.code) if exc.code else None
-        if exc.temporary and page.attempts < MAX_ATTEMPTS:
+    for page in batch.pages:
+        page.error_code = str(code) if code else None
+        if temporary and page.attempts < MAX_ATTEMPTS:
             page.status = "pending"
             page.retry_at = now + _backoff(page.attempts)
             retry_at = page.retry_at
@@ -305,15 +285,14 @@ def _failed(pages: list[Page], channel: Channel, exc: OutboundError, now: dateti
                 data={"page": page.id, "callout": page.callout_id, "error": page.error_code},
             )
             _fall_back(page)
-    log.warning("%s to %s failed (%s, temporary=%s)", channel, pages[0].person_id, exc, exc.temporary)
+    session.commit()
+    log.warning("%s to %s failed (code %s, temporary=%s)", channel, batch.person.id, code, temporary)
     if retry_at is not None:
-        schedule_delivery(pages[0].person_id, channel, at=retry_at)
+        schedule_delivery(batch.person.id, channel, at=retry_at)
 
 
 def _fall_back(page: Page) -> None:
     """A permanent failure: the other channel for the same person, or else the next step now."""
-    from oncall.callouts import run_next_step_now
-
     other = Channel.VOICE if page.channel is Channel.SMS else Channel.SMS
     siblings = session.scalars(
         select(Page).where(
@@ -329,37 +308,19 @@ def _fall_back(page: Page) -> None:
         run_next_step_now(page.callout_id, after_step=page.step)
 
 
-def record_status(
-    sid: str, status: str | None, answered_by: str | None = None, error_code: str | None = None
-) -> list[Page]:
-    """A Twilio status callback (MessageStatus, CallStatus, AnsweredBy, ErrorCode) on every page of `sid`.
-
-    Idempotent: a duplicate or late callback never moves a page back to an earlier status.
-    """
-    pages = list(session.scalars(select(Page).where(Page.twilio_sid == sid)))
-    if answered_by and (answered_by.startswith("machine") or answered_by == "fax"):
-        status = "machine"
-    for page in pages:
-        if answered_by:
-            page.answered_by = answered_by
-        if error_code and error_code != "0":
-            page.error_code = error_code
-        if status and _RANK.get(status, 5) >= _RANK.get(page.status, 0) and status != page.status:
-            page.status = status
-            if status in FAILED:
-                add_event(
-                    page.callout.ticket,
-                    "page_failed",
-                    _failure_text(page),
-                    data={
-                        "page": page.id,
-                        "callout": page.callout_id,
-                        "status": status,
-                        "error": page.error_code,
-                    },
-                )
-    session.commit()
-    return pages
+def note_status(page: Page, status: str) -> None:
+    """A later status of a page from the carrier; a failure (busy, no answer, a machine…) is told on
+    the timeline. Only a key press, an SMS reply or the web button takes over: never a status."""
+    if status == page.status:
+        return
+    page.status = status
+    if status in FAILED:
+        add_event(
+            page.callout.ticket,
+            "page_failed",
+            _failure_text(page),
+            data={"page": page.id, "callout": page.callout_id, "status": status, "error": page.error_code},
+        )
 
 
 def _failure_text(page: Page) -> str:
@@ -394,3 +355,10 @@ def waiting_for(person_id: str) -> list[Callout]:
             .order_by(Callout.opened_at, Callout.id)
         )
     )
+
+
+def _distinct_callouts(pages: list[Page]) -> list[Callout]:
+    seen: dict[int, Callout] = {}
+    for page in pages:
+        seen.setdefault(page.callout_id, page.callout)
+    return list(seen.values())

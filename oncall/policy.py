@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from models import Callout
-from oncall.orgfile import Org, PolicyStep
+from org.orgfile import Org, PolicyStep
 
 ROLE_LABELS = {
     "primary": "astreinte principale",

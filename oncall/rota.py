@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from oncall.orgfile import POSITIONS, ROLES, Org, RotaConfig
+from org.orgfile import POSITIONS, ROLES, Org, RotaConfig
 
 
 @dataclass(frozen=True)

@@ -9,29 +9,20 @@ from __future__ import annotations
 import logging
 
 import clock
-from oncall.load import NoOrganisation
+import tasks
+from oncall.callouts import note_breaches, overdue
+from oncall.paging import DELIVER_DUE_JOB
+from oncall.steps import run_due_steps
+from oncall.voicemails import callers_not_told, catch_up, notify_caller
+from org.load import NoOrganisation
 
 log = logging.getLogger(__name__)
 
 
-def run_due_steps(callout_id: int) -> None:
-    """The job that runs the policy steps of one callout that are due now (and schedules the next)."""
-    from oncall.callouts import run_due_steps as run
-
-    run(callout_id)
-
-
 def sweep() -> int:
-    """Run every overdue callout step, then deliver every due page (bundled by person and channel),
-    note the deadlines that passed with nobody, and send the takeover SMS a lost job never sent.
-    Returns how many callouts had a step run."""
-    from models import session
-    from oncall.callouts import note_breaches, overdue
-    from oncall.callouts import run_due_steps as run
-    from oncall.jobs import callers_not_told, notify_caller
-    from oncall.paging import deliver, pending_deliveries, recover_interrupted
-    from voice.caller_calls import catch_up
-
+    """Run every overdue callout step, then have every due page delivered (bundled by person and
+    channel), note the deadlines that passed with nobody, and send the takeover SMS a lost job never
+    sent. Returns how many callouts had a step run."""
     now = clock.now()
     try:
         due = overdue(now)
@@ -40,13 +31,10 @@ def sweep() -> int:
     catch_up(now)  # messages and receipts a failure left half-done
     for callout_id in due:
         try:
-            run(callout_id, deliver=False)
+            run_due_steps(callout_id, deliver=False)
         except NoOrganisation:
             return 0
-    if recover_interrupted(clock.now()):
-        session.commit()
-    for person_id, channel in pending_deliveries(clock.now()):
-        deliver(person_id, channel)
+    tasks.run(DELIVER_DUE_JOB)  # the sender's share, in this process: no queue between
     note_breaches(clock.now())
     for callout_id in callers_not_told(clock.now()):
         notify_caller(callout_id)

@@ -13,19 +13,15 @@ from sqlalchemy import select, update
 
 import clock
 import tasks
-from models import Callout, CalloutState, Channel, Page, Person, Ticket, TicketStatus, session
-from oncall.callouts import changed
+from models import Callout, CalloutState, Channel, Page, Person, Ticket, TicketStatus, changed, session
+from oncall.paging import waiting_for
+from oncall.voicemails import notify_caller
 from tickets.timeline import add_event
 
 log = logging.getLogger(__name__)
 
 VIA_WORD = {Channel.VOICE: "appel", Channel.SMS: "SMS", Channel.WEB: "lien"}
 _REPLY = re.compile(r"^\s*ok(?![a-z])[\s:.,#-]*(\d[\d ]*)?\s*[.!]*\s*$", re.IGNORECASE)
-# Twilio answers these itself (opt-out, opt-in, help): a second answer from us would confuse, so none.
-CARRIER_KEYWORDS = {
-    "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ARRET", "ARRÊT",
-    "START", "UNSTOP", "YES", "HELP", "INFO",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -43,7 +39,7 @@ class Takeover:
 
 
 def first_name(person: Person | None) -> str:
-    return person.name.split()[0] if person and person.name else "?"
+    return person.first_name if person else "?"
 
 
 def take_over(callout: Callout, person: Person, via: Channel) -> Takeover:
@@ -98,8 +94,6 @@ def take_over(callout: Callout, person: Person, via: Channel) -> Takeover:
     )
     session.commit()
     log.info("callout %s taken over by %s via %s", callout.id, person.id, via.value)
-    from oncall.jobs import notify_caller
-
     tasks.enqueue(notify_caller, callout.id)
     return Takeover(True, callout, person, now)
 
@@ -114,7 +108,7 @@ class Reply:
 
     kind: taken (takeover won), yours (they had taken it over already), already (someone else holds
     it), no_callout (no alert on that ticket), nothing_waiting, several (OK alone, more than one
-    waiting), keyword (STOP, HELP…: Twilio answers, we do not), help (not understood).
+    waiting), help (not understood).
     """
 
     kind: str
@@ -125,11 +119,6 @@ class Reply:
 
 def answer_sms(person: Person, body: str) -> Reply:
     """`OK 104233` takes over that ticket's alert; `OK` alone the one alert waiting for `person`."""
-    from oncall.paging import waiting_for
-
-    if (body or "").strip().strip(".!").upper() in CARRIER_KEYWORDS:
-        log.warning("%s sent the carrier keyword %r: no answer from us", person.id, body.strip())
-        return Reply("keyword")
     match = _REPLY.match(body or "")
     if not match:
         return Reply("help")

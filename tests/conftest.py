@@ -19,7 +19,7 @@ from sqlalchemy import text
 import clock as clock_module
 import models
 import tasks
-from oncall.load import load, read_file
+from org.load import load, read_file
 from wsgi import create_app
 
 pytest_plugins = ["tests.phone"]  # the fake phone: `phone`
@@ -108,7 +108,7 @@ def client(app: Flask) -> FlaskClient:
 def org(app: Flask) -> Any:
     """The example organisation file, loaded."""
     load(read_file(ORG_FILE))
-    from oncall.load import current_org
+    from org.load import current_org
 
     return current_org()
 

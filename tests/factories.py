@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from dashboard.auth import hash_password
 from models import (
     Call,
     Callout,
@@ -29,8 +30,7 @@ from models import (
     Voicemail,
     session,
 )
-from tickets.auth import hash_password
-from tickets.i18n import label
+from words.ui import label
 
 from .conftest import paris
 

@@ -9,10 +9,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from devtools.simulator import Call as PhoneCall
+from devtools.simulator import Phone
 from models import Call, OutboxMessage, session
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
-from voice.simulator import Call as PhoneCall
-from voice.simulator import Phone
 
 ISABELLE = "+33611223344"  # Boulangerie Dupont's contact, on a mobile
 

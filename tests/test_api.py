@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from dashboard.api import create_token
 from models import ApiToken, Ticket, session
-from tickets.api import create_token
 
 from . import factories
 

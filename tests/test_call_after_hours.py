@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from models import Callout, CallOutcome, CalloutState, Voicemail, session
-from oncall.load import load, read_file
+from org.load import load, read_file
 from tests.conftest import ORG_FILE, paris
 from tests.phone import ISABELLE, call_row, sms_to, up_to_the_beep
 
@@ -160,7 +160,7 @@ def test_the_message_time_counts_not_the_call_start(phone, clock):
 
 
 def test_the_callout_of_a_night_call_is_visible_in_the_api(phone, client):
-    from tickets.api import create_token
+    from dashboard.api import create_token
 
     up_to_the_beep(phone).record(seconds=20).press("1")
     token = create_token("test")

@@ -6,9 +6,9 @@ import string
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from voice import prompts_caller  # noqa: F401 - registers the prompts
-from voice.prompts import CATALOGUE
-from voice.prompts_caller import PORTAL, spoken_delay, spoken_opening
+from words import caller as prompts_caller  # noqa: F401 - registers the prompts
+from words.caller import PORTAL, spoken_delay, spoken_opening
+from words.catalogue import CATALOGUE
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import Callout, CallOutcome, Ticket, TicketStatus, session
-from oncall.load import load, read_file
+from org.load import load, read_file
 from tests.conftest import ORG_FILE
 from tests.phone import ISABELLE, call_row
 

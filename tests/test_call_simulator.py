@@ -6,9 +6,9 @@ import pytest
 from flask import Flask, request
 from twilio.twiml.voice_response import VoiceResponse
 
+from devtools.simulator import Phone
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 from voice.security import twilio_request
-from voice.simulator import Phone
 from voice.twiml import twiml
 
 
@@ -116,7 +116,7 @@ def test_a_forged_signature_is_refused(toy):
 
 
 def test_twiml_twilio_would_refuse_fails_the_walk_with_the_reason():
-    from voice.simulator_twiml import problems
+    from devtools.simulator_twiml import problems
 
     def refused(xml: str) -> set[str]:
         import xml.etree.ElementTree as ET

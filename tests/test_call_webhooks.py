@@ -320,6 +320,6 @@ def test_a_message_whose_callout_failed_to_open_is_delivered_by_the_sweeper(app,
 
 
 def org_takeover():
-    from oncall.load import current_org
+    from org.load import current_org
 
     return current_org().takeover

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from models import Role, Ticket, TicketStatus, User, session
-from tickets.i18n import EN
+from words.ui import EN
 
 from . import factories
 

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
+from dashboard.api import create_token
 from models import TicketEvent, TicketStatus, session
-from tickets.api import create_token
-from tickets.service import change_status
+from oncall.callouts import set_ticket_status as change_status
 
 from . import factories
 from .test_dashboard import text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oncall.hours import is_business_hours, next_opening
+from org.hours import is_business_hours, next_opening
 
 from .conftest import paris
 
@@ -49,7 +49,7 @@ def test_the_next_opening_skips_weekends_holidays_and_closures(org):
 def test_a_regional_calendar_adds_its_own_holidays(app):
     import yaml
 
-    from oncall.load import current_org, load
+    from org.load import current_org, load
 
     from .conftest import ORG_FILE
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from devtools.demo import play
 from models import Callout, CalloutState, session
-from oncall.demo import play
 
 
 def test_the_demo_night_takes_one_call_at_the_first_page_and_escalates_the_other(app, org, clock):

@@ -62,7 +62,7 @@ def doc() -> dict:
 
 def test_healthz_stays_up_and_warns_of_a_gap_coming_within_24_hours(twilio, clock, client, doc):
     from models import Person, session
-    from oncall.load import load
+    from org.load import load
 
     doc["rota"]["overrides"] = [
         {"from": "2026-11-25 18:00", "to": "2026-11-26 08:30", "position": "primary", "person": "chloe"}

@@ -10,8 +10,8 @@ import yaml
 from sqlalchemy import select
 
 from models import CalloutState, Channel, Page, Person, TicketEvent, session
-from oncall.load import current_org, load
 from oncall.sweeper import sweep
+from org.load import current_org, load
 
 from .conftest import ORG_FILE, paris
 from .oncall_helpers import ALICE, BRUNO, CALLER, CHLOE, EMMA, leave_voicemail, refreshed

@@ -7,8 +7,8 @@ import copy
 import pytest
 import yaml
 
-from oncall.load import current_org, load
 from oncall.rota import next_handoff, shifts, target, who_is, who_is_on_call
+from org.load import current_org, load
 
 from .conftest import ORG_FILE, paris
 

@@ -16,9 +16,9 @@ from rq import Worker
 
 import tasks
 from models import Person, session
-from oncall.load import current_org, load
 from oncall.rota import who_is_on_call
 from oncall.sweeper import sweep
+from org.load import current_org, load
 
 from .conftest import ORG_FILE, PUBLIC_BASE_URL, ROOT
 from .oncall_helpers import leave_voicemail

@@ -9,9 +9,9 @@ import yaml
 from sqlalchemy import func, select
 
 from models import Client, Person, Service, Ticket, session
-from oncall.load import current_org, load
-from oncall.orgfile import OrgFileError
-from tickets.pins import pin_matches
+from org.load import current_org, load
+from org.orgfile import OrgFileError
+from org.pins import pin_matches
 
 from .conftest import ORG_FILE
 

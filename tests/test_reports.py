@@ -6,8 +6,8 @@ from datetime import UTC, date
 
 import pytest
 
-from tickets import charts
-from tickets.reports import month_bounds, percentile
+from dashboard import charts
+from dashboard.reports import month_bounds, percentile
 
 from .conftest import PARIS, paris
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from models import CalloutState, OutboxMessage, Ticket, session
+from oncall.callouts import set_ticket_status as change_status
 from oncall.sweeper import sweep
-from tickets.service import change_status
 
 from .oncall_helpers import ALICE, leave_voicemail, refreshed
 

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 import clock
-from voice.simulator import Call, Phone
+from devtools.simulator import Call, Phone
 
 from .conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import RefusalReason, Ticket, session
-from oncall.orgfile import Org
+from org.orgfile import Org
 
 
 def find_ticket(number: str) -> Ticket | None:

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from models import Callout, Page, TicketEvent, Voicemail, session
-from tickets.i18n import label
+from words.ui import label
 
 _MINUTES = re.compile(r"\((\d+) min\)")
 

@@ -1,5 +1,5 @@
-"""Client PINs: stored hashed, compared in constant time (werkzeug's scrypt hashes), and locked
-after repeated failures, per client account and per calling number (`PinLock` rows).
+"""Client PINs locked after repeated failures, per client account and per calling number (`PinLock`
+rows). Hashing and comparing a PIN is `org/pins.py`'s (the organisation file brings the PINs).
 
 The numbers are settings (see `wsgi.configuration`): PIN_MAX_FAILURES failures within
 PIN_FAILURE_WINDOW_MINUTES lock the key for PIN_LOCK_MINUTES.
@@ -11,23 +11,9 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
-from werkzeug.security import check_password_hash, generate_password_hash
 
 import clock
 from models import PinLock, session
-
-
-def hash_pin(pin: str) -> str:
-    """A salted scrypt hash. PIN_HASH_METHOD may lower the work factor where speed matters more
-    than the cost of an attack (the test suite: "scrypt:1024:8:1"); checks read it from the hash."""
-    return generate_password_hash(pin, method=current_app.config["PIN_HASH_METHOD"])
-
-
-def pin_matches(pin: str, pin_hash: str) -> bool:
-    """Constant-time check (werkzeug compares with hmac.compare_digest)."""
-    if not pin_hash:
-        return False
-    return check_password_hash(pin_hash, pin)
 
 
 def setting(name: str) -> int:

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 import clock
 from models import Client, Service, Ticket, TicketStatus, session
-from oncall.load import current_org
+from org.load import current_org
 from tickets.timeline import add_event
 
 FIRST_NUMBER = 100001
@@ -93,8 +93,11 @@ def create_ticket(
     raise AssertionError("unreachable")
 
 
-def change_status(ticket: Ticket, status: str | TicketStatus, actor: str, note: str = "") -> None:
-    """Move a ticket to `status` and commit. Client standby stops the SLA clocks until it ends.
+def change_status(
+    ticket: Ticket, status: str | TicketStatus, actor: str, note: str = "", commit: bool = True
+) -> TicketStatus:
+    """Move a ticket to `status` and commit (unless the caller has more to write in the same
+    transaction). Client standby stops the SLA clocks until it ends. Returns the new status.
 
     A closed ticket stays closed; a resolved one may be reopened (the client contests the closure).
     """
@@ -128,11 +131,9 @@ def change_status(ticket: Ticket, status: str | TicketStatus, actor: str, note: 
     if note.strip():
         text += f" : {note.strip()[:NOTE_MAX]}"
     add_event(ticket, "status", text, actor=actor, data={"from": old.value, "to": new.value})
-    if not new.is_open:
-        from oncall.callouts import cancel_callouts  # a solved ticket pages nobody any more
-
-        cancel_callouts(ticket.id, reason=f"requête {STATUS_LABELS[new]}", actor=actor)
-    session.commit()
+    if commit:
+        session.commit()
+    return new
 
 
 def add_note(ticket: Ticket, text: str, actor: str) -> None:

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 import clock
 from models import Callout, Ticket, TicketEvent, TicketStatus, session
-from oncall.hours import is_closed_day
-from oncall.orgfile import Org
+from org.hours import is_closed_day
+from org.orgfile import Org
 
 TWENTY_FOUR_SEVEN = "24/7"
 

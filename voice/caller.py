@@ -16,19 +16,20 @@ from werkzeug.exceptions import HTTPException
 
 import clock
 from models import Call, session
-from oncall.hours import is_business_hours
-from oncall.load import NoOrganisation, current_org
+from oncall.voicemails import deliver, end_call
+from org.hours import is_business_hours
+from org.load import NoOrganisation, current_org
+from tickets.calls import find_call, keep_recording, log_call
 from voice import caller_desk, caller_ivr
-from voice.caller_calls import deliver, end_call, find_call, keep_recording, log_call
-from voice.prompts import say
 from voice.security import twilio_request
-from voice.twiml import twiml
+from voice.twiml import say, twiml
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("caller", __name__)
 
 _SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
+FINAL_STATUSES = {"completed", "busy", "failed", "no-answer", "canceled"}  # Twilio's CallStatus
 
 
 def _sid(name: str, required: bool = True) -> str:
@@ -104,7 +105,10 @@ def status() -> Response:
     if find_call(_sid("CallSid")) is None and _field("Direction") not in ("", "inbound"):
         return twiml(VoiceResponse())  # not a call to the support number: not ours to log
     call = _current_call()
-    end_call(call, _field("CallStatus", 20), _field("CallDuration", 10))
+    status = _field("CallStatus", 20)
+    call.status = status or call.status
+    if status in FINAL_STATUSES:
+        end_call(call, _field("CallDuration", 10))
     session.commit()
     return twiml(VoiceResponse())
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 from twilio.twiml.voice_response import VoiceResponse
 
 from models import Call, CallOutcome
-from oncall.orgfile import Org
-from voice.caller_calls import caller_number, deliver, keep_recording
+from oncall.links import absolute_url
+from oncall.voicemails import deliver
+from org.orgfile import Org
+from tickets.calls import caller_number, keep_recording
 from voice.caller_ivr import kept, next_seq, record_message
-from voice.prompts import say
-from voice.twiml import public_url
+from voice.twiml import say
 
 ANSWERED = ("completed", "answered")
 
@@ -27,7 +28,7 @@ def forward(call: Call, org: Org) -> VoiceResponse:
     r = VoiceResponse()
     say(r, "caller.desk.connecting", call.language)
     dial = r.dial(
-        action=public_url("caller.desk_dialled", n=n),
+        action=absolute_url("caller.desk_dialled", n=n),
         method="POST",
         timeout=int(org.desk_ring.total_seconds()),
         caller_id=caller_number(call) or org.support_number,
@@ -54,7 +55,7 @@ def take_message(call: Call) -> VoiceResponse:
     n = next_seq(call)
     r = VoiceResponse()
     say(r, "caller.desk.unavailable", call.language)
-    record_message(r, public_url("caller.desk_recorded", n=n))
+    record_message(r, absolute_url("caller.desk_recorded", n=n))
     say(r, "caller.goodbye", call.language)  # no audio: no message, the call ends
     r.hangup()
     return kept(call, r)

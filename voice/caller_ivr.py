@@ -20,25 +20,18 @@ from twilio.twiml.voice_response import VoiceResponse
 
 import clock
 from models import Call, RefusalReason
-from oncall.load import current_org
+from oncall.links import absolute_url
+from oncall.voicemails import deliver, receipt_number
+from org.load import current_org
+from org.phones import e164, parse_number
+from org.pins import pin_matches
+from tickets.calls import caller_number, keep_recording, recall, refuse, remember
 from tickets.eligibility import find_ticket, refusal
-from tickets.pins import clear_failures, lock_keys, locked_until, pin_matches, record_failure
+from tickets.pins import clear_failures, lock_keys, locked_until, record_failure
 from tickets.timeline import add_event
-from voice.caller_calls import (
-    caller_number,
-    deliver,
-    e164,
-    keep_recording,
-    parse_number,
-    recall,
-    receipt_number,
-    refuse,
-    remember,
-    spoken_number,
-)
-from voice.prompts import CATALOGUE, digits, say, text
-from voice.prompts_caller import desk_reopens, spoken_delay
-from voice.twiml import public_url
+from voice.twiml import say
+from words.caller import desk_reopens, spoken_delay, spoken_number
+from words.catalogue import CATALOGUE, digits, text
 
 MAX_TRIES = 3
 TICKET_DIGITS = (4, 12)
@@ -57,7 +50,7 @@ def record_message(r: VoiceResponse, action: str) -> None:
         timeout=10,
         finish_on_key="#",
         play_beep=True,
-        recording_status_callback=public_url("caller.recording"),
+        recording_status_callback=absolute_url("caller.recording"),
         recording_status_callback_method="POST",
     )
 
@@ -105,10 +98,10 @@ def ask(call: Call, step: str, before: Before | None = None) -> VoiceResponse:
     n = next_seq(call)
     r = VoiceResponse()
     _says(r, call, before or [])
-    url = public_url("caller.step", step=step, n=n)
+    url = absolute_url("caller.step", step=step, n=n)
     if step == "record":
         say(r, "caller.notice", call.language, days=_retention_days())
-        record_message(r, public_url("caller.recorded", n=n))
+        record_message(r, absolute_url("caller.recorded", n=n))
         say(r, "caller.no_message", call.language)  # no audio: Twilio skips the action, comes here
     else:
         confirmation = step in CONFIRMATIONS

@@ -14,23 +14,20 @@ from twilio.twiml.voice_response import VoiceResponse
 import clock
 from models import Callout, CalloutState, Channel, Page, session
 from oncall.callouts import decline
-from oncall.jobs import caller_gets_sms
 from oncall.links import media_url
-from oncall.load import current_org
-from oncall.paging import alert_of, record_status
+from oncall.paging import alert_of
 from oncall.takeover import first_name, take_over
-from voice.prompts import digits, say
-from voice.prompts_pages import minute_word, spoken_time
+from oncall.voicemails import caller_gets_sms
+from org.load import current_org
+from voice.delivery import is_machine, record_status
 from voice.security import twilio_request
-from voice.twiml import twiml
+from voice.twiml import say, twiml
+from words.catalogue import digits
+from words.pages import minute_word, spoken_time
 
 bp = Blueprint("paging", __name__, url_prefix="/voice/pages")
 
 MAX_MENU_TRIES = 3
-
-
-def _is_machine(answered_by: str | None) -> bool:
-    return bool(answered_by) and (answered_by.startswith("machine") or answered_by == "fax")  # type: ignore[union-attr]
 
 
 def _call_pages() -> tuple[Page, list[Page]]:
@@ -64,7 +61,7 @@ def call() -> object:
     answered_by = request.form.get("AnsweredBy")
     sid = request.form.get("CallSid", "")
     r = VoiceResponse()
-    if _is_machine(answered_by):
+    if is_machine(answered_by):
         record_status(sid, "in-progress", answered_by)
         r.hangup()
         return twiml(r)

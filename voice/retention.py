@@ -15,13 +15,16 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 import clock
+import tasks
 from models import Voicemail, session
-from voice import outbound
+from tickets.calls import FORGET_MEDIA_JOB
+from voice import sender as outbound
 from voice.recordings import local_path
 
 log = logging.getLogger(__name__)
 
 
+@tasks.job(FORGET_MEDIA_JOB)
 def forget_media(recording_sid: str, recording_url: str = "") -> bool:
     """Delete one recording's media wherever it lives. True when it is gone (or was never there)."""
     path = local_path(recording_sid)

@@ -12,16 +12,28 @@ from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 
 from models import InboundSms, Person, session
-from oncall.load import current_org
-from oncall.orgfile import parse_phone
-from oncall.paging import record_status, waiting_for
+from oncall.paging import waiting_for
 from oncall.takeover import Reply, answer_sms, first_name, person_by_phone
-from voice.prompts import text
-from voice.prompts_pages import readable_number
+from org.load import current_org
+from org.phones import parse_phone
+from voice.delivery import record_status
 from voice.security import twilio_request
 from voice.twiml import twiml
+from words.catalogue import text
+from words.pages import readable_number
 
 log = logging.getLogger(__name__)
+
+# Twilio answers these itself (opt-out, opt-in, help): a second answer from us would confuse, so none.
+CARRIER_KEYWORDS = {
+    "STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ARRET", "ARRÊT",
+    "START", "UNSTOP", "YES", "HELP", "INFO",
+}  # fmt: skip
+
+
+def is_carrier_keyword(body: str) -> bool:
+    return (body or "").strip().strip(".!").upper() in CARRIER_KEYWORDS
+
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 
@@ -52,14 +64,18 @@ def incoming() -> object:
         row.outcome = "unknown_sender"
         session.commit()
         return twiml(MessagingResponse())
+    if is_carrier_keyword(body):
+        log.warning("%s sent the carrier keyword %r: no answer from us", person.id, body.strip())
+        row.outcome = "keyword"
+        session.commit()
+        return twiml(MessagingResponse())
     reply = answer_sms(person, body)
     stored = session.get(InboundSms, row.id)
     assert stored is not None
     stored.outcome = reply.kind
     session.commit()
     r = MessagingResponse()
-    if reply.kind != "keyword":  # STOP, HELP…: Twilio answers them itself
-        r.message(_reply_text(reply, person))
+    r.message(_reply_text(reply, person))
     return twiml(r)
 
 

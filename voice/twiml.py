@@ -1,19 +1,29 @@
-"""TwiML answers and the absolute URLs handed to Twilio."""
+"""TwiML answers: the `text/xml` response and the <Say> of a catalogue entry in the caller's voice."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, current_app
 from twilio.twiml import TwiML
 
-from oncall.links import absolute_url
+from words.catalogue import text
+
+SPEECH_LANGUAGE = {"fr": "fr-FR", "en": "en-GB"}
+VOICES = {"fr": "Polly.Lea", "en": "Polly.Amy"}
 
 
 def twiml(response: TwiML) -> Response:
     return Response(str(response), mimetype="text/xml")
 
 
-def public_url(endpoint: str, **values: Any) -> str:
-    """An absolute URL on PUBLIC_BASE_URL, the address Twilio can reach (and signs)."""
-    return absolute_url(endpoint, **values)
+def voice_of(lang: str) -> str:
+    if lang == "fr":
+        return str(current_app.config.get("TWILIO_VOICE") or VOICES["fr"])
+    return VOICES.get(lang, VOICES["en"])
+
+
+def say(verb: TwiML, key: str, lang: str, **values: Any) -> TwiML:
+    """Append <Say> of a catalogue entry to a response or a <Gather>."""
+    verb.say(text(key, lang, **values), language=SPEECH_LANGUAGE.get(lang, "fr-FR"), voice=voice_of(lang))
+    return verb

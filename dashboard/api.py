@@ -1,0 +1,314 @@
+"""The JSON API (DESIGN: contract): bearer tokens, tickets, calls and callouts. Times are ISO 8601
+with the organisation's offset; refused input gets a 4xx whose message names the field."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, g, jsonify, request
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+import clock
+from dashboard.calllog import (
+    FilterError,
+    decode_cursor,
+    make_cursor,
+    page_of_calls,
+    parse_filter,
+    parse_limit,
+)
+from dashboard.web import unknown_page
+from models import ApiToken, Call, Callout, Page, Ticket, TicketEvent, session
+from org.load import NoOrganisation, current_org
+from tickets.service import TicketError, create_ticket, find_ticket
+from tickets.sla import SlaClock, ticket_clocks
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+TOKEN_PREFIX = "ast_"
+DESCRIPTION_MAX = 10_000
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+
+def token_digest(token: str) -> str:
+    # A random 256-bit token needs no slow hash: SHA-256 makes the stored value useless to a thief.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(name: str) -> str:
+    """A new API token named `name`; only its digest is kept, the token itself is shown once."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(name=name, token_hash=token_digest(token), created_at=clock.now()))
+    session.commit()
+    return token
+
+
+def _error(status: int, message: str, field: str | None = None) -> tuple[Response, int]:
+    body: dict[str, Any] = {"error": message}
+    if field:
+        body["field"] = field
+    return jsonify(body), status
+
+
+@bp.before_request
+def _authenticate() -> Any:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        response, status = _error(
+            401, "Authorization: a bearer token is required (astreinte token create NAME)"
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="astreinte"'
+        return response, status
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token.strip())))
+    if row is None:
+        response, status = _error(401, "Authorization: unknown or revoked token")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="astreinte", error="invalid_token"'
+        return response, status
+    now = clock.now()
+    if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):  # not a write per request
+        row.last_used_at = now
+        session.commit()
+    g.api_token = row
+    return None
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    """Tickets and callers' numbers: never cached on the way, never sniffed into something else."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> tuple[Response, int]:
+    return _error(exc.code or 500, exc.description or exc.name)
+
+
+def _routing_error(exc: HTTPException) -> Any:
+    """Unknown paths and methods under /api/ answer in JSON too (they never reach the blueprint)."""
+    if request.path.startswith("/api/"):
+        return _error(exc.code or 404, exc.description or exc.name)
+    if request.blueprint is None and exc.code == 404:
+        return unknown_page(exc)
+    return exc
+
+
+bp.app_errorhandler(404)(_routing_error)
+bp.app_errorhandler(405)(_routing_error)
+
+
+@bp.errorhandler(FilterError)
+def _filter_error(exc: FilterError) -> tuple[Response, int]:
+    return _error(400, str(exc), exc.field)
+
+
+@bp.errorhandler(NoOrganisation)
+def _no_org(exc: NoOrganisation) -> tuple[Response, int]:
+    return _error(503, str(exc))
+
+
+# --- serialisation ------------------------------------------------------------------------------
+
+
+def _timezone() -> ZoneInfo:
+    cache = request.environ  # once per request: a page of calls has a hundred instants
+    if "astreinte.tz" not in cache:
+        cache["astreinte.tz"] = current_org().timezone
+    return cache["astreinte.tz"]  # type: ignore[no-any-return]
+
+
+def iso(at: datetime | None) -> str | None:
+    """ISO 8601 with the organisation's offset: 2026-11-24T23:19:00+01:00."""
+    if at is None:
+        return None
+    return at.astimezone(_timezone()).isoformat(timespec="seconds")
+
+
+def _clock_json(c: SlaClock) -> dict[str, Any]:
+    target, elapsed = int(c.target.total_seconds()), int(c.elapsed.total_seconds())
+    return {
+        "target_seconds": target,
+        "elapsed_seconds": elapsed,
+        "remaining_seconds": target - elapsed,  # whole seconds that add up: 0 + 14400, not 0 + 14399
+        "clock": c.counting,
+        "paused": c.paused,
+        "stopped_at": iso(c.stopped_at),
+        "due_at": iso(c.due_at),
+        "breached": c.breached,
+    }
+
+
+def ticket_json(ticket: Ticket) -> dict[str, Any]:
+    clocks = ticket_clocks(current_org(), ticket)
+    return {
+        "number": ticket.number,
+        "client": ticket.client.account,
+        "client_name": ticket.client.name,
+        "service": ticket.service.ref if ticket.service else None,
+        "priority": ticket.priority,
+        "subject": ticket.subject,
+        "description": ticket.description,
+        "status": ticket.status.value,
+        "opened_at": iso(ticket.opened_at),
+        "taken_over_at": iso(clocks.takeover.stopped_at if clocks else ticket.taken_over_at),
+        "resolved_at": iso(ticket.resolved_at),
+        "standby_since": iso(ticket.standby_since),
+        "standby_seconds": ticket.standby_seconds or 0,
+        "sla": {"takeover": _clock_json(clocks.takeover), "resolution": _clock_json(clocks.resolution)}
+        if clocks
+        else None,
+        "timeline": [
+            {"at": iso(e.at), "kind": e.kind, "actor": e.actor, "text": e.text}
+            for e in session.scalars(
+                select(TicketEvent)
+                .where(TicketEvent.ticket_id == ticket.id)
+                .order_by(TicketEvent.at, TicketEvent.id)
+            )
+        ],
+    }
+
+
+def call_json(call: Call) -> dict[str, Any]:
+    vm = call.voicemail
+    return {
+        "id": call.id,
+        "sid": call.sid,
+        "from": call.from_number,
+        "to": call.to_number,
+        "started_at": iso(call.started_at),
+        "ended_at": iso(call.ended_at),
+        "duration": call.duration,
+        "after_hours": call.after_hours,
+        "outcome": call.outcome.value,
+        "reason": call.reason,
+        "ticket": call.ticket.number if call.ticket else None,
+        "entered_ticket": call.entered_ticket,
+        "client": call.client.account if call.client else None,
+        "callback_number": call.callback_number or (vm.callback_number if vm else None),
+        "language": call.language,
+        "voicemail": {
+            "id": vm.id,
+            "duration": vm.duration,
+            "recorded_at": iso(vm.recorded_at),
+            "kind": vm.kind.value,
+        }
+        if vm
+        else None,
+    }
+
+
+def callout_json(callout: Callout) -> dict[str, Any]:
+    """Exactly the contract's fields."""
+    return {
+        "id": callout.id,
+        "ticket": callout.ticket.number,
+        "state": callout.state.value,
+        "opened_at": iso(callout.opened_at),
+        "due_at": iso(callout.due_at),
+        "taken_over_at": iso(callout.taken_over_at),
+        "taken_over_by": callout.taken_over_by,
+        "taken_over_via": callout.taken_over_via.value if callout.taken_over_via else None,
+        "breached": callout.breached,
+        "escalation_level": callout.escalation_level,
+        "pages": [
+            {
+                "person": p.person_id,
+                "channel": p.channel.value,
+                "status": p.status,
+                "twilio_sid": p.twilio_sid,
+                "at": iso(p.sent_at or p.created_at),  # a throttled page counts from when it left
+            }
+            for p in callout.pages
+        ],
+    }
+
+
+# --- routes -------------------------------------------------------------------------------------
+
+
+@bp.post("/tickets")
+def post_ticket() -> tuple[Response, int]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _error(400, "body: expected a JSON object with client, priority, subject", "body")
+    for name in ("client", "priority", "subject"):
+        if not isinstance(body.get(name), str) or not body[name].strip():
+            return _error(400, f"{name}: required (a non-empty string)", name)
+    for name in ("service", "description"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            return _error(400, f"{name}: expected a string", name)
+    if len(body.get("description") or "") > DESCRIPTION_MAX:
+        return _error(400, f"description: at most {DESCRIPTION_MAX} characters", "description")
+    current_org()  # 503 before anything is written when no organisation is loaded
+    try:
+        ticket = create_ticket(
+            client=body["client"].strip(),
+            priority=body["priority"].strip(),
+            subject=body["subject"],
+            service=(body.get("service") or "").strip() or None,
+            description=body.get("description"),
+            actor=f"api:{g.api_token.name}",
+        )
+    except TicketError as exc:
+        return _error(400, str(exc), exc.field)
+    response = jsonify(ticket_json(ticket))
+    response.headers["Location"] = f"/api/tickets/{ticket.number}"
+    return response, 201
+
+
+@bp.get("/tickets/<number>")
+def get_ticket(number: str) -> Any:
+    ticket = find_ticket(number)
+    if ticket is None:
+        return _error(404, f"ticket: no ticket {number!r}", "ticket")
+    return jsonify(ticket_json(ticket))
+
+
+@bp.get("/calls")
+def get_calls() -> Any:
+    org = current_org()
+    f = parse_filter(request.args, org.timezone, org.region)
+    limit = parse_limit(request.args.get("limit"))
+    calls, cursor = page_of_calls(f, limit, request.args.get("after") or None)
+    return jsonify(calls=[call_json(c) for c in calls], next=cursor)
+
+
+@bp.get("/callouts")
+def get_callouts() -> Any:
+    current_org()
+    limit = parse_limit(request.args.get("limit"))
+    query = select(Callout).options(
+        selectinload(Callout.pages).joinedload(Page.person), selectinload(Callout.ticket)
+    )
+    if number := (request.args.get("ticket") or "").strip():
+        ticket = find_ticket(number)
+        if ticket is None:
+            return _error(404, f"ticket: no ticket {number!r}", "ticket")
+        query = query.where(Callout.ticket_id == ticket.id)
+    if state := request.args.get("state"):
+        if state not in ("paging", "taken_over", "cancelled"):
+            return _error(400, "state: one of paging, taken_over, cancelled", "state")
+        query = query.where(Callout.state == state)
+    if after := request.args.get("after"):
+        at, ident = decode_cursor(after)
+        query = query.where(
+            Callout.opened_at <= at,
+            or_(Callout.opened_at < at, and_(Callout.opened_at == at, Callout.id < ident)),
+        )
+    rows = list(session.scalars(query.order_by(Callout.opened_at.desc(), Callout.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = make_cursor(rows[-1].opened_at, rows[-1].id) if more else None
+    return jsonify(callouts=[callout_json(c) for c in rows], next=cursor)

@@ -1,0 +1,88 @@
+"""The ticket-side commands: `astreinte user add NAME --role agent|admin` (password on stdin) and
+`astreinte token create NAME` (prints an API token, stored hashed)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+import clock
+from dashboard.api import create_token
+from dashboard.auth import hash_password
+from models import ApiToken, Role, User, session
+
+MIN_PASSWORD = 10
+
+
+@click.group("user", help="Users of the agents' dashboard.")
+def user_group() -> None:
+    pass
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@user_group.command(
+    "add", help="Create a user, or set a new password and role with --update. The password is read on stdin."
+)
+@click.argument("name")
+@click.option(
+    "--role", type=click.Choice([r.value for r in Role]), default=Role.AGENT.value, show_default=True
+)
+@click.option("--language", type=click.Choice(["fr", "en"]), default="fr", show_default=True)
+@click.option("--update", is_flag=True, help="Change an existing user's password and role.")
+@with_appcontext
+def add_user(name: str, role: str, language: str, update: bool) -> None:
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise click.BadParameter("1 to 80 characters", param_hint="NAME")
+    existing = session.scalar(select(User).where(User.name == name))
+    if existing is not None and not update:
+        click.echo(f"user {name!r} exists already (use --update to change the password or role)", err=True)
+        sys.exit(1)
+    password = _read_password()
+    if len(password) < MIN_PASSWORD:
+        click.echo(f"password: at least {MIN_PASSWORD} characters, read on stdin", err=True)
+        sys.exit(1)
+    if existing is None:
+        existing = User(name=name, created_at=clock.now())
+        session.add(existing)
+    existing.password_hash = hash_password(password)
+    existing.role = Role(role)
+    existing.language = language
+    session.commit()
+    click.echo(f"user {name!r} ({role}) {'updated' if update else 'created'}")
+
+
+@click.group("token", help="Bearer tokens of the JSON API.")
+def token_group() -> None:
+    pass
+
+
+@token_group.command("create", help="Create an API token and print it (it is shown only once).")
+@click.argument("name")
+@with_appcontext
+def create_token_command(name: str) -> None:
+    if not name.strip() or len(name) > 80:
+        raise click.BadParameter("1 to 80 characters", param_hint="NAME")
+    click.echo(create_token(name.strip()))
+
+
+@token_group.command("revoke", help="Delete every API token named NAME.")
+@click.argument("name")
+@with_appcontext
+def revoke_token_command(name: str) -> None:
+    rows = list(session.scalars(select(ApiToken).where(ApiToken.name == name)))
+    if not rows:
+        click.echo(f"no token named {name!r}", err=True)
+        sys.exit(1)
+    for row in rows:
+        session.delete(row)
+    session.commit()
+    click.echo(f"{len(rows)} token(s) named {name!r} revoked")

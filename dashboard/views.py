@@ -1,0 +1,256 @@
+"""Dashboard pages: now (open callouts), a ticket (details, SLA clocks, timeline, agent actions), the rota."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.wrappers import Response
+
+import clock
+from dashboard.auth import current_user, language, role_required
+from dashboard.web import bp, org_or_none
+from models import (
+    ApiToken,
+    Call,
+    Callout,
+    CalloutState,
+    Page,
+    Person,
+    Role,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    User,
+    session,
+)
+from oncall.callouts import set_ticket_status
+from oncall.rota import shifts, who_is_on_call
+from tickets.service import NOTE_MAX, TicketError, add_note, find_ticket
+from tickets.sla import ticket_clocks
+from words.ui import t
+
+RECENT = timedelta(hours=14)  # the morning review sees the whole night
+ROTA_WEEKS = 6
+# The status form offers the step that usually comes next first, so a hurried agent moves forward.
+NEXT_STATUS = {
+    TicketStatus.OPEN: TicketStatus.IN_PROGRESS,
+    TicketStatus.IN_PROGRESS: TicketStatus.RESOLVED,
+    TicketStatus.CLIENT_STANDBY: TicketStatus.IN_PROGRESS,
+    TicketStatus.RESOLVED: TicketStatus.CLOSED,
+}
+
+
+# The service explains a refusal in English (the API's language); agents read it in theirs.
+_REFUSALS_FR = {
+    "must not be empty": "le texte est vide",
+    f"at most {NOTE_MAX} characters": f"{NOTE_MAX} caractères au plus",
+    "a closed ticket cannot change any more": "une requête clôturée ne change plus",
+}
+
+
+def refusal(exc: TicketError) -> str:
+    """Why the service refused, in the agent's language."""
+    if language() == "en":
+        return exc.message
+    if exc.message.startswith("the ticket is already "):
+        return "la requête a déjà ce statut"
+    return _REFUSALS_FR.get(exc.message, exc.message)
+
+
+def status_choices(current: TicketStatus) -> list[TicketStatus]:
+    """The statuses a ticket may move to, the usual next one first; none once it is closed."""
+    if current is TicketStatus.CLOSED:
+        return []
+    others = [s for s in TicketStatus if s is not current]
+    first = NEXT_STATUS[current]
+    return [first] + [s for s in others if s is not first]
+
+
+def people() -> dict[str, str]:
+    """Person id → name, for every page that names people."""
+    return {p.id: p.name for p in session.scalars(select(Person))}
+
+
+def _callouts_query() -> Any:
+    return select(Callout).options(
+        joinedload(Callout.ticket).joinedload(Ticket.client),
+        joinedload(Callout.voicemail),
+        selectinload(Callout.pages),
+    )
+
+
+@bp.route("/now")
+def now() -> str:
+    """Open callouts with the time left, who has been paged and how it went; then the recent ones."""
+    instant = clock.now()
+    open_ = list(
+        session.scalars(
+            _callouts_query().where(Callout.state == CalloutState.PAGING).order_by(Callout.due_at, Callout.id)
+        ).unique()
+    )
+    recent = list(
+        session.scalars(
+            _callouts_query()
+            .where(Callout.state != CalloutState.PAGING, Callout.opened_at >= instant - RECENT)
+            .order_by(Callout.opened_at.desc(), Callout.id.desc())
+        ).unique()
+    )
+    return render_template(
+        "desk/now.html",
+        open_callouts=open_,
+        recent=recent,
+        people=people(),
+        instant=instant,
+        on_call=_on_call_now(),
+    )
+
+
+def _on_call_now() -> Any:
+    org = org_or_none()
+    if org is None:
+        return None
+
+    return who_is_on_call(org, clock.now())
+
+
+@bp.get("/tickets")
+def find() -> Response:
+    """The header's "go to ticket" box."""
+    number = (request.args.get("number") or "").strip().lstrip("#")
+    if not number:
+        return redirect(url_for("dashboard.now"))
+    if find_ticket(number) is None:
+        flash(t("Aucune requête n° {number}.", language(), number=number))
+        return redirect(_back())
+    return redirect(url_for("dashboard.ticket", number=number))
+
+
+def _back() -> str:
+    """The page the agent came from, on this site only."""
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc and parts.netloc != request.host:
+        return url_for("dashboard.now")
+    return (parts.path or url_for("dashboard.now")) + (f"?{parts.query}" if parts.query else "")
+
+
+def _ticket_or_404(number: str) -> Ticket:
+    ticket = session.scalar(
+        select(Ticket)
+        .where(Ticket.number == number)
+        .options(joinedload(Ticket.client), joinedload(Ticket.service))
+    )
+    if ticket is None:
+        abort(404, description=t("Aucune requête n° {number}.", language(), number=number))
+    return ticket
+
+
+@bp.get("/tickets/<number>")
+def ticket(number: str) -> str:
+    row = _ticket_or_404(number)
+    org = org_or_none()
+    callouts = list(
+        session.scalars(
+            select(Callout)
+            .where(Callout.ticket_id == row.id)
+            .options(selectinload(Callout.pages).joinedload(Page.person), joinedload(Callout.voicemail))
+            .order_by(Callout.opened_at, Callout.id)
+        ).unique()
+    )
+    calls = list(
+        session.scalars(
+            select(Call)
+            .where(Call.ticket_id == row.id)
+            .options(selectinload(Call.voicemail))
+            .order_by(Call.started_at, Call.id)
+        )
+    )
+    events = list(
+        session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == row.id)
+            .order_by(TicketEvent.at, TicketEvent.id)  # the night as it happened, as the API gives it
+        )
+    )
+    return render_template(
+        "desk/ticket.html",
+        ticket=row,
+        events=events,
+        clocks=ticket_clocks(org, row) if org else None,
+        priority=org.priorities.get(row.priority) if org else None,
+        callouts=callouts,
+        calls=calls,
+        people=people(),
+        statuses=status_choices(row.status),
+    )
+
+
+@bp.post("/tickets/<number>/status")
+def set_status(number: str) -> Response:
+    row = _ticket_or_404(number)
+    user = current_user()
+    assert user is not None
+    try:
+        set_ticket_status(
+            row, request.form.get("status", ""), actor=user.name, note=request.form.get("note", "")
+        )
+    except TicketError as exc:
+        session.rollback()
+        flash(t("Statut refusé : {reason}", language(), reason=refusal(exc)), "error")
+        return redirect(url_for("dashboard.ticket", number=number))
+    flash(t("Statut changé.", language()))
+    return redirect(url_for("dashboard.ticket", number=number))
+
+
+@bp.post("/tickets/<number>/notes")
+def post_note(number: str) -> Response:
+    row = _ticket_or_404(number)
+    user = current_user()
+    assert user is not None
+    try:
+        add_note(row, request.form.get("note", ""), actor=user.name)
+    except TicketError as exc:
+        session.rollback()
+        flash(t("Note refusée : {reason}", language(), reason=refusal(exc)), "error")
+        return redirect(url_for("dashboard.ticket", number=number))
+    flash(t("Note ajoutée.", language()))
+    return redirect(url_for("dashboard.ticket", number=number) + "#timeline")
+
+
+@bp.get("/rota")
+def rota() -> str:
+    """Who is primary and backup now and for the next weeks, overrides included."""
+    org = org_or_none()
+    if org is None:
+        return render_template("desk/rota.html", org=None)
+
+    instant = clock.now()
+    overrides = [o for o in org.rota.overrides if o.end > instant]
+    rows = [
+        (s, {o.position for o in overrides if o.start < s.end and s.start < o.end})
+        for s in shifts(org, instant, instant + timedelta(weeks=ROTA_WEEKS))
+    ]
+    return render_template(
+        "desk/rota.html",
+        org=org,
+        on_call=who_is_on_call(org, instant),
+        rows=rows,
+        people=people(),
+        overrides=overrides,
+        escalation=org.escalation,
+    )
+
+
+@bp.get("/admin/users")
+@role_required(Role.ADMIN)
+def users() -> str:
+    """Administrators see who may log in and which API tokens exist (created with the CLI)."""
+    return render_template(
+        "desk/users.html",
+        users=list(session.scalars(select(User).order_by(User.name))),
+        tokens=list(session.scalars(select(ApiToken).order_by(ApiToken.name, ApiToken.id))),
+    )

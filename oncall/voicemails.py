@@ -1,0 +1,248 @@
+"""A caller's message, delivered: after hours it opens the callout and the caller gets an SMS receipt;
+in business hours it waits for the desk. And the catch-up of what a failure left half-done.
+
+A voicemail is never lost: the message is committed before anything else is tried, and the sweeper
+finishes what a dead database, queue or worker interrupted.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+import clock
+import tasks
+from models import Call, Callout, CallOutcome, CalloutState, Voicemail, VoicemailKind, session
+from oncall.callouts import open_callout, start_paging
+from oncall.sending import SendError, send_sms
+from org.load import current_org
+from org.phones import mobile_number
+from tickets.calls import caller_number, recall, remember, seconds
+from tickets.timeline import add_event
+from words.caller import clock_time
+from words.catalogue import text
+
+log = logging.getLogger(__name__)
+
+
+def end_call(call: Call, duration: str | None) -> None:
+    """The call ended: its duration and end; a message left is delivered, and a call still in progress
+    was abandoned at its step."""
+    if (elapsed := seconds(duration)) is not None:
+        call.duration = elapsed
+    if call.ended_at is None:
+        call.ended_at = clock.now()
+    session.commit()  # the end is kept even if delivering the message fails below
+    if call.outcome is CallOutcome.IN_PROGRESS:
+        if deliver(call) is None:
+            call.outcome, call.reason = CallOutcome.ABANDONED, call.step
+
+
+def deliver(call: Call) -> Voicemail | None:
+    """The caller's message is final: after hours it opens the callout, in business hours it waits
+    for the desk. Returns the voicemail, or None when the call has no message (yet). Once only."""
+    voicemail = call.voicemail
+    if voicemail is None or not voicemail.recording_sid:
+        return None
+    if call.outcome in (CallOutcome.VOICEMAIL, CallOutcome.DESK_MESSAGE):
+        return voicemail
+    voicemail.callback_number = call.callback_number or caller_number(call)
+    session.commit()  # never lost: kept even if the callout fails to open (a later callback retries)
+    if not call.after_hours or call.ticket is None:
+        voicemail.kind = VoicemailKind.DESK
+        call.outcome, call.reason = CallOutcome.DESK_MESSAGE, None
+        session.commit()
+        return voicemail
+    ticket = call.ticket
+    call.outcome, call.reason = CallOutcome.VOICEMAIL, None
+    voicemail.kind, voicemail.ticket_id = VoicemailKind.ASTREINTE, ticket.id
+    add_event(
+        ticket,
+        "voicemail",
+        f"message vocal de {voicemail.duration or 0} s, "
+        f"rappel au {voicemail.callback_number or 'numéro masqué'}",
+        actor=call.from_number,
+        data={"call": call.id, "voicemail": voicemail.id},
+    )
+    callout = open_callout(voicemail)
+    session.commit()
+    try:
+        start_paging(callout.id)
+    except Exception:  # the message is kept and the callout open: the sweeper pages
+        session.rollback()
+        log.exception("paging of callout %s did not start; the sweeper will", callout.id)
+    if receipt_number(call):
+        tasks.enqueue(send_receipt, call.id)
+    return voicemail
+
+
+def receipt_number(call: Call) -> str | None:
+    """Where the SMS receipt goes: the callback number or the caller ID, when it is a mobile."""
+    return mobile_number(call.callback_number, call.from_number, region=current_org().region)
+
+
+@tasks.job("send_receipt")
+def send_receipt(call_id: int) -> None:
+    """Job: the SMS receipt of a delivered message, once."""
+    call = session.get(Call, call_id)
+    if call is None or call.outcome is not CallOutcome.VOICEMAIL or recall(call, "receipt"):
+        return
+    to = receipt_number(call)
+    callout = (
+        session.scalar(select(Callout).where(Callout.voicemail_id == call.voicemail.id))
+        if call.voicemail is not None
+        else None
+    )
+    if to is None or call.ticket is None or callout is None:
+        return
+    tz = current_org().timezone
+    body = text(
+        "caller.sms.receipt",
+        call.language,
+        number=call.ticket.number,
+        time=clock_time(callout.opened_at.astimezone(tz)),
+        due=clock_time(callout.due_at.astimezone(tz)),
+    )
+    try:
+        sent = send_sms(to, body)
+    except SendError as exc:
+        log.warning("SMS receipt of call %s not sent: %s", call.id, exc)
+        tries = recall(call, "receipt_tries", 0) + 1
+        remember(call, receipt_tries=tries)
+        if not exc.temporary or tries >= RECEIPT_MAX_TRIES:
+            remember(call, receipt=f"failed {exc.code or ''}".strip())  # the sweeper stops trying
+        session.commit()
+        return
+    remember(call, receipt=sent.sid)
+    session.commit()
+
+
+# --- the takeover, told to the caller --------------------------------------------------------
+
+
+def caller_gets_sms(callout: Callout) -> bool:
+    """Whether the caller is told of the takeover by SMS: the same number as the receipt, a mobile."""
+    return receipt_number(callout.voicemail.call) is not None
+
+
+@tasks.job("notify_caller")
+def notify_caller(callout_id: int) -> None:
+    """The caller's SMS: "pris en charge par Alice à 23:19" (once, to a mobile callback number)."""
+    callout = session.get(Callout, callout_id)
+    if callout is None or callout.state is not CalloutState.TAKEN_OVER or callout.taken_over_at is None:
+        return
+    ticket = callout.ticket
+    if any(e.kind == "caller_sms" and (e.data or {}).get("callout") == callout_id for e in ticket.events):
+        return  # sent already (a duplicate job)
+    number = receipt_number(callout.voicemail.call)
+    if number is None:
+        add_event(
+            ticket,
+            "caller_sms",
+            "Pas de SMS au client : le numéro de rappel n'est pas un mobile",
+            data={"callout": callout_id, "sent": False},
+        )
+        session.commit()
+        return
+    org = current_org()
+    lang = callout.voicemail.call.language or "fr"
+    at = callout.taken_over_at.astimezone(org.timezone)
+    body = text(
+        "sms_caller_taken_over",
+        lang,
+        ticket=ticket.number,
+        name=callout.taker.first_name if callout.taker else "?",
+        time=f"{at:%H:%M}",
+    )
+    try:
+        sent = send_sms(number, body)
+    except SendError as exc:
+        log.warning("the caller's SMS for callout %s failed: %s", callout_id, exc)
+        add_event(
+            ticket,
+            "caller_sms",
+            f"SMS au client : échec ({exc.code or 'réseau'})",
+            data={"callout": callout_id, "sent": False, "error": exc.code},
+        )
+        session.commit()
+        return
+    add_event(
+        ticket,
+        "caller_sms",
+        f"SMS au client : « {body} »",
+        data={"callout": callout_id, "sent": True, "sid": sent.sid, "at": clock.now().isoformat()},
+    )
+    session.commit()
+
+
+def callers_not_told(now: datetime) -> list[int]:
+    """Callouts taken over in the last hour whose caller SMS job never ran (Redis lost it, or was
+    down at the takeover): what the sweeper sends. A minute's grace leaves the job its chance."""
+    taken = session.scalars(
+        select(Callout).where(
+            Callout.state == CalloutState.TAKEN_OVER,
+            Callout.taken_over_at >= now - timedelta(hours=1),
+            Callout.taken_over_at <= now - timedelta(minutes=1),
+        )
+    )
+    return [
+        c.id
+        for c in taken
+        if not any(e.kind == "caller_sms" and (e.data or {}).get("callout") == c.id for e in c.ticket.events)
+    ]
+
+
+# --- catching up (the sweeper) ------------------------------------------------------------------
+
+RECEIPT_WINDOW = timedelta(hours=1)  # a receipt later than this would only confuse the caller
+RECEIPT_MAX_TRIES = 5
+SETTLE = timedelta(minutes=1)  # leave the webhooks and the first job their chance first
+
+
+def catch_up(now: datetime) -> int:
+    """Finish what a failure left half-done: a kept message whose callout never opened (the database
+    or the on-call room failed at that moment), a receipt that never left (Redis was down). Returns
+    how many messages were delivered."""
+    delivered = 0
+    for call_id in _undelivered(now):
+        call = session.get(Call, call_id)
+        try:
+            if call is not None and deliver(call) is not None:
+                delivered += 1
+                log.info("message of call %s delivered by the sweeper", call_id)
+        except Exception:  # noqa: BLE001 - the next sweep tries again; the message stays kept
+            session.rollback()
+            log.exception("message of call %s still not delivered", call_id)
+    for call_id in _receipts_due(now):
+        send_receipt(call_id)
+    return delivered
+
+
+def _undelivered(now: datetime) -> list[int]:
+    delivered = (CallOutcome.VOICEMAIL, CallOutcome.DESK_MESSAGE)
+    return list(
+        session.scalars(
+            select(Call.id)
+            .join(Voicemail, Voicemail.call_id == Call.id)
+            .outerjoin(Callout, Callout.voicemail_id == Voicemail.id)
+            .where(
+                Voicemail.recording_sid.is_not(None),
+                Callout.id.is_(None),
+                Call.outcome.not_in(delivered),
+                (Call.ended_at <= now - SETTLE) | (Voicemail.recorded_at <= now - 30 * SETTLE),
+            )
+        )
+    )
+
+
+def _receipts_due(now: datetime) -> list[int]:
+    recent = session.scalars(
+        select(Call).where(
+            Call.outcome == CallOutcome.VOICEMAIL,
+            Call.started_at >= now - RECEIPT_WINDOW,
+            Call.ended_at <= now - SETTLE,
+        )
+    )
+    return [c.id for c in recent if not recall(c, "receipt") and receipt_number(c)]

@@ -1,0 +1,379 @@
+"""The organisation file: parsed and checked as a whole into an `Org`, or refused with every problem.
+
+Each problem names its key (`rota.primary[1]`, `people[2].phone`) and what is wrong with it, so an
+administrator can fix a file in one go. Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays as holidays_lib
+import phonenumbers
+
+from org.phones import parse_phone
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+POSITIONS = ("primary", "backup")
+ROLES = ("supervisor", "manager", "director")
+CHANNELS = ("sms", "voice")
+CLOCKS = ("24/7", "business_hours")
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+_UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class OrgFileError(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Priority:
+    key: str
+    label: str
+    takeover: timedelta
+    resolution: timedelta
+    clock: str  # "24/7" or "business_hours"
+    astreinte: bool
+    escalate_after_breach: tuple[timedelta, ...] = ()
+
+
+@dataclass(frozen=True)
+class PolicyStep:
+    after: timedelta  # counted from the message
+    notify: str  # a position (primary, backup) or an escalation role
+    by: tuple[str, ...]  # sms, voice
+
+    @property
+    def escalation_level(self) -> int:
+        """1-3 for the escalation roles, 0 for the on-call positions."""
+        return ROLES.index(self.notify) + 1 if self.notify in ROLES else 0
+
+
+@dataclass(frozen=True)
+class Override:
+    start: datetime  # aware, in the organisation's time zone
+    end: datetime
+    position: str
+    person: str
+
+
+@dataclass(frozen=True)
+class RotaConfig:
+    handoff_weekday: int  # 0 = Monday
+    handoff_time: time
+    start: date
+    primary: tuple[str, ...]
+    backup: tuple[str, ...]
+    overrides: tuple[Override, ...] = ()
+
+
+@dataclass(frozen=True)
+class PersonEntry:
+    id: str
+    name: str
+    phone: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Org:
+    timezone: ZoneInfo
+    support_number: str
+    desk_numbers: tuple[str, ...]
+    desk_ring: timedelta
+    business_hours: dict[int, tuple[tuple[time, time], ...]]
+    holiday_country: str | None
+    holiday_subdiv: str | None
+    closures: frozenset[date]
+    languages: tuple[str, ...]
+    priorities: dict[str, Priority]
+    takeover: timedelta
+    policy: tuple[PolicyStep, ...]
+    escalation: dict[str, str]
+    people: dict[str, PersonEntry]
+    rota: RotaConfig
+    raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @property
+    def region(self) -> str:
+        """The phone region of the support number (FR), for numbers keyed without a prefix."""
+        return phonenumbers.region_code_for_number(phonenumbers.parse(self.support_number)) or "FR"
+
+
+def parse_duration(value: Any) -> timedelta:
+    m = _DURATION.match(str(value))
+    if not m:
+        raise ValueError(f"{value!r} is not a duration (write it like 90s, 30m, 4h or 2d)")
+    return timedelta(**{_UNIT[m.group(2)]: int(m.group(1))})
+
+
+class _Checker:
+    """Collects problems instead of stopping at the first one."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def fail(self, key: str, problem: str) -> None:
+        self.problems.append(f"{key}: {problem}")
+
+    def run(self, key: str, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except (ValueError, TypeError) as exc:
+            self.fail(key, str(exc))
+            return None
+
+    def need(self, doc: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
+        if key not in doc:
+            self.fail(f"{where}{key}", "missing")
+            return None
+        value = doc[key]
+        if not isinstance(value, kind):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            self.fail(f"{where}{key}", f"expected a {names}, got {value!r}")
+            return None
+        return value
+
+
+def _hhmm(text: str) -> time:
+    try:
+        return datetime.strptime(text.strip(), "%H:%M").time()
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time (HH:MM)") from None
+
+
+def _ranges(value: Any) -> tuple[tuple[time, time], ...]:
+    if not isinstance(value, list):
+        raise ValueError(f'expected a list of ranges like "08:30-12:30", got {value!r}')
+    out: list[tuple[time, time]] = []
+    for item in value:
+        if not isinstance(item, str) or item.count("-") != 1:
+            raise ValueError(f'{item!r} is not a range like "08:30-12:30"')
+        a, b = (_hhmm(x) for x in item.split("-"))
+        if b <= a:
+            raise ValueError(f"{item!r} ends before it starts")
+        out.append((a, b))
+    out.sort()
+    for (_, end), (start, _) in zip(out, out[1:], strict=False):
+        if start < end:
+            raise ValueError(f"ranges overlap around {start:%H:%M}")
+    return tuple(out)
+
+
+def _local(text: Any, tz: ZoneInfo) -> datetime:
+    try:
+        naive = datetime.strptime(str(text).strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise ValueError(f"{text!r} is not a local time (YYYY-MM-DD HH:MM)") from None
+    return naive.replace(tzinfo=tz)
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def parse(doc: Any) -> Org:
+    """Check a whole organisation document; raise OrgFileError listing every problem found."""
+    c = _Checker()
+    if not isinstance(doc, dict):
+        raise OrgFileError(["(file): expected a mapping of keys (timezone, people, rota, …)"])
+
+    tz = ZoneInfo("Europe/Paris")
+    if (name := c.need(doc, "timezone", "", str)) is not None:
+        try:
+            tz = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            c.fail("timezone", f"unknown time zone {name!r}")
+
+    support = c.run("support_number", parse_phone, doc.get("support_number", ""))
+    region = "FR"
+    if support:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(support)) or "FR"
+    desk = tuple(
+        n
+        for i, v in enumerate(doc.get("desk_numbers") or [])
+        if (n := c.run(f"desk_numbers[{i}]", parse_phone, v, region))
+    )
+    desk_ring = c.run("desk_ring", parse_duration, doc.get("desk_ring", "25s")) or timedelta(seconds=25)
+
+    hours: dict[int, tuple[tuple[time, time], ...]] = {}
+    bh = c.need(doc, "business_hours", "", dict) or {}
+    for day, value in bh.items():
+        if day not in WEEKDAYS:
+            c.fail(f"business_hours.{day}", f"unknown day (use {', '.join(WEEKDAYS)})")
+            continue
+        if (r := c.run(f"business_hours.{day}", _ranges, value)) is not None:
+            hours[WEEKDAYS.index(day)] = r
+
+    country = subdiv = None
+    hol = doc.get("holidays", [])
+    if isinstance(hol, str) and hol:
+        country, _, sub = hol.partition("-")
+        subdiv = sub or None
+        try:
+            holidays_lib.country_holidays(country, subdiv=subdiv)
+        except NotImplementedError:
+            c.fail("holidays", f"no public-holiday calendar for {hol!r}")
+        except Exception as exc:  # noqa: BLE001 - the holidays package raises several kinds
+            c.fail("holidays", f"no public-holiday calendar for {hol!r} ({exc})")
+    elif hol not in ([], None):
+        c.fail("holidays", f"expected a country code like FR or FR-57, or [], got {hol!r}")
+    closures = frozenset(
+        d for i, v in enumerate(doc.get("closures") or []) if (d := c.run(f"closures[{i}]", _date, v))
+    )
+
+    languages = tuple(doc.get("languages") or ["fr"])
+    for i, lang in enumerate(languages):
+        if lang not in ("fr", "en"):
+            c.fail(f"languages[{i}]", f"unsupported language {lang!r} (fr, en)")
+
+    priorities: dict[str, Priority] = {}
+    for key, p in (c.need(doc, "priorities", "", dict) or {}).items():
+        where = f"priorities.{key}"
+        if not isinstance(p, dict):
+            c.fail(where, "expected a mapping")
+            continue
+        clock_kind = p.get("clock", "24/7")
+        if clock_kind not in CLOCKS:
+            c.fail(f"{where}.clock", f"{clock_kind!r} is not a clock ({', '.join(CLOCKS)})")
+        steps = tuple(
+            d
+            for i, v in enumerate(p.get("escalate_after_breach") or [])
+            if (d := c.run(f"{where}.escalate_after_breach[{i}]", parse_duration, v)) is not None
+        )
+        priorities[str(key)] = Priority(
+            key=str(key),
+            label=str(p.get("label", key)),
+            takeover=c.run(f"{where}.takeover", parse_duration, p.get("takeover")) or timedelta(0),
+            resolution=c.run(f"{where}.resolution", parse_duration, p.get("resolution")) or timedelta(0),
+            clock=clock_kind,
+            astreinte=bool(p.get("astreinte", False)),
+            escalate_after_breach=steps,
+        )
+
+    people: dict[str, PersonEntry] = {}
+    for i, p in enumerate(c.need(doc, "people", "", list) or []):
+        where = f"people[{i}]"
+        if not isinstance(p, dict) or not p.get("id"):
+            c.fail(where, "expected a mapping with an id")
+            continue
+        pid = str(p["id"])
+        if pid in people:
+            c.fail(f"{where}.id", f"{pid!r} appears twice")
+        lang = p.get("language", languages[0] if languages else "fr")
+        if lang not in ("fr", "en"):
+            c.fail(f"{where}.language", f"unsupported language {lang!r}")
+        phone = c.run(f"{where}.phone", parse_phone, p.get("phone", ""), region)
+        people[pid] = PersonEntry(pid, str(p.get("name", pid)), phone or "", lang)
+
+    def known(key: str, pid: Any) -> str:
+        if pid not in people:
+            c.fail(key, f"unknown person {pid!r}")
+        return str(pid)
+
+    escalation: dict[str, str] = {}
+    for role, pid in (doc.get("escalation") or {}).items():
+        if role not in ROLES:
+            c.fail(f"escalation.{role}", f"unknown role (use {', '.join(ROLES)})")
+        escalation[role] = known(f"escalation.{role}", pid)
+
+    ast = c.need(doc, "astreinte", "", dict) or {}
+    takeover = c.run("astreinte.takeover", parse_duration, ast.get("takeover", "30m")) or timedelta(
+        minutes=30
+    )
+    policy: list[PolicyStep] = []
+    for i, step in enumerate(ast.get("policy") or []):
+        where = f"astreinte.policy[{i}]"
+        if not isinstance(step, dict):
+            c.fail(where, "expected a mapping like {after: 0m, notify: primary, by: [sms, voice]}")
+            continue
+        after = c.run(f"{where}.after", parse_duration, step.get("after"))
+        target = step.get("notify")
+        if target not in POSITIONS + ROLES:
+            c.fail(
+                f"{where}.notify", f"{target!r} is not a position or a role ({', '.join(POSITIONS + ROLES)})"
+            )
+        elif target in ROLES and target not in escalation:
+            c.fail(f"{where}.notify", f"nobody holds the role {target!r} (see escalation)")
+        by = step.get("by") or []
+        if not isinstance(by, list) or not by or any(ch not in CHANNELS for ch in by):
+            c.fail(f"{where}.by", f"expected a list of channels among {', '.join(CHANNELS)}, got {by!r}")
+            by = []
+        if policy and after is not None and after < policy[-1].after:
+            c.fail(f"{where}.after", "steps must be in time order")
+        policy.append(PolicyStep(after or timedelta(0), str(target), tuple(by)))
+    if not policy:
+        c.fail("astreinte.policy", "at least one step is needed, or nobody would be paged")
+
+    rota = _rota(c, doc.get("rota"), tz, known)
+
+    if c.problems:
+        raise OrgFileError(c.problems)
+    return Org(
+        timezone=tz,
+        support_number=support or "",
+        desk_numbers=desk,
+        desk_ring=desk_ring,
+        business_hours=hours,
+        holiday_country=country,
+        holiday_subdiv=subdiv,
+        closures=closures,
+        languages=languages,
+        priorities=priorities,
+        takeover=takeover,
+        policy=tuple(policy),
+        escalation=escalation,
+        people=people,
+        rota=rota,
+        raw=doc,
+    )
+
+
+def _rota(c: _Checker, r: Any, tz: ZoneInfo, known: Any) -> RotaConfig:
+    empty = RotaConfig(0, time(0), date(2000, 1, 3), (), ())
+    if not isinstance(r, dict):
+        c.fail("rota", "missing, or not a mapping")
+        return empty
+    weekday, handoff = 0, time(18, 0)
+    text = str(r.get("handoff", "mon 18:00")).split()
+    if len(text) != 2 or text[0] not in WEEKDAYS:
+        c.fail("rota.handoff", f'{r.get("handoff")!r} is not like "mon 18:00"')
+    else:
+        weekday = WEEKDAYS.index(text[0])
+        handoff = c.run("rota.handoff", _hhmm, text[1]) or handoff
+    start = c.run("rota.start", _date, r.get("start")) or empty.start
+    lists: dict[str, tuple[str, ...]] = {}
+    for pos in POSITIONS:
+        names = r.get(pos) or []
+        if not isinstance(names, list) or (pos == "primary" and not names):
+            c.fail(f"rota.{pos}", "expected a non-empty list of people")
+            names = []
+        lists[pos] = tuple(known(f"rota.{pos}[{i}]", n) for i, n in enumerate(names))
+    overrides: list[Override] = []
+    for i, o in enumerate(r.get("overrides") or []):
+        where = f"rota.overrides[{i}]"
+        if not isinstance(o, dict):
+            c.fail(where, "expected a mapping")
+            continue
+        a = c.run(f"{where}.from", _local, o.get("from"), tz)
+        b = c.run(f"{where}.to", _local, o.get("to"), tz)
+        if a and b and b <= a:
+            c.fail(f"{where}.to", "ends before it starts")
+        pos = str(o.get("position"))
+        if pos not in POSITIONS:
+            c.fail(f"{where}.position", f"{pos!r} is not a position ({', '.join(POSITIONS)})")
+        person = known(f"{where}.person", o.get("person"))
+        if a and b:
+            overrides.append(Override(a, b, str(pos), person))
+    return RotaConfig(weekday, handoff, start, lists["primary"], lists["backup"], tuple(overrides))

@@ -1,0 +1,238 @@
+"""What an on-call technician hears in a page call and reads in a page SMS or on the take-over page,
+and the SMS a caller gets when someone took over. French first, English for those who chose it.
+
+SMS keep their accents (Twilio sends them as UCS-2: 70 characters a segment), so they stay short.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from org.phones import readable_phone
+from words.catalogue import register, text
+
+register(
+    {
+        # --- the page SMS --------------------------------------------------------------------------
+        "sms_page": {
+            "fr": "Astreinte {ticket} {client} {service} prio {priority}, {left}. Client : {callback}. "
+            "Répondez OK {ticket} ou {link}",
+            "en": "On-call {ticket} {client} {service} priority {priority}, {left}. Client: {callback}. "
+            "Reply OK {ticket} or {link}",
+        },
+        "sms_page_bundle": {
+            "fr": "Astreinte : {count} alertes. {items}. Répondez OK + numéro ou {link}",
+            "en": "On-call: {count} alerts. {items}. Reply OK + number or {link}",
+        },
+        "sms_bundle_item": {
+            "fr": "{ticket} {client} ({priority}, {left}, client {callback})",
+            "en": "{ticket} {client} ({priority}, {left}, client {callback})",
+        },
+        "left": {"fr": "reste {minutes} min", "en": "{minutes} min left"},
+        "over": {"fr": "délai dépassé de {minutes} min", "en": "{minutes} min overdue"},
+        # --- replies to the technician's SMS --------------------------------------------------------
+        "sms_taken": {
+            "fr": "C'est noté : vous avez pris en charge la requête {ticket} à {time}. Client : {callback}",
+            "en": "Noted: you took over ticket {ticket} at {time}. Client: {callback}",
+        },
+        "sms_yours": {
+            "fr": "Vous avez déjà pris en charge la requête {ticket} à {time}.",
+            "en": "You already took over ticket {ticket} at {time}.",
+        },
+        "sms_already": {
+            "fr": "Requête {ticket} déjà prise en charge par {name} à {time}.",
+            "en": "Ticket {ticket} was already taken over by {name} at {time}.",
+        },
+        "sms_no_callout": {
+            "fr": "Aucune alerte en cours pour la requête {ticket}.",
+            "en": "No alert is waiting for ticket {ticket}.",
+        },
+        "sms_nothing_waiting": {
+            "fr": "Aucune alerte en attente pour vous. Pour prendre en charge : OK suivi du numéro de requête.",
+            "en": "No alert is waiting for you. To take over: OK followed by the ticket number.",
+        },
+        "sms_several": {
+            "fr": "Plusieurs alertes en attente ({tickets}) : répondez OK suivi du numéro de requête.",
+            "en": "Several alerts are waiting ({tickets}): reply OK followed by the ticket number.",
+        },
+        "sms_help": {
+            "fr": "Astreinte : pour prendre en charge, répondez OK suivi du numéro de requête (ex. OK {example}).",
+            "en": "On-call: to take over, reply OK followed by the ticket number (e.g. OK {example}).",
+        },
+        # --- the caller, once someone took over -----------------------------------------------------
+        "sms_caller_taken_over": {
+            "fr": "Astreinte : votre message sur la requête {ticket} a été pris en charge par {name} à {time}.",
+            "en": "On-call: your message about ticket {ticket} was taken over by {name} at {time}.",
+        },
+        # --- the page call --------------------------------------------------------------------------
+        "page_hello": {
+            "fr": "Bonjour {name}, ici l'astreinte.",
+            "en": "Hello {name}, this is the on-call desk.",
+        },
+        "page_bundle": {
+            "fr": "Vous avez {count} alertes en attente.",
+            "en": "You have {count} alerts waiting.",
+        },
+        "page_alert": {
+            "fr": "Requête {ticket}, {client} : {subject}. Service {service}, priorité {priority}. "
+            "Message laissé à {time}.",
+            "en": "Ticket {ticket}, {client}: {subject}. Service {service}, priority {priority}. "
+            "Message left at {time}.",
+        },
+        "page_left": {"fr": "Il reste {minutes} {unit}.", "en": "{minutes} {unit} left."},
+        "page_over": {
+            "fr": "Le délai est dépassé de {minutes} {unit}.",
+            "en": "The deadline passed {minutes} {unit} ago.",
+        },
+        "page_menu": {
+            "fr": "Pour prendre en charge, tapez 1. Pour écouter le message, tapez 2. Pour appeler le client, "
+            "tapez 3. Pour refuser, tapez 9. Pour réécouter, tapez étoile.",
+            "en": "To take over, press 1. To hear the message, press 2. To call the client, press 3. "
+            "To decline, press 9. To hear this again, press star.",
+        },
+        "page_taken": {
+            "fr": "C'est noté : vous avez pris en charge la requête {ticket}.",
+            "en": "Noted: you took over ticket {ticket}.",
+        },
+        "page_client_texted": {
+            "fr": "Le client est prévenu par SMS.",
+            "en": "The client is told by text message.",
+        },
+        "page_call_client_now": {
+            "fr": "Pour appeler le client maintenant, tapez 3.",
+            "en": "To call the client now, press 3.",
+        },
+        "page_already": {
+            "fr": "La requête {ticket} a déjà été prise en charge par {name} à {time}.",
+            "en": "Ticket {ticket} was already taken over by {name} at {time}.",
+        },
+        "page_declined": {
+            "fr": "C'est noté, nous prévenons la personne suivante.",
+            "en": "Noted, we are alerting the next person.",
+        },
+        "page_no_message": {"fr": "Le message n'est pas disponible.", "en": "The message is not available."},
+        "page_no_callback": {
+            "fr": "Aucun numéro de rappel n'a été laissé.",
+            "en": "No callback number was left.",
+        },
+        "page_connecting": {"fr": "Mise en relation avec le client.", "en": "Connecting you to the client."},
+        "page_bad_key": {"fr": "Touche non reconnue.", "en": "Unknown key."},
+        "page_no_input": {
+            "fr": "Sans réponse de votre part, l'alerte continue. Au revoir.",
+            "en": "Without an answer from you, the alert goes on. Goodbye.",
+        },
+        "page_nothing_waiting": {
+            "fr": "Plus aucune alerte n'est en attente. Merci, au revoir.",
+            "en": "No alert is waiting any more. Thank you, goodbye.",
+        },
+        "page_goodbye": {"fr": "Merci, au revoir.", "en": "Thank you, goodbye."},
+        "page_next": {"fr": "Alerte suivante.", "en": "Next alert."},
+        # --- the mobile take-over page --------------------------------------------------------------
+        "web_title": {"fr": "Astreinte", "en": "On-call"},
+        "web_take_over": {"fr": "Je prends en charge", "en": "I take over"},
+        "web_taken": {
+            "fr": "C'est noté : vous avez pris en charge la requête {ticket} à {time}.",
+            "en": "Noted: you took over ticket {ticket} at {time}.",
+        },
+        "web_client_texted": {"fr": "Le client est prévenu par SMS.", "en": "The client has been texted."},
+        "web_client_not_texted": {
+            "fr": "Le client n'a pas de mobile : appelez-le.",
+            "en": "The client has no mobile: call them.",
+        },
+        "web_already": {
+            "fr": "Déjà pris en charge par {name} à {time}.",
+            "en": "Already taken over by {name} at {time}.",
+        },
+        "web_yours": {"fr": "Pris en charge par vous à {time}.", "en": "Taken over by you at {time}."},
+        "web_cancelled": {"fr": "Alerte annulée.", "en": "Alert cancelled."},
+        "web_call_client": {"fr": "Appeler le client", "en": "Call the client"},
+        "web_message": {"fr": "Message", "en": "Message"},
+        "web_no_message": {"fr": "Message indisponible", "en": "Message unavailable"},
+        "web_expired": {
+            "fr": "Ce lien a expiré. Répondez OK suivi du n° de requête au SMS d'astreinte.",
+            "en": "This link has expired. Reply OK followed by the ticket number to the on-call text.",
+        },
+        "web_invalid": {"fr": "Lien invalide.", "en": "Invalid link."},
+        "web_not_in_link": {
+            "fr": "Cette alerte n'est pas dans ce lien. Ouvrez le lien du SMS qui l'annonce.",
+            "en": "This alert is not in this link. Open the link of the text that announced it.",
+        },
+        "web_message_at": {"fr": "message de {time}", "en": "message at {time}"},
+        "web_deadline": {"fr": "Prise en charge attendue avant {time}", "en": "Take over before {time}"},
+    }
+)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """What a page says about one callout."""
+
+    ticket: str
+    client: str
+    service: str
+    priority: str
+    callback: str
+    due_at: datetime
+    message_at: datetime  # local time
+    subject: str = ""
+    callback_shown: str = ""  # as the technician dials it: "06 11 22 33 44" in France
+
+    @property
+    def callback_text(self) -> str:
+        return self.callback_shown or self.callback
+
+
+def readable_number(number: str | None, region: str) -> str:
+    """A number as the technician dials it ("06 11 22 33 44" in France); "-" when there is none."""
+    if not number:
+        return "-"
+    return readable_phone(number, region) or number
+
+
+def time_left(lang: str, due_at: datetime, now: datetime) -> str:
+    minutes = int((due_at - now) / timedelta(minutes=1))
+    if due_at >= now:
+        return text("left", lang, minutes=max(minutes, 0))
+    return text("over", lang, minutes=max(-minutes, 1))
+
+
+def page_sms(lang: str, alerts: list[Alert], link: str, now: datetime) -> str:
+    """One SMS for one alert, or one SMS listing a bundle of alerts."""
+    if len(alerts) == 1:
+        a = alerts[0]
+        return text(
+            "sms_page",
+            lang,
+            ticket=a.ticket,
+            client=a.client,
+            service=a.service,
+            priority=a.priority,
+            left=time_left(lang, a.due_at, now),
+            callback=a.callback_text,
+            link=link,
+        )
+    items = "; ".join(
+        text(
+            "sms_bundle_item",
+            lang,
+            ticket=a.ticket,
+            client=a.client,
+            priority=a.priority,
+            left=time_left(lang, a.due_at, now),
+            callback=a.callback_text,
+        )
+        for a in alerts
+    )
+    return text("sms_page_bundle", lang, count=len(alerts), items=items, link=link)
+
+
+def minute_word(count: int, lang: str) -> str:
+    """'minute' or 'minutes' as each language says it (French: 0 and 1 are singular)."""
+    singular = count < 2 if lang == "fr" else count == 1
+    return "minute" if singular else "minutes"
+
+
+def spoken_time(at: datetime, lang: str) -> str:
+    """23 h 19 in French (a speech engine reads it as the time), 23:19 in English."""
+    return f"{at:%H} h {at:%M}" if lang == "fr" else f"{at:%H:%M}"
