@@ -1,6 +1,7 @@
 """`astreinte load FILE`: the organisation file into the database, all or nothing, idempotent.
 
-Also `current_org()`, the loaded organisation as an `Org`, cached until the file is loaded again.
+Also `current_org()`, the loaded organisation as an `Org`: parsed once per process and version (its
+checksum), and looked up once per request or job.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import current_app
+from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
 import clock
@@ -59,6 +60,8 @@ def load(doc: Any) -> dict[str, int]:
         session.rollback()
         raise
     current_app.extensions.pop("org", None)
+    if has_app_context():
+        g.pop("org", None)
     return changed
 
 
@@ -67,14 +70,20 @@ def is_empty() -> bool:
 
 
 def current_org() -> Org:
-    """The loaded organisation, parsed once per load."""
-    row = session.scalar(select(Organisation).limit(1))
-    if row is None:
+    """The loaded organisation. One SELECT of its checksum per request or job (a load in another
+    process is seen by the next request); the document is read and parsed only when it changed."""
+    if (memo := g.get("org")) is not None:
+        return memo  # type: ignore[no-any-return]
+    checksum = session.scalar(select(Organisation.checksum).limit(1))
+    if checksum is None:
         raise NoOrganisation("no organisation file loaded: run `astreinte load examples/org.yaml`")
     cached = current_app.extensions.get("org")
-    if cached is None or cached[0] != row.checksum:
+    if cached is None or cached[0] != checksum:
+        row = session.scalar(select(Organisation).limit(1))
+        assert row is not None
         cached = (row.checksum, parse(row.config))
         current_app.extensions["org"] = cached
+    g.org = cached[1]
     return cached[1]
 
 
