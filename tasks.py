@@ -38,6 +38,11 @@ def queue(app: Flask | None = None) -> Queue:
     return Queue(QUEUE_NAME, connection=connection(app))
 
 
+def queues(app: Flask | None = None) -> list[Queue]:
+    """The queues a worker listens to, in the order it serves them."""
+    return [queue(app)]
+
+
 JOBS: dict[str, Callable[..., Any]] = {}
 
 

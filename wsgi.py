@@ -180,7 +180,7 @@ def worker(burst: bool) -> None:
     stop = threading.Event()
     if not burst:
         threading.Thread(target=_sweep_forever, args=(app, stop), daemon=True).start()
-    w = SimpleWorker([tasks.queue(app)], connection=tasks.connection(app))
+    w = SimpleWorker(tasks.queues(app), connection=tasks.connection(app))
     try:
         w.work(burst=burst, with_scheduler=True, logging_level="INFO")
     finally:
