@@ -29,6 +29,8 @@ from models import ApiToken, Call, Callout, Page, Ticket, TicketEvent, session
 from org.load import NoOrganisation, current_org
 from tickets.service import TicketError, create_ticket, find_ticket
 from tickets.sla import SlaClock, ticket_clocks
+from tickets.timeline import tell
+from words.catalogue import LANGUAGES
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -150,8 +152,18 @@ def _clock_json(c: SlaClock) -> dict[str, Any]:
     }
 
 
+def _language() -> str:
+    """The timeline's language: `?lang=en`, else the client's Accept-Language, else French."""
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    return request.accept_languages.best_match(LANGUAGES, default=LANGUAGES[0]) or LANGUAGES[0]
+
+
 def ticket_json(ticket: Ticket) -> dict[str, Any]:
-    clocks = ticket_clocks(current_org(), ticket)
+    org = current_org()
+    clocks = ticket_clocks(org, ticket)
+    lang = _language()
     return {
         "number": ticket.number,
         "client": ticket.client.account,
@@ -170,7 +182,7 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         if clocks
         else None,
         "timeline": [
-            {"at": iso(e.at), "kind": e.kind, "actor": e.actor, "text": e.text}
+            {"at": iso(e.at), "kind": e.kind, "actor": e.actor, "text": tell(e, lang, org.timezone)}
             for e in session.scalars(
                 select(TicketEvent)
                 .where(TicketEvent.ticket_id == ticket.id)

@@ -18,7 +18,7 @@ from dashboard.auth import csrf_token, current_user, language, require_login
 from org.load import NoOrganisation, current_org
 from org.orgfile import Org
 from org.phones import readable_phone
-from tickets.event_text import event_text
+from tickets.timeline import tell
 from words.ui import DAYS, label, month_name, t
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
@@ -95,7 +95,7 @@ def _template_globals() -> dict[str, Any]:
     return {
         "t": lambda text, **kw: t(text, lang, **kw),
         "label": lambda kind, value: label(kind, value, lang),
-        "event_text": lambda event, people: event_text(event, lang, people, timezone()),
+        "event_text": lambda event, people: tell(event, lang, timezone()),
         "lang": lang,
         "colon": " :" if lang == "fr" else ":",  # French puts a space before the colon, English does not
         "csrf_token": csrf_token,

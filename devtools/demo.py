@@ -23,10 +23,11 @@ from devtools.simulator import Call, Phone
 from models import Callout, Channel, OutboxMessage, Page, Person, Ticket, TicketEvent, session
 from oncall.links import absolute_url
 from oncall.sweeper import sweep
-from oncall.takeover import VIA_WORD
 from org.load import current_org, is_empty, load, read_file
 from tickets.service import create_ticket
+from tickets.timeline import tell
 from voice.sender import new_local_sid
+from words.ui import label
 
 ORG_FILE = Path(__file__).resolve().parent.parent / "examples" / "org.yaml"
 ISABELLE = "+33611223344"  # Boulangerie Dupont's contact, on her mobile
@@ -186,9 +187,11 @@ class Night:
             ):
                 if (event.data or {}).get("callout", callout.id) != callout.id:
                     continue
-                self.echo(f"  {self.local(event.at)}  {event.kind:<11} {event.text}")
+                self.echo(
+                    f"  {self.local(event.at)}  {event.kind:<11} {tell(event, 'fr', self.org.timezone)}"
+                )
             taker = callout.taker.name if callout.taker else "personne"
-            via = VIA_WORD[callout.taken_over_via] if callout.taken_over_via else "-"
+            via = label("via", callout.taken_over_via.value) if callout.taken_over_via else "-"
             waited = int(((callout.taken_over_at or clock.now()) - callout.opened_at).total_seconds() // 60)
             self.echo(
                 f"  ⇒ message {self.local(callout.opened_at)}, échéance {self.local(callout.due_at)}, "

@@ -17,8 +17,9 @@ import clock
 import tasks
 from models import Callout, CalloutState, Page, Person, Ticket, TicketStatus, Voicemail, changed, session
 from org.load import current_org
-from tickets.service import STATUS_LABELS, change_status
+from tickets.service import change_status
 from tickets.timeline import add_event
+from words.ui import label
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,7 @@ def open_callout(voicemail: Voicemail) -> Callout:
     add_event(
         voicemail.ticket,
         "callout",
-        f"astreinte alertée, prise en charge attendue avant {callout.due_at.astimezone(org.timezone):%H:%M}",
-        data={"callout": callout.id},
+        data={"callout": callout.id, "due": callout.due_at.isoformat()},
     )
     return callout
 
@@ -103,9 +103,8 @@ def decline(callout: Callout, person: Person, pages: list[Page]) -> None:
     add_event(
         callout.ticket,
         "decline",
-        f"{person.name} a refusé l'alerte",
         actor=person.name,
-        data={"callout": callout.id, "person": person.id},
+        data={"callout": callout.id, "person": person.id, "name": person.name},
     )
     session.commit()
     if callout.state is CalloutState.PAGING:
@@ -131,8 +130,7 @@ def note_breaches(now: datetime) -> int:
             add_event(
                 callout.ticket,
                 "breach",
-                f"Délai de prise en charge dépassé ({minutes} min)",
-                data={"callout": callout.id},
+                data={"callout": callout.id, "minutes": minutes},
             )
     session.commit()
     session.expire_all()
@@ -150,8 +148,11 @@ def overdue(now: datetime) -> list[int]:
     )
 
 
-def cancel_callouts(ticket_id: int, reason: str, actor: str | None = None) -> int:
-    """Stop paging for a ticket (resolved or closed by the desk, a test call…). Returns how many stopped.
+def cancel_callouts(
+    ticket_id: int, reason: str, actor: str | None = None, status: TicketStatus | None = None
+) -> int:
+    """Stop paging for a ticket (resolved or closed by the desk: `status`; a test call…). Returns how
+    many stopped.
 
     Pending pages are dropped; a page call already ringing says "no alert waiting any more".
     """
@@ -189,9 +190,13 @@ def cancel_callouts(ticket_id: int, reason: str, actor: str | None = None) -> in
             add_event(
                 ticket,
                 "callout",
-                f"alerte d'astreinte arrêtée : {reason}",
                 actor=actor,
-                data={"callout": callout_id, "cancelled": True},
+                data={
+                    "callout": callout_id,
+                    "cancelled": True,
+                    "reason": reason,
+                    "status": status.value if status else None,
+                },
             )
     session.commit()
     session.expire_all()  # the UPDATEs bypassed the loaded rows
@@ -205,4 +210,6 @@ def set_ticket_status(ticket: Ticket, status: str | TicketStatus, actor: str, no
     if new.is_open:
         session.commit()
         return
-    cancel_callouts(ticket.id, reason=f"requête {STATUS_LABELS[new]}", actor=actor)  # commits
+    cancel_callouts(
+        ticket.id, reason=f"requête {label('status', new.value)}", actor=actor, status=new
+    )  # commits

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -34,7 +35,6 @@ MAX_ATTEMPTS = 4  # a temporary error is tried again 3 times (30 s, 60 s, 120 s)
 # Page statuses (the carrier's words, kept as they came) that mean nobody was reached.
 FAILED = {"failed", "undelivered", "busy", "no-answer", "canceled", "machine", "declined", "cancelled"}
 RINGING = {"queued", "initiated", "ringing"}
-CHANNEL_WORD = {Channel.SMS: "SMS", Channel.VOICE: "appel"}
 DELIVER_JOB = "deliver_pages"  # registered by the sender in voice/
 DELIVER_DUE_JOB = "deliver_due_pages"  # the sweeper's share of the sender
 
@@ -197,8 +197,13 @@ def _join_ringing_call(pages: list[Page], to: str, now: datetime) -> bool:
         add_event(
             page.callout.ticket,
             "page",
-            f"Appel en cours vers {page.person.name} : alerte ajoutée",
-            data={"page": page.id, "callout": page.callout_id, "channel": "voice"},
+            data={
+                "page": page.id,
+                "callout": page.callout_id,
+                "channel": "voice",
+                "name": page.person.name,
+                "joined": True,
+            },
         )
     return True
 
@@ -237,25 +242,21 @@ def sent(batch: Batch, sid: str, status: str) -> None:
     person = batch.person
     for page in batch.pages:
         page.twilio_sid, page.status, page.error_code = sid, status, None
-        what = f"SMS envoyé à {person.name}" if batch.channel is Channel.SMS else f"Appel vers {person.name}"
-        bundled = f" (groupé avec {len(batch.pages) - 1} autre(s))" if len(batch.pages) > 1 else ""
         add_event(
             page.callout.ticket,
             "page",
-            what + bundled,
-            actor=None,
             data={
                 "page": page.id,
                 "callout": page.callout_id,
                 "channel": batch.channel.value,
                 "person": person.id,
+                "name": person.name,
+                "bundled": len(batch.pages) - 1,
                 "sid": sid,
             },
         )
     session.commit()
-    log.info(
-        "%s to %s sent: %s (%d callout(s))", CHANNEL_WORD[batch.channel], person.id, sid, len(batch.pages)
-    )
+    log.info("%s to %s sent: %s (%d callout(s))", batch.channel.value, person.id, sid, len(batch.pages))
 
 
 def failed(batch: Batch, code: int | None, temporary: bool) -> None:
@@ -272,17 +273,14 @@ def failed(batch: Batch, code: int | None, temporary: bool) -> None:
             add_event(
                 page.callout.ticket,
                 "page_error",
-                f"{CHANNEL_WORD[channel]} vers {page.person.name} : erreur temporaire "
-                f"{page.error_code or ''}, nouvel essai".replace("  ", " "),
-                data={"page": page.id, "callout": page.callout_id, "error": page.error_code},
+                data=_page_facts(page, error=page.error_code, retry=True),
             )
         else:
             page.status = "failed"
             add_event(
                 page.callout.ticket,
                 "page_error",
-                f"{CHANNEL_WORD[channel]} vers {page.person.name} : échec {page.error_code or ''}".strip(),
-                data={"page": page.id, "callout": page.callout_id, "error": page.error_code},
+                data=_page_facts(page, error=page.error_code),
             )
             _fall_back(page)
     session.commit()
@@ -318,23 +316,19 @@ def note_status(page: Page, status: str) -> None:
         add_event(
             page.callout.ticket,
             "page_failed",
-            _failure_text(page),
-            data={"page": page.id, "callout": page.callout_id, "status": status, "error": page.error_code},
+            data=_page_facts(page, status=status, error=page.error_code),
         )
 
 
-def _failure_text(page: Page) -> str:
-    words = {
-        "busy": "occupé",
-        "no-answer": "pas de réponse",
-        "failed": "échec",
-        "canceled": "annulé",
-        "machine": "répondeur",
-        "undelivered": "non remis",
+def _page_facts(page: Page, **facts: Any) -> dict[str, Any]:
+    """What the timeline needs to tell an event of `page`."""
+    return {
+        "page": page.id,
+        "callout": page.callout_id,
+        "channel": page.channel.value,
+        "name": page.person.name,
+        **facts,
     }
-    return f"{CHANNEL_WORD[page.channel]} vers {page.person.name} : {words.get(page.status, page.status)}" + (
-        f" (erreur {page.error_code})" if page.error_code else ""
-    )
 
 
 def mark(pages: list[Page], status: str) -> None:

@@ -11,14 +11,7 @@ from datetime import datetime
 
 from models import Callout
 from org.orgfile import Org, PolicyStep
-
-ROLE_LABELS = {
-    "primary": "astreinte principale",
-    "backup": "astreinte de secours",
-    "supervisor": "superviseur",
-    "manager": "responsable",
-    "director": "directeur",
-}
+from words.ui import label
 
 
 def step(org: Org, index: int) -> PolicyStep | None:
@@ -45,8 +38,9 @@ def escalation_level(org: Org, index: int) -> int:
     return 0 if s is None else s.escalation_level
 
 
-def role_label(notify: str) -> str:
-    return ROLE_LABELS.get(notify, notify)
+def role_label(notify: str, lang: str = "fr") -> str:
+    """Who a step notifies, as people say it ("astreinte de secours")."""
+    return label("notify", notify, lang)
 
 
 def highest_level(org: Org) -> int:

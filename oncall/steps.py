@@ -85,7 +85,6 @@ def _schedule_next(callout_id: int) -> None:
 def _run_step(org: Org, callout: Callout, index: int, now: datetime) -> list[tuple[str, Channel]]:
     """Notify the target of step `index`; [] when there is nobody to notify."""
     step = org.policy[index]
-    label = policy.role_label(step.notify)
     person_id = rota.target(org, step.notify, now)
     person = session.get(Person, person_id) if person_id else None
     ticket = callout.ticket
@@ -94,7 +93,6 @@ def _run_step(org: Org, callout: Callout, index: int, now: datetime) -> list[tup
         add_event(
             ticket,
             "gap",
-            f"Personne pour le rôle « {label} » : étape suivante immédiatement",
             data={"callout": callout.id, "step": index, "position": step.notify},
         )
         return []
@@ -102,16 +100,27 @@ def _run_step(org: Org, callout: Callout, index: int, now: datetime) -> list[tup
         add_event(
             ticket,
             "page",
-            f"{person.name} a refusé : étape suivante",
-            data={"callout": callout.id, "step": index, "person": person.id},
+            data={
+                "callout": callout.id,
+                "step": index,
+                "person": person.id,
+                "name": person.name,
+                "declined": True,
+            },
         )
         return []
     if step.escalation_level:
         add_event(
             ticket,
             "escalation",
-            f"Escalade niveau {step.escalation_level} : {person.name} ({label})",
-            data={"callout": callout.id, "step": index, "level": step.escalation_level, "person": person.id},
+            data={
+                "callout": callout.id,
+                "step": index,
+                "level": step.escalation_level,
+                "person": person.id,
+                "name": person.name,
+                "position": step.notify,
+            },
         )
     pairs = []
     for channel in step.by:

@@ -20,7 +20,6 @@ from tickets.timeline import add_event
 
 log = logging.getLogger(__name__)
 
-VIA_WORD = {Channel.VOICE: "appel", Channel.SMS: "SMS", Channel.WEB: "lien"}
 _REPLY = re.compile(r"^\s*ok(?![a-z])[\s:.,#-]*(\d[\d ]*)?\s*[.!]*\s*$", re.IGNORECASE)
 
 
@@ -77,16 +76,14 @@ def take_over(callout: Callout, person: Person, via: Channel) -> Takeover:
         ticket.taken_over_at = now
     if ticket.status is TicketStatus.OPEN:
         ticket.status = TicketStatus.IN_PROGRESS
-    minutes = int((now - callout.opened_at).total_seconds() // 60)
-    late = " (délai dépassé)" if callout.breached else ""
     add_event(
         ticket,
         "takeover",
-        f"Pris en charge par {person.name} par {VIA_WORD[via]} en {minutes} min{late}",
         actor=person.name,
         data={
             "callout": callout.id,
             "person": person.id,
+            "name": person.name,
             "via": via.value,
             "seconds": int((now - callout.opened_at).total_seconds()),
             "breached": callout.breached,

@@ -61,10 +61,13 @@ def deliver(call: Call) -> Voicemail | None:
     add_event(
         ticket,
         "voicemail",
-        f"message vocal de {voicemail.duration or 0} s, "
-        f"rappel au {voicemail.callback_number or 'numéro masqué'}",
         actor=call.from_number,
-        data={"call": call.id, "voicemail": voicemail.id},
+        data={
+            "call": call.id,
+            "voicemail": voicemail.id,
+            "seconds": voicemail.duration or 0,
+            "callback": voicemail.callback_number,
+        },
     )
     callout = open_callout(voicemail)
     session.commit()
@@ -141,8 +144,7 @@ def notify_caller(callout_id: int) -> None:
         add_event(
             ticket,
             "caller_sms",
-            "Pas de SMS au client : le numéro de rappel n'est pas un mobile",
-            data={"callout": callout_id, "sent": False},
+            data={"callout": callout_id, "sent": False, "not_mobile": True},
         )
         session.commit()
         return
@@ -163,7 +165,6 @@ def notify_caller(callout_id: int) -> None:
         add_event(
             ticket,
             "caller_sms",
-            f"SMS au client : échec ({exc.code or 'réseau'})",
             data={"callout": callout_id, "sent": False, "error": exc.code},
         )
         session.commit()
@@ -171,8 +172,13 @@ def notify_caller(callout_id: int) -> None:
     add_event(
         ticket,
         "caller_sms",
-        f"SMS au client : « {body} »",
-        data={"callout": callout_id, "sent": True, "sid": sent.sid, "at": clock.now().isoformat()},
+        data={
+            "callout": callout_id,
+            "sent": True,
+            "body": body,
+            "sid": sent.sid,
+            "at": clock.now().isoformat(),
+        },
     )
     session.commit()
 

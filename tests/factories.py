@@ -30,6 +30,8 @@ from models import (
     Voicemail,
     session,
 )
+from org.load import current_org
+from tickets.timeline import tell
 from words.ui import label
 
 from .conftest import paris
@@ -313,3 +315,8 @@ def login(client: Any, name: str = "agnes", password: str = "correct horse batte
     response = client.post("/login", data={"name": name, "password": password, "csrf_token": csrf(client)})
     assert response.status_code == 302, response.get_data(as_text=True)
     return row
+
+
+def told(event: TicketEvent, lang: str = "fr") -> str:
+    """What the timeline says of `event` to a reader of `lang` (the ticket page, the API)."""
+    return tell(event, lang, current_org().timezone)

@@ -9,9 +9,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from dashboard.api import create_token
-from models import ApiToken, Ticket, session
+from models import ApiToken, Channel, Person, Ticket, session
+from oncall.takeover import take_over
 
 from . import factories
+from .oncall_helpers import leave_voicemail
 
 
 @pytest.fixture
@@ -20,8 +22,8 @@ def api(client):
     token = create_token("crm")
 
     class Api:
-        def get(self, path, **kw):
-            return client.get(path, headers={"Authorization": f"Bearer {token}"}, **kw)
+        def get(self, path, headers=None, **kw):
+            return client.get(path, headers={"Authorization": f"Bearer {token}", **(headers or {})}, **kw)
 
         def post(self, path, **kw):
             return client.post(path, headers={"Authorization": f"Bearer {token}"}, **kw)
@@ -220,3 +222,20 @@ def test_clock_seconds_add_up_to_the_target_a_moment_after_opening(api, clock, o
     clock.advance(seconds=0.5)
     takeover = api.get(f"/api/tickets/{number}").json["sla"]["takeover"]
     assert (takeover["elapsed_seconds"], takeover["remaining_seconds"]) == (0, 1800)
+
+
+def test_the_timeline_is_told_in_the_language_the_client_asks_for(api, clock, org):
+    callout = leave_voicemail("104233")
+    clock.advance(minutes=4)
+    take_over(callout, session.get(Person, "alice"), Channel.SMS)
+
+    def timeline(path: str, **headers: str) -> list[str]:
+        return [e["text"] for e in api.get(path, headers=headers).json["timeline"]]
+
+    french = timeline("/api/tickets/104233")
+    english = timeline("/api/tickets/104233", **{"Accept-Language": "en-GB,en;q=0.8"})
+    assert "Pris en charge par Alice Martin par SMS en 4 min" in french
+    assert "Taken over by Alice Martin by SMS in 4 min" in english
+    assert any(t.startswith("on-call paged, takeover expected by") for t in english)
+    assert english == timeline("/api/tickets/104233?lang=en")
+    assert not any("Pris en charge" in t or "astreinte alertée" in t for t in english)

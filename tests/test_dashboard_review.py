@@ -110,10 +110,10 @@ def test_the_timeline_speaks_english_when_the_agent_does(client, agent, clock):
             kind="takeover",
             at=factories.at("2026-11-24 23:19"),
             actor="Alice Martin",
-            text="Pris en charge par Alice Martin par appel en 13 min",
             data={
                 "callout": callout.id,
                 "person": "alice",
+                "name": "Alice Martin",
                 "via": "voice",
                 "seconds": 810,
                 "breached": False,
@@ -124,8 +124,14 @@ def test_the_timeline_speaks_english_when_the_agent_does(client, agent, clock):
         TicketEvent(
             kind="escalation",
             at=factories.at("2026-11-24 23:40"),
-            text="Escalade niveau 1 : Chloé Durand (superviseur)",
-            data={"callout": callout.id, "step": 3, "level": 1, "person": "chloe"},
+            data={
+                "callout": callout.id,
+                "step": 3,
+                "level": 1,
+                "person": "chloe",
+                "name": "Chloé Durand",
+                "position": "supervisor",
+            },
         )
     )
     session.commit()
@@ -216,31 +222,29 @@ def test_pages_breaches_and_the_callers_sms_read_in_english_too(client, agent):
     callout = night.open_callout
     failed = next(p for p in callout.pages if p.error_code == "13225")
     ticket = callout.ticket
-    for kind, words, data in [
+    for kind, data in [
         (
             "page_failed",
-            "appel vers Bruno Petit : échec",
-            {"page": failed.id, "callout": callout.id, "status": "failed"},
+            {
+                "page": failed.id,
+                "callout": callout.id,
+                "channel": "voice",
+                "name": "Bruno Petit",
+                "status": "failed",
+            },
         ),
-        ("breach", "Délai de prise en charge dépassé (30 min)", {"callout": callout.id}),
-        (
-            "caller_sms",
-            "SMS au client : « Astreinte : pris en charge »",
-            {"callout": callout.id, "sent": True},
-        ),
+        ("breach", {"callout": callout.id, "minutes": 30}),
+        ("caller_sms", {"callout": callout.id, "sent": True, "body": "Astreinte : pris en charge"}),
         (
             "callout",
-            "alerte d'astreinte arrêtée : requête résolue",
-            {"callout": callout.id, "cancelled": True},
+            {"callout": callout.id, "cancelled": True, "reason": "requête résolue", "status": "resolved"},
         ),
     ]:
-        ticket.events.append(
-            TicketEvent(kind=kind, at=factories.at("2026-11-25 03:40"), text=words, data=data)
-        )
+        ticket.events.append(TicketEvent(kind=kind, at=factories.at("2026-11-25 03:40"), data=data))
     session.commit()
     english(client)
     page = text(client.get("/tickets/104260"))
     assert "call to Bruno Petit: failed" in page
     assert "Takeover deadline missed (30 min)" in page
-    assert "SMS to the caller: « Astreinte : pris en charge »" in page  # what the caller read, as sent
-    assert "on-call paging stopped" in page
+    assert "SMS to the caller: “Astreinte : pris en charge”" in page  # what the caller read, as sent
+    assert "on-call paging stopped: ticket resolved" in page

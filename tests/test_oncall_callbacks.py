@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from models import CalloutState, Page, TicketEvent, session
 
+from .factories import told
 from .oncall_helpers import ALICE, leave_voicemail, refreshed
 from .twilio_standin import fixtures
 
@@ -50,7 +51,7 @@ def test_the_error_code_of_a_failed_sms_is_kept_and_logged(twilio, clock):
     page = _page(sms.sid)
     assert (page.status, page.error_code) == ("undelivered", "30006")
     events = session.scalars(select(TicketEvent).where(TicketEvent.kind == "page_failed")).all()
-    assert [e.text for e in events] == ["SMS vers Alice Martin : non remis (erreur 30006)"]
+    assert [told(e) for e in events] == ["SMS vers Alice Martin : non remis (erreur 30006)"]
 
 
 def test_a_fax_answering_is_not_a_takeover(twilio, clock):

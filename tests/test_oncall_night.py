@@ -14,6 +14,7 @@ from oncall.sweeper import sweep
 from org.load import current_org, load
 
 from .conftest import ORG_FILE, paris
+from .factories import told
 from .oncall_helpers import ALICE, BRUNO, CALLER, CHLOE, EMMA, leave_voicemail, refreshed
 from .twilio_standin import fixtures
 
@@ -135,7 +136,7 @@ def test_an_invalid_number_falls_to_sms_then_to_the_next_step(twilio, clock):
         ("sms", "failed", "21614"),
     }
     assert twilio.calls_to(BRUNO)  # the backup, five minutes early
-    assert [e.text for e in _events("page_error")] == [
+    assert [told(e) for e in _events("page_error")] == [
         "appel vers Alice Martin : échec 21211",
         "SMS vers Alice Martin : échec 21614",
     ]
@@ -186,7 +187,7 @@ def test_a_gap_in_the_rota_runs_the_next_step_now_and_shows_on_healthz(twilio, c
     sweep()
     assert twilio.sms_to(CHLOE).body.startswith("Astreinte 104233")  # the supervisor, 35 min early
     assert refreshed(callout).escalation_level == 1
-    assert "Personne pour le rôle « astreinte de secours »" in _events("gap")[0].text
+    assert "Personne pour le rôle « astreinte de secours »" in told(_events("gap")[0])
 
 
 def test_a_handoff_in_the_middle_of_a_callout_pages_the_new_week(twilio, clock):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from models import CalloutState, InboundSms, Page, Ticket, TicketEvent, TicketStatus, session
 from oncall.sweeper import sweep
 
+from .factories import told
 from .oncall_helpers import ALICE, BRUNO, CALLER, CHLOE, leave_voicemail, refreshed
 from .twilio_standin import fixtures
 
@@ -75,7 +76,7 @@ def test_an_answering_machine_is_not_a_takeover(twilio, clock):
     assert page.status == "machine" and page.answered_by == "machine_start"
     assert refreshed(callout).state is CalloutState.PAGING
     event = session.scalar(select(TicketEvent).where(TicketEvent.kind == "page_failed"))
-    assert "répondeur" in event.text
+    assert "répondeur" in told(event)
 
 
 def test_ok_with_the_ticket_number_by_sms_takes_over(twilio, clock):
@@ -241,7 +242,7 @@ def test_the_supervisor_can_take_over_a_ticket_she_was_never_paged_for(twilio, c
     callout = refreshed(callout)
     assert callout.taken_over_by == "chloe" and callout.state is CalloutState.TAKEN_OVER
     event = session.scalar(select(TicketEvent).where(TicketEvent.kind == "takeover"))
-    assert event.text.startswith("Pris en charge par Chloé")
+    assert told(event).startswith("Pris en charge par Chloé")
 
 
 def test_stop_and_help_get_no_answer_from_us_twilio_answers_them(twilio, clock):
@@ -277,7 +278,7 @@ def test_a_caller_on_a_landline_gets_no_sms_and_the_technician_is_not_told_other
     call = twilio.ring(twilio.call_to(ALICE))
     call.press("1").expect("vous avez pris en charge la requête 1 0 4 2 3 3")
     assert not any("prévenu par SMS" in line for line in call.said)
-    assert "Pas de SMS au client" in " ".join(e.text for e in session.scalars(select(TicketEvent)))
+    assert "Pas de SMS au client" in " ".join(told(e) for e in session.scalars(select(TicketEvent)))
     assert not twilio.sms_sent_to(landline)
 
 

@@ -13,6 +13,7 @@ from tickets.sla import add_on_clock, ticket_clocks, time_on_clock
 
 from . import factories
 from .conftest import paris
+from .factories import told
 
 
 def open_ticket(priority: str = "high", subject: str = "Lien coupé"):
@@ -105,7 +106,7 @@ def test_status_changes_and_notes_land_on_the_timeline(clock, org):
     add_note(ticket, "Rappelé Mme Dupont, accès demain 9 h", actor="agnes")
     kinds = [(e.kind, e.actor) for e in ticket.events]
     assert kinds == [("opened", "test"), ("status", "agnes"), ("note", "agnes")]
-    assert ticket.events[1].text == "ouverte → attente client : en attente d'un accès au site"
+    assert told(ticket.events[1]) == "ouverte → attente client : en attente d'un accès au site"
     with pytest.raises(TicketError):
         add_note(ticket, "   ", actor="agnes")
     with pytest.raises(TicketError):

@@ -87,9 +87,8 @@ def refuse(call: Call, reason: RefusalReason) -> None:
         add_event(
             call.ticket,
             "call",
-            f"appel refusé ({reason.value}) depuis {call.from_number}",
             actor=call.from_number,
-            data={"call": call.id, "reason": reason.value},
+            data={"call": call.id, "reason": reason.value, "number": call.from_number},
         )
 
 

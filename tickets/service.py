@@ -15,14 +15,6 @@ FIRST_NUMBER = 100001
 SUBJECT_MAX = 300
 NOTE_MAX = 5000
 
-STATUS_LABELS = {
-    TicketStatus.OPEN: "ouverte",
-    TicketStatus.IN_PROGRESS: "en cours",
-    TicketStatus.CLIENT_STANDBY: "attente client",
-    TicketStatus.RESOLVED: "résolue",
-    TicketStatus.CLOSED: "clôturée",
-}
-
 
 class TicketError(ValueError):
     """Refused input, naming the field at fault (`priority`, `status`, …)."""
@@ -127,10 +119,8 @@ def change_status(
     elif old is TicketStatus.RESOLVED:
         ticket.resolved_at = None  # reopened: the resolution clock runs again
     ticket.status = new
-    text = f"{STATUS_LABELS[old]} → {STATUS_LABELS[new]}"
-    if note.strip():
-        text += f" : {note.strip()[:NOTE_MAX]}"
-    add_event(ticket, "status", text, actor=actor, data={"from": old.value, "to": new.value})
+    facts = {"from": old.value, "to": new.value, "note": note.strip()[:NOTE_MAX] or None}
+    add_event(ticket, "status", actor=actor, data=facts)
     if commit:
         session.commit()
     return new

@@ -1,17 +1,105 @@
-"""A ticket's timeline: every event that touched it, in order."""
+"""A ticket's timeline: every event that touched it, in order, stored as a kind and the facts behind it
+(`data`), and told in the reader's language when it is read (`tell`).
+
+Free text that people wrote (a note, the subject of an opened ticket) is kept as it was written. An event
+whose facts are not enough to tell it (a kind this module does not know) shows its stored text.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
 from typing import Any
 
 import clock
 from models import Ticket, TicketEvent, session
+from words.catalogue import text as say
+from words.ui import label
 
 
 def add_event(
     ticket: Ticket, kind: str, text: str = "", actor: str | None = None, data: dict[str, Any] | None = None
 ) -> TicketEvent:
-    """Record one event (kinds: opened, call, voicemail, callout, page, takeover, escalation, status, note…)."""
+    """Record one event (kinds: opened, call, voicemail, callout, page, takeover, escalation, status, note…).
+
+    Give every fact `tell` needs in `data`; `text` is for what people wrote (notes, subjects)."""
     event = TicketEvent(ticket_id=ticket.id, at=clock.now(), kind=kind, text=text, actor=actor, data=data)
     session.add(event)
     return event
+
+
+def tell(event: TicketEvent, lang: str, timezone: tzinfo) -> str:
+    """What the timeline says of `event` in `lang`."""
+    try:
+        return _told(event.kind, event.data or {}, lang, timezone) or event.text
+    except (KeyError, TypeError, ValueError):
+        return event.text
+
+
+def _told(kind: str, d: dict[str, Any], lang: str, tz: tzinfo) -> str | None:
+    def s(key: str, **values: Any) -> str:
+        return say(key, lang, **values)
+
+    def channel() -> str:
+        return label("channel", d["channel"], lang)
+
+    if kind == "status" and "from" in d:
+        old, new = label("status", d["from"], lang), label("status", d["to"], lang)
+        return (
+            s("event.status.note", old=old, new=new, note=d["note"])
+            if d.get("note")
+            else s("event.status", old=old, new=new)
+        )
+    if kind == "call" and "number" in d:
+        if d.get("reason"):
+            return s("event.call.refused", reason=label("reason", d["reason"], lang), number=d["number"])
+        return s("event.call", number=d["number"])
+    if kind == "voicemail" and "seconds" in d:
+        return s("event.voicemail", seconds=d["seconds"], callback=d.get("callback") or s("event.withheld"))
+    if kind == "callout" and d.get("cancelled") and "reason" in d:
+        reason = d["reason"]
+        if d.get("status"):
+            reason = s("event.callout.ticket", status=label("status", d["status"], lang))
+        return s("event.callout.stopped", reason=reason)
+    if kind == "callout" and "due" in d:
+        return s("event.callout", time=f"{datetime.fromisoformat(d['due']).astimezone(tz):%H:%M}")
+    if kind == "decline" and "name" in d:
+        return s("event.decline", name=d["name"])
+    if kind == "breach" and "minutes" in d:
+        return s("event.breach", minutes=d["minutes"])
+    if kind == "gap" and "position" in d:
+        return s("event.gap", role=label("notify", d["position"], lang))
+    if kind == "escalation" and "name" in d:
+        role = label("notify", d["position"], lang)
+        return s("event.escalation", level=d["level"], name=d["name"], role=role)
+    if kind == "page" and "name" in d:
+        if d.get("declined"):
+            return s("event.page.declined", name=d["name"])
+        if d.get("joined"):
+            return s("event.page.joined", name=d["name"])
+        told = s(f"event.page.{d['channel']}", name=d["name"])
+        if d.get("bundled"):
+            told += s("event.page.bundled", count=d["bundled"])
+        return told
+    if kind == "page_error" and "name" in d:
+        key = "event.page_error.retry" if d.get("retry") else "event.page_error"
+        return s(key, channel=channel(), name=d["name"], code=d.get("error") or "").replace("  ", " ").strip()
+    if kind == "page_failed" and "name" in d:
+        told = s(
+            "event.page_failed",
+            channel=channel(),
+            name=d["name"],
+            status=label("page_status", d["status"], lang),
+        )
+        return told + (s("event.error_code", code=d["error"]) if d.get("error") else "")
+    if kind == "takeover" and "name" in d:
+        told = s(
+            "event.takeover", name=d["name"], via=label("via", d["via"], lang), minutes=d["seconds"] // 60
+        )
+        return told + (s("event.late") if d.get("breached") else "")
+    if kind == "caller_sms" and "sent" in d:
+        if d["sent"]:
+            return s("event.caller_sms", body=d["body"])
+        if d.get("not_mobile"):
+            return s("event.caller_sms.not_mobile")
+        return s("event.caller_sms.failed", code=d.get("error") or s("event.network"))
+    return None

@@ -300,9 +300,8 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
     add_event(
         call.ticket,
         "call",
-        f"appel d'astreinte depuis {call.from_number}",
         actor=call.from_number,
-        data={"call": call.id},
+        data={"call": call.id, "number": call.from_number},
     )
     before: Before = [
         (

@@ -1,10 +1,13 @@
-"""The dashboard's words, French first: templates write French (`t("Journal des appels")`) and this
-catalogue gives the English. Codes stored in the database (outcomes, reasons…) have labels in both."""
+"""The dashboard's words, French first: templates write French (`t("Journal des appels")`), keyed in
+the catalogue by that French sentence (`ui:` + the sentence); codes stored in the database (outcomes,
+reasons, statuses…) have labels (`label.<kind>.<code>`). All of it lives in the one catalogue."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
+
+from words.catalogue import CATALOGUE, register
 
 EN: dict[str, str] = {
     "Astreinte": "On-call desk",
@@ -202,6 +205,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "closed": ("clôturée", "closed"),
     },
     "channel": {"sms": ("SMS", "SMS"), "voice": ("appel", "call"), "web": ("web", "web")},
+    "via": {"sms": ("SMS", "SMS"), "voice": ("appel", "call"), "web": ("lien", "link")},  # a takeover
     "page_status": {
         "queued": ("en file", "queued"),
         "sending": ("envoi", "sending"),
@@ -237,6 +241,13 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "director": ("directeur", "director"),
     },
     "position": {"primary": ("principal", "primary"), "backup": ("renfort", "backup")},
+    "notify": {  # who a policy step notifies
+        "primary": ("astreinte principale", "primary on-call"),
+        "backup": ("astreinte de secours", "backup on-call"),
+        "supervisor": ("superviseur", "supervisor"),
+        "manager": ("responsable", "manager"),
+        "director": ("directeur", "director"),
+    },
     "priority": {"high": ("Élevée", "High"), "medium": ("Moyenne", "Medium"), "low": ("Faible", "Low")},
     "actor": {  # who wrote an event, when it is not a person
         "organisation file": ("fichier d'organisation", "organisation file"),
@@ -311,10 +322,21 @@ DAYS = {
 }
 
 
+register({f"ui:{fr}": {"fr": fr, "en": en} for fr, en in EN.items()})
+register(
+    {
+        f"label.{kind}.{code}": {"fr": fr, "en": en}
+        for kind, codes in LABELS.items()
+        for code, (fr, en) in codes.items()
+    }
+)
+
+
 def t(text: str, lang: str = "fr", **values: Any) -> str:
-    """The French `text` in `lang`, with `{name}` placeholders filled."""
-    if lang == "en":
-        text = EN.get(text, text)
+    """The French `text` in `lang`, with `{name}` placeholders filled (as it is when not catalogued)."""
+    entry = CATALOGUE.get(f"ui:{text}")
+    if entry is not None:
+        text = entry.get(lang, text)
     return text.format(**values) if values else text
 
 
@@ -322,10 +344,10 @@ def label(kind: str, value: str | None, lang: str = "fr") -> str:
     """A stored code as people read it; an unknown code shows as it is."""
     if value is None:
         return ""
-    pair = LABELS.get(kind, {}).get(str(value))
-    if pair is None:
+    entry = CATALOGUE.get(f"label.{kind}.{value}")
+    if entry is None:
         return str(value)
-    return pair[1] if lang == "en" else pair[0]
+    return entry.get(lang, entry["fr"])
 
 
 def month_name(month: date, lang: str = "fr") -> str:
