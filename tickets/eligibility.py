@@ -1,22 +1,13 @@
 """May this ticket reach the astreinte tonight? The rules of the seeds (003), one check each.
 
 The caller proves who they are with the client's PIN before any of this is said aloud: `find_ticket`
-only says whether the number exists, `refusal` is asked once the PIN is right.
+(tickets/service.py) only says whether the number exists; `refusal` is asked once the PIN is right.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from models import RefusalReason, Ticket, session
+from models import RefusalReason, Ticket
 from org.orgfile import Org
-
-
-def find_ticket(number: str) -> Ticket | None:
-    """The ticket with this number, or None."""
-    if not number.isdigit():
-        return None
-    return session.scalar(select(Ticket).where(Ticket.number == number))
 
 
 def refusal(ticket: Ticket, org: Org) -> RefusalReason | None:

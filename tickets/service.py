@@ -26,7 +26,11 @@ class TicketError(ValueError):
 
 
 def find_ticket(number: str) -> Ticket | None:
-    return session.scalar(select(Ticket).where(Ticket.number == number.strip()))
+    """The ticket with this number (digits; spaces around are ignored), or None."""
+    number = number.strip()
+    if not (number.isascii() and number.isdigit()):
+        return None
+    return session.scalar(select(Ticket).where(Ticket.number == number))
 
 
 def _next_number() -> str:

@@ -26,8 +26,9 @@ from org.load import current_org
 from org.phones import e164, parse_number
 from org.pins import pin_matches
 from tickets.calls import caller_number, keep_recording, recall, refuse, remember
-from tickets.eligibility import find_ticket, refusal
+from tickets.eligibility import refusal
 from tickets.pins import clear_failures, lock_keys, locked_until, record_failure
+from tickets.service import find_ticket
 from tickets.timeline import add_event
 from voice.twiml import say
 from words.caller import desk_reopens, spoken_delay, spoken_number
