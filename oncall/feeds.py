@@ -17,6 +17,7 @@ from models import CalendarFeed, Person, session
 from oncall.rota import shifts, week_start
 from org.orgfile import POSITIONS, Org
 from words.catalogue import text
+from words.rota import position_word
 
 BEHIND = timedelta(weeks=4)  # a calendar keeps the recent past
 AHEAD = timedelta(weeks=12)
@@ -114,7 +115,7 @@ def person_feed(org: Org, person: Person) -> bytes:
     for position in POSITIONS:
         for start, end, holder in _stretches(org, position, now):
             if holder == person.id:
-                summary = text("rota.feed_mine", lang, position=text(f"rota.{position}", lang))
+                summary = text("rota.feed_mine", lang, position=position_word(position, lang))
                 cal.add_component(_event(org, _uid(position, start, person.id), summary, start, end))
     cal.add_missing_timezones()
     return bytes(cal.to_ical())
@@ -128,7 +129,7 @@ def team_feed(org: Org, lang: str = "fr") -> bytes:
         for start, end, holder in _stretches(org, position, now):
             entry = org.people.get(holder) if holder else None
             name = entry.name if entry else holder or text("rota.feed_nobody", lang)
-            summary = text("rota.feed_team", lang, position=text(f"rota.{position}", lang), name=name)
+            summary = text("rota.feed_team", lang, position=position_word(position, lang), name=name)
             cal.add_component(_event(org, _uid(position, start, holder or "nobody"), summary, start, end))
     cal.add_missing_timezones()
     return bytes(cal.to_ical())

@@ -17,6 +17,7 @@ from oncall.sending import SendError, send_sms
 from org.load import NoOrganisation, current_org
 from org.orgfile import POSITIONS, Org
 from words.catalogue import text
+from words.rota import position_word
 from words.ui import WEEKDAYS
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def warn_supervisor(now: datetime | None = None) -> int:
         body = text(
             "rota.gap_sms",
             lang,
-            position=text(f"rota.{gap.position}", lang),
+            position=position_word(gap.position, lang),
             day=f"{WEEKDAYS[lang if lang in WEEKDAYS else 'fr'][start.weekday()]} {start:%d/%m}",
             time=f"{start:%H:%M}",
         )

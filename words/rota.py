@@ -3,7 +3,7 @@ feeds' event titles, in French and English."""
 
 from __future__ import annotations
 
-from words.catalogue import register
+from words.catalogue import register, text
 
 register(
     {
@@ -22,3 +22,8 @@ register(
         "rota.feed_override": {"fr": "Remplacement : {reason}", "en": "Override: {reason}"},
     }
 )
+
+
+def position_word(position: str, lang: str) -> str:
+    """ "principal" / "renfort" ("primary" / "backup"), as a sentence says it."""
+    return text(f"rota.{position}", lang)
