@@ -90,6 +90,14 @@ def _event(org: Org, uid: str, summary: str, start: datetime, end: datetime) -> 
     return event
 
 
+def _zone(cal: Calendar, now: datetime) -> None:
+    """The VTIMEZONE of the events' TZID, its rules for the years the feed covers (not since 1970)."""
+    cal.add_missing_timezones(
+        first_date=(now - BEHIND - timedelta(days=366)).date(),
+        last_date=(now + AHEAD + timedelta(days=366)).date(),
+    )
+
+
 def _uid(position: str, start: datetime, who: str) -> str:
     return f"{position}-{start.astimezone(UTC):%Y%m%dT%H%M%SZ}-{who}@astreinte"
 
@@ -117,7 +125,7 @@ def person_feed(org: Org, person: Person) -> bytes:
             if holder == person.id:
                 summary = text("rota.feed_mine", lang, position=position_word(position, lang))
                 cal.add_component(_event(org, _uid(position, start, person.id), summary, start, end))
-    cal.add_missing_timezones()
+    _zone(cal, now)
     return bytes(cal.to_ical())
 
 
@@ -131,5 +139,5 @@ def team_feed(org: Org, lang: str = "fr") -> bytes:
             name = entry.name if entry else holder or text("rota.feed_nobody", lang)
             summary = text("rota.feed_team", lang, position=position_word(position, lang), name=name)
             cal.add_component(_event(org, _uid(position, start, holder or "nobody"), summary, start, end))
-    cal.add_missing_timezones()
+    _zone(cal, now)
     return bytes(cal.to_ical())
