@@ -88,13 +88,16 @@ def warn_supervisor(now: datetime | None = None) -> int:
             continue
         start = gap.start.astimezone(org.timezone)
         lang = supervisor.language
-        body = text(
-            "rota.gap_sms",
-            lang,
-            position=position_word(gap.position, lang),
-            day=f"{WEEKDAYS[lang if lang in WEEKDAYS else 'fr'][start.weekday()]} {start:%d/%m}",
-            time=f"{start:%H:%M}",
-        )
+        if gap.start.astimezone(UTC) <= now.astimezone(UTC):
+            body = text("rota.gap_now_sms", lang, position=position_word(gap.position, lang))
+        else:
+            body = text(
+                "rota.gap_sms",
+                lang,
+                position=position_word(gap.position, lang),
+                day=f"{WEEKDAYS[lang if lang in WEEKDAYS else 'fr'][start.weekday()]} {start:%d/%m}",
+                time=f"{start:%H:%M}",
+            )
         try:
             send_sms(supervisor.phone, body)
         except SendError as exc:

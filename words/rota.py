@@ -12,6 +12,10 @@ register(
             "Complétez le rota dans le tableau de bord.",
             "en": "On call: nobody is {position} from {day} at {time}. Please fill the rota in the dashboard.",
         },
+        "rota.gap_now_sms": {
+            "fr": "Astreinte : personne n'est {position} en ce moment. Complétez le rota dans le tableau de bord.",
+            "en": "On call: nobody is {position} right now. Please fill the rota in the dashboard.",
+        },
         "rota.primary": {"fr": "principal", "en": "primary"},
         "rota.backup": {"fr": "renfort", "en": "backup"},
         "rota.feed_mine": {"fr": "Astreinte ({position})", "en": "On call ({position})"},
