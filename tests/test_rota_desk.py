@@ -174,3 +174,11 @@ def test_an_agent_changes_the_rota_only_when_the_organisation_file_allows_it(cli
     assert "Changement n° 1 enregistré." in text(
         cover(client, "chloe", "primary", "2026-11-24T22:00", "2026-11-25T08:30")
     )
+
+
+def test_an_english_speaking_administrator_reads_the_refusal_in_english(client, clock, org):
+    factories.login(client, "sam", role="admin", language="en")
+    cover(client, "chloe", "primary", "2026-11-24T22:00", "2026-11-25T08:30")
+    page = text(cover(client, "david", "primary", "2026-11-25T06:00", "2026-11-25T12:00"))
+    assert "Overlap: change no. 1 already covers the primary from Wed 25/11 06:00. Undo it first." in page
+    assert "Chloé Durand is primary from Tue 24/11 22:00 to Wed 25/11 08:30, instead of Alice Martin" in page
