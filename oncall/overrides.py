@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 import clock
-from models import Person, RotaChange, RotaChangeKind, RotaEvent, RotaOverride, session
+from models import Organisation, Person, RotaChange, RotaChangeKind, RotaEvent, RotaOverride, session
 from oncall.rota import (
     Overrides,
     all_overrides,
@@ -154,6 +154,14 @@ def _save(
     return change
 
 
+def _one_at_a_time() -> None:
+    """Changes of the rota are made one at a time: two desks saving overlapping covers together would
+    each pass the check. The organisation row's lock (PostgreSQL; SQLite writes one at a time) is held
+    until the commit or the rollback; what the desk changed meanwhile is read again after it."""
+    session.execute(select(Organisation.id).with_for_update())
+    forget_desk_overrides()
+
+
 def _iso(at: datetime, org: Org) -> str:
     return at.astimezone(org.timezone).isoformat()
 
@@ -171,6 +179,7 @@ def cover(
         problems.append(Problem("past"))
     if problems:
         raise RotaRefused(problems)
+    _one_at_a_time()
     new = [Override(start.astimezone(org.timezone), end.astimezone(org.timezone), position, person)]
     before = all_overrides(org)
     replaced = [s[position] for s in shifts(org, start, end, before) if s[position] != person]
@@ -218,6 +227,7 @@ def swap(
         problems.append(Problem("past"))
     if problems:
         raise RotaRefused(problems)
+    _one_at_a_time()
     before = all_overrides(org)
     trade = {first: second, second: first}
     new: list[Override] = []
@@ -254,7 +264,8 @@ def swap(
 
 def undo(org: Org, change_id: int, actor: str, reason: str = "") -> RotaChange:
     """Take a change back (checked like a change: undoing may not open a gap that it closed)."""
-    change = session.get(RotaChange, change_id)
+    _one_at_a_time()
+    change = session.get(RotaChange, change_id, populate_existing=True)
     if change is None:
         raise RotaRefused([Problem("no_change", {"change": change_id})])
     if change.undone_at is not None:
