@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -433,6 +434,88 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     last_used_at: Mapped[datetime | None]
+
+
+# --- the rota, changed at the desk ---------------------------------------------------------------
+
+
+class RotaChangeKind(enum.StrEnum):
+    COVER = "cover"  # someone covers a position for a while
+    SWAP = "swap"  # two people swap their on-call weeks
+
+
+class RotaChange(Base):
+    """One change of the rota made in the dashboard, with its reason: its overrides apply until undone
+    (undone, never deleted: the rota's timeline keeps it)."""
+
+    __tablename__ = "rota_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[RotaChangeKind] = mapped_column(_enum(RotaChangeKind))
+    reason: Mapped[str] = mapped_column(Text)
+    made_by: Mapped[str] = mapped_column(String(80))
+    made_at: Mapped[datetime] = mapped_column(default=clock.now)
+    undone_at: Mapped[datetime | None]
+    undone_by: Mapped[str | None] = mapped_column(String(80))
+    overrides: Mapped[list[RotaOverride]] = relationship(
+        back_populates="change", order_by="RotaOverride.starts_at", cascade="all, delete-orphan"
+    )
+
+
+class RotaOverride(Base):
+    """Who holds a position from `starts_at` to `ends_at`, as a desk change says."""
+
+    __tablename__ = "rota_override"
+    __table_args__ = (Index("ix_rota_override_ends_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("rota_change.id"), index=True)
+    position: Mapped[str] = mapped_column(String(10))
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    change: Mapped[RotaChange] = relationship(back_populates="overrides")
+
+
+class RotaEvent(Base):
+    """The rota's timeline: each change and each undo, who made it and why (`data` tells it all)."""
+
+    __tablename__ = "rota_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # cover, swap, undo
+    actor: Mapped[str] = mapped_column(String(80))
+    change_id: Mapped[int] = mapped_column(ForeignKey("rota_change.id"))
+    data: Mapped[dict[str, Any]]
+
+
+class RotaAlert(Base):
+    """A coming gap in the rota the supervisor was told about by SMS: one row per gap, so once."""
+
+    __tablename__ = "rota_alert"
+    __table_args__ = (UniqueConstraint("position", "gap_starts_at", name="uq_rota_alert_gap"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[str] = mapped_column(String(10))
+    gap_starts_at: Mapped[datetime]
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id"))
+    sent_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class CalendarFeed(Base):
+    """A secret calendar address: one person's shifts, or the whole team's (no person). Only its hash is
+    kept; renewing revokes the previous one."""
+
+    __tablename__ = "calendar_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("person.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    revoked_at: Mapped[datetime | None]
+    last_read_at: Mapped[datetime | None]
 
 
 # --- the session --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Dashboard pages: now (open callouts), a ticket (details, SLA clocks, timeline, agent actions), the rota."""
+"""Dashboard pages: now (open callouts), a ticket (details, SLA clocks, timeline, agent actions)."""
 
 from __future__ import annotations
 
@@ -29,13 +29,12 @@ from models import (
     session,
 )
 from oncall.callouts import set_ticket_status
-from oncall.rota import shifts, who_is_on_call
+from oncall.rota import who_is_on_call
 from tickets.service import NOTE_MAX, TicketError, add_note, find_ticket
 from tickets.sla import ticket_clocks
 from words.ui import t
 
 RECENT = timedelta(hours=14)  # the morning review sees the whole night
-ROTA_WEEKS = 6
 # The status form offers the step that usually comes next first, so a hurried agent moves forward.
 NEXT_STATUS = {
     TicketStatus.OPEN: TicketStatus.IN_PROGRESS,
@@ -219,30 +218,6 @@ def post_note(number: str) -> Response:
         return redirect(url_for("dashboard.ticket", number=number))
     flash(t("Note ajoutée.", language()))
     return redirect(url_for("dashboard.ticket", number=number) + "#timeline")
-
-
-@bp.get("/rota")
-def rota() -> str:
-    """Who is primary and backup now and for the next weeks, overrides included."""
-    org = org_or_none()
-    if org is None:
-        return render_template("desk/rota.html", org=None)
-
-    instant = clock.now()
-    overrides = [o for o in org.rota.overrides if o.end > instant]
-    rows = [
-        (s, {o.position for o in overrides if o.start < s.end and s.start < o.end})
-        for s in shifts(org, instant, instant + timedelta(weeks=ROTA_WEEKS))
-    ]
-    return render_template(
-        "desk/rota.html",
-        org=org,
-        on_call=who_is_on_call(org, instant),
-        rows=rows,
-        people=people(),
-        overrides=overrides,
-        escalation=org.escalation,
-    )
 
 
 @bp.get("/admin/users")

@@ -33,6 +33,8 @@ PAGES = [
 
 def main() -> None:
     from oncall.callouts import set_ticket_status as change_status
+    from oncall.overrides import cover
+    from org.load import current_org
     from tests import factories
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -50,7 +52,9 @@ def main() -> None:
         models.Base.metadata.create_all(app.extensions["engine"])
         with app.app_context():
             clock.set(paris("2026-11-24 22:40"))
-            load(read_file(ROOT / "examples" / "org.yaml"))
+            doc = read_file(ROOT / "examples" / "org.yaml")
+            doc["rota"]["agents_may_change"] = True  # the rota page with its forms
+            load(doc)
             night = factories.night()
             factories.user("agnes", "correct horse battery")
             clock.set(paris("2026-11-25 03:45"))
@@ -77,6 +81,16 @@ def main() -> None:
                     note="le client teste son lien",
                 )
                 clock.set(paris("2026-11-25 09:40"))
+                org = current_org()
+                cover(
+                    org,
+                    "chloe",
+                    "primary",
+                    paris("2026-11-27 18:00"),
+                    paris("2026-11-28 08:30"),
+                    "Alice en formation à Nantes",
+                    "agnes",
+                )
             for name, path in PAGES[1:]:
                 shoot(page, name, path)
         clock.release()

@@ -12,6 +12,7 @@ import clock
 import tasks
 from oncall.callouts import note_breaches, overdue
 from oncall.paging import DELIVER_DUE_JOB
+from oncall.rota_alerts import warn_supervisor
 from oncall.steps import run_due_steps
 from oncall.voicemails import callers_not_told, catch_up, notify_caller
 from org.load import NoOrganisation
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 def sweep() -> int:
     """Run every overdue callout step, then have every due page delivered (bundled by person and
     channel), note the deadlines that passed with nobody, and send the takeover SMS a lost job never
-    sent. Returns how many callouts had a step run."""
+    sent, and tell the supervisor of a coming gap in the rota. Returns how many callouts had a step run."""
     now = clock.now()
     try:
         due = overdue(now)
@@ -36,6 +37,7 @@ def sweep() -> int:
             return 0
     tasks.run(DELIVER_DUE_JOB)  # the sender's share, in this process: no queue between
     note_breaches(clock.now())
+    warn_supervisor(clock.now())  # a gap in the rota within 24 h: the supervisor hears of it once
     for callout_id in callers_not_told(clock.now()):
         notify_caller(callout_id)
     if due:

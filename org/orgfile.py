@@ -6,9 +6,10 @@ administrator can fix a file in one go. Nothing here touches the database.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -71,6 +72,7 @@ class RotaConfig:
     primary: tuple[str, ...]
     backup: tuple[str, ...]
     overrides: tuple[Override, ...] = ()
+    agents_may_change: bool = False  # agents, not only administrators, may change it in the dashboard
 
 
 @dataclass(frozen=True)
@@ -166,12 +168,40 @@ def _ranges(value: Any) -> tuple[tuple[time, time], ...]:
     return tuple(out)
 
 
-def _local(text: Any, tz: ZoneInfo) -> datetime:
+def local_time(text: Any, tz: ZoneInfo) -> datetime:
+    """A local wall time "YYYY-MM-DD HH:MM" (or the browser's "YYYY-MM-DDTHH:MM"), aware in `tz`.
+
+    A time the clocks skip (02:30 on the spring daylight-saving night) does not exist and is refused;
+    a time the autumn night repeats is its first occurrence.
+    """
     try:
-        naive = datetime.strptime(str(text).strip(), "%Y-%m-%d %H:%M")
+        naive = datetime.strptime(str(text).strip().replace("T", " "), "%Y-%m-%d %H:%M")
     except ValueError:
         raise ValueError(f"{text!r} is not a local time (YYYY-MM-DD HH:MM)") from None
-    return naive.replace(tzinfo=tz)
+    aware = naive.replace(tzinfo=tz)
+    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        raise ValueError(f"{text!r} does not exist in {tz.key} (the clocks skip it that night)")
+    return aware
+
+
+_local = local_time
+
+
+def _utc(at: datetime) -> datetime:
+    return at.astimezone(UTC)  # aware datetimes sharing a ZoneInfo compare by wall time: compare in UTC
+
+
+ROTA_KEYS = ("handoff", "start", "primary", "backup", "overrides", "agents_may_change")
+OVERRIDE_KEYS = ("from", "to", "position", "person", "reason")
+
+
+def _unknown_keys(c: _Checker, where: str, doc: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """A misspelt key is refused by name: silently ignoring it would drop what it says."""
+    for key in doc:
+        if key not in keys:
+            close = difflib.get_close_matches(str(key), keys, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else f" (known keys: {', '.join(keys)})"
+            c.fail(f"{where}.{key}", f"unknown key{hint}")
 
 
 def _date(value: Any) -> date:
@@ -345,6 +375,11 @@ def _rota(c: _Checker, r: Any, tz: ZoneInfo, known: Any) -> RotaConfig:
     if not isinstance(r, dict):
         c.fail("rota", "missing, or not a mapping")
         return empty
+    _unknown_keys(c, "rota", r, ROTA_KEYS)
+    agents = r.get("agents_may_change", False)
+    if not isinstance(agents, bool):
+        c.fail("rota.agents_may_change", f"expected true or false, got {agents!r}")
+        agents = False
     weekday, handoff = 0, time(18, 0)
     text = str(r.get("handoff", "mon 18:00")).split()
     if len(text) != 2 or text[0] not in WEEKDAYS:
@@ -366,6 +401,7 @@ def _rota(c: _Checker, r: Any, tz: ZoneInfo, known: Any) -> RotaConfig:
         if not isinstance(o, dict):
             c.fail(where, "expected a mapping")
             continue
+        _unknown_keys(c, where, o, OVERRIDE_KEYS)
         a = c.run(f"{where}.from", _local, o.get("from"), tz)
         b = c.run(f"{where}.to", _local, o.get("to"), tz)
         if a and b and b <= a:
@@ -376,4 +412,17 @@ def _rota(c: _Checker, r: Any, tz: ZoneInfo, known: Any) -> RotaConfig:
         person = known(f"{where}.person", o.get("person"))
         if a and b:
             overrides.append(Override(a, b, str(pos), person))
-    return RotaConfig(weekday, handoff, start, lists["primary"], lists["backup"], tuple(overrides))
+    for i, one in enumerate(overrides):
+        for two in overrides[i + 1 :]:
+            if (
+                one.position == two.position
+                and _utc(one.start) < _utc(two.end)
+                and _utc(two.start) < _utc(one.end)
+            ):
+                c.fail(
+                    "rota.overrides",
+                    f"two overrides of the {one.position} overlap around {max(one.start, two.start):%Y-%m-%d %H:%M}",
+                )
+    return RotaConfig(
+        weekday, handoff, start, lists["primary"], lists["backup"], tuple(overrides), agents_may_change=agents
+    )

@@ -69,11 +69,23 @@ def live_server(app: Flask) -> Iterator[str]:
         yield url
 
 
+_SHARED: dict[str, Any] = {}  # one chromium for the session, whichever test module asks first
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    # Each test module imports this fixture, so pytest holds one definition per module: a second
+    # sync Playwright inside the first one's event loop would fail, hence one browser, shared.
     need_chromium()
+    if "browser" in _SHARED:
+        yield _SHARED["browser"]
+        return
     with chromium() as b:
-        yield b
+        _SHARED["browser"] = b
+        try:
+            yield b
+        finally:
+            _SHARED.pop("browser", None)
 
 
 @pytest.fixture

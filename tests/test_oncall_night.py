@@ -185,7 +185,9 @@ def test_a_gap_in_the_rota_runs_the_next_step_now_and_shows_on_healthz(twilio, c
     callout = leave_voicemail("104233")
     clock.advance(minutes=10)
     sweep()
-    assert twilio.sms_to(CHLOE).body.startswith("Astreinte 104233")  # the supervisor, 35 min early
+    texts = [m.body for m in twilio.sms_sent_to(CHLOE)]
+    assert texts[0].startswith("Astreinte 104233")  # the supervisor, 35 min early
+    assert texts[1].startswith("Astreinte : personne n'est renfort en ce moment.")  # and the rota's gap
     assert refreshed(callout).escalation_level == 1
     assert "Personne pour le rôle « astreinte de secours »" in told(_events("gap")[0])
 

@@ -94,6 +94,8 @@ def incoming() -> Response:
     org = current_org()
     after_hours = not is_business_hours(org, clock.now())
     call = call or log_call(sid, _field("From"), _field("To") or org.support_number, after_hours)
+    if (rota_answer := caller_ivr.technician_rota(call, org)) is not None:
+        return _answer(call, rota_answer)  # a technician's own phone: who is on call tonight
     if call.after_hours:
         return _answer(call, caller_ivr.greeting(call))
     return _answer(call, caller_desk.forward(call, org))

@@ -21,8 +21,10 @@ from twilio.twiml.voice_response import VoiceResponse
 import clock
 from models import Call, RefusalReason
 from oncall.links import absolute_url
+from oncall.tonight import on_call_tonight, technician_calling
 from oncall.voicemails import deliver, receipt_number
 from org.load import current_org
+from org.orgfile import Org
 from org.phones import e164, parse_number
 from org.pins import pin_matches
 from tickets.calls import caller_number, keep_recording, recall, refuse, remember
@@ -389,3 +391,36 @@ def recorded(call: Call, sid: str, url: str | None, duration: str | None, key: s
 
 def _retention_days() -> int:
     return int(current_app.config["RECORDING_RETENTION_DAYS"])
+
+
+# --- a technician calling from their own phone: who is on call tonight -----------------------------
+
+
+def technician_rota(call: Call, org: Org) -> VoiceResponse | None:
+    """For a known technician's own number (no PIN): who holds each position tonight, then goodbye.
+    None for anyone else, who goes on to the desk or the IVR and hears nothing of the rota."""
+    person = technician_calling(org, call.from_number)
+    if person is None:
+        return None
+    call.language = person.language if person.language in org.languages else call.language
+    call.step = "technician"
+    next_seq(call)
+    on_call = on_call_tonight(org, clock.now())
+    nobody = text("caller.rota_nobody", call.language)
+
+    def name(pid: str | None) -> str:
+        entry = org.people.get(pid) if pid else None
+        return entry.name if entry else nobody
+
+    r = VoiceResponse()
+    say(
+        r,
+        "caller.rota_tonight",
+        call.language,
+        name=person.first_name,
+        primary=name(on_call.primary),
+        backup=name(on_call.backup),
+    )
+    say(r, "caller.rota_goodbye", call.language)
+    r.hangup()
+    return kept(call, r)

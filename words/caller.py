@@ -251,3 +251,17 @@ def spoken_number(raw: str, region: str, lang: str) -> str:
     if phonenumbers.region_code_for_number(number) == region:
         return digits(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL), lang)
     return "+ " + digits(e164(number), lang)
+
+
+# --- a technician calling the support number from their own phone: who is on call tonight ---------
+register(
+    {
+        "caller.rota_tonight": {
+            "fr": "Bonjour {name}. Cette nuit, l'astreinte principale est tenue par {primary}, "
+            "le renfort par {backup}.",
+            "en": "Hello {name}. Tonight, the primary on call is {primary}, and the backup is {backup}.",
+        },
+        "caller.rota_nobody": {"fr": "personne", "en": "nobody"},
+        "caller.rota_goodbye": {"fr": "Au revoir.", "en": "Goodbye."},
+    }
+)
