@@ -71,6 +71,7 @@ def configuration(instance: Path) -> dict[str, Any]:
         "RECORDING_RETENTION_DAYS": int(env("RECORDING_RETENTION_DAYS") or 90),
         # Repeated wrong PINs lock the client account and the calling number for a while.
         "PIN_MAX_FAILURES": int(env("PIN_MAX_FAILURES") or 5),
+        "PIN_ACCOUNT_MAX_FAILURES": int(env("PIN_ACCOUNT_MAX_FAILURES") or 20),  # from numbers not the client's
         "PIN_FAILURE_WINDOW_MINUTES": int(env("PIN_FAILURE_WINDOW_MINUTES") or 15),
         "PIN_LOCK_MINUTES": int(env("PIN_LOCK_MINUTES") or 30),
         "PIN_HASH_METHOD": env("PIN_HASH_METHOD") or "scrypt",  # werkzeug's method string

@@ -35,7 +35,9 @@ def end_call(call: Call, duration: str | None) -> None:
     if call.ended_at is None:
         call.ended_at = clock.now()
     session.commit()  # the end is kept even if delivering the message fails below
-    if call.outcome is CallOutcome.IN_PROGRESS:
+    if recall(call, "for_desk"):
+        deliver(call)  # a refused caller's message for the desk, left before hanging up
+    elif call.outcome is CallOutcome.IN_PROGRESS:
         if deliver(call) is None:
             call.outcome, call.reason = CallOutcome.ABANDONED, call.step
 
@@ -50,9 +52,11 @@ def deliver(call: Call) -> Voicemail | None:
         return voicemail
     voicemail.callback_number = call.callback_number or caller_number(call)
     session.commit()  # never lost: kept even if the callout fails to open (a later callback retries)
-    if not call.after_hours or call.ticket is None:
+    if not call.after_hours or call.ticket is None or recall(call, "for_desk"):
+        # a message for the desk pages nobody; after a refusal the call log keeps why it was refused
         voicemail.kind = VoicemailKind.DESK
-        call.outcome, call.reason = CallOutcome.DESK_MESSAGE, None
+        call.outcome = CallOutcome.DESK_MESSAGE
+        call.reason = call.reason if recall(call, "for_desk") else None
         session.commit()
         return voicemail
     ticket = call.ticket
