@@ -324,6 +324,7 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
     held = _gate(call)
     if not reserve_attempt(held):  # counted before the slow comparison: exact under concurrency
         return end(call, RefusalReason.LOCKED)  # whether the PIN was right stays unsaid
+    remember(call, pins_compared=int(recall(call, "pins_compared", 0)) + 1)  # the call log's audit
     if not pin_matches(keys, call.client.pin_hash):
         if record_failure(held):
             return end(call, RefusalReason.LOCKED)
