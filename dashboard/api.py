@@ -136,7 +136,9 @@ def iso(at: datetime | None) -> str | None:
     return at.astimezone(_timezone()).isoformat(timespec="seconds")
 
 
-def _clock_json(c: SlaClock) -> dict[str, Any]:
+def _clock_json(c: SlaClock | None) -> dict[str, Any] | None:
+    if c is None:
+        return None  # the priority has no such target
     target, elapsed = int(c.target.total_seconds()), int(c.elapsed.total_seconds())
     return {
         "target_seconds": target,
@@ -162,7 +164,7 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "description": ticket.description,
         "status": ticket.status.value,
         "opened_at": iso(ticket.opened_at),
-        "taken_over_at": iso(clocks.takeover.stopped_at if clocks else ticket.taken_over_at),
+        "taken_over_at": iso(clocks.takeover.stopped_at if clocks and clocks.takeover else ticket.taken_over_at),
         "resolved_at": iso(ticket.resolved_at),
         "standby_since": iso(ticket.standby_since),
         "standby_seconds": ticket.standby_seconds or 0,
