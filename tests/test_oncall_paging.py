@@ -61,7 +61,8 @@ def test_the_deadline_passes_with_nobody_then_escalation_runs_levels_1_to_3(twil
     sweep()
     assert refreshed(callout).escalation_level == 3
     assert twilio.sms_to(EMMA).body.startswith("On-call 104233 Boulangerie Dupont SDSL-4471 priority High")
-    assert refreshed(callout).state is CalloutState.PAGING and refreshed(callout).next_action_at is None
+    callout = refreshed(callout)  # after the last step, the policy repeats until someone takes over
+    assert callout.state is CalloutState.PAGING and callout.next_action_at is not None
 
 
 def test_a_page_is_not_sent_for_a_callout_taken_over_before_its_step(twilio, clock):
@@ -163,3 +164,24 @@ def test_a_callout_the_desk_stops_in_the_morning_after_a_missed_night_stays_brea
     callout = refreshed(callout)
     assert callout.state is CalloutState.CANCELLED and callout.breached
     assert "astreinte_callouts_breached_total 1" in client.get("/metrics").get_data(as_text=True)
+
+
+def test_nobody_is_left_unpaged_for_more_than_ten_minutes_until_someone_takes_over(twilio, clock):
+    """The example policy repeats (astreinte.repeat: every 10m): minute by minute through the night,
+    someone is paged at least every 10 minutes (was: nothing between T+10 and T+45)."""
+    callout = leave_voicemail("104233")
+    opened = clock.now()
+    for _ in range(75):
+        clock.advance(minutes=1)
+        sweep()
+    times = sorted(
+        {
+            int((p.created_at - opened).total_seconds() // 60)
+            for p in session.scalars(select(Page).where(Page.callout_id == callout.id))
+        }
+    )
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert times[:6] == [0, 5, 10, 20, 30, 40] and max(gaps) <= 10, times
+    repeats = session.scalars(select(TicketEvent).where(TicketEvent.kind == "page")).all()
+    assert any((e.data or {}).get("repeat") for e in repeats)
+    assert refreshed(callout).escalation_level == 2  # the escalation steps still run on their clock
