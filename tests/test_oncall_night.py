@@ -56,8 +56,8 @@ def test_two_callouts_waiting_for_alice_make_one_sms_and_one_call(twilio, clock)
     sweep()
     assert len(twilio.sms_sent_to(ALICE)) == 1 and len(twilio.calls_to(ALICE)) == 1
     body = twilio.sms_to(ALICE).body
-    assert body.startswith("Astreinte : 2 alertes. 104233 Boulangerie Dupont (Élevée, reste 30 min")
-    assert "104240 Boulangerie Dupont (Moyenne" in body
+    assert body.startswith("Astreinte : 2 alertes. 104233 Boulangerie Dupont (avant 23:40, client 06 11 22 33 44)")
+    assert "104240 Boulangerie Dupont (avant 23:40" in body
     call = twilio.ring(twilio.call_to(ALICE))
     call.expect("Vous avez 2 alertes en attente").expect("Requête 1 0 4 2 3 3")
     call.press("1").expect("pris en charge la requête 1 0 4 2 3 3").expect("Alerte suivante")

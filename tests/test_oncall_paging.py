@@ -17,8 +17,11 @@ app_config, twilio_server, twilio = fixtures()
 def test_the_first_page_is_an_sms_and_a_call_to_the_primary(twilio, clock):
     leave_voicemail("104233")
     sms = twilio.sms_to(ALICE)
-    assert sms.body.startswith("Astreinte 104233 Boulangerie Dupont SDSL-4471 prio Élevée, reste 30 min")
-    assert "Client : 06 11 22 33 44" in sms.body and "OK 104233" in sms.body  # as a French person dials it
+    assert sms.body.startswith(
+        "Astreinte 104233 Boulangerie Dupont prio Élevée : Coupure totale du lien SDSL."
+    )
+    assert "Avant 23:40." in sms.body  # an absolute deadline: still true however late it is read
+    assert "Client 06 11 22 33 44" in sms.body and "OK 104233" in sms.body  # as a French person dials it
     assert "https://astreinte.example.test/o/" in sms.body
     call = twilio.call_to(ALICE)
     assert call.url.startswith("https://astreinte.example.test/voice/pages/call")
@@ -39,7 +42,7 @@ def test_nobody_answers_so_alice_is_called_again_then_bruno_is_paged(twilio, clo
     clock.advance(minutes=5)
     sweep()
     assert twilio.sms_to(BRUNO).body.startswith("Astreinte 104233")
-    assert "reste 20 min" in twilio.sms_to(BRUNO).body
+    assert "Avant 23:40" in twilio.sms_to(BRUNO).body
     assert len(twilio.calls_to(BRUNO)) == 1
 
 
@@ -53,14 +56,16 @@ def test_the_deadline_passes_with_nobody_then_escalation_runs_levels_1_to_3(twil
     clock.advance(minutes=15)
     sweep()
     assert refreshed(callout).escalation_level == 1
-    assert "délai dépassé de 15 min" in twilio.sms_to(CHLOE).body
+    assert "Délai dépassé depuis 23:40" in twilio.sms_to(CHLOE).body
     clock.advance(minutes=15)
     sweep()
     assert refreshed(callout).escalation_level == 2 and twilio.calls_to(DAVID)
     clock.advance(minutes=30)
     sweep()
     assert refreshed(callout).escalation_level == 3
-    assert twilio.sms_to(EMMA).body.startswith("On-call 104233 Boulangerie Dupont SDSL-4471 priority High")
+    assert twilio.sms_to(EMMA).body.startswith(
+        "On-call 104233 Boulangerie Dupont priority High: Coupure totale du lien SDSL. Overdue since 23:40"
+    )
     callout = refreshed(callout)  # after the last step, the policy repeats until someone takes over
     assert callout.state is CalloutState.PAGING and callout.next_action_at is not None
 
@@ -130,15 +135,46 @@ def test_the_replies_to_a_technician_fit_two_segments(twilio, clock):
         assert segments(text) <= 2, (len(text), text)  # "requête": UCS-2, 67 a segment
 
 
-def test_a_client_name_with_a_cedilla_goes_as_ucs2_in_three_segments(twilio, clock):
+def test_a_client_name_with_a_cedilla_is_folded_to_gsm7_and_fits_two_segments(twilio, clock):
     from models import Ticket
 
     ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
-    ticket.client.name = "Boucherie Françoise"  # ç is not GSM-7: the whole SMS goes as UCS-2
+    ticket.client.name = "Boucherie Françoise"  # ç is not GSM-7: it would turn the SMS into UCS-2
+    ticket.subject = "Pêche à la ligne : coupure " + "très longue " * 30
     session.commit()
     leave_voicemail("104233")
     body = twilio.sms_to(ALICE).body
-    assert "Boucherie Françoise" in body and segments(body) == 3, (len(body), body)
+    assert "Boucherie Francoise" in body and "Peche" in body and segments(body) == 2, (len(body), body)
+    assert body.endswith(" ou " + body.rsplit(" ", 1)[-1]) and "https://" in body  # the link is whole
+
+
+def test_a_bundle_of_many_alerts_is_summarised_within_three_segments():
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from words.pages import Alert, page_sms
+
+    now = datetime(2026, 11, 24, 22, 10, tzinfo=UTC)
+    alerts = [
+        Alert(
+            str(104000 + i),
+            "Boulangerie Dupont",
+            "SDSL-4471",
+            "Élevée",
+            "+33611223344",
+            now + timedelta(minutes=30),
+            now.astimezone(ZoneInfo("Europe/Paris")),
+            "Coupure",
+            "06 11 22 33 44",
+        )
+        for i in range(6000)
+    ]
+    link = "https://astreinte.example.test/o/1_qS8-CCpPlra"
+    for count in (47, 6000):  # were 3,516 characters (Twilio: 21617) and 438 kB
+        body = page_sms("fr", alerts[:count], link, now)
+        assert segments(body) <= 3 and len(body) <= 1600, (len(body), body)
+        assert f"Astreinte : {count} alertes." in body and "autres : ouvrez le lien" in body
+        assert body.endswith(link)
 
 
 def test_a_bundle_of_two_alerts_is_one_sms_whose_short_link_opens_both(twilio, clock, client):
