@@ -164,7 +164,9 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "description": ticket.description,
         "status": ticket.status.value,
         "opened_at": iso(ticket.opened_at),
-        "taken_over_at": iso(clocks.takeover.stopped_at if clocks and clocks.takeover else ticket.taken_over_at),
+        "taken_over_at": iso(
+            clocks.takeover.stopped_at if clocks and clocks.takeover else ticket.taken_over_at
+        ),
         "resolved_at": iso(ticket.resolved_at),
         "standby_since": iso(ticket.standby_since),
         "standby_seconds": ticket.standby_seconds or 0,

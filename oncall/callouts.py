@@ -23,6 +23,7 @@ from tickets.timeline import add_event
 log = logging.getLogger(__name__)
 
 RUN_STEPS_JOB = "run_due_steps"  # registered by oncall/steps.py
+CALLER_BREACH_JOB = "notify_caller_breach"  # registered by oncall/voicemails.py
 
 
 def open_callout(voicemail: Voicemail) -> Callout:
@@ -119,6 +120,7 @@ def note_breaches(now: datetime) -> int:
             Callout.state == CalloutState.PAGING, Callout.breached_at.is_(None), Callout.due_at <= now
         )
     ).all()
+    told: list[int] = []
     for callout in due:
         marked = changed(
             update(Callout)
@@ -132,9 +134,12 @@ def note_breaches(now: datetime) -> int:
                 callout.ticket,
                 "breach",
                 f"Délai de prise en charge dépassé ({minutes} min)",
-                data={"callout": callout.id},
+                data={"callout": callout.id, "clock": "takeover", "minutes": minutes},
             )
+            told.append(callout.id)
     session.commit()
+    for callout_id in told:  # the caller hears of it too: the case is escalated
+        tasks.enqueue(CALLER_BREACH_JOB, callout_id)
     session.expire_all()
     return len(due)
 

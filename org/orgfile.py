@@ -371,7 +371,9 @@ def _repeat(c: _Checker, value: Any) -> Repeat | None:
         c.fail(f"{where}.every", "at least 1m: carriers block a number paged more often")
     notify = value.get("notify") or []
     if not isinstance(notify, list) or not notify or any(n not in POSITIONS for n in notify):
-        c.fail(f"{where}.notify", f"expected a list of positions among {', '.join(POSITIONS)}, got {notify!r}")
+        c.fail(
+            f"{where}.notify", f"expected a list of positions among {', '.join(POSITIONS)}, got {notify!r}"
+        )
         notify = []
     by = value.get("by") or []
     if not isinstance(by, list) or not by or any(ch not in CHANNELS for ch in by):

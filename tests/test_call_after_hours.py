@@ -61,7 +61,7 @@ def test_the_takeover_delay_said_and_texted_is_the_one_of_the_organisation_file(
 def test_the_caller_gets_an_sms_receipt_on_a_mobile(phone):
     up_to_the_beep(phone).record(seconds=20).press("1")
     assert sms_to(ISABELLE) == [
-        "Serveurcom astreinte : message reçu à 23:10 pour la requête 104233. Prise en charge avant 23:40."
+        "Serveurcom astreinte : votre message de 23:10 sur la demande 104233 est transmis. Prise en charge avant 23:40."
     ]
 
 
@@ -77,14 +77,16 @@ def test_nine_at_the_greeting_switches_to_english(phone):
     call.expect("For English, press 9").press("9")
     call.expect("Welcome to Serveurcom on-call").expect("ticket number").press("104233#")
     call.expect("Ticket 1 0 4 2 3 3. Key in your customer PIN").expect("star to correct").press("4821#")
-    call.expect("We will call you back on 0 6 1 1 2 2 3 3 4 4").expect("For another number, press 2").silence()
+    call.expect("We will call you back on 0 6 1 1 2 2 3 3 4 4").expect(
+        "For another number, press 2"
+    ).silence()
     call.expect("This message is recorded").record(seconds=30)
     call.expect("Press 1 to send").press("1")
     call.expect("ticket 1 0 4 2 3 3").expect("within 30 minutes").expect("Goodbye")
     row = call_row(call)
     assert row.language == "en" and row.outcome is CallOutcome.VOICEMAIL
     assert sms_to(ISABELLE) == [
-        "Serveurcom on-call: message received at 23:10 for ticket 104233. A technician will pick it up by 23:40."
+        "Serveurcom on-call: your message of 23:10 on ticket 104233 was passed on. A technician will take it over by 23:40."
     ]
 
 

@@ -29,7 +29,9 @@ def test_astreinte_call_keeps_hints_keys_and_speech_on_lines_of_their_own(app, p
     assert "> 104233#" in lines and "> (silence)" in lines and "> r20" in lines
     hint = lines.index("  [gather: keys then Enter, empty = silence, h = hang up]")
     assert lines[hint - 1] == "  « Tapez votre numéro de requête, puis dièse. »"
-    assert lines[hint + 1] == "> 104233#" and lines[hint + 2].startswith("  « Requête 1 0 4 2 3 3. Tapez votre code PIN")
+    assert lines[hint + 1] == "> 104233#" and lines[hint + 2].startswith(
+        "  « Requête 1 0 4 2 3 3. Tapez votre code PIN"
+    )
 
 
 def test_astreinte_call_hangs_up_on_h_and_at_the_end_of_input(app, phone):

@@ -109,7 +109,9 @@ def test_a_strangers_wrong_pins_lock_the_stranger_never_the_client(phone, clock)
     first = _with_pin(phone, "104233", "0000", from_=STRANGER).press("1111#").press("2222#")
     _hang_up_at_the_desk_offer(first)
     second = _with_pin(phone, "104233", "3333", from_=STRANGER).press("4444#")  # the fifth in 15 minutes
-    second.expect("suspendu depuis ce numéro").expect("Rappelez dans 30 minutes").expect_not("pas été reconnu")
+    second.expect("suspendu depuis ce numéro").expect("Rappelez dans 30 minutes").expect_not(
+        "pas été reconnu"
+    )
     _hang_up_at_the_desk_offer(second)
     _refused(second, "locked")
 

@@ -53,9 +53,13 @@ def gate(account: str, number: str | None, contacts: set[str]) -> Gate:
 def locked_until(held: Gate, at: datetime | None = None) -> datetime | None:
     """The end of the longest running lock on this caller, or None."""
     at = at or clock.now()
-    ends = session.scalars(
-        select(PinLock.locked_until).where(PinLock.key.in_(held.names), PinLock.locked_until > at)
-    ).all()
+    ends = [
+        end
+        for end in session.scalars(
+            select(PinLock.locked_until).where(PinLock.key.in_(held.names), PinLock.locked_until > at)
+        )
+        if end is not None
+    ]
     return max(ends) if ends else None
 
 

@@ -133,7 +133,11 @@ def ask(call: Call, step: str, before: Before | None = None) -> VoiceResponse:
             action=url,
             method="POST",
             finish_on_key="#",
-            timeout=CALLBACK_PAUSE if step == "callback" else CONFIRM_TIMEOUT if confirmation else ENTRY_TIMEOUT,
+            timeout=CALLBACK_PAUSE
+            if step == "callback"
+            else CONFIRM_TIMEOUT
+            if confirmation
+            else ENTRY_TIMEOUT,
             num_digits=1 if confirmation else None,
             action_on_empty_result=True,
         )
@@ -234,7 +238,12 @@ def answer(call: Call, step: str, keys: str | None) -> VoiceResponse:
 
 
 def retry(
-    call: Call, step: str, key: str | None, reason: RefusalReason, also: Before | None = None, **values: object
+    call: Call,
+    step: str,
+    key: str | None,
+    reason: RefusalReason,
+    also: Before | None = None,
+    **values: object,
 ) -> VoiceResponse:
     """Ask again after silence or a wrong entry; the third time, end the call with `reason`."""
     before: Before = [(key, values)] if key else []

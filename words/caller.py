@@ -191,12 +191,23 @@ register(
             "fr": "Merci, votre message est transmis au service client. Au revoir.",
             "en": "Thank you, your message has been passed on to the service desk. Goodbye.",
         },
-        # --- the SMS receipt (short: accents make it UCS-2, 70 characters a segment) ---
+        # --- the caller's SMS: one GSM-7 segment with the brand (no ç, ê, â: one of them makes the
+        # whole SMS UCS-2, 70 characters a segment; é, è, à are GSM-7) ---
         "caller.sms.receipt": {
-            "fr": "Serveurcom astreinte : message reçu à {time} pour la requête {number}. "
+            "fr": "Serveurcom astreinte : votre message de {time} sur la demande {number} est transmis. "
             "Prise en charge avant {due}.",
-            "en": "Serveurcom on-call: message received at {time} for ticket {number}. "
-            "A technician will pick it up by {due}.",
+            "en": "Serveurcom on-call: your message of {time} on ticket {number} was passed on. "
+            "A technician will take it over by {due}.",
+        },
+        "caller.sms.taken_over": {
+            "fr": "Serveurcom astreinte : {name} a pris en charge votre demande {number} à {time}.",
+            "en": "Serveurcom on-call: {name} took over your ticket {number} at {time}.",
+        },
+        "caller.sms.escalated": {
+            "fr": "Serveurcom astreinte : le délai de {due} est dépassé pour votre demande {number}. "
+            "Nous alertons le responsable d'astreinte.",
+            "en": "Serveurcom on-call: the {due} deadline on your ticket {number} was missed. "
+            "We are alerting the on-call supervisor.",
         },
     }
 )

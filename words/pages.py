@@ -73,11 +73,6 @@ register(
             "fr": "Astreinte : pour prendre en charge, répondez OK suivi du numéro de requête (ex. OK {example}).",
             "en": "On-call: to take over, reply OK followed by the ticket number (e.g. OK {example}).",
         },
-        # --- the caller, once someone took over -----------------------------------------------------
-        "sms_caller_taken_over": {
-            "fr": "Astreinte : votre message sur la requête {ticket} a été pris en charge par {name} à {time}.",
-            "en": "On-call: your message about ticket {ticket} was taken over by {name} at {time}.",
-        },
         # --- the page call --------------------------------------------------------------------------
         "page_hello": {
             "fr": "Bonjour {name}, ici l'astreinte.",
@@ -241,7 +236,7 @@ def segments(body: str) -> int:
 
 
 def deadline(lang: str, a: Alert, now: datetime) -> str:
-    """"Avant 23:40", or "Délai dépassé depuis 23:40": an absolute time stays true however late it is read."""
+    """ "Avant 23:40", or "Délai dépassé depuis 23:40": an absolute time stays true however late it is read."""
     local = a.due_at.astimezone(a.message_at.tzinfo)
     return text("before" if a.due_at >= now else "missed", lang, time=f"{local:%H:%M}")
 
