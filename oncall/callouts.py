@@ -17,7 +17,7 @@ import clock
 import tasks
 from models import Callout, CalloutState, Page, Person, Ticket, TicketStatus, Voicemail, changed, session
 from org.load import current_org
-from tickets.service import STATUS_LABELS, change_status
+from tickets.service import STATUS_LABELS, change_status, reopen_contested
 from tickets.timeline import add_event
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ def open_callout(voicemail: Voicemail) -> Callout:
         return existing
     org = current_org()
     assert voicemail.ticket is not None
+    if voicemail.ticket.status is TicketStatus.RESOLVED:  # the caller contests the resolution (004)
+        reopen_contested(voicemail.ticket, actor=voicemail.call.from_number)
     opened = voicemail.recorded_at or clock.now()
     callout = Callout(
         ticket_id=voicemail.ticket.id,

@@ -214,3 +214,31 @@ def test_a_desk_that_never_opens_still_gets_a_refusal_that_says_why(phone):
     call.expect("n'est pas couvert par l'astreinte : votre requête sera traitée aux heures ouvrées. Écrivez")
     _hang_up_at_the_desk_offer(call)
     _refused(call, "service_not_covered")
+
+
+def test_a_ticket_resolved_yesterday_may_be_contested_it_reaches_the_astreinte_and_reopens(phone, clock):
+    from tickets.service import change_status
+
+    ticket = _ticket("104233")
+    change_status(ticket, TicketStatus.RESOLVED, "desk")
+    clock.advance(hours=30)  # within the 48 h of seed 004
+    call = _with_pin(phone, "104233", "4821")
+    call.expect("Cette requête est résolue : votre message la rouvrira").expect_not("close").silence()
+    call.expect("après le bip").record(seconds=15).press("1")
+    call.expect("dans un délai de 30 minutes")
+    ticket = _ticket("104233")
+    session.refresh(ticket)
+    assert ticket.status is TicketStatus.OPEN and ticket.resolved_at is None
+    contest = next(e for e in ticket.events if e.kind == "contest")
+    assert "conteste la résolution" in contest.text and contest.data["by"] == ISABELLE
+    assert session.scalar(select(Callout)).ticket_id == ticket.id
+
+
+def test_a_ticket_resolved_three_days_ago_is_closed_to_the_astreinte(phone, clock):
+    from tickets.service import change_status
+
+    change_status(_ticket("104233"), TicketStatus.RESOLVED, "desk")
+    clock.advance(hours=72)
+    call = _with_pin(phone, "104233", "4821")
+    call.expect("Cette requête est close").expect("support.serveurcom.com")
+    _refused(call, "ticket_closed")

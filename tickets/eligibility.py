@@ -6,9 +6,12 @@ only says whether the number exists, `refusal` is asked once the PIN is right.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
-from models import RefusalReason, Ticket, session
+import clock
+from models import RefusalReason, Ticket, TicketStatus, session
 from org.orgfile import Org
 
 
@@ -19,13 +22,21 @@ def find_ticket(number: str) -> Ticket | None:
     return session.scalar(select(Ticket).where(Ticket.number == number))
 
 
+def contested(ticket: Ticket, org: Org, now: datetime | None = None) -> bool:
+    """A resolved ticket the client may still contest (004: 48 h after the resolution): it reaches the
+    astreinte, and the message reopens it."""
+    if ticket.status is not TicketStatus.RESOLVED or ticket.resolved_at is None:
+        return False
+    return clock.as_utc(now or clock.now()) - clock.as_utc(ticket.resolved_at) <= org.contest_window
+
+
 def refusal(ticket: Ticket, org: Org) -> RefusalReason | None:
     """Why the astreinte cannot take this ticket, or None when it can.
 
-    In order: a ticket still open; a client with the astreinte option; a service covered by the
+    In order: a ticket still open (or resolved and still contestable); a client with the astreinte option; a service covered by the
     astreinte ("tout service non soumis à l'astreinte … sera traité en HOJO"); a priority that pages.
     """
-    if not ticket.status.is_open:
+    if not ticket.status.is_open and not contested(ticket, org):
         return RefusalReason.TICKET_CLOSED
     if not ticket.client.astreinte:
         return RefusalReason.NO_ASTREINTE_OPTION

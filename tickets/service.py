@@ -93,6 +93,22 @@ def create_ticket(
     raise AssertionError("unreachable")
 
 
+def reopen_contested(ticket: Ticket, actor: str) -> None:
+    """The client contests a resolution (a message on a resolved ticket, 004): the ticket reopens,
+    and its timeline says why."""
+    if ticket.status is not TicketStatus.RESOLVED:
+        return
+    resolved_at = ticket.resolved_at
+    change_status(ticket, TicketStatus.OPEN, actor, note="résolution contestée par le client", commit=False)
+    add_event(
+        ticket,
+        "contest",
+        "Requête rouverte : le client conteste la résolution par un message d'astreinte",
+        actor=actor,
+        data={"resolved_at": resolved_at.isoformat() if resolved_at else None, "by": actor},
+    )
+
+
 def change_status(
     ticket: Ticket, status: str | TicketStatus, actor: str, note: str = "", commit: bool = True
 ) -> TicketStatus:

@@ -29,7 +29,7 @@ from org.load import current_org
 from org.phones import e164, parse_number
 from org.pins import pin_matches
 from tickets.calls import caller_number, keep_recording, recall, refuse, remember
-from tickets.eligibility import find_ticket, refusal
+from tickets.eligibility import contested, find_ticket, refusal
 from tickets.pins import Gate, clear_failures, gate, locked_until, record_failure, reserve_attempt
 from tickets.timeline import add_event
 from voice.twiml import SPEECH_LANGUAGE, say, voice_of
@@ -350,7 +350,10 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
         actor=call.from_number,
         data={"call": call.id},
     )
-    return ask(call, "callback" if caller_number(call) else "callback_key", [("caller.pin_ok", {})])
+    before: Before = [("caller.pin_ok", {})]
+    if contested(call.ticket, current_org()):
+        before.append(("caller.contest", {}))
+    return ask(call, "callback" if caller_number(call) else "callback_key", before)
 
 
 def _callback_entered(call: Call, keys: str) -> VoiceResponse:

@@ -58,6 +58,10 @@ register(
             "fr": "Merci. Requête :",
             "en": "Thank you. Your ticket:",
         },
+        "caller.contest": {  # 004: a resolved ticket may be contested for 48 h
+            "fr": "Cette requête est résolue : votre message la rouvrira.",
+            "en": "This ticket is resolved: your message will reopen it.",
+        },
         "caller.offer_callback": {  # a short pause of silence keeps the number
             "fr": "Nous vous rappellerons au {digits}. Pour un autre numéro, tapez 2.",
             "en": "We will call you back on {digits}. For another number, press 2.",
