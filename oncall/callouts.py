@@ -16,9 +16,14 @@ from sqlalchemy import select, update
 import clock
 import tasks
 from models import Callout, CalloutState, Page, Person, Ticket, TicketStatus, Voicemail, changed, session
+from oncall.sending import SendError, send_sms
 from org.load import current_org
+from org.orgfile import Org
 from tickets.service import STATUS_LABELS, change_status, reopen_contested
+from tickets.sla import ticket_clocks
 from tickets.timeline import add_event
+from words.catalogue import text
+from words.pages import gsm7
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +147,66 @@ def note_breaches(now: datetime) -> int:
     session.commit()
     for callout_id in told:  # the caller hears of it too: the case is escalated
         tasks.enqueue(CALLER_BREACH_JOB, callout_id)
+    note_missed_resolutions(now)
     session.expire_all()
     return len(due)
+
+
+def note_missed_resolutions(now: datetime) -> int:
+    """Every missed commitment escalates (003), the resolution target too: once per ticket, a timeline
+    entry and an SMS to the escalation level 1 (the supervisor). Returns how many were noted."""
+    org = current_org()
+    targets = [p.resolution for p in org.priorities.values() if p.resolution is not None]
+    if not targets:
+        return 0
+    candidates = session.scalars(
+        select(Ticket).where(
+            Ticket.status.in_([s for s in TicketStatus if s.is_open]),
+            Ticket.opened_at <= now - min(targets),  # a clock never runs faster than the wall clock
+        )
+    ).all()
+    noted = 0
+    for ticket in candidates:
+        if any(e.kind == "breach" and (e.data or {}).get("clock") == "resolution" for e in ticket.events):
+            continue
+        clocks = ticket_clocks(org, ticket, now)
+        resolution = clocks.resolution if clocks else None
+        if resolution is None or not resolution.breached:
+            continue
+        noted += 1
+        add_event(
+            ticket,
+            "breach",
+            f"Délai de résolution dépassé ({int(resolution.target.total_seconds() // 3600)} h)",
+            data={"clock": "resolution", "target_hours": resolution.target.total_seconds() / 3600},
+        )
+        _escalate_missed_resolution(org, ticket)
+        session.commit()
+    return noted
+
+
+def _escalate_missed_resolution(org: Org, ticket: Ticket) -> None:
+    person_id = org.escalation.get("supervisor")
+    person = session.get(Person, person_id) if person_id else None
+    if person is None or not person.active:
+        log.error("missed resolution of ticket %s: nobody holds the role supervisor", ticket.number)
+        return
+    body = gsm7(
+        text(
+            "sms_resolution_missed",
+            person.language or "fr",
+            ticket=ticket.number,
+            client=ticket.client.name,
+            subject=ticket.subject[:60],
+        )
+    )
+    data: dict[str, object] = {"level": 1, "person": person.id, "clock": "resolution"}
+    try:
+        data["sid"] = send_sms(person.phone, body).sid
+    except SendError as exc:
+        log.warning("escalation SMS of ticket %s failed: %s", ticket.number, exc)
+        data["error"] = exc.code
+    add_event(ticket, "escalation", f"Escalade niveau 1 : {person.name} (résolution non tenue)", data=data)
 
 
 def overdue(now: datetime) -> list[int]:

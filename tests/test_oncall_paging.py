@@ -221,3 +221,27 @@ def test_nobody_is_left_unpaged_for_more_than_ten_minutes_until_someone_takes_ov
     repeats = session.scalars(select(TicketEvent).where(TicketEvent.kind == "page")).all()
     assert any((e.data or {}).get("repeat") for e in repeats)
     assert refreshed(callout).escalation_level == 2  # the escalation steps still run on their clock
+
+
+def test_a_missed_resolution_target_escalates_to_the_supervisor_once(twilio, clock):
+    from models import Ticket
+
+    session.scalar(select(Ticket).where(Ticket.number == "104233")).opened_at = clock.now()
+    session.commit()
+    callout = leave_voicemail("104233")
+    twilio.reply(ALICE, "OK 104233")  # taken over in time: only the resolution target is left
+    clock.advance(hours=3, minutes=59)
+    sweep()
+    assert not twilio.sms_sent_to(CHLOE)
+    clock.advance(minutes=2)  # high priority: resolved within 4 h of the ticket's opening
+    sweep()
+    sweep()
+    events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == callout.ticket_id)).all()
+    breaches = [e for e in events if e.kind == "breach" and (e.data or {}).get("clock") == "resolution"]
+    escalations = [
+        e for e in events if e.kind == "escalation" and (e.data or {}).get("clock") == "resolution"
+    ]
+    assert len(breaches) == 1 and len(escalations) == 1 and escalations[0].data["person"] == "chloe"
+    assert twilio.sms_to(CHLOE).body.startswith(
+        "Escalade : 104233 Boulangerie Dupont (Coupure totale du lien SDSL) non résolue"
+    )

@@ -26,6 +26,11 @@ register(
             "en": "On-call {ticket} {client}{priority}: {subject}. {deadline}. Client {callback}. "
             "{reply}OK {ticket} or {link}",
         },
+        "sms_resolution_missed": {  # every missed commitment escalates (003): the resolution target too
+            "fr": "Escalade : {ticket} {client} ({subject}) non résolue dans le délai. "
+            "Voir le tableau de bord.",
+            "en": "Escalation: ticket {ticket} {client} ({subject}) not resolved in time. See the dashboard.",
+        },
         "sms_priority": {"fr": " prio {priority}", "en": " priority {priority}"},
         "sms_reply": {"fr": "Répondez ", "en": "Reply "},
         "sms_page_bundle": {
