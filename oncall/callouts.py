@@ -16,9 +16,11 @@ from sqlalchemy import select, update
 import clock
 import tasks
 from models import Callout, CalloutState, Page, Person, Ticket, TicketStatus, Voicemail, changed, session
+from oncall import policy
 from oncall.sending import SendError, send_sms
 from org.load import current_org
 from org.orgfile import Org
+from tickets.calls import recall
 from tickets.service import STATUS_LABELS, change_status, reopen_contested
 from tickets.sla import ticket_clocks
 from tickets.timeline import add_event
@@ -55,6 +57,8 @@ def open_callout(voicemail: Voicemail) -> Callout:
     )
     session.add(callout)
     session.flush()
+    if recall(voicemail.call, "escalate"):  # the client asked for it (000/001), on a ticket taken over
+        _escalate_at_once(org, callout, voicemail.call.from_number)
     add_event(
         voicemail.ticket,
         "callout",
@@ -64,9 +68,35 @@ def open_callout(voicemail: Voicemail) -> Callout:
     return callout
 
 
+def _escalate_at_once(org: Org, callout: Callout, actor: str) -> None:
+    """The first escalation step runs now, not after the breach; the on-call positions follow through
+    the policy's repeat."""
+    first = policy.first_escalation_step(org)
+    if first is None:
+        return
+    callout.next_step, callout.next_action_at = first, callout.opened_at
+    add_event(
+        callout.ticket,
+        "escalation_request",
+        "Escalade demandée par le client",
+        actor=actor,
+        data={"callout": callout.id, "by": actor},
+    )
+
+
 def start_paging(callout_id: int) -> None:
     """Hand the first step to the worker (after the webhook committed the callout)."""
     tasks.enqueue(RUN_STEPS_JOB, callout_id)
+
+
+def last_taken_over(ticket: Ticket) -> Callout | None:
+    """The latest callout of this ticket someone took over (the caller may ask for escalation)."""
+    return session.scalar(
+        select(Callout)
+        .where(Callout.ticket_id == ticket.id, Callout.state == CalloutState.TAKEN_OVER)
+        .order_by(Callout.taken_over_at.desc())
+        .limit(1)
+    )
 
 
 def has_declined(callout_id: int, person_id: str) -> bool:

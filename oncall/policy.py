@@ -64,7 +64,12 @@ def repeat_due(org: Org, callout: Callout, index: int, now: datetime) -> bool:
     if due is not None and due <= now:
         return False
     last = session.scalar(select(func.max(Page.created_at)).where(Page.callout_id == callout.id))
-    return last is None or clock.as_utc(last) + org.repeat.every <= now
+    return last is not None and clock.as_utc(last) + org.repeat.every <= now  # the first act is a step
+
+
+def first_escalation_step(org: Org) -> int | None:
+    """The index of the policy's first escalation step (a role), or None."""
+    return next((i for i, s in enumerate(org.policy) if s.escalation_level), None)
 
 
 def escalation_level(org: Org, index: int) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models import Callout, CallOutcome, Ticket, TicketStatus, VoicemailKind, session
+from models import Callout, CallOutcome, CalloutState, Channel, Ticket, TicketStatus, VoicemailKind, session
 from org.load import load, read_file
 from tests.conftest import ORG_FILE
 from tests.phone import ISABELLE, call_row
@@ -242,3 +242,23 @@ def test_a_ticket_resolved_three_days_ago_is_closed_to_the_astreinte(phone, cloc
     call = _with_pin(phone, "104233", "4821")
     call.expect("Cette requête est close").expect("support.serveurcom.com")
     _refused(call, "ticket_closed")
+
+
+def test_a_caller_on_a_ticket_already_taken_over_asks_for_escalation_with_3(phone, clock):
+    phone.call(from_=ISABELLE).press("104233#").press("4821#").silence().record(seconds=10).press("1")
+    callout = session.scalar(select(Callout))
+    callout.state, callout.taken_over_at = CalloutState.TAKEN_OVER, clock.now()
+    callout.taken_over_by, callout.taken_over_via = "alice", Channel.SMS
+    session.commit()
+    clock.advance(minutes=40)  # nothing has happened since: the client asks for escalation (000/001)
+    call = _with_pin(phone, "104233", "4821")
+    call.expect("Alice a pris en charge cette requête à 23 h 10").expect(
+        "Pour demander une escalade, tapez 3"
+    )
+    call.press("3").expect("le responsable d'astreinte sera alerté").expect("après le bip").record(seconds=10)
+    call.press("1").expect("dans un délai de 30 minutes")
+    second = session.scalars(select(Callout).order_by(Callout.id)).all()[-1]
+    session.refresh(second)
+    assert second.escalation_level == 1  # the supervisor is paged at once, not after a breach
+    events = [e.kind for e in second.ticket.events]
+    assert "escalation_request" in events and "escalation" in events

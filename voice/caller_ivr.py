@@ -23,6 +23,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 import clock
 from models import Call, RefusalReason
+from oncall.callouts import last_taken_over
 from oncall.links import absolute_url
 from oncall.voicemails import deliver, receipt_number
 from org.load import current_org
@@ -228,6 +229,9 @@ def answer(call: Call, step: str, keys: str | None) -> VoiceResponse:
         return retry(call, step, None if step == "record" else "caller.nothing_heard", RefusalReason.NO_INPUT)
     if "*" in keys:
         return back(call, step)
+    if step == "callback" and keys == "3" and recall(call, "may_escalate"):
+        remember(call, escalate=True)  # the callout of this message escalates at once
+        return _use_callback(call, caller_number(call), [("caller.escalation_noted", {})])
     if step in CONFIRMATIONS:
         if keys == "1":
             return CONFIRMED[step](call)
@@ -353,6 +357,11 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
     before: Before = [("caller.pin_ok", {})]
     if contested(call.ticket, current_org()):
         before.append(("caller.contest", {}))
+    elif (taken := last_taken_over(call.ticket)) is not None and taken.taken_over_at is not None:
+        at = taken.taken_over_at.astimezone(current_org().timezone)
+        name = taken.taker.first_name if taken.taker else "?"
+        remember(call, may_escalate=True)
+        before.append(("caller.already_taken", {"name": name, "time": f"{at.hour} h {at.minute:02d}"}))
     return ask(call, "callback" if caller_number(call) else "callback_key", before)
 
 

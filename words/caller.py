@@ -62,6 +62,14 @@ register(
             "fr": "Cette requête est résolue : votre message la rouvrira.",
             "en": "This ticket is resolved: your message will reopen it.",
         },
+        "caller.already_taken": {  # 000/001: a client may ask for escalation
+            "fr": "{name} a pris en charge cette requête à {time}. Pour demander une escalade, tapez 3.",
+            "en": "{name} took over this ticket at {time}. To ask for escalation, press 3.",
+        },
+        "caller.escalation_noted": {
+            "fr": "Escalade demandée : le responsable d'astreinte sera alerté dès votre message.",
+            "en": "Escalation requested: the on-call supervisor will be alerted as soon as you leave your message.",
+        },
         "caller.offer_callback": {  # a short pause of silence keeps the number
             "fr": "Nous vous rappellerons au {digits}. Pour un autre numéro, tapez 2.",
             "en": "We will call you back on {digits}. For another number, press 2.",
