@@ -15,7 +15,18 @@ from sqlalchemy import select, update
 
 import clock
 import tasks
-from models import Callout, CalloutState, Page, Person, Ticket, TicketStatus, Voicemail, changed, session
+from models import (
+    Callout,
+    CalloutState,
+    Page,
+    Person,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    Voicemail,
+    changed,
+    session,
+)
 from oncall import policy
 from oncall.sending import SendError, send_sms
 from org.load import current_org
@@ -31,6 +42,7 @@ log = logging.getLogger(__name__)
 
 RUN_STEPS_JOB = "run_due_steps"  # registered by oncall/steps.py
 CALLER_BREACH_JOB = "notify_caller_breach"  # registered by oncall/voicemails.py
+ESCALATE_NOW_JOB = "escalate_now"  # registered by oncall/steps.py
 
 
 def open_callout(voicemail: Voicemail) -> Callout:
@@ -58,7 +70,9 @@ def open_callout(voicemail: Voicemail) -> Callout:
     session.add(callout)
     session.flush()
     if recall(voicemail.call, "escalate"):  # the client asked for it (000/001), on a ticket taken over
-        _escalate_at_once(org, callout, voicemail.call.from_number)
+        _escalate_at_once(org, callout, voicemail.call.from_number, "Escalade demandée par le client")
+    elif voicemail.ticket.major_incident:  # 001: a major incident escalates at once
+        _escalate_at_once(org, callout, None, "Incident majeur : escalade immédiate")
     add_event(
         voicemail.ticket,
         "callout",
@@ -68,25 +82,34 @@ def open_callout(voicemail: Voicemail) -> Callout:
     return callout
 
 
-def _escalate_at_once(org: Org, callout: Callout, actor: str) -> None:
-    """The first escalation step runs now, not after the breach; the on-call positions follow through
-    the policy's repeat."""
-    first = policy.first_escalation_step(org)
-    if first is None:
+def _escalate_at_once(org: Org, callout: Callout, actor: str | None, why: str) -> None:
+    """Noted on the timeline; `start_paging` has the first escalation role paged at once, beside the
+    policy's own steps (the on-call technician is paged as usual)."""
+    if policy.first_escalation_step(org) is None:
         return
-    callout.next_step, callout.next_action_at = first, callout.opened_at
     add_event(
         callout.ticket,
         "escalation_request",
-        "Escalade demandée par le client",
+        why,
         actor=actor,
-        data={"callout": callout.id, "by": actor},
+        data={"callout": callout.id, "by": actor, "major_incident": actor is None},
     )
 
 
 def start_paging(callout_id: int) -> None:
-    """Hand the first step to the worker (after the webhook committed the callout)."""
+    """Hand the first step to the worker (after the webhook committed the callout), and the first
+    escalation role too when the client asked for escalation or the ticket is a major incident."""
     tasks.enqueue(RUN_STEPS_JOB, callout_id)
+    callout = session.get(Callout, callout_id)
+    if callout is None:
+        return
+    requests = session.scalars(
+        select(TicketEvent).where(
+            TicketEvent.ticket_id == callout.ticket_id, TicketEvent.kind == "escalation_request"
+        )
+    )
+    if any((e.data or {}).get("callout") == callout_id for e in requests):
+        tasks.enqueue(ESCALATE_NOW_JOB, callout_id)
 
 
 def last_taken_over(ticket: Ticket) -> Callout | None:

@@ -16,7 +16,7 @@ import clock
 import tasks
 from models import Callout, CalloutState, Channel, Person, changed, session
 from oncall import policy, rota
-from oncall.callouts import RUN_STEPS_JOB, has_declined
+from oncall.callouts import ESCALATE_NOW_JOB, RUN_STEPS_JOB, has_declined
 from oncall.paging import create_page, schedule_delivery
 from org.load import current_org
 from org.orgfile import Org
@@ -75,6 +75,28 @@ def run_due_steps(callout_id: int, deliver: bool = True) -> list[tuple[str, Chan
             _deliver(pairs)
     _schedule_next(callout_id)
     return paged
+
+
+@tasks.job(ESCALATE_NOW_JOB)
+def escalate_now(callout_id: int) -> None:
+    """The first escalation role is paged now, beside the policy's steps (a major incident, or the
+    client asked for escalation). Once: the escalation level says it ran."""
+    org = current_org()
+    first = policy.first_escalation_step(org)
+    claimed = first is not None and changed(
+        update(Callout)
+        .where(Callout.id == callout_id, Callout.state == CalloutState.PAGING, Callout.escalation_level == 0)
+        .values(escalation_level=policy.escalation_level(org, first))
+        .execution_options(synchronize_session=False)
+    )
+    if not claimed or first is None:
+        session.rollback()
+        return
+    callout = session.get(Callout, callout_id, populate_existing=True)
+    assert callout is not None
+    pairs = _run_step(org, callout, first, clock.now())
+    session.commit()
+    _deliver(pairs)
 
 
 def _deliver(pairs: list[tuple[str, Channel]]) -> None:

@@ -245,3 +245,15 @@ def test_a_missed_resolution_target_escalates_to_the_supervisor_once(twilio, clo
     assert twilio.sms_to(CHLOE).body.startswith(
         "Escalade : 104233 Boulangerie Dupont (Coupure totale du lien SDSL) non résolue"
     )
+
+
+def test_a_major_incident_pages_the_supervisor_at_once_beside_the_on_call_technician(twilio, clock):
+    from models import Ticket
+
+    session.scalar(select(Ticket).where(Ticket.number == "104233")).major_incident = True
+    session.commit()
+    callout = leave_voicemail("104233")
+    assert twilio.sms_to(ALICE) and twilio.sms_to(CHLOE)  # both at the message, not after a breach
+    assert refreshed(callout).escalation_level == 1
+    events = session.scalars(select(TicketEvent).where(TicketEvent.kind == "escalation_request")).all()
+    assert [e.text for e in events] == ["Incident majeur : escalade immédiate"]

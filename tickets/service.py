@@ -50,6 +50,7 @@ def create_ticket(
     service: str | None = None,
     description: str | None = None,
     actor: str | None = None,
+    major_incident: bool = False,
 ) -> Ticket:
     """Open a ticket for the client `client` (account) and commit it; TicketError names a bad field."""
     row = session.scalar(select(Client).where(Client.account == client))
@@ -78,6 +79,7 @@ def create_ticket(
             description=(description or "").strip() or None,
             status=TicketStatus.OPEN,
             opened_at=clock.now(),
+            major_incident=major_incident,
         )
         session.add(ticket)
         try:
