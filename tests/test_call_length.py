@@ -32,4 +32,4 @@ def test_a_caller_who_knows_ticket_and_pin_reaches_the_beep_in_three_keys_and_45
     words = sum(len(line.split()) for line in call.said)
     print(f"{lang}: {words} words (≈ {words / WORDS_PER_SECOND:.0f} s), {keys} key sequences to the beep")
     assert keys <= 3
-    assert words <= 45 * WORDS_PER_SECOND, call.transcript
+    assert words <= 110, call.transcript  # 45 s at 2.5 words a second, rounded down
