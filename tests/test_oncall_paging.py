@@ -140,7 +140,9 @@ def test_a_client_name_with_a_cedilla_is_folded_to_gsm7_and_fits_two_segments(tw
 
     ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
     ticket.client.name = "Boucherie Françoise"  # ç is not GSM-7: it would turn the SMS into UCS-2
-    ticket.subject = "Pêche à la ligne : coupure " + "très longue " * 30
+    ticket.subject = (
+        "Pêche à la ligne : coupure " + "très longue " * 20
+    )  # 267 characters: the column holds 300
     session.commit()
     leave_voicemail("104233")
     body = twilio.sms_to(ALICE).body
