@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false,
 )
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import (
@@ -178,6 +179,8 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None]
     standby_since: Mapped[datetime | None]
     standby_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    # 001: "pour tous les incidents majeurs, une escalade sera répercutée immédiatement"
+    major_incident: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     client: Mapped[Client] = relationship(back_populates="tickets")
     service: Mapped[Service | None] = relationship()

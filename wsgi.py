@@ -69,8 +69,10 @@ def configuration(instance: Path) -> dict[str, Any]:
         "TWILIO_VOICE": env("TWILIO_VOICE") or "Polly.Lea",
         "RECORDINGS_DIR": Path(env("RECORDINGS_DIR") or instance / "recordings"),
         "RECORDING_RETENTION_DAYS": int(env("RECORDING_RETENTION_DAYS") or 90),
-        # Repeated wrong PINs lock the client account and the calling number for a while.
+        # Repeated wrong PINs lock the calling number out of that client account for a while...
         "PIN_MAX_FAILURES": int(env("PIN_MAX_FAILURES") or 5),
+        # ... and wrong PINs from numbers that are not the client's contacts lock the account for them.
+        "PIN_ACCOUNT_MAX_FAILURES": int(env("PIN_ACCOUNT_MAX_FAILURES") or 20),
         "PIN_FAILURE_WINDOW_MINUTES": int(env("PIN_FAILURE_WINDOW_MINUTES") or 15),
         "PIN_LOCK_MINUTES": int(env("PIN_LOCK_MINUTES") or 30),
         "PIN_HASH_METHOD": env("PIN_HASH_METHOD") or "scrypt",  # werkzeug's method string

@@ -138,7 +138,9 @@ def iso(at: datetime | None) -> str | None:
     return at.astimezone(_timezone()).isoformat(timespec="seconds")
 
 
-def _clock_json(c: SlaClock) -> dict[str, Any]:
+def _clock_json(c: SlaClock | None) -> dict[str, Any] | None:
+    if c is None:
+        return None  # the priority has no such target
     target, elapsed = int(c.target.total_seconds()), int(c.elapsed.total_seconds())
     return {
         "target_seconds": target,
@@ -173,8 +175,11 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "subject": ticket.subject,
         "description": ticket.description,
         "status": ticket.status.value,
+        "major_incident": ticket.major_incident,
         "opened_at": iso(ticket.opened_at),
-        "taken_over_at": iso(clocks.takeover.stopped_at if clocks else ticket.taken_over_at),
+        "taken_over_at": iso(
+            clocks.takeover.stopped_at if clocks and clocks.takeover else ticket.taken_over_at
+        ),
         "resolved_at": iso(ticket.resolved_at),
         "standby_since": iso(ticket.standby_since),
         "standby_seconds": ticket.standby_seconds or 0,
@@ -261,6 +266,8 @@ def post_ticket() -> tuple[Response, int]:
     for name in ("service", "description"):
         if body.get(name) is not None and not isinstance(body[name], str):
             return _error(400, f"{name}: expected a string", name)
+    if not isinstance(body.get("major_incident", False), bool):
+        return _error(400, "major_incident: expected true or false", "major_incident")
     if len(body.get("description") or "") > DESCRIPTION_MAX:
         return _error(400, f"description: at most {DESCRIPTION_MAX} characters", "description")
     current_org()  # 503 before anything is written when no organisation is loaded
@@ -272,6 +279,7 @@ def post_ticket() -> tuple[Response, int]:
             service=(body.get("service") or "").strip() or None,
             description=body.get("description"),
             actor=f"api:{g.api_token.name}",
+            major_incident=bool(body.get("major_incident", False)),
         )
     except TicketError as exc:
         return _error(400, str(exc), exc.field)

@@ -62,7 +62,7 @@ class Night:
     def client_calls(self, from_: str, ticket: str, pin: str) -> Callout:
         self.say(f"{from_} appelle le {self.org.support_number} (requête {ticket})")
         call = self.phone.call(from_=from_)
-        call.press(f"{ticket}#").press("1").press(f"{pin}#").press("1")  # ticket, confirm, PIN, caller ID
+        call.press(f"{ticket}#").press(f"{pin}#").silence()  # ticket, PIN, caller ID kept
         call.record(seconds=25).press("1")  # the message, sent
         self._transcript(call, "    client ◂ ")
         callout = session.scalar(

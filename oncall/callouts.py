@@ -15,15 +15,35 @@ from sqlalchemy import select, update
 
 import clock
 import tasks
-from models import Callout, CalloutState, Page, Person, Ticket, TicketStatus, Voicemail, changed, session
+from models import (
+    Callout,
+    CalloutState,
+    Page,
+    Person,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    Voicemail,
+    changed,
+    session,
+)
+from oncall import policy
+from oncall.sending import SendError, send_sms
 from org.load import current_org
-from tickets.service import change_status
+from org.orgfile import Org
+from tickets.calls import recall
+from tickets.service import change_status, reopen_contested
+from tickets.sla import ticket_clocks
 from tickets.timeline import add_event
+from words.catalogue import text
+from words.pages import gsm7
 from words.ui import label
 
 log = logging.getLogger(__name__)
 
 RUN_STEPS_JOB = "run_due_steps"  # registered by oncall/steps.py
+CALLER_BREACH_JOB = "notify_caller_breach"  # registered by oncall/voicemails.py
+ESCALATE_NOW_JOB = "escalate_now"  # registered by oncall/steps.py
 
 
 def open_callout(voicemail: Voicemail) -> Callout:
@@ -36,6 +56,8 @@ def open_callout(voicemail: Voicemail) -> Callout:
         return existing
     org = current_org()
     assert voicemail.ticket is not None
+    if voicemail.ticket.status is TicketStatus.RESOLVED:  # the caller contests the resolution (004)
+        reopen_contested(voicemail.ticket, actor=voicemail.call.from_number)
     opened = voicemail.recorded_at or clock.now()
     callout = Callout(
         ticket_id=voicemail.ticket.id,
@@ -48,6 +70,10 @@ def open_callout(voicemail: Voicemail) -> Callout:
     )
     session.add(callout)
     session.flush()
+    if recall(voicemail.call, "escalate"):  # the client asked for it (000/001), on a ticket taken over
+        _escalate_at_once(org, callout, voicemail.call.from_number)
+    elif voicemail.ticket.major_incident:  # 001: a major incident escalates at once
+        _escalate_at_once(org, callout, None)
     add_event(
         voicemail.ticket,
         "callout",
@@ -56,9 +82,43 @@ def open_callout(voicemail: Voicemail) -> Callout:
     return callout
 
 
+def _escalate_at_once(org: Org, callout: Callout, actor: str | None) -> None:
+    """Noted on the timeline; `start_paging` has the first escalation role paged at once, beside the
+    policy's own steps (the on-call technician is paged as usual)."""
+    if policy.first_escalation_step(org) is None:
+        return
+    add_event(
+        callout.ticket,
+        "escalation_request",
+        actor=actor,
+        data={"callout": callout.id, "by": actor, "major_incident": actor is None},
+    )
+
+
 def start_paging(callout_id: int) -> None:
-    """Hand the first step to the worker (after the webhook committed the callout)."""
+    """Hand the first step to the worker (after the webhook committed the callout), and the first
+    escalation role too when the client asked for escalation or the ticket is a major incident."""
     tasks.enqueue(RUN_STEPS_JOB, callout_id)
+    callout = session.get(Callout, callout_id)
+    if callout is None:
+        return
+    requests = session.scalars(
+        select(TicketEvent).where(
+            TicketEvent.ticket_id == callout.ticket_id, TicketEvent.kind == "escalation_request"
+        )
+    )
+    if any((e.data or {}).get("callout") == callout_id for e in requests):
+        tasks.enqueue(ESCALATE_NOW_JOB, callout_id)
+
+
+def last_taken_over(ticket: Ticket) -> Callout | None:
+    """The latest callout of this ticket someone took over (the caller may ask for escalation)."""
+    return session.scalar(
+        select(Callout)
+        .where(Callout.ticket_id == ticket.id, Callout.state == CalloutState.TAKEN_OVER)
+        .order_by(Callout.taken_over_at.desc())
+        .limit(1)
+    )
 
 
 def has_declined(callout_id: int, person_id: str) -> bool:
@@ -118,6 +178,7 @@ def note_breaches(now: datetime) -> int:
             Callout.state == CalloutState.PAGING, Callout.breached_at.is_(None), Callout.due_at <= now
         )
     ).all()
+    told: list[int] = []
     for callout in due:
         marked = changed(
             update(Callout)
@@ -130,11 +191,71 @@ def note_breaches(now: datetime) -> int:
             add_event(
                 callout.ticket,
                 "breach",
-                data={"callout": callout.id, "minutes": minutes},
+                data={"callout": callout.id, "clock": "takeover", "minutes": minutes},
             )
+            told.append(callout.id)
     session.commit()
+    for callout_id in told:  # the caller hears of it too: the case is escalated
+        tasks.enqueue(CALLER_BREACH_JOB, callout_id)
+    note_missed_resolutions(now)
     session.expire_all()
     return len(due)
+
+
+def note_missed_resolutions(now: datetime) -> int:
+    """Every missed commitment escalates (003), the resolution target too: once per ticket, a timeline
+    entry and an SMS to the escalation level 1 (the supervisor). Returns how many were noted."""
+    org = current_org()
+    targets = [p.resolution for p in org.priorities.values() if p.resolution is not None]
+    if not targets:
+        return 0
+    candidates = session.scalars(
+        select(Ticket).where(
+            Ticket.status.in_([s for s in TicketStatus if s.is_open]),
+            Ticket.opened_at <= now - min(targets),  # a clock never runs faster than the wall clock
+        )
+    ).all()
+    noted = 0
+    for ticket in candidates:
+        if any(e.kind == "breach" and (e.data or {}).get("clock") == "resolution" for e in ticket.events):
+            continue
+        clocks = ticket_clocks(org, ticket, now)
+        resolution = clocks.resolution if clocks else None
+        if resolution is None or not resolution.breached:
+            continue
+        noted += 1
+        add_event(
+            ticket,
+            "breach",
+            data={"clock": "resolution", "target_hours": resolution.target.total_seconds() / 3600},
+        )
+        _escalate_missed_resolution(org, ticket)
+        session.commit()
+    return noted
+
+
+def _escalate_missed_resolution(org: Org, ticket: Ticket) -> None:
+    person_id = org.escalation.get("supervisor")
+    person = session.get(Person, person_id) if person_id else None
+    if person is None or not person.active:
+        log.error("missed resolution of ticket %s: nobody holds the role supervisor", ticket.number)
+        return
+    body = gsm7(
+        text(
+            "sms_resolution_missed",
+            person.language or "fr",
+            ticket=ticket.number,
+            client=ticket.client.name,
+            subject=ticket.subject[:60],
+        )
+    )
+    data: dict[str, object] = {"level": 1, "person": person.id, "name": person.name, "clock": "resolution"}
+    try:
+        data["sid"] = send_sms(person.phone, body).sid
+    except SendError as exc:
+        log.warning("escalation SMS of ticket %s failed: %s", ticket.number, exc)
+        data["error"] = exc.code
+    add_event(ticket, "escalation", data=data)
 
 
 def overdue(now: datetime) -> list[int]:

@@ -3,13 +3,19 @@
 Step times are counted from the message (`callout.opened_at`) in elapsed time, so a night with a
 daylight-saving change pages exactly 5, 10, 45… minutes after the message. Escalation steps (the
 roles) wait for the breach plus the delay of the ticket's priority, when the priority gives one.
+
+Policies repeat (`astreinte.repeat`): between two steps further apart than `every`, and after the last
+one, the on-call positions are paged again `every` after the last page, until someone takes over.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from models import Callout
+from sqlalchemy import func, select
+
+import clock
+from models import Callout, Page, session
 from org.orgfile import Org, PolicyStep
 from words.ui import label
 
@@ -30,6 +36,33 @@ def step_due_at(org: Org, callout: Callout, index: int) -> datetime | None:
         # priority's delay (high: 15 min, 30 min, 1 h; medium: 1 h, 12 h, 24 h).
         return callout.due_at + priority.escalate_after_breach[level - 1]
     return callout.opened_at + s.after
+
+
+def next_action_at(org: Org, callout: Callout, index: int, now: datetime) -> datetime | None:
+    """When the callout acts next, having run everything before step `index` at `now`: step `index`,
+    or a repeat page of the on-call positions if that comes first."""
+    following = step_due_at(org, callout, index)
+    if org.repeat is None:
+        return following
+    again = now + org.repeat.every
+    return again if following is None else min(following, again)
+
+
+def repeat_due(org: Org, callout: Callout, index: int, now: datetime) -> bool:
+    """Is what is due now a repeat: step `index` is not due yet (or none is left), and the last page
+    is `every` old? (A step brought forward by a decline or a failure is not a repeat: it runs.)"""
+    if org.repeat is None:
+        return False
+    due = step_due_at(org, callout, index)
+    if due is not None and due <= now:
+        return False
+    last = session.scalar(select(func.max(Page.created_at)).where(Page.callout_id == callout.id))
+    return last is not None and clock.as_utc(last) + org.repeat.every <= now  # the first act is a step
+
+
+def first_escalation_step(org: Org) -> int | None:
+    """The index of the policy's first escalation step (a role), or None."""
+    return next((i for i, s in enumerate(org.policy) if s.escalation_level), None)
 
 
 def escalation_level(org: Org, index: int) -> int:

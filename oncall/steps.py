@@ -16,7 +16,7 @@ import clock
 import tasks
 from models import Callout, CalloutState, Channel, Person, changed, session
 from oncall import policy, rota
-from oncall.callouts import RUN_STEPS_JOB, has_declined
+from oncall.callouts import ESCALATE_NOW_JOB, RUN_STEPS_JOB, has_declined
 from oncall.paging import create_page, schedule_delivery
 from org.load import current_org
 from org.orgfile import Org
@@ -42,8 +42,16 @@ def run_due_steps(callout_id: int, deliver: bool = True) -> list[tuple[str, Chan
         if clock.as_utc(callout.next_action_at) > now:
             break
         index = callout.next_step
+        if policy.repeat_due(org, callout, index, now):
+            pairs = _run_repeat(org, callout, index, now)
+            if pairs is None:
+                break
+            paged += pairs
+            if deliver:
+                _deliver(pairs)
+            continue
         step = policy.step(org, index)
-        following = policy.step_due_at(org, callout, index + 1)
+        following = policy.next_action_at(org, callout, index + 1, now)
         level = max(callout.escalation_level, policy.escalation_level(org, index))
         claimed = changed(
             update(Callout)
@@ -69,6 +77,28 @@ def run_due_steps(callout_id: int, deliver: bool = True) -> list[tuple[str, Chan
     return paged
 
 
+@tasks.job(ESCALATE_NOW_JOB)
+def escalate_now(callout_id: int) -> None:
+    """The first escalation role is paged now, beside the policy's steps (a major incident, or the
+    client asked for escalation). Once: the escalation level says it ran."""
+    org = current_org()
+    first = policy.first_escalation_step(org)
+    claimed = first is not None and changed(
+        update(Callout)
+        .where(Callout.id == callout_id, Callout.state == CalloutState.PAGING, Callout.escalation_level == 0)
+        .values(escalation_level=policy.escalation_level(org, first))
+        .execution_options(synchronize_session=False)
+    )
+    if not claimed or first is None:
+        session.rollback()
+        return
+    callout = session.get(Callout, callout_id, populate_existing=True)
+    assert callout is not None
+    pairs = _run_step(org, callout, first, clock.now())
+    session.commit()
+    _deliver(pairs)
+
+
 def _deliver(pairs: list[tuple[str, Channel]]) -> None:
     for person_id, channel in pairs:
         schedule_delivery(person_id, channel)
@@ -80,6 +110,45 @@ def _schedule_next(callout_id: int) -> None:
         at = clock.as_utc(callout.next_action_at)
         if at > clock.now():  # due now means another worker holds it (the loop ran everything due)
             tasks.enqueue(run_due_steps, callout_id, at=at)
+
+
+def _run_repeat(org: Org, callout: Callout, index: int, now: datetime) -> list[tuple[str, Channel]] | None:
+    """Page the on-call positions again (`astreinte.repeat`); None when another worker claimed it."""
+    assert org.repeat is not None
+    claimed = changed(
+        update(Callout)
+        .where(
+            Callout.id == callout.id,
+            Callout.state == CalloutState.PAGING,
+            Callout.next_step == index,
+            Callout.next_action_at == callout.next_action_at,
+        )
+        .values(next_action_at=policy.next_action_at(org, callout, index, now))
+        .execution_options(synchronize_session=False)
+    )
+    if claimed != 1:
+        session.rollback()
+        return None
+    session.refresh(callout)
+    pairs: list[tuple[str, Channel]] = []
+    names: list[str] = []
+    for position in org.repeat.notify:
+        person_id = rota.target(org, position, now)
+        person = session.get(Person, person_id) if person_id else None
+        if person is None or not person.active or person.name in names or has_declined(callout.id, person.id):
+            continue
+        names.append(person.name)
+        for channel in org.repeat.by:
+            create_page(callout, person, Channel(channel), max(index - 1, 0))
+            pairs.append((person.id, Channel(channel)))
+    if names:
+        add_event(
+            callout.ticket,
+            "page",
+            data={"callout": callout.id, "repeat": True, "people": names},
+        )
+    session.commit()
+    return pairs
 
 
 def _run_step(org: Org, callout: Callout, index: int, now: datetime) -> list[tuple[str, Channel]]:

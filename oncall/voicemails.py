@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 import clock
 import tasks
-from models import Call, Callout, CallOutcome, CalloutState, Voicemail, VoicemailKind, session
+from models import Call, Callout, CallOutcome, CalloutState, TicketEvent, Voicemail, VoicemailKind, session
 from oncall.callouts import open_callout, start_paging
 from oncall.sending import SendError, send_sms
 from org.load import current_org
@@ -35,7 +35,9 @@ def end_call(call: Call, duration: str | None) -> None:
     if call.ended_at is None:
         call.ended_at = clock.now()
     session.commit()  # the end is kept even if delivering the message fails below
-    if call.outcome is CallOutcome.IN_PROGRESS:
+    if recall(call, "for_desk"):
+        deliver(call)  # a refused caller's message for the desk, left before hanging up
+    elif call.outcome is CallOutcome.IN_PROGRESS:
         if deliver(call) is None:
             call.outcome, call.reason = CallOutcome.ABANDONED, call.step
 
@@ -50,9 +52,11 @@ def deliver(call: Call) -> Voicemail | None:
         return voicemail
     voicemail.callback_number = call.callback_number or caller_number(call)
     session.commit()  # never lost: kept even if the callout fails to open (a later callback retries)
-    if not call.after_hours or call.ticket is None:
+    if not call.after_hours or call.ticket is None or recall(call, "for_desk"):
+        # a message for the desk pages nobody; after a refusal the call log keeps why it was refused
         voicemail.kind = VoicemailKind.DESK
-        call.outcome, call.reason = CallOutcome.DESK_MESSAGE, None
+        call.outcome = CallOutcome.DESK_MESSAGE
+        call.reason = call.reason if recall(call, "for_desk") else None
         session.commit()
         return voicemail
     ticket = call.ticket
@@ -137,7 +141,7 @@ def notify_caller(callout_id: int) -> None:
     if callout is None or callout.state is not CalloutState.TAKEN_OVER or callout.taken_over_at is None:
         return
     ticket = callout.ticket
-    if any(e.kind == "caller_sms" and (e.data or {}).get("callout") == callout_id for e in ticket.events):
+    if any(_takeover_told(e, callout_id) for e in ticket.events):
         return  # sent already (a duplicate job)
     number = receipt_number(callout.voicemail.call)
     if number is None:
@@ -152,9 +156,9 @@ def notify_caller(callout_id: int) -> None:
     lang = callout.voicemail.call.language or "fr"
     at = callout.taken_over_at.astimezone(org.timezone)
     body = text(
-        "sms_caller_taken_over",
+        "caller.sms.taken_over",
         lang,
-        ticket=ticket.number,
+        number=ticket.number,
         name=callout.taker.first_name if callout.taker else "?",
         time=f"{at:%H:%M}",
     )
@@ -183,6 +187,55 @@ def notify_caller(callout_id: int) -> None:
     session.commit()
 
 
+@tasks.job("notify_caller_breach")
+def notify_caller_breach(callout_id: int) -> None:
+    """The caller's SMS when the deadline passed with nobody: the case is escalated (003). Once, to the
+    number of the receipt; nothing once someone took over."""
+    callout = session.get(Callout, callout_id, populate_existing=True)
+    if callout is None or callout.state is not CalloutState.PAGING or callout.breached_at is None:
+        return
+    ticket = callout.ticket
+    told = [
+        e for e in ticket.events if e.kind == "caller_sms" and (e.data or {}).get("callout") == callout_id
+    ]
+    if any((e.data or {}).get("breach") for e in told):
+        return
+    number = receipt_number(callout.voicemail.call)
+    if number is None:
+        return  # not a mobile: the timeline already says the caller gets no SMS
+    org = current_org()
+    body = text(
+        "caller.sms.escalated",
+        callout.voicemail.call.language or "fr",
+        number=ticket.number,
+        due=clock_time(callout.due_at.astimezone(org.timezone)),
+    )
+    try:
+        sent = send_sms(number, body)
+    except SendError as exc:
+        log.warning("the caller's breach SMS for callout %s failed: %s", callout_id, exc)
+        add_event(
+            ticket,
+            "caller_sms",
+            data={"callout": callout_id, "breach": True, "sent": False, "error": exc.code},
+        )
+        session.commit()
+        return
+    add_event(
+        ticket,
+        "caller_sms",
+        data={
+            "callout": callout_id,
+            "breach": True,
+            "sent": True,
+            "body": body,
+            "sid": sent.sid,
+            "at": clock.now().isoformat(),
+        },
+    )
+    session.commit()
+
+
 def callers_not_told(now: datetime) -> list[int]:
     """Callouts taken over in the last hour whose caller SMS job never ran (Redis lost it, or was
     down at the takeover): what the sweeper sends. A minute's grace leaves the job its chance."""
@@ -193,11 +246,13 @@ def callers_not_told(now: datetime) -> list[int]:
             Callout.taken_over_at <= now - timedelta(minutes=1),
         )
     )
-    return [
-        c.id
-        for c in taken
-        if not any(e.kind == "caller_sms" and (e.data or {}).get("callout") == c.id for e in c.ticket.events)
-    ]
+    return [c.id for c in taken if not any(_takeover_told(e, c.id) for e in c.ticket.events)]
+
+
+def _takeover_told(event: TicketEvent, callout_id: int) -> bool:
+    """Is this the caller's takeover SMS of that callout (not the one saying the deadline passed)?"""
+    data = event.data or {}
+    return event.kind == "caller_sms" and data.get("callout") == callout_id and not data.get("breach")
 
 
 # --- catching up (the sweeper) ------------------------------------------------------------------

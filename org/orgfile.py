@@ -37,8 +37,8 @@ class OrgFileError(ValueError):
 class Priority:
     key: str
     label: str
-    takeover: timedelta
-    resolution: timedelta
+    takeover: timedelta | None  # None: no takeover target (never breached)
+    resolution: timedelta | None  # None: no resolution target
     clock: str  # "24/7" or "business_hours"
     astreinte: bool
     escalate_after_breach: tuple[timedelta, ...] = ()
@@ -54,6 +54,16 @@ class PolicyStep:
     def escalation_level(self) -> int:
         """1-3 for the escalation roles, 0 for the on-call positions."""
         return ROLES.index(self.notify) + 1 if self.notify in ROLES else 0
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """Policies repeat (003: nobody is left unpaged): until someone takes over, the on-call positions
+    are paged again `every` so long after the last page, between the steps and after the last one."""
+
+    every: timedelta
+    notify: tuple[str, ...]  # positions
+    by: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,8 @@ class Org:
     people: dict[str, PersonEntry]
     rota: RotaConfig
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    repeat: Repeat | None = None
+    contest_window: timedelta = timedelta(hours=48)  # 004: a resolved ticket may be contested for 48 h
 
     @property
     def region(self) -> str:
@@ -285,8 +297,10 @@ def parse(doc: Any) -> Org:
         priorities[str(key)] = Priority(
             key=str(key),
             label=str(p.get("label", key)),
-            takeover=c.run(f"{where}.takeover", parse_duration, p.get("takeover")) or timedelta(0),
-            resolution=c.run(f"{where}.resolution", parse_duration, p.get("resolution")) or timedelta(0),
+            takeover=c.run(f"{where}.takeover", parse_duration, p["takeover"]) if p.get("takeover") else None,
+            resolution=c.run(f"{where}.resolution", parse_duration, p["resolution"])
+            if p.get("resolution")
+            else None,
             clock=clock_kind,
             astreinte=bool(p.get("astreinte", False)),
             escalate_after_breach=steps,
@@ -345,6 +359,8 @@ def parse(doc: Any) -> Org:
         policy.append(PolicyStep(after or timedelta(0), str(target), tuple(by)))
     if not policy:
         c.fail("astreinte.policy", "at least one step is needed, or nobody would be paged")
+    repeat = _repeat(c, ast.get("repeat"))
+    contest = c.run("astreinte.contest_resolved", parse_duration, ast.get("contest_resolved", "48h"))
 
     rota = _rota(c, doc.get("rota"), tz, known)
 
@@ -367,7 +383,35 @@ def parse(doc: Any) -> Org:
         people=people,
         rota=rota,
         raw=doc,
+        repeat=repeat,
+        contest_window=contest or timedelta(hours=48),
     )
+
+
+def _repeat(c: _Checker, value: Any) -> Repeat | None:
+    """`repeat: {every: 10m, notify: [primary, backup], by: [sms, voice]}`, or none."""
+    if value is None:
+        return None
+    where = "astreinte.repeat"
+    if not isinstance(value, dict):
+        c.fail(where, "expected a mapping like {every: 10m, notify: [primary, backup], by: [sms, voice]}")
+        return None
+    every = c.run(f"{where}.every", parse_duration, value.get("every"))
+    if every is not None and every < timedelta(minutes=1):
+        c.fail(f"{where}.every", "at least 1m: carriers block a number paged more often")
+    notify = value.get("notify") or []
+    if not isinstance(notify, list) or not notify or any(n not in POSITIONS for n in notify):
+        c.fail(
+            f"{where}.notify", f"expected a list of positions among {', '.join(POSITIONS)}, got {notify!r}"
+        )
+        notify = []
+    by = value.get("by") or []
+    if not isinstance(by, list) or not by or any(ch not in CHANNELS for ch in by):
+        c.fail(f"{where}.by", f"expected a list of channels among {', '.join(CHANNELS)}, got {by!r}")
+        by = []
+    if every is None or every < timedelta(minutes=1) or not notify or not by:
+        return None
+    return Repeat(every, tuple(str(n) for n in notify), tuple(str(ch) for ch in by))
 
 
 def _rota(c: _Checker, r: Any, tz: ZoneInfo, known: Any) -> RotaConfig:

@@ -61,6 +61,13 @@ def test_creating_a_ticket_returns_it_with_its_clocks(api, clock, org):
     assert ticket["sla"]["resolution"]["target_seconds"] == 4 * 3600
     assert ticket["timeline"][0]["kind"] == "opened"
     assert api.get(f"/api/tickets/{ticket['number']}").json["subject"] == "Lien coupé"
+    assert ticket["major_incident"] is False
+
+
+def test_a_ticket_may_be_opened_as_a_major_incident(api, clock, org):
+    answer = api.post("/api/tickets", json=factories.payload(major_incident=True))
+    assert answer.status_code == 201 and answer.json["major_incident"] is True
+    assert api.post("/api/tickets", json=factories.payload(major_incident="yes")).status_code == 400
 
 
 @pytest.mark.parametrize(

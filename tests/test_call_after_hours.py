@@ -14,13 +14,14 @@ from tests.phone import ISABELLE, call_row, sms_to, up_to_the_beep
 
 def test_a_night_call_in_french_leaves_a_message_and_opens_the_callout(phone):
     call = phone.call(from_=ISABELLE)
-    call.expect("Bienvenue au service d'astreinte").expect("For English, press 9")
-    call.expect("numéro de requête").press("104233#")
-    call.expect("numéro de requête 1 0 4 2 3 3").expect("tapez 1 pour confirmer").press("1")
-    call.expect("code PIN").expect_not("Coupure").press("4821#")
-    call.expect("Requête 1 0 4 2 3 3 : Coupure totale du lien SDSL")
-    call.expect("nous vous rappellerons au 0 6 1 1 2 2 3 3 4 4").press("1")
-    call.expect("ce message est enregistré").expect("après le bip").record(seconds=20)
+    call.expect("Bienvenue à l'astreinte Serveurcom, pour les requêtes déjà ouvertes")
+    call.expect("For English, press 9").expect("numéro de requête").press("104233#")
+    call.expect("Requête 1 0 4 2 3 3. Tapez votre code PIN").expect("étoile pour corriger")
+    call.expect_not("Coupure").press("4821#")
+    call.expect("Merci. Requête : Coupure totale du lien SDSL")
+    call.expect("nous vous rappellerons au zéro six, onze, vingt-deux, trente-trois, quarante-quatre")
+    call.expect("pour un autre numéro, tapez 2").silence()
+    call.expect("ce message est enregistré et conservé 90 jours").expect("après le bip").record(seconds=20)
     call.expect("tapez 1 pour envoyer votre message").press("1")
     call.expect("requête 1 0 4 2 3 3").expect("dans un délai de 30 minutes").expect("SMS").expect("au revoir")
     assert call.ended
@@ -60,7 +61,7 @@ def test_the_takeover_delay_said_and_texted_is_the_one_of_the_organisation_file(
 def test_the_caller_gets_an_sms_receipt_on_a_mobile(phone):
     up_to_the_beep(phone).record(seconds=20).press("1")
     assert sms_to(ISABELLE) == [
-        "Serveurcom astreinte : message reçu à 23:10 pour la requête 104233. Prise en charge avant 23:40."
+        "Serveurcom astreinte : votre message de 23:10 sur la demande 104233 est transmis. Prise en charge avant 23:40."
     ]
 
 
@@ -74,46 +75,59 @@ def test_no_sms_receipt_for_a_landline(phone):
 def test_nine_at_the_greeting_switches_to_english(phone):
     call = phone.call(from_=ISABELLE)
     call.expect("For English, press 9").press("9")
-    call.expect("Welcome to the Serveurcom on-call service").expect("ticket number").press("104233#")
-    call.expect("You keyed ticket number 1 0 4 2 3 3").press("1")
-    call.expect("PIN of your customer account").press("4821#")
-    call.expect("We will call you back on 0 6 1 1 2 2 3 3 4 4").press("1")
+    call.expect("Welcome to Serveurcom on-call").expect("ticket number").press("104233#")
+    call.expect("Ticket 1 0 4 2 3 3. Key in your customer PIN").expect("star to correct").press("4821#")
+    call.expect("We will call you back on 0 6 1 1 2 2 3 3 4 4").expect(
+        "For another number, press 2"
+    ).silence()
     call.expect("This message is recorded").record(seconds=30)
     call.expect("Press 1 to send").press("1")
     call.expect("ticket 1 0 4 2 3 3").expect("within 30 minutes").expect("Goodbye")
     row = call_row(call)
     assert row.language == "en" and row.outcome is CallOutcome.VOICEMAIL
     assert sms_to(ISABELLE) == [
-        "Serveurcom on-call: message received at 23:10 for ticket 104233. A technician will pick it up by 23:40."
+        "Serveurcom on-call: your message of 23:10 on ticket 104233 was passed on. A technician will take it over by 23:40."
     ]
 
 
-def test_the_ticket_number_is_read_back_and_two_keys_it_again(phone):
+def test_an_english_caller_hears_the_french_subject_in_the_french_voice(phone):
+    call = phone.call(from_=ISABELLE).press("9").press("104233#").press("4821#")
+    call.expect("Thank you. Your ticket: Coupure totale du lien SDSL")
+    subject = call.last_twiml.split("Coupure totale")[0].rsplit("<Say", 1)[1]
+    assert 'language="fr-FR"' in subject and "Polly.Lea" in subject
+    assert '<Say language="en-GB" voice="Polly.Amy">Thank you. Your ticket:</Say>' in call.last_twiml
+
+
+def test_the_ticket_number_is_read_back_in_the_pin_question_and_star_corrects_it(phone):
     call = phone.call(from_=ISABELLE)
-    call.expect("numéro de requête").press("104223#")
-    call.expect("1 0 4 2 2 3").press("2")
+    call.expect("numéro de requête").press("104240#")
+    call.expect("Requête 1 0 4 2 4 0").expect("code PIN").expect("étoile pour corriger").press("*")
     call.expect("Tapez votre numéro de requête").press("104233#")
-    call.expect("1 0 4 2 3 3").press("1")
-    call.expect("code PIN")
+    call.expect("Requête 1 0 4 2 3 3").press("4821#")
+    call.expect("Coupure totale du lien SDSL")
 
 
 def test_silence_at_a_confirmation_confirms(phone):
     call = phone.call(from_=ISABELLE)
-    call.press("104233#").expect("tapez 1 pour confirmer").silence()
-    call.expect("code PIN").press("4821#")
+    call.press("104233#").expect("code PIN").press("4821#")
     call.expect("nous vous rappellerons").silence()
     call.expect("après le bip").record(seconds=10).silence()
     call.expect("dans un délai de 30 minutes")
     assert call_row(call).callback_number == ISABELLE
 
 
+def test_the_callback_number_is_kept_after_a_short_pause(phone):
+    call = phone.call(from_=ISABELLE).press("104233#").press("4821#")
+    gather = call.last_twiml.split("<Gather", 1)[1].split(">", 1)[0]
+    assert 'timeout="3"' in gather and 'numDigits="1"' in gather
+
+
 def test_star_goes_back_one_step(phone):
     call = phone.call(from_=ISABELLE)
     call.press("104233#").expect("1 0 4 2 3 3").press("*")
     call.expect("Tapez votre numéro de requête").press("104240#")
-    call.expect("1 0 4 2 4 0").press("1")
-    call.expect("code PIN").press("*")
-    call.expect("Tapez votre numéro de requête").press("104233#").press("1")
+    call.expect("1 0 4 2 4 0").press("*")
+    call.expect("Tapez votre numéro de requête").press("104233#")
     call.expect("code PIN").press("4821#")
     call.expect("nous vous rappellerons").press("*")
     call.expect("code PIN")

@@ -8,12 +8,12 @@ from tests.phone import ISABELLE, call_row, sms_to
 
 def _after_the_pin(phone, from_=ISABELLE):
     call = phone.call(from_=from_)
-    call.press("104233#").press("1").expect("code PIN").press("4821#")
+    call.press("104233#").expect("code PIN").press("4821#")
     return call
 
 
 def test_the_caller_keeps_their_caller_id(phone):
-    call = _after_the_pin(phone).expect("0 6 1 1 2 2 3 3 4 4").press("1")
+    call = _after_the_pin(phone).expect("zéro six, onze, vingt-deux, trente-trois, quarante-quatre").silence()
     call.expect("après le bip")
     assert call_row(call).callback_number == ISABELLE
 
@@ -21,7 +21,9 @@ def test_the_caller_keeps_their_caller_id(phone):
 def test_the_caller_keys_another_number(phone):
     call = _after_the_pin(phone).press("2")
     call.expect("Tapez le numéro de téléphone").press("0244556677#")
-    call.expect("Vous avez tapé le 0 2 4 4 5 5 6 6 7 7").press("1")
+    call.expect(
+        "Vous avez tapé le zéro deux, quarante-quatre, cinquante-cinq, soixante-six, soixante-dix-sept"
+    ).press("1")
     call.expect("après le bip").record(seconds=10).press("1")
     row = call_row(call)
     assert row.callback_number == "+33244556677" and row.voicemail.callback_number == "+33244556677"
@@ -31,7 +33,9 @@ def test_the_caller_keys_another_number(phone):
 def test_an_invalid_number_is_asked_again(phone):
     call = _after_the_pin(phone).press("2")
     call.press("123#").expect("n'est pas valide").expect("Tapez le numéro de téléphone")
-    call.press("0699887766#").expect("0 6 9 9 8 8 7 7 6 6").press("1")
+    call.press("0699887766#").expect(
+        "zéro six, quatre-vingt-dix-neuf, quatre-vingt-huit, soixante-dix-sept, soixante-six"
+    ).press("1")
     assert call_row(call).callback_number == "+33699887766"
 
 
@@ -46,7 +50,9 @@ def test_three_invalid_numbers_from_a_withheld_caller_id_end_the_call(phone):
 def test_three_invalid_numbers_after_asking_to_change_keep_the_caller_id(phone):
     call = _after_the_pin(phone).press("2")
     call.press("1#").silence().press("123#")
-    call.expect("Nous vous rappellerons donc au 0 6 1 1 2 2 3 3 4 4").expect("après le bip")
+    call.expect(
+        "Nous vous rappellerons donc au zéro six, onze, vingt-deux, trente-trois, quarante-quatre"
+    ).expect("après le bip")
     call.record(seconds=10).press("1").expect("dans un délai de 30 minutes")
     row = call_row(call)
     assert row.outcome is CallOutcome.VOICEMAIL and row.callback_number == ISABELLE
@@ -64,4 +70,6 @@ def test_a_withheld_caller_id_goes_straight_to_keying_a_number(phone):
 
 def test_star_while_keying_a_number_goes_back_to_the_caller_id(phone):
     call = _after_the_pin(phone).press("2")
-    call.press("*").expect("nous vous rappellerons au 0 6 1 1 2 2 3 3 4 4")
+    call.press("*").expect(
+        "nous vous rappellerons au zéro six, onze, vingt-deux, trente-trois, quarante-quatre"
+    )

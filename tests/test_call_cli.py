@@ -12,36 +12,38 @@ from tests.phone import ISABELLE, up_to_the_beep
 
 
 def test_astreinte_call_walks_a_night_call_in_the_terminal(app, phone):
-    keys = "\n".join(["104233#", "1", "4821#", "", "r20", "1"]) + "\n"
+    keys = "\n".join(["104233#", "4821#", "", "r20", "1"]) + "\n"
     result = app.test_cli_runner().invoke(args=["call", ISABELLE], input=keys)
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "« Bienvenue au service d'astreinte de Serveurcom. »" in out
+    assert "« Bienvenue à l'astreinte Serveurcom, pour les requêtes déjà ouvertes. »" in out
     assert "1 0 4 2 3 3" in out and "Après le bip" in out and "dans un délai de 30 minutes" in out
     assert "-- call ended" in out and "outcome: voicemail" in out and "ticket: 104233" in out
     assert session.scalar(select(Call)).outcome is CallOutcome.VOICEMAIL
 
 
 def test_astreinte_call_keeps_hints_keys_and_speech_on_lines_of_their_own(app, phone):
-    keys = "\n".join(["104233#", "1", "4821#", "", "r20", "1"]) + "\n"
+    keys = "\n".join(["104233#", "4821#", "", "r20", "1"]) + "\n"
     lines = app.test_cli_runner().invoke(args=["call", ISABELLE], input=keys).output.splitlines()
     assert not [line for line in lines if "[gather" in line and "«" in line]
     assert "> 104233#" in lines and "> (silence)" in lines and "> r20" in lines
     hint = lines.index("  [gather: keys then Enter, empty = silence, h = hang up]")
-    assert lines[hint - 1] == "  « Tapez votre numéro de requête, puis la touche dièse. »"
-    assert lines[hint + 1] == "> 104233#" and lines[hint + 2].startswith("  « Vous avez tapé")
+    assert lines[hint - 1] == "  « Tapez votre numéro de requête, puis dièse. »"
+    assert lines[hint + 1] == "> 104233#" and lines[hint + 2].startswith(
+        "  « Requête 1 0 4 2 3 3. Tapez votre code PIN"
+    )
 
 
 def test_astreinte_call_hangs_up_on_h_and_at_the_end_of_input(app, phone):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["call", ISABELLE], input="104233#\nh\n")
-    assert "outcome: abandoned, reason: ticket_confirm" in result.output
+    assert "outcome: abandoned, reason: pin" in result.output
     result = runner.invoke(args=["call", ISABELLE], input="")
     assert "outcome: abandoned, reason: greeting" in result.output
 
 
 def test_astreinte_call_says_what_it_expects_on_a_wrong_entry(app, phone):
-    result = app.test_cli_runner().invoke(args=["call", ISABELLE], input="104233#\n1\n4821#\n\nxyz\nr5h\n")
+    result = app.test_cli_runner().invoke(args=["call", ISABELLE], input="104233#\n4821#\n\nxyz\nr5h\n")
     assert "type r, r20, r20h" in result.output
     assert "outcome: voicemail" in result.output
 
@@ -52,7 +54,7 @@ def test_astreinte_call_over_http_against_a_running_server(app, phone):
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_port}"
-        keys = "\n".join(["9", "104233#", "1", "4821#", "1", "r10h"]) + "\n"
+        keys = "\n".join(["9", "104233#", "4821#", "", "r10h"]) + "\n"
         result = app.test_cli_runner().invoke(args=["call", ISABELLE, "--url", url], input=keys)
     finally:
         server.shutdown()
@@ -85,7 +87,7 @@ def test_recordings_older_than_the_retention_are_purged(app, phone, clock):
 def test_astreinte_call_at_a_given_time_reaches_the_astreinte_or_the_desk(app, phone):
     runner = app.test_cli_runner()
     night = runner.invoke(args=["call", ISABELLE, "--at", "2026-12-25 10:00"], input="h\n")
-    assert "service d'astreinte" in night.output
+    assert "l'astreinte Serveurcom" in night.output
     day = runner.invoke(args=["call", ISABELLE, "--at", "2026-11-25 10:00"], input="h\n")
     assert "Nous vous mettons en relation avec le service client" in day.output
     wrong = runner.invoke(args=["call", ISABELLE, "--at", "tonight"])

@@ -58,25 +58,25 @@ def test_hanging_up_while_the_desk_rings_is_abandoned(phone, clock):
 
 def test_christmas_day_at_ten_is_the_astreinte(phone, clock):
     clock.set("2026-12-25 10:00")
-    phone.call(from_=ISABELLE).expect("service d'astreinte")
+    phone.call(from_=ISABELLE).expect("l'astreinte Serveurcom")
 
 
 def test_armistice_day_is_the_astreinte(phone, clock):
     clock.set("2026-11-11 10:00")
-    call = phone.call(from_=ISABELLE).expect("service d'astreinte")
+    call = phone.call(from_=ISABELLE).expect("l'astreinte Serveurcom")
     assert call_row(call).after_hours
 
 
 def test_the_christmas_eve_closure_is_the_astreinte_and_says_when_the_desk_reopens(phone, clock):
     clock.set("2026-12-24 10:00")
-    call = phone.call(from_=ISABELLE).expect("service d'astreinte")
-    call.press("104240#").press("1").press("4821#")
+    call = phone.call(from_=ISABELLE).expect("l'astreinte Serveurcom")
+    call.press("104240#").press("4821#")
     call.expect("rouvre lundi 28 décembre, à 8 h 30")  # 25 is Christmas, then the weekend
 
 
 def test_the_desk_opens_at_half_past_eight(phone, clock):
     clock.set("2026-11-25 08:29")
-    phone.call(from_=ISABELLE).expect("service d'astreinte")
+    phone.call(from_=ISABELLE).expect("l'astreinte Serveurcom")
     clock.set("2026-11-25 08:30")
     assert phone.call(from_=ISABELLE).pending == "dial"
 
@@ -93,7 +93,7 @@ def test_on_the_night_clocks_go_back_the_callout_is_due_thirty_real_minutes_late
 
 def test_on_the_night_clocks_go_forward_the_desk_reopens_after_easter_monday(phone, clock):
     clock.set("2027-03-28 01:55")  # ten minutes later it is 03:05 summer time
-    call = phone.call(from_=ISABELLE).press("104240#").press("1").press("4821#")
+    call = phone.call(from_=ISABELLE).press("104240#").press("4821#")
     call.expect("rouvre mardi 30 mars, à 8 h 30")  # Easter Sunday, then Easter Monday
     call = up_to_the_beep(phone).record(seconds=20).press("1")
     callout = session.scalar(select(Callout))

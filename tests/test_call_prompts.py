@@ -72,7 +72,12 @@ def test_delays_are_said_in_words_people_use():
     }
 
 
-def test_the_sms_receipt_keeps_its_accents_and_fits_two_segments():
-    receipt = CATALOGUE["caller.sms.receipt"]["fr"].format(time="23:10", number="104233", due="23:40")
-    assert "reçu" in receipt and "requête" in receipt
-    assert len(receipt) <= 2 * 67  # UCS-2: 67 characters a segment once split
+def test_the_callers_sms_fit_one_gsm7_segment_with_the_brand():
+    from words.pages import GSM7, segments
+
+    values = {"time": "23:10", "number": "104233", "due": "23:40", "name": "Alice"}
+    for key in ("caller.sms.receipt", "caller.sms.taken_over", "caller.sms.escalated"):
+        for lang in ("fr", "en"):
+            body = CATALOGUE[key][lang].format(**values)
+            assert body.startswith("Serveurcom"), body
+            assert set(body) <= GSM7 and segments(body) == 1, (len(body), body)  # no ç, no ê

@@ -344,3 +344,11 @@ def test_every_french_text_of_the_templates_has_its_english(app):
         used |= set(re.findall(r'\bt\(\s*"([^"]+)"', source)) | set(re.findall(r"\bt\(\s*'([^']+)'", source))
     missing = sorted(s for s in used if s not in EN)
     assert not missing
+
+
+def test_each_clock_on_the_ticket_page_says_what_it_counts_from(client, agent, clock):
+    factories.night()
+    clock.set("2026-11-25 03:45")
+    page = text(client.get("/tickets/104233"))
+    assert "Comptés depuis l'ouverture de la requête, le" in page  # the SLA box: from the ticket
+    assert "30 min après le message" in page  # the callout: from the message

@@ -20,7 +20,7 @@ def test_the_demo_night_takes_one_call_at_the_first_page_and_escalates_the_other
     assert second.breached and second.escalation_level == 1
     text = "\n".join(lines)
     assert "nuit du 24/11/2026" in text
-    assert "pris en charge par Alice à 23:07" in text
+    assert "Alice a pris en charge votre demande 104252 à 23:07" in text
     assert "Escalade niveau 1 : Chloé Durand (superviseur)" in text
     assert "délai dépassé, escalade niveau 1" in text
     assert "pris en charge par Chloé Durand (par SMS) en 47 min" in text  # French words only

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from models import CalloutState, Channel, Page, Person, TicketEvent, session
+from models import Callout, CalloutState, Channel, Page, Person, TicketEvent, session
 from oncall.sweeper import sweep
 from org.load import current_org, load
 
@@ -57,8 +57,10 @@ def test_two_callouts_waiting_for_alice_make_one_sms_and_one_call(twilio, clock)
     sweep()
     assert len(twilio.sms_sent_to(ALICE)) == 1 and len(twilio.calls_to(ALICE)) == 1
     body = twilio.sms_to(ALICE).body
-    assert body.startswith("Astreinte : 2 alertes. 104233 Boulangerie Dupont (Élevée, reste 30 min")
-    assert "104240 Boulangerie Dupont (Moyenne" in body
+    assert body.startswith(
+        "Astreinte : 2 alertes. 104233 Boulangerie Dupont (avant 23:40, client 06 11 22 33 44)"
+    )
+    assert "104240 Boulangerie Dupont (avant 23:40" in body
     call = twilio.ring(twilio.call_to(ALICE))
     call.expect("Vous avez 2 alertes en attente").expect("Requête 1 0 4 2 3 3")
     call.press("1").expect("pris en charge la requête 1 0 4 2 3 3").expect("Alerte suivante")
@@ -220,7 +222,7 @@ def test_a_daylight_saving_night_pages_by_elapsed_time_and_speaks_local_time(twi
     assert refreshed(callout).escalation_level == 3 and refreshed(callout).breached
     clock.advance(minutes=5)
     twilio.reply(EMMA, "OK 104233")
-    assert twilio.sms_to(CALLER).body.endswith("pris en charge par Emma à 02:25.")
+    assert twilio.sms_to(CALLER).body.endswith("Emma a pris en charge votre demande 104233 à 02:25.")
     assert refreshed(callout).taken_over_at.astimezone(org.timezone).strftime("%H:%M %Z") == "02:25 CET"
 
 
@@ -238,3 +240,24 @@ def test_a_page_left_half_sent_by_a_dead_worker_is_sent_again(twilio, clock):
     clock.advance(minutes=2)
     sweep()
     assert twilio.sms_sent_to(ALICE) and not twilio.calls_to(ALICE)
+
+
+def test_the_caller_is_told_by_sms_when_the_deadline_passes_and_then_who_took_over(twilio, clock):
+    callout_id = leave_voicemail("104233").id
+    clock.advance(minutes=30, seconds=1)
+    sweep()
+    sweep()  # once only
+    told = [m.body for m in twilio.sms_sent_to(CALLER)]
+    escalated = [b for b in told if "dépassé" in b]
+    assert escalated == [
+        "Serveurcom astreinte : le délai de 23:40 est dépassé pour votre demande 104233. "
+        "Nous alertons le responsable d'astreinte."
+    ]
+    clock.advance(minutes=16)
+    sweep()
+    twilio.reply(CHLOE, "OK 104233")
+    assert (
+        twilio.sms_to(CALLER).body
+        == "Serveurcom astreinte : Chloé a pris en charge votre demande 104233 à 23:56."
+    )
+    assert session.get(Callout, callout_id).state is CalloutState.TAKEN_OVER

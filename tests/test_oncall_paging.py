@@ -8,6 +8,7 @@ from sqlalchemy import select
 from models import CalloutState, Page, TicketEvent, session
 from oncall.sweeper import sweep
 
+from .factories import told
 from .oncall_helpers import ALICE, BRUNO, CHLOE, DAVID, EMMA, leave_voicemail, refreshed
 from .twilio_standin import fixtures
 
@@ -17,8 +18,11 @@ app_config, twilio_server, twilio = fixtures()
 def test_the_first_page_is_an_sms_and_a_call_to_the_primary(twilio, clock):
     leave_voicemail("104233")
     sms = twilio.sms_to(ALICE)
-    assert sms.body.startswith("Astreinte 104233 Boulangerie Dupont SDSL-4471 prio Élevée, reste 30 min")
-    assert "Client : 06 11 22 33 44" in sms.body and "OK 104233" in sms.body  # as a French person dials it
+    assert sms.body.startswith(
+        "Astreinte 104233 Boulangerie Dupont prio Élevée : Coupure totale du lien SDSL."
+    )
+    assert "Avant 23:40." in sms.body  # an absolute deadline: still true however late it is read
+    assert "Client 06 11 22 33 44" in sms.body and "OK 104233" in sms.body  # as a French person dials it
     assert "https://astreinte.example.test/o/" in sms.body
     call = twilio.call_to(ALICE)
     assert call.url.startswith("https://astreinte.example.test/voice/pages/call")
@@ -39,7 +43,7 @@ def test_nobody_answers_so_alice_is_called_again_then_bruno_is_paged(twilio, clo
     clock.advance(minutes=5)
     sweep()
     assert twilio.sms_to(BRUNO).body.startswith("Astreinte 104233")
-    assert "reste 20 min" in twilio.sms_to(BRUNO).body
+    assert "Avant 23:40" in twilio.sms_to(BRUNO).body
     assert len(twilio.calls_to(BRUNO)) == 1
 
 
@@ -53,15 +57,18 @@ def test_the_deadline_passes_with_nobody_then_escalation_runs_levels_1_to_3(twil
     clock.advance(minutes=15)
     sweep()
     assert refreshed(callout).escalation_level == 1
-    assert "délai dépassé de 15 min" in twilio.sms_to(CHLOE).body
+    assert "Délai dépassé depuis 23:40" in twilio.sms_to(CHLOE).body
     clock.advance(minutes=15)
     sweep()
     assert refreshed(callout).escalation_level == 2 and twilio.calls_to(DAVID)
     clock.advance(minutes=30)
     sweep()
     assert refreshed(callout).escalation_level == 3
-    assert twilio.sms_to(EMMA).body.startswith("On-call 104233 Boulangerie Dupont SDSL-4471 priority High")
-    assert refreshed(callout).state is CalloutState.PAGING and refreshed(callout).next_action_at is None
+    assert twilio.sms_to(EMMA).body.startswith(
+        "On-call 104233 Boulangerie Dupont priority High: Coupure totale du lien SDSL. Overdue since 23:40"
+    )
+    callout = refreshed(callout)  # after the last step, the policy repeats until someone takes over
+    assert callout.state is CalloutState.PAGING and callout.next_action_at is not None
 
 
 def test_a_page_is_not_sent_for_a_callout_taken_over_before_its_step(twilio, clock):
@@ -129,15 +136,48 @@ def test_the_replies_to_a_technician_fit_two_segments(twilio, clock):
         assert segments(text) <= 2, (len(text), text)  # "requête": UCS-2, 67 a segment
 
 
-def test_a_client_name_with_a_cedilla_goes_as_ucs2_in_three_segments(twilio, clock):
+def test_a_client_name_with_a_cedilla_is_folded_to_gsm7_and_fits_two_segments(twilio, clock):
     from models import Ticket
 
     ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
-    ticket.client.name = "Boucherie Françoise"  # ç is not GSM-7: the whole SMS goes as UCS-2
+    ticket.client.name = "Boucherie Françoise"  # ç is not GSM-7: it would turn the SMS into UCS-2
+    ticket.subject = (
+        "Pêche à la ligne : coupure " + "très longue " * 20
+    )  # 267 characters: the column holds 300
     session.commit()
     leave_voicemail("104233")
     body = twilio.sms_to(ALICE).body
-    assert "Boucherie Françoise" in body and segments(body) == 3, (len(body), body)
+    assert "Boucherie Francoise" in body and "Peche" in body and segments(body) == 2, (len(body), body)
+    assert body.endswith(" ou " + body.rsplit(" ", 1)[-1]) and "https://" in body  # the link is whole
+
+
+def test_a_bundle_of_many_alerts_is_summarised_within_three_segments():
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from words.pages import Alert, page_sms
+
+    now = datetime(2026, 11, 24, 22, 10, tzinfo=UTC)
+    alerts = [
+        Alert(
+            str(104000 + i),
+            "Boulangerie Dupont",
+            "SDSL-4471",
+            "Élevée",
+            "+33611223344",
+            now + timedelta(minutes=30),
+            now.astimezone(ZoneInfo("Europe/Paris")),
+            "Coupure",
+            "06 11 22 33 44",
+        )
+        for i in range(6000)
+    ]
+    link = "https://astreinte.example.test/o/1_qS8-CCpPlra"
+    for count in (47, 6000):  # were 3,516 characters (Twilio: 21617) and 438 kB
+        body = page_sms("fr", alerts[:count], link, now)
+        assert segments(body) <= 3 and len(body) <= 1600, (len(body), body)
+        assert f"Astreinte : {count} alertes." in body and "autres : ouvrez le lien" in body
+        assert body.endswith(link)
 
 
 def test_a_bundle_of_two_alerts_is_one_sms_whose_short_link_opens_both(twilio, clock, client):
@@ -163,3 +203,60 @@ def test_a_callout_the_desk_stops_in_the_morning_after_a_missed_night_stays_brea
     callout = refreshed(callout)
     assert callout.state is CalloutState.CANCELLED and callout.breached
     assert "astreinte_callouts_breached_total 1" in client.get("/metrics").get_data(as_text=True)
+
+
+def test_nobody_is_left_unpaged_for_more_than_ten_minutes_until_someone_takes_over(twilio, clock):
+    """The example policy repeats (astreinte.repeat: every 10m): minute by minute through the night,
+    someone is paged at least every 10 minutes (was: nothing between T+10 and T+45)."""
+    callout = leave_voicemail("104233")
+    opened = clock.now()
+    for _ in range(75):
+        clock.advance(minutes=1)
+        sweep()
+    times = sorted(
+        {
+            int((p.created_at - opened).total_seconds() // 60)
+            for p in session.scalars(select(Page).where(Page.callout_id == callout.id))
+        }
+    )
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert times[:6] == [0, 5, 10, 20, 30, 40] and max(gaps) <= 10, times
+    repeats = session.scalars(select(TicketEvent).where(TicketEvent.kind == "page")).all()
+    assert any((e.data or {}).get("repeat") for e in repeats)
+    assert refreshed(callout).escalation_level == 2  # the escalation steps still run on their clock
+
+
+def test_a_missed_resolution_target_escalates_to_the_supervisor_once(twilio, clock):
+    from models import Ticket
+
+    session.scalar(select(Ticket).where(Ticket.number == "104233")).opened_at = clock.now()
+    session.commit()
+    callout = leave_voicemail("104233")
+    twilio.reply(ALICE, "OK 104233")  # taken over in time: only the resolution target is left
+    clock.advance(hours=3, minutes=59)
+    sweep()
+    assert not twilio.sms_sent_to(CHLOE)
+    clock.advance(minutes=2)  # high priority: resolved within 4 h of the ticket's opening
+    sweep()
+    sweep()
+    events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == callout.ticket_id)).all()
+    breaches = [e for e in events if e.kind == "breach" and (e.data or {}).get("clock") == "resolution"]
+    escalations = [
+        e for e in events if e.kind == "escalation" and (e.data or {}).get("clock") == "resolution"
+    ]
+    assert len(breaches) == 1 and len(escalations) == 1 and escalations[0].data["person"] == "chloe"
+    assert twilio.sms_to(CHLOE).body.startswith(
+        "Escalade : 104233 Boulangerie Dupont (Coupure totale du lien SDSL) non résolue"
+    )
+
+
+def test_a_major_incident_pages_the_supervisor_at_once_beside_the_on_call_technician(twilio, clock):
+    from models import Ticket
+
+    session.scalar(select(Ticket).where(Ticket.number == "104233")).major_incident = True
+    session.commit()
+    callout = leave_voicemail("104233")
+    assert twilio.sms_to(ALICE) and twilio.sms_to(CHLOE)  # both at the message, not after a breach
+    assert refreshed(callout).escalation_level == 1
+    events = session.scalars(select(TicketEvent).where(TicketEvent.kind == "escalation_request")).all()
+    assert [told(e) for e in events] == ["Incident majeur : escalade immédiate"]

@@ -30,7 +30,7 @@ def test_alice_presses_1_in_the_page_call_and_takes_over(twilio, clock):
     assert callout.state is CalloutState.TAKEN_OVER and callout.taken_over_by == "alice"
     assert callout.taken_over_via.value == "voice" and not callout.breached
     assert twilio.sms_to(CALLER).body == (
-        "Astreinte : votre message sur la requête 104233 a été pris en charge par Alice à 23:19."
+        "Serveurcom astreinte : Alice a pris en charge votre demande 104233 à 23:19."
     )
     ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
     assert ticket.status is TicketStatus.IN_PROGRESS and ticket.taken_over_at == callout.taken_over_at
@@ -86,7 +86,7 @@ def test_ok_with_the_ticket_number_by_sms_takes_over(twilio, clock):
     assert status == 200 and "vous avez pris en charge la requête 104233 à 23:13" in body
     callout = refreshed(callout)
     assert callout.taken_over_via.value == "sms" and callout.taken_over_by == "alice"
-    assert "pris en charge par Alice à 23:13" in twilio.sms_to(CALLER).body
+    assert "Alice a pris en charge votre demande 104233 à 23:13" in twilio.sms_to(CALLER).body
 
 
 def test_ok_alone_takes_over_the_only_callout_waiting(twilio, clock):
@@ -208,7 +208,9 @@ def test_emma_hears_her_page_in_english(twilio, clock):
     call.expect("Hello Emma, this is the on-call desk").expect("Ticket 1 0 4 2 3 3")
     call.expect("priority High").expect("The deadline passed 60 minutes ago").expect("To take over, press 1")
     call.press("1").expect("you took over ticket 1 0 4 2 3 3")
-    assert twilio.sms_to(CALLER).body.endswith("pris en charge par Emma à 00:40.")  # the caller's language
+    assert twilio.sms_to(CALLER).body.endswith(
+        "Emma a pris en charge votre demande 104233 à 00:40."
+    )  # the caller's language
 
 
 def test_the_usual_ways_of_writing_ok_all_take_over(twilio, clock):
@@ -293,6 +295,4 @@ def test_an_english_caller_is_told_in_english_who_took_over(twilio, clock):
     leave_voicemail("104233", language="en")
     clock.advance(minutes=9)
     twilio.reply(ALICE, "OK 104233")
-    assert twilio.sms_to(CALLER).body == (
-        "On-call: your message about ticket 104233 was taken over by Alice at 23:19."
-    )
+    assert twilio.sms_to(CALLER).body == ("Serveurcom on-call: Alice took over your ticket 104233 at 23:19.")

@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 
 from models import TicketStatus
+from org.load import current_org, load, read_file
 from tickets.service import TicketError, add_note, change_status, create_ticket
 from tickets.sla import add_on_clock, ticket_clocks, time_on_clock
 
 from . import factories
-from .conftest import paris
+from .conftest import ORG_FILE, paris
 from .factories import told
 
 
@@ -119,3 +120,15 @@ def test_new_tickets_take_the_next_number(clock, org):
     first, second = open_ticket(), open_ticket()
     assert int(second.number) == int(first.number) + 1
     assert int(first.number) > 104251  # after the org file's tickets
+
+
+def test_a_priority_without_a_takeover_target_has_no_target_and_is_never_breached(clock, app):
+    doc = read_file(ORG_FILE)
+    del doc["priorities"]["low"]["takeover"]
+    load(doc)
+    org = current_org()
+    ticket = open_ticket(priority="low")
+    clock.advance(days=3)
+    clocks = ticket_clocks(org, ticket)
+    assert clocks.takeover is None  # was a target of 0, breached at once
+    assert clocks.resolution is not None and clocks.resolution.target == timedelta(hours=48)

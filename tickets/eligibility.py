@@ -6,17 +6,28 @@ The caller proves who they are with the client's PIN before any of this is said 
 
 from __future__ import annotations
 
-from models import RefusalReason, Ticket
+from datetime import datetime
+
+import clock
+from models import RefusalReason, Ticket, TicketStatus
 from org.orgfile import Org
+
+
+def contested(ticket: Ticket, org: Org, now: datetime | None = None) -> bool:
+    """A resolved ticket the client may still contest (004: 48 h after the resolution): it reaches the
+    astreinte, and the message reopens it."""
+    if ticket.status is not TicketStatus.RESOLVED or ticket.resolved_at is None:
+        return False
+    return clock.as_utc(now or clock.now()) - clock.as_utc(ticket.resolved_at) <= org.contest_window
 
 
 def refusal(ticket: Ticket, org: Org) -> RefusalReason | None:
     """Why the astreinte cannot take this ticket, or None when it can.
 
-    In order: a ticket still open; a client with the astreinte option; a service covered by the
+    In order: a ticket still open (or resolved and still contestable); a client with the astreinte option; a service covered by the
     astreinte ("tout service non soumis à l'astreinte … sera traité en HOJO"); a priority that pages.
     """
-    if not ticket.status.is_open:
+    if not ticket.status.is_open and not contested(ticket, org):
         return RefusalReason.TICKET_CLOSED
     if not ticket.client.astreinte:
         return RefusalReason.NO_ASTREINTE_OPTION

@@ -1,83 +1,144 @@
-"""Client PINs locked after repeated failures, per client account and per calling number (`PinLock`
-rows). Hashing and comparing a PIN is `org/pins.py`'s (the organisation file brings the PINs).
+"""Wrong PINs, counted so that a stranger cannot shut a client out of the emergency line.
 
-The numbers are settings (see `wsgi.configuration`): PIN_MAX_FAILURES failures within
-PIN_FAILURE_WINDOW_MINUTES lock the key for PIN_LOCK_MINUTES.
+Two counters (`PinLock` rows):
+- per client account *and* calling number (`caller:C1001:+33611223344`): PIN_MAX_FAILURES wrong PINs
+  within PIN_FAILURE_WINDOW_MINUTES lock that number out of that account for PIN_LOCK_MINUTES. A
+  stranger's guesses lock the stranger's number, never the client's own phones;
+- per client account (`client:C1001`), against guessing spread over many numbers: PIN_ACCOUNT_MAX_FAILURES
+  wrong PINs from numbers that are not the client's registered contacts lock the account for every
+  number *except* those contacts.
+
+The count holds under concurrency: an attempt is reserved by one conditional UPDATE before the (slow)
+hash is compared, so forty wrong PINs keyed at once get exactly PIN_MAX_FAILURES comparisons; a right
+PIN gives its reservation back. Hashing and comparing are `org/pins.py`'s.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 import clock
-from models import PinLock, session
+from models import PinLock, changed, session
 
 
 def setting(name: str) -> int:
     return int(current_app.config[name])
 
 
-def lock_keys(account: str | None, number: str | None) -> list[str]:
-    """The keys failures are counted on: the client account and the calling number."""
-    keys = []
-    if account:
-        keys.append(f"client:{account}")
-    if number:
-        keys.append(f"number:{number}")
-    return keys
+@dataclass(frozen=True)
+class Gate:
+    """The counters one PIN attempt is held by: [(key, limit)]."""
+
+    keys: tuple[tuple[str, int], ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [key for key, _ in self.keys]
 
 
-def locked_until(keys: list[str], at: datetime | None = None) -> datetime | None:
-    """The end of the longest lock on any of `keys`, or None when none is locked."""
+def gate(account: str, number: str | None, contacts: set[str]) -> Gate:
+    """The counters of a caller on an account: their own, and the account's unless they call from
+    one of the client's registered contact numbers (the client is never locked out by strangers)."""
+    keys = [(f"caller:{account}:{number or 'withheld'}"[:60], setting("PIN_MAX_FAILURES"))]
+    if number is None or number not in contacts:
+        keys.append((f"client:{account}", setting("PIN_ACCOUNT_MAX_FAILURES")))
+    return Gate(tuple(keys))
+
+
+def locked_until(held: Gate, at: datetime | None = None) -> datetime | None:
+    """The end of the longest running lock on this caller, or None."""
     at = at or clock.now()
     ends = [
-        lock.locked_until
-        for key in keys
-        if (lock := session.get(PinLock, key)) is not None
-        and lock.locked_until is not None
-        and lock.locked_until > at
+        end
+        for end in session.scalars(
+            select(PinLock.locked_until).where(PinLock.key.in_(held.names), PinLock.locked_until > at)
+        )
+        if end is not None
     ]
     return max(ends) if ends else None
 
 
-def record_failure(keys: list[str], at: datetime | None = None) -> bool:
-    """Count one failed PIN on every key; True when this failure locked one of them."""
+def reserve_attempt(held: Gate, at: datetime | None = None) -> bool:
+    """Count this attempt on every counter before the PIN is compared; False (nothing counted) when
+    one of them is locked or full. Committed at once: the slow comparison holds no lock."""
     at = at or clock.now()
-    window = timedelta(minutes=setting("PIN_FAILURE_WINDOW_MINUTES"))
-    locked = False
-    for key in keys:
-        lock = _row(key)
-        if lock.first_failure_at is None or at - lock.first_failure_at > window:
-            lock.failures, lock.first_failure_at = 0, at
-        lock.failures += 1
-        if lock.failures >= setting("PIN_MAX_FAILURES"):
-            lock.locked_until = at + timedelta(minutes=setting("PIN_LOCK_MINUTES"))
-            lock.failures, lock.first_failure_at = 0, None
-            locked = True
+    window_start = at - timedelta(minutes=setting("PIN_FAILURE_WINDOW_MINUTES"))
+    taken: list[str] = []
+    for key, limit in held.keys:
+        _ensure(key)
+        # a lock that ran out, or slips older than the window, are forgotten (idempotent)
+        session.execute(
+            update(PinLock)
+            .where(
+                PinLock.key == key,
+                or_(
+                    PinLock.locked_until <= at,
+                    and_(PinLock.locked_until.is_(None), PinLock.first_failure_at < window_start),
+                ),
+            )
+            .values(failures=0, first_failure_at=None, locked_until=None)
+        )
+        won = changed(
+            update(PinLock)
+            .where(PinLock.key == key, PinLock.failures < limit, PinLock.locked_until.is_(None))
+            .values(
+                failures=PinLock.failures + 1,
+                first_failure_at=func.coalesce(PinLock.first_failure_at, at),
+            )
+        )
+        if not won:
+            _give_back(taken)
+            session.commit()
+            return False
+        taken.append(key)
+    session.commit()
+    return True
+
+
+def record_failure(held: Gate, at: datetime | None = None) -> bool:
+    """The reserved attempt was a wrong PIN: a full counter locks. True when this caller is now locked."""
+    at = at or clock.now()
+    lock_end = at + timedelta(minutes=setting("PIN_LOCK_MINUTES"))
+    for key, limit in held.keys:
+        session.execute(
+            update(PinLock)
+            .where(PinLock.key == key, PinLock.failures >= limit, PinLock.locked_until.is_(None))
+            .values(locked_until=lock_end)
+        )
+    session.commit()
+    return locked_until(held, at) is not None
+
+
+def clear_failures(held: Gate) -> None:
+    """A right PIN: the caller's own slips are forgotten, and the attempt reserved on the account is
+    given back (a right PIN never wipes a stranger's guesses on the account). Never a running lock."""
+    own, *account = held.names
+    session.execute(
+        update(PinLock).where(PinLock.key == own, PinLock.locked_until.is_(None)).values(failures=0)
+    )
+    _give_back(account)
     session.flush()
-    return locked
 
 
-def clear_failures(keys: list[str]) -> None:
-    """A right PIN forgets earlier slips (never a running lock)."""
+def _give_back(keys: list[str]) -> None:
     for key in keys:
-        lock = session.get(PinLock, key)
-        if lock is not None and lock.locked_until is None:
-            lock.failures, lock.first_failure_at = 0, None
+        session.execute(
+            update(PinLock)
+            .where(PinLock.key == key, PinLock.failures > 0, PinLock.locked_until.is_(None))
+            .values(failures=PinLock.failures - 1)
+        )
 
 
-def _row(key: str) -> PinLock:
-    lock = session.get(PinLock, key)
-    if lock is not None:
-        return lock
+def _ensure(key: str) -> None:
+    if session.get(PinLock, key) is not None:
+        return
     try:
         with session.begin_nested():  # two calls may count the same key at once
-            lock = PinLock(key=key, failures=0)
-            session.add(lock)
+            session.add(PinLock(key=key, failures=0))
     except IntegrityError:
-        lock = session.get(PinLock, key)
-        assert lock is not None
-    return lock
+        pass

@@ -46,6 +46,7 @@ def create_ticket(
     service: str | None = None,
     description: str | None = None,
     actor: str | None = None,
+    major_incident: bool = False,
 ) -> Ticket:
     """Open a ticket for the client `client` (account) and commit it; TicketError names a bad field."""
     row = session.scalar(select(Client).where(Client.account == client))
@@ -74,6 +75,7 @@ def create_ticket(
             description=(description or "").strip() or None,
             status=TicketStatus.OPEN,
             opened_at=clock.now(),
+            major_incident=major_incident,
         )
         session.add(ticket)
         try:
@@ -87,6 +89,21 @@ def create_ticket(
         session.commit()
         return ticket
     raise AssertionError("unreachable")
+
+
+def reopen_contested(ticket: Ticket, actor: str) -> None:
+    """The client contests a resolution (a message on a resolved ticket, 004): the ticket reopens,
+    and its timeline says why."""
+    if ticket.status is not TicketStatus.RESOLVED:
+        return
+    resolved_at = ticket.resolved_at
+    change_status(ticket, TicketStatus.OPEN, actor, note="résolution contestée par le client", commit=False)
+    add_event(
+        ticket,
+        "contest",
+        actor=actor,
+        data={"resolved_at": resolved_at.isoformat() if resolved_at else None, "by": actor},
+    )
 
 
 def change_status(

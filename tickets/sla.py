@@ -43,8 +43,13 @@ class SlaClock:
 
 @dataclass(frozen=True)
 class TicketClocks:
-    takeover: SlaClock
-    resolution: SlaClock
+    """Both count from the ticket's opening (`opened_at`); a priority without a target has no clock
+    (None), never a target of zero breached at once. A night takeover of a message is a takeover of
+    the ticket: it stops the takeover clock (`taken_over_at`)."""
+
+    opened_at: datetime
+    takeover: SlaClock | None
+    resolution: SlaClock | None
 
 
 # --- time on a clock ----------------------------------------------------------------------------
@@ -146,11 +151,13 @@ def ticket_clocks(org: Org, ticket: Ticket, now: datetime | None = None) -> Tick
     if priority is None:
         return None
     now = now or clock.now()
+    takeover, resolution = priority.takeover, priority.resolution
     return TicketClocks(
-        takeover=_clock(
-            org, ticket, "takeover", priority.takeover, priority.clock, taken_over_at(ticket), now
-        ),
-        resolution=_clock(
-            org, ticket, "resolution", priority.resolution, priority.clock, ticket.resolved_at, now
-        ),
+        opened_at=ticket.opened_at,
+        takeover=_clock(org, ticket, "takeover", takeover, priority.clock, taken_over_at(ticket), now)
+        if takeover is not None
+        else None,
+        resolution=_clock(org, ticket, "resolution", resolution, priority.clock, ticket.resolved_at, now)
+        if resolution is not None
+        else None,
     )

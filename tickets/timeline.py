@@ -64,13 +64,25 @@ def _told(kind: str, d: dict[str, Any], lang: str, tz: tzinfo) -> str | None:
         return s("event.callout", time=f"{datetime.fromisoformat(d['due']).astimezone(tz):%H:%M}")
     if kind == "decline" and "name" in d:
         return s("event.decline", name=d["name"])
+    if kind == "breach" and d.get("clock") == "resolution" and "target_hours" in d:
+        return s("event.breach.resolution", hours=int(d["target_hours"]))
     if kind == "breach" and "minutes" in d:
         return s("event.breach", minutes=d["minutes"])
     if kind == "gap" and "position" in d:
         return s("event.gap", role=label("notify", d["position"], lang))
+    if kind == "escalation" and d.get("clock") == "resolution" and "name" in d:
+        return s("event.escalation.resolution", level=d["level"], name=d["name"])
+    if kind == "escalation_request":
+        return s(
+            "event.escalation_request.major" if d.get("major_incident") else "event.escalation_request.client"
+        )
+    if kind == "contest":
+        return s("event.contest")
     if kind == "escalation" and "name" in d:
         role = label("notify", d["position"], lang)
         return s("event.escalation", level=d["level"], name=d["name"], role=role)
+    if kind == "page" and d.get("repeat") and "people" in d:
+        return s("event.page.repeat", names=", ".join(d["people"]))
     if kind == "page" and "name" in d:
         if d.get("declined"):
             return s("event.page.declined", name=d["name"])
@@ -99,6 +111,8 @@ def _told(kind: str, d: dict[str, Any], lang: str, tz: tzinfo) -> str | None:
     if kind == "caller_sms" and "sent" in d:
         if d["sent"]:
             return s("event.caller_sms", body=d["body"])
+        if d.get("breach"):
+            return s("event.caller_sms.breach_failed", code=d.get("error") or s("event.network"))
         if d.get("not_mobile"):
             return s("event.caller_sms.not_mobile")
         return s("event.caller_sms.failed", code=d.get("error") or s("event.network"))

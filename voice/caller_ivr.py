@@ -1,9 +1,12 @@
-"""The after-hours IVR, one step at a time: greeting → ticket number → PIN → eligibility →
-callback number → recording notice and message → confirmation.
+"""The after-hours IVR, one step at a time: greeting → ticket number → PIN (the ticket number read
+back inside the question) → eligibility → callback number → recording notice and message →
+confirmation. A caller who knows ticket and PIN reaches the beep in 2 key sequences (3 with another
+callback number) and under 45 s of prompts (`docs/design.md`, the keypad grammar).
 
 One keypad grammar (DESIGN): `#` ends an entry, `*` goes back one step, `1` confirms, `2` changes,
 `9` at the greeting switches to English; silence at a confirmation confirms. Each question allows
-3 tries, then the call ends with the reason. Nothing about the ticket is said before the right PIN.
+3 tries, then the call ends with the reason and the way forward: the portal, and a message for the
+desk where the astreinte cannot take the call. Nothing about the ticket is said before the right PIN.
 
 Every answer carries a sequence number (`n`) in its URLs and is kept on the call: a request Twilio
 sends twice (or late) gets the same answer again and changes nothing.
@@ -20,6 +23,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 import clock
 from models import Call, RefusalReason
+from oncall.callouts import last_taken_over
 from oncall.links import absolute_url
 from oncall.tonight import on_call_tonight, technician_calling
 from oncall.voicemails import deliver, receipt_number
@@ -28,18 +32,19 @@ from org.orgfile import Org
 from org.phones import e164, parse_number
 from org.pins import pin_matches
 from tickets.calls import caller_number, keep_recording, recall, refuse, remember
-from tickets.eligibility import refusal
-from tickets.pins import clear_failures, lock_keys, locked_until, record_failure
+from tickets.eligibility import contested, refusal
+from tickets.pins import Gate, clear_failures, gate, locked_until, record_failure, reserve_attempt
 from tickets.service import find_ticket
 from tickets.timeline import add_event
-from voice.twiml import say
-from words.caller import desk_reopens, spoken_delay, spoken_number
+from voice.twiml import SPEECH_LANGUAGE, say, voice_of
+from words.caller import PORTAL, desk_reopens, spoken_delay, spoken_number
 from words.catalogue import CATALOGUE, digits, text
 
 MAX_TRIES = 3
 TICKET_DIGITS = (4, 12)
 ENTRY_TIMEOUT = 7  # seconds of silence before a <Gather> gives up
 CONFIRM_TIMEOUT = 5
+CALLBACK_PAUSE = 3  # the short pause after the callback number: silence keeps it
 RECORD_MAX_SECONDS = 180
 
 
@@ -59,7 +64,17 @@ def record_message(r: VoiceResponse, action: str) -> None:
 
 
 ENTRIES = ("greeting", "ticket", "pin", "callback_key")
-CONFIRMATIONS = ("ticket_confirm", "callback", "callback_confirm", "message_confirm")
+CONFIRMATIONS = ("callback", "callback_confirm", "message_confirm")
+# Refusals that leave a way forward on the line itself: a message for the desk (it pages nobody).
+DESK_OFFER = frozenset(
+    {
+        RefusalReason.NO_ASTREINTE_OPTION,
+        RefusalReason.SERVICE_NOT_COVERED,
+        RefusalReason.PRIORITY_WAITS,
+        RefusalReason.LOCKED,
+        RefusalReason.BAD_PIN,
+    }
+)
 STEPS = (*ENTRIES, *CONFIRMATIONS, "record")
 
 Before = list[tuple[str, dict[str, object]]]
@@ -91,6 +106,15 @@ def kept(call: Call, r: VoiceResponse) -> VoiceResponse:
 def _says(r: VoiceResponse, call: Call, before: Before) -> None:
     for key, values in before:
         say(r, key, call.language, **values)
+        if key == "caller.pin_ok" and call.ticket is not None:
+            _say_subject(r, call.ticket.subject)
+
+
+def _say_subject(r: VoiceResponse, subject: str) -> None:
+    """The ticket's subject, in the voice of the language it is written in (the organisation's first):
+    an English caller never hears a French subject read by the English voice."""
+    lang = current_org().languages[0]
+    r.say(subject, language=SPEECH_LANGUAGE.get(lang, "fr-FR"), voice=voice_of(lang))
 
 
 def ask(call: Call, step: str, before: Before | None = None) -> VoiceResponse:
@@ -113,7 +137,11 @@ def ask(call: Call, step: str, before: Before | None = None) -> VoiceResponse:
             action=url,
             method="POST",
             finish_on_key="#",
-            timeout=CONFIRM_TIMEOUT if confirmation else ENTRY_TIMEOUT,
+            timeout=CALLBACK_PAUSE
+            if step == "callback"
+            else CONFIRM_TIMEOUT
+            if confirmation
+            else ENTRY_TIMEOUT,
             num_digits=1 if confirmation else None,
             action_on_empty_result=True,
         )
@@ -123,13 +151,19 @@ def ask(call: Call, step: str, before: Before | None = None) -> VoiceResponse:
 
 
 def end(call: Call, reason: RefusalReason, before: Before | None = None) -> VoiceResponse:
-    """Refuse the call: say why and what to do next, then hang up politely."""
+    """Refuse the call: say why and what to do next, then hang up politely. Where the astreinte cannot
+    take the call, the caller may first leave a message for the desk (no page; in the call log)."""
     refuse(call, reason)
     call.step = "refused"
-    next_seq(call)
+    n = next_seq(call)
     r = VoiceResponse()
     _says(r, call, before or [])
     say(r, f"caller.refused.{reason.value}", call.language, **_refusal_values(call, reason))
+    if reason in DESK_OFFER:
+        call.step = "desk_message"
+        remember(call, for_desk=True)
+        say(r, "caller.desk_offer", call.language, portal=PORTAL, days=_retention_days())
+        record_message(r, absolute_url("caller.desk_recorded", n=n))
     say(r, "caller.goodbye", call.language)
     r.hangup()
     return kept(call, r)
@@ -142,7 +176,7 @@ def _refusal_values(call: Call, reason: RefusalReason) -> dict[str, object]:
         "portal": text("caller.portal", call.language),
     }
     if reason is RefusalReason.LOCKED:
-        until = locked_until(_lock_keys(call)) or now
+        until = locked_until(_gate(call)) or now
         left = max(1, math.ceil((until - now).total_seconds() / 60))
         values["delay"] = spoken_delay(timedelta(minutes=left), call.language)
     if "{reopens}" in CATALOGUE[f"caller.refused.{reason.value}"]["fr"]:
@@ -171,10 +205,9 @@ def _say_number(g: VoiceResponse, call: Call, key: str, number: str) -> None:
 QUESTIONS: dict[str, Callable[[VoiceResponse, Call], None]] = {
     "greeting": _q_greeting,
     "ticket": lambda g, call: say(g, "caller.ask_ticket", call.language),
-    "ticket_confirm": lambda g, call: say(
-        g, "caller.read_ticket", call.language, digits=digits(call.entered_ticket or "", call.language)
+    "pin": lambda g, call: say(
+        g, "caller.ask_pin", call.language, digits=digits(call.entered_ticket or "", call.language)
     ),
-    "pin": lambda g, call: say(g, "caller.ask_pin", call.language),
     "callback": lambda g, call: _say_number(g, call, "caller.offer_callback", caller_number(call) or ""),
     "callback_key": lambda g, call: say(g, "caller.ask_callback", call.language),
     "callback_confirm": lambda g, call: _say_number(
@@ -194,9 +227,14 @@ def answer(call: Call, step: str, keys: str | None) -> VoiceResponse:
     if not keys:
         if step in CONFIRMATIONS:
             return CONFIRMED[step](call)  # silence at a confirmation confirms
+        if step in ("greeting", "ticket"):  # maybe no ticket at all: say at once what this line is for
+            return retry(call, step, "caller.nothing_heard", RefusalReason.NO_INPUT, also=_open_first(call))
         return retry(call, step, None if step == "record" else "caller.nothing_heard", RefusalReason.NO_INPUT)
     if "*" in keys:
         return back(call, step)
+    if step == "callback" and keys == "3" and recall(call, "may_escalate"):
+        remember(call, escalate=True)  # the callout of this message escalates at once
+        return _use_callback(call, caller_number(call), [("caller.escalation_noted", {})])
     if step in CONFIRMATIONS:
         if keys == "1":
             return CONFIRMED[step](call)
@@ -206,10 +244,19 @@ def answer(call: Call, step: str, keys: str | None) -> VoiceResponse:
     return ENTERED[step](call, keys)
 
 
-def retry(call: Call, step: str, key: str | None, reason: RefusalReason, **values: object) -> VoiceResponse:
+def retry(
+    call: Call,
+    step: str,
+    key: str | None,
+    reason: RefusalReason,
+    also: Before | None = None,
+    **values: object,
+) -> VoiceResponse:
     """Ask again after silence or a wrong entry; the third time, end the call with `reason`."""
     before: Before = [(key, values)] if key else []
     call.tries += 1
+    if call.tries < MAX_TRIES:
+        before += also or []
     if call.tries >= MAX_TRIES:
         if step in CONFIRMATIONS:
             return CONFIRMED[step](call)  # never a "no": like silence, it confirms (and keeps the message)
@@ -227,7 +274,6 @@ def back(call: Call, step: str) -> VoiceResponse:
     previous = {
         "greeting": "greeting",
         "ticket": "greeting",
-        "ticket_confirm": "ticket",
         "pin": "ticket",
         "callback": "pin",
         "callback_key": "callback" if caller_number(call) else "pin",
@@ -244,7 +290,6 @@ def _ready(call: Call, step: str) -> bool:
     """What a step needs from the earlier ones (a request out of order starts again)."""
     pin_ok = bool(recall(call, "pin_ok"))
     return {
-        "ticket_confirm": bool(call.entered_ticket),
         "pin": call.ticket_id is not None,
         "callback": pin_ok and caller_number(call) is not None,
         "callback_key": pin_ok,
@@ -263,39 +308,44 @@ def _ticket_entered(call: Call, keys: str) -> VoiceResponse:
         reason = RefusalReason.UNKNOWN_TICKET  # keys, not silence: the end says how to get a ticket
         return retry(call, call.step, "caller.bad_ticket", reason, min=low, max=high)
     call.entered_ticket = keys
-    return ask(call, "ticket_confirm")
-
-
-def _ticket_confirmed(call: Call) -> VoiceResponse:
-    ticket = find_ticket(call.entered_ticket or "")
+    ticket = find_ticket(keys)
     if ticket is None:  # a slip of the finger at 3 a.m. is bad input: key it again, 3 tries
         call.ticket, call.client = None, None
         misses = int(recall(call, "unknown_tickets", 0)) + 1
         remember(call, unknown_tickets=misses)
-        before: Before = [
-            ("caller.unknown_ticket", {"digits": digits(call.entered_ticket or "", call.language)})
-        ]
+        before: Before = [("caller.unknown_ticket", {"digits": digits(keys, call.language)})]
         if misses >= MAX_TRIES:
             return end(call, RefusalReason.UNKNOWN_TICKET, before)
-        return ask(call, "ticket", before)
+        return ask(call, "ticket", before + _open_first(call))
     call.ticket, call.client = ticket, ticket.client
-    return ask(call, "pin")
+    return ask(call, "pin")  # the number is read back in the PIN question; `*` corrects it
 
 
-def _lock_keys(call: Call) -> list[str]:
-    return lock_keys(call.client.account if call.client else None, caller_number(call))
+def _open_first(call: Call) -> Before:
+    """Once a call: this line serves tickets already opened, and where to open one."""
+    if recall(call, "told_open_first"):
+        return []
+    remember(call, told_open_first=True)
+    return [("caller.open_first", {"portal": PORTAL})]
+
+
+def _gate(call: Call) -> Gate:
+    assert call.client is not None
+    contacts = {contact.phone for contact in call.client.contacts if contact.phone}
+    return gate(call.client.account, caller_number(call), contacts)
 
 
 def _pin_entered(call: Call, keys: str) -> VoiceResponse:
     assert call.ticket is not None and call.client is not None
-    locks = _lock_keys(call)
-    if locked_until(locks) is not None:
+    held = _gate(call)
+    if not reserve_attempt(held):  # counted before the slow comparison: exact under concurrency
         return end(call, RefusalReason.LOCKED)  # whether the PIN was right stays unsaid
+    remember(call, pins_compared=int(recall(call, "pins_compared", 0)) + 1)  # the call log's audit
     if not pin_matches(keys, call.client.pin_hash):
-        if record_failure(locks):
+        if record_failure(held):
             return end(call, RefusalReason.LOCKED)
         return retry(call, "pin", "caller.wrong_pin", RefusalReason.BAD_PIN)
-    clear_failures(locks)
+    clear_failures(held)
     remember(call, pin_ok=True)
     reason = refusal(call.ticket, current_org())
     if reason is not None:
@@ -306,12 +356,14 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
         actor=call.from_number,
         data={"call": call.id, "number": call.from_number},
     )
-    before: Before = [
-        (
-            "caller.pin_ok",
-            {"digits": digits(call.ticket.number, call.language), "subject": call.ticket.subject},
-        )
-    ]
+    before: Before = [("caller.pin_ok", {})]
+    if contested(call.ticket, current_org()):
+        before.append(("caller.contest", {}))
+    elif (taken := last_taken_over(call.ticket)) is not None and taken.taken_over_at is not None:
+        at = taken.taken_over_at.astimezone(current_org().timezone)
+        name = taken.taker.first_name if taken.taker else "?"
+        remember(call, may_escalate=True)
+        before.append(("caller.already_taken", {"name": name, "time": f"{at.hour} h {at.minute:02d}"}))
     return ask(call, "callback" if caller_number(call) else "callback_key", before)
 
 
@@ -362,13 +414,11 @@ ENTERED: dict[str, Callable[[Call, str], VoiceResponse]] = {
     "record": lambda call, keys: retry(call, "record", None, RefusalReason.NO_INPUT),
 }
 CONFIRMED: dict[str, Callable[[Call], VoiceResponse]] = {
-    "ticket_confirm": _ticket_confirmed,
     "callback": lambda call: _use_callback(call, caller_number(call)),
     "callback_confirm": lambda call: _use_callback(call, recall(call, "callback_candidate")),
     "message_confirm": _message_confirmed,
 }
 CHANGED: dict[str, Callable[[Call], VoiceResponse]] = {
-    "ticket_confirm": lambda call: ask(call, "ticket"),
     "callback": lambda call: ask(call, "callback_key"),
     "callback_confirm": lambda call: ask(call, "callback_key"),
     "message_confirm": _record_again,

@@ -22,48 +22,61 @@ register(
         "caller.portal": {"fr": PORTAL, "en": PORTAL},
         # --- after hours: the astreinte ---
         "caller.welcome": {
-            "fr": "Bienvenue au service d'astreinte de Serveurcom.",
-            "en": "Welcome to the Serveurcom on-call service.",
+            "fr": "Bienvenue à l'astreinte Serveurcom, pour les requêtes déjà ouvertes.",
+            "en": "Welcome to Serveurcom on-call, for tickets already opened.",
         },
         "caller.english": {
             "fr": "For English, press 9.",
             "en": "For English, press 9.",
         },
         "caller.ask_ticket": {
-            "fr": "Tapez votre numéro de requête, puis la touche dièse.",
-            "en": "Please key in your ticket number, then the hash key.",
+            "fr": "Tapez votre numéro de requête, puis dièse.",
+            "en": "Key in your ticket number, then hash.",
+        },
+        "caller.open_first": {  # said early to a caller with no ticket (silence, an unknown number)
+            "fr": "Cette ligne sert aux requêtes déjà ouvertes. Pour en ouvrir une : le portail client {portal}.",
+            "en": "This line serves tickets already opened. To open one: the customer portal {portal}.",
         },
         "caller.bad_ticket": {
-            "fr": "Un numéro de requête compte de {min} à {max} chiffres.",
+            "fr": "Un numéro de requête comporte de {min} à {max} chiffres.",
             "en": "A ticket number has {min} to {max} digits.",
         },
         "caller.unknown_ticket": {
             "fr": "Nous ne trouvons aucune requête portant le numéro {digits}.",
             "en": "We cannot find a ticket numbered {digits}.",
         },
-        "caller.read_ticket": {
-            "fr": "Vous avez tapé le numéro de requête {digits}. Tapez 1 pour confirmer, 2 pour le corriger.",
-            "en": "You keyed ticket number {digits}. Press 1 to confirm, 2 to correct it.",
-        },
-        "caller.ask_pin": {
-            "fr": "Tapez le code PIN de votre compte client, puis la touche dièse.",
-            "en": "Please key in the PIN of your customer account, then the hash key.",
+        "caller.ask_pin": {  # the ticket number read back inside the question: no key to confirm it
+            "fr": "Requête {digits}. Tapez votre code PIN client, puis dièse, ou étoile pour corriger "
+            "le numéro.",
+            "en": "Ticket {digits}. Key in your customer PIN, then hash, or star to correct the number.",
         },
         "caller.wrong_pin": {
-            "fr": "Ce code PIN n'est pas le bon.",
-            "en": "That PIN is not correct.",
+            "fr": "Ce code PIN est incorrect.",
+            "en": "That PIN is incorrect.",
         },
-        "caller.pin_ok": {
-            "fr": "Merci. Requête {digits} : {subject}.",
-            "en": "Thank you. Ticket {digits}: {subject}.",
+        "caller.pin_ok": {  # the subject follows, in the voice of the language it is written in
+            "fr": "Merci. Requête :",
+            "en": "Thank you. Your ticket:",
         },
-        "caller.offer_callback": {
-            "fr": "Nous vous rappellerons au {digits}. Tapez 1 pour garder ce numéro, 2 pour en indiquer un autre.",
-            "en": "We will call you back on {digits}. Press 1 to keep this number, 2 to give another one.",
+        "caller.contest": {  # 004: a resolved ticket may be contested for 48 h
+            "fr": "Cette requête est résolue : votre message la rouvrira.",
+            "en": "This ticket is resolved: your message will reopen it.",
+        },
+        "caller.already_taken": {  # 000/001: a client may ask for escalation
+            "fr": "{name} a pris en charge cette requête à {time}. Pour demander une escalade, tapez 3.",
+            "en": "{name} took over this ticket at {time}. To ask for escalation, press 3.",
+        },
+        "caller.escalation_noted": {
+            "fr": "Escalade demandée : le responsable d'astreinte sera alerté dès votre message.",
+            "en": "Escalation requested: the on-call supervisor will be alerted as soon as you leave your message.",
+        },
+        "caller.offer_callback": {  # a short pause of silence keeps the number
+            "fr": "Nous vous rappellerons au {digits}. Pour un autre numéro, tapez 2.",
+            "en": "We will call you back on {digits}. For another number, press 2.",
         },
         "caller.ask_callback": {
-            "fr": "Tapez le numéro de téléphone auquel nous pouvons vous rappeler, puis la touche dièse.",
-            "en": "Please key in the phone number we can call you back on, then the hash key.",
+            "fr": "Tapez le numéro de téléphone où vous rappeler, puis dièse.",
+            "en": "Key in the phone number we can call you back on, then hash.",
         },
         "caller.invalid_callback": {
             "fr": "Ce numéro de téléphone n'est pas valide.",
@@ -77,13 +90,11 @@ register(
             "fr": "Vous avez tapé le {digits}. Tapez 1 pour confirmer, 2 pour le corriger.",
             "en": "You keyed {digits}. Press 1 to confirm, 2 to correct it.",
         },
-        "caller.notice": {
-            "fr": "Après le bip, laissez votre message : votre nom et la raison de votre appel. "
-            "Ce message est enregistré et conservé {days} jours pour le traitement de votre requête. "
-            "Tapez dièse pour terminer.",
-            "en": "After the beep, leave your message: your name and why you are calling. "
-            "This message is recorded and kept for {days} days to handle your ticket. "
-            "Press hash when you are done.",
+        "caller.notice": {  # RGPD: that it is recorded, what for, how long (the controller is in the welcome)
+            "fr": "Ce message est enregistré et conservé {days} jours pour traiter votre requête. "
+            "Après le bip, dites votre nom et la raison de l'appel, puis dièse.",
+            "en": "This message is recorded and kept {days} days to handle your ticket. "
+            "After the beep, say your name and why you are calling, then hash.",
         },
         "caller.no_message": {
             "fr": "Nous n'avons pas entendu de message.",
@@ -135,9 +146,9 @@ register(
         },
         "caller.refused.locked": {
             "fr": "Pour votre sécurité, après plusieurs codes PIN erronés, l'accès par téléphone à ce compte "
-            "est suspendu. Rappelez dans {delay}, ou écrivez-nous sur le portail client {portal}.",
-            "en": "For your security, after several wrong PINs, phone access to this account is suspended. "
-            "Call again in {delay}, or write to us on the customer portal {portal}.",
+            "est suspendu depuis ce numéro. Rappelez dans {delay}.",
+            "en": "For your security, after several wrong PINs, phone access to this account is suspended from "
+            "this number. Call again in {delay}.",
         },
         "caller.refused.no_astreinte_option": {
             "fr": "Votre contrat ne comprend pas l'option astreinte : votre requête sera traitée aux heures "
@@ -169,6 +180,12 @@ register(
             "en": "Without a valid callback number we cannot pass on your request. Call us back from another "
             "phone, or write to us on the customer portal {portal}.",
         },
+        "caller.desk_offer": {  # after a refusal: a message for the desk (no page), in the morning's call log
+            "fr": "Écrivez-nous sur le portail client {portal}, ou laissez ici un message au service client. "
+            "Il est enregistré et conservé {days} jours. Après le bip, parlez, puis dièse.",
+            "en": "Write to us on the customer portal {portal}, or leave a message here for the service desk. "
+            "It is recorded and kept {days} days. After the beep, speak, then press hash.",
+        },
         # --- business hours: the service desk ---
         "caller.desk.connecting": {
             "fr": "Serveurcom, bonjour. Nous vous mettons en relation avec le service client.",
@@ -186,12 +203,23 @@ register(
             "fr": "Merci, votre message est transmis au service client. Au revoir.",
             "en": "Thank you, your message has been passed on to the service desk. Goodbye.",
         },
-        # --- the SMS receipt (short: accents make it UCS-2, 70 characters a segment) ---
+        # --- the caller's SMS: one GSM-7 segment with the brand (no ç, ê, â: one of them makes the
+        # whole SMS UCS-2, 70 characters a segment; é, è, à are GSM-7) ---
         "caller.sms.receipt": {
-            "fr": "Serveurcom astreinte : message reçu à {time} pour la requête {number}. "
+            "fr": "Serveurcom astreinte : votre message de {time} sur la demande {number} est transmis. "
             "Prise en charge avant {due}.",
-            "en": "Serveurcom on-call: message received at {time} for ticket {number}. "
-            "A technician will pick it up by {due}.",
+            "en": "Serveurcom on-call: your message of {time} on ticket {number} was passed on. "
+            "A technician will take it over by {due}.",
+        },
+        "caller.sms.taken_over": {
+            "fr": "Serveurcom astreinte : {name} a pris en charge votre demande {number} à {time}.",
+            "en": "Serveurcom on-call: {name} took over your ticket {number} at {time}.",
+        },
+        "caller.sms.escalated": {
+            "fr": "Serveurcom astreinte : le délai de {due} est dépassé pour votre demande {number}. "
+            "Nous alertons le responsable d'astreinte.",
+            "en": "Serveurcom on-call: the {due} deadline on your ticket {number} was missed. "
+            "We are alerting the on-call supervisor.",
         },
     }
 )
@@ -243,13 +271,52 @@ def spoken_delay(delay: timedelta, lang: str) -> str:
     return f"{spoken} {mins}" if mins else spoken
 
 
+UNITS_FR = (
+    "zéro un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze quinze seize "
+    "dix-sept dix-huit dix-neuf"
+).split()
+TENS_FR = {2: "vingt", 3: "trente", 4: "quarante", 5: "cinquante", 6: "soixante", 8: "quatre-vingt"}
+
+
+def french_number(n: int) -> str:
+    """0 to 99 in words, as a French voice says a pair of a phone number: 71 "soixante et onze"."""
+    if n < 20:
+        return UNITS_FR[n]
+    tens, unit = divmod(n, 10)
+    if tens in (7, 9):  # soixante-dix…, quatre-vingt-dix…
+        base, rest = TENS_FR[tens - 1], unit + 10
+        joint = " et " if (tens, unit) == (7, 1) else "-"
+        return f"{base}{joint}{UNITS_FR[rest]}"
+    base = TENS_FR[tens]
+    if unit == 0:
+        return "quatre-vingts" if tens == 8 else base
+    if unit == 1 and tens != 8:
+        return f"{base} et un"
+    return f"{base}-{UNITS_FR[unit]}"
+
+
+def french_pairs(national: str) -> str:
+    """A French number read in pairs, as people say it: "zéro six, onze, vingt-deux, trente-trois…"."""
+    said = []
+    for group in national.split():
+        if len(group) == 2 and group.isdigit():
+            said.append(f"zéro {UNITS_FR[int(group[1])]}" if group[0] == "0" else french_number(int(group)))
+        else:
+            said.append(digits(group, "fr"))
+    return ", ".join(said)
+
+
 def spoken_number(raw: str, region: str, lang: str) -> str:
-    """A phone number read digit by digit, as the caller knows it: "0 6 1 1 2 2 3 3 4 4"."""
+    """A phone number as the caller knows it: in French in pairs ("zéro six, onze, vingt-deux,
+    trente-trois, quarante-quatre"), in English digit by digit ("0 6 1 1 2 2 3 3 4 4")."""
     number = parse_number(raw, region)
     if number is None:
         return digits(raw, lang)
     if phonenumbers.region_code_for_number(number) == region:
-        return digits(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL), lang)
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        if lang == "fr" and region == "FR":
+            return french_pairs(national)
+        return digits(national, lang)
     return "+ " + digits(e164(number), lang)
 
 

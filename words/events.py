@@ -79,6 +79,31 @@ register(
             "en": "No SMS to the caller: the callback number is not a mobile",
         },
         "event.network": {"fr": "réseau", "en": "network"},
+        "event.breach.resolution": {
+            "fr": "Délai de résolution dépassé ({hours} h)",
+            "en": "Resolution deadline missed ({hours} h)",
+        },
+        "event.escalation.resolution": {
+            "fr": "Escalade niveau {level} : {name} (résolution non tenue)",
+            "en": "Escalation level {level}: {name} (resolution missed)",
+        },
+        "event.escalation_request.client": {
+            "fr": "Escalade demandée par le client",
+            "en": "Escalation asked for by the client",
+        },
+        "event.escalation_request.major": {
+            "fr": "Incident majeur : escalade immédiate",
+            "en": "Major incident: immediate escalation",
+        },
+        "event.page.repeat": {"fr": "Relance : {names}", "en": "Paged again: {names}"},
+        "event.caller_sms.breach_failed": {
+            "fr": "SMS au client (délai dépassé) : échec ({code})",
+            "en": "SMS to the caller (deadline missed) failed ({code})",
+        },
+        "event.contest": {
+            "fr": "Requête rouverte : le client conteste la résolution par un message d'astreinte",
+            "en": "Ticket reopened: the client contests the resolution with an on-call message",
+        },
         "event.status": {"fr": "{old} → {new}", "en": "{old} → {new}"},
         "event.status.note": {"fr": "{old} → {new} : {note}", "en": "{old} → {new}: {note}"},
     }

@@ -1,11 +1,16 @@
 """What an on-call technician hears in a page call and reads in a page SMS or on the take-over page,
 and the SMS a caller gets when someone took over. French first, English for those who chose it.
 
-SMS keep their accents (Twilio sends them as UCS-2: 70 characters a segment), so they stay short.
+SMS are written in GSM-7 (é, è, à, É are in it; ç, ê, â… are not, and one of them would turn the
+whole SMS into UCS-2, 70 characters a segment): what the catalogue or a ticket brings outside GSM-7 is
+folded to its plain letter (ç → c). A page SMS is one segment where possible, two at most; a bundle
+of many alerts is summarised ("et 45 autres : ouvrez le lien") in three at most, far below the 1,600
+characters Twilio accepts.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -15,22 +20,35 @@ from words.catalogue import register, text
 register(
     {
         # --- the page SMS --------------------------------------------------------------------------
-        "sms_page": {
-            "fr": "Astreinte {ticket} {client} {service} prio {priority}, {left}. Client : {callback}. "
-            "Répondez OK {ticket} ou {link}",
-            "en": "On-call {ticket} {client} {service} priority {priority}, {left}. Client: {callback}. "
-            "Reply OK {ticket} or {link}",
+        "sms_page": {  # the subject and an absolute deadline; {priority} is left out when it costs a segment
+            "fr": "Astreinte {ticket} {client}{priority} : {subject}. {deadline}. Client {callback}. "
+            "{reply}OK {ticket} ou {link}",
+            "en": "On-call {ticket} {client}{priority}: {subject}. {deadline}. Client {callback}. "
+            "{reply}OK {ticket} or {link}",
         },
+        "sms_resolution_missed": {  # every missed commitment escalates (003): the resolution target too
+            "fr": "Escalade : {ticket} {client} ({subject}) non résolue dans le délai. "
+            "Voir le tableau de bord.",
+            "en": "Escalation: ticket {ticket} {client} ({subject}) not resolved in time. See the dashboard.",
+        },
+        "sms_priority": {"fr": " prio {priority}", "en": " priority {priority}"},
+        "sms_reply": {"fr": "Répondez ", "en": "Reply "},
         "sms_page_bundle": {
             "fr": "Astreinte : {count} alertes. {items}. Répondez OK + numéro ou {link}",
             "en": "On-call: {count} alerts. {items}. Reply OK + number or {link}",
         },
         "sms_bundle_item": {
-            "fr": "{ticket} {client} ({priority}, {left}, client {callback})",
-            "en": "{ticket} {client} ({priority}, {left}, client {callback})",
+            "fr": "{ticket} {client} ({deadline}, client {callback})",
+            "en": "{ticket} {client} ({deadline}, client {callback})",
+        },
+        "sms_bundle_more": {
+            "fr": "et {count} autres : ouvrez le lien",
+            "en": "and {count} more: open the link",
         },
         "left": {"fr": "reste {minutes} min", "en": "{minutes} min left"},
         "over": {"fr": "délai dépassé de {minutes} min", "en": "{minutes} min overdue"},
+        "before": {"fr": "avant {time}", "en": "before {time}"},
+        "missed": {"fr": "délai dépassé depuis {time}", "en": "overdue since {time}"},
         # --- replies to the technician's SMS --------------------------------------------------------
         "sms_taken": {
             "fr": "C'est noté : vous avez pris en charge la requête {ticket} à {time}. Client : {callback}",
@@ -59,11 +77,6 @@ register(
         "sms_help": {
             "fr": "Astreinte : pour prendre en charge, répondez OK suivi du numéro de requête (ex. OK {example}).",
             "en": "On-call: to take over, reply OK followed by the ticket number (e.g. OK {example}).",
-        },
-        # --- the caller, once someone took over -----------------------------------------------------
-        "sms_caller_taken_over": {
-            "fr": "Astreinte : votre message sur la requête {ticket} a été pris en charge par {name} à {time}.",
-            "en": "On-call: your message about ticket {ticket} was taken over by {name} at {time}.",
         },
         # --- the page call --------------------------------------------------------------------------
         "page_hello": {
@@ -197,34 +210,99 @@ def time_left(lang: str, due_at: datetime, now: datetime) -> str:
     return text("over", lang, minutes=max(-minutes, 1))
 
 
+GSM7 = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+SMS_MAX_SEGMENTS = 3  # a bundle; Twilio refuses more than 1,600 characters (error 21617)
+FOLD = {"’": "'", "‘": "'", "«": '"', "»": '"', "–": "-", "—": "-", "…": "...", "œ": "oe", "Œ": "OE"}
+
+
+def gsm7(body: str) -> str:
+    """The SMS in GSM-7: a character outside it becomes its plain letter (ç → c, ê → e), or '?'."""
+    out = []
+    for ch in body:
+        if ch in GSM7:
+            out.append(ch)
+        elif ch in FOLD:
+            out.append(FOLD[ch])
+        else:
+            plain = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+            out.append(plain if plain and set(plain) <= GSM7 else "?")
+    return "".join(out)
+
+
+def segments(body: str) -> int:
+    """How many SMS Twilio bills: GSM-7 160/153 a segment, else UCS-2 70/67 (UTF-16 code units)."""
+    if set(body) <= GSM7:
+        return 1 if len(body) <= 160 else -(-len(body) // 153)
+    units = len(body.encode("utf-16-le")) // 2
+    return 1 if units <= 70 else -(-units // 67)
+
+
+def deadline(lang: str, a: Alert, now: datetime) -> str:
+    """ "Avant 23:40", or "Délai dépassé depuis 23:40": an absolute time stays true however late it is read."""
+    local = a.due_at.astimezone(a.message_at.tzinfo)
+    return text("before" if a.due_at >= now else "missed", lang, time=f"{local:%H:%M}")
+
+
 def page_sms(lang: str, alerts: list[Alert], link: str, now: datetime) -> str:
-    """One SMS for one alert, or one SMS listing a bundle of alerts."""
+    """One SMS for one alert (one segment where possible, two at most), or one SMS listing a bundle."""
     if len(alerts) == 1:
-        a = alerts[0]
-        return text(
-            "sms_page",
-            lang,
-            ticket=a.ticket,
-            client=a.client,
-            service=a.service,
-            priority=a.priority,
-            left=time_left(lang, a.due_at, now),
-            callback=a.callback_text,
-            link=link,
+        return _one_alert(lang, alerts[0], link, now)
+    return _bundle(lang, alerts, link, now)
+
+
+def _one_alert(lang: str, a: Alert, link: str, now: datetime) -> str:
+    def body(subject: str, priority: bool = True, reply: bool = True) -> str:
+        return gsm7(
+            text(
+                "sms_page",
+                lang,
+                ticket=a.ticket,
+                client=a.client,
+                priority=text("sms_priority", lang, priority=a.priority) if priority else "",
+                subject=subject,
+                deadline=deadline(lang, a, now).capitalize(),
+                callback=a.callback_text,
+                reply=text("sms_reply", lang) if reply else "",
+                link=link,
+            )
         )
-    items = "; ".join(
-        text(
+
+    subject = " ".join(a.subject.split()) or "-"
+    for priority, reply in ((True, True), (False, True), (False, False)):  # one segment where possible
+        if segments(candidate := body(subject, priority, reply)) == 1:
+            return candidate
+    if segments(candidate := body(subject)) <= 2:
+        return candidate
+    while len(subject) > 8 and segments(candidate := body(subject + "...", False)) > 2:  # a long subject
+        subject = subject[: -max(1, len(candidate) - 2 * 153)].rstrip(" .")
+    return body(subject + "...", False)
+
+
+def _bundle(lang: str, alerts: list[Alert], link: str, now: datetime) -> str:
+    def item(a: Alert) -> str:
+        return text(
             "sms_bundle_item",
             lang,
             ticket=a.ticket,
             client=a.client,
-            priority=a.priority,
-            left=time_left(lang, a.due_at, now),
+            deadline=deadline(lang, a, now),
             callback=a.callback_text,
         )
-        for a in alerts
-    )
-    return text("sms_page_bundle", lang, count=len(alerts), items=items, link=link)
+
+    def body(shown: list[str], more: int) -> str:
+        items = "; ".join([*shown, *([text("sms_bundle_more", lang, count=more)] if more else [])])
+        return gsm7(text("sms_page_bundle", lang, count=len(alerts), items=items, link=link))
+
+    shown: list[str] = []
+    for a in alerts:  # as many as fit in SMS_MAX_SEGMENTS, then "and 45 more: open the link"
+        more = len(alerts) - len(shown) - 1
+        if segments(body([*shown, item(a)], more)) > SMS_MAX_SEGMENTS:
+            break
+        shown.append(item(a))
+    return body(shown, len(alerts) - len(shown))
 
 
 def minute_word(count: int, lang: str) -> str:

@@ -1,0 +1,35 @@
+"""The call to the beep is short (issue: ≤ 3 key sequences and ≤ 45 s of prompts, 110 words at
+2.5 words a second), in French and in English: the fake phone walks it and counts every word of every
+<Say> up to the <Record>, and every key sequence the caller types."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.phone import ISABELLE
+
+WORDS_PER_SECOND = 2.5
+
+
+def walk_to_the_beep(phone, lang: str):
+    """The shortest call a caller who knows ticket and PIN can make; returns (call, key sequences)."""
+    call = phone.call(from_=ISABELLE)
+    keys = 0
+    if lang == "en":
+        call.press("9")
+        keys += 1
+    call.press("104233#")
+    call.expect("PIN").press("4821#")
+    keys += 2
+    call.silence()  # the callback number is the caller ID: a short pause keeps it
+    assert call.pending == "record", call.transcript
+    return call, keys
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_caller_who_knows_ticket_and_pin_reaches_the_beep_in_three_keys_and_45_seconds(phone, lang):
+    call, keys = walk_to_the_beep(phone, lang)
+    words = sum(len(line.split()) for line in call.said)
+    print(f"{lang}: {words} words (≈ {words / WORDS_PER_SECOND:.0f} s), {keys} key sequences to the beep")
+    assert keys <= 3
+    assert words <= 110, call.transcript  # 45 s at 2.5 words a second, rounded down
