@@ -7,6 +7,7 @@ from sqlalchemy import select
 from models import Callout, CallOutcome, CalloutState, Channel, Ticket, TicketStatus, VoicemailKind, session
 from org.load import load, read_file
 from tests.conftest import ORG_FILE
+from tests.factories import told
 from tests.phone import ISABELLE, call_row
 
 
