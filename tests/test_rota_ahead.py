@@ -51,7 +51,8 @@ def test_a_gap_within_24_hours_is_sent_to_the_supervisor_once(app, clock, no_bac
     ]
     clock.advance(hours=12)
     sweep()
-    assert len(sms_to(CHLOE)) == 1
+    gaps = [body for body in sms_to(CHLOE) if body.startswith("Astreinte : personne")]
+    assert len(gaps) == 1  # (she may be texted of other things meanwhile: a missed resolution)
 
 
 def test_a_gap_further_than_24_hours_waits(app, clock, no_backup_from_wednesday):
