@@ -37,22 +37,31 @@ def test_metrics_count_callouts_takeovers_breaches_and_pages(twilio, clock, clie
 def test_healthz_is_green_when_someone_is_on_call(twilio, clock, client):
     resp = client.get("/healthz")
     assert resp.status_code == 200, resp.get_json()
-    assert resp.get_json()["problems"] == []
+    assert resp.get_json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}, "warnings": []}
 
 
-def test_healthz_fails_on_a_gap_now_and_lists_the_one_coming(twilio, clock, client):
+def test_a_gap_in_the_rota_now_is_a_warning_never_a_failed_health_check(twilio, clock, client):
     from models import Person, session
 
     session.get(Person, "bruno").active = False  # left the company, still in the rota and an override
     session.commit()
     resp = client.get("/healthz")
-    assert resp.status_code == 503
-    assert resp.get_json()["problems"] == [
-        "rota : personne pour le rôle « astreinte de secours » (backup) en ce moment",
-    ]
+    assert resp.status_code == 200  # a load balancer keeps the only process answering callers
+    assert resp.get_json()["status"] == "ok"
     assert resp.get_json()["warnings"] == [
+        "rota : personne pour le rôle « astreinte de secours » (backup) en ce moment",
         "rota : personne pour le rôle « astreinte principale » (primary) à partir du 25/11 à 18:00",
     ]
+    assert "astreinte_rota_gaps 1.0" in client.get("/metrics").get_data(as_text=True)
+
+
+def test_healthz_fails_when_redis_does_not_answer(twilio, clock, client, app):
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    app.extensions.pop("redis", None)
+    resp = client.get("/healthz")
+    assert resp.status_code == 503
+    assert resp.get_json()["checks"]["redis"].startswith("unreachable")
+    assert resp.get_json()["checks"]["database"] == "ok"
 
 
 @pytest.fixture
@@ -72,7 +81,6 @@ def test_healthz_stays_up_and_warns_of_a_gap_coming_within_24_hours(twilio, cloc
     session.commit()
     resp = client.get("/healthz")
     assert resp.status_code == 200
-    assert resp.get_json()["problems"] == []
     assert resp.get_json()["warnings"] == [
         "rota : personne pour le rôle « astreinte principale » (primary) à partir du 25/11 à 18:00",
     ]
