@@ -82,7 +82,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
-def configure(level: str | None = None, fmt: str | None = None) -> None:
+def configure(level: str | None = None, fmt: str | None = None, stream: Any = None) -> None:
     """Set up the root logger once per process, from LOG_LEVEL (default INFO) and LOG_FORMAT
     (`text` or `json`). Calling it again replaces its own handler only."""
     level = (level or os.environ.get("LOG_LEVEL") or "INFO").upper()
@@ -91,7 +91,7 @@ def configure(level: str | None = None, fmt: str | None = None) -> None:
     for handler in list(root.handlers):
         if getattr(handler, "astreinte", False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.astreinte = True  # type: ignore[attr-defined]
     handler.addFilter(_Context())
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
