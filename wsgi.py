@@ -77,6 +77,7 @@ def configuration(instance: Path) -> dict[str, Any]:
         "PAGE_RING_SECONDS": int(env("PAGE_RING_SECONDS") or 25),  # how long a page call rings
         "TAKEOVER_LINK_MAX_AGE": int(env("TAKEOVER_LINK_MAX_AGE") or 12 * 3600),
         "TWILIO_TIMEOUT": float(env("TWILIO_TIMEOUT") or 10),
+        "METRICS_TOKEN": env("METRICS_TOKEN"),  # set: /metrics asks for `Authorization: Bearer <it>`
         "TASKS_INLINE": False,
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # webhooks and forms are small; refuse anything larger (413)
         "SESSION_COOKIE_HTTPONLY": True,
