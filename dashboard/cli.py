@@ -69,9 +69,37 @@ def list_users() -> None:
         click.echo("no user yet: astreinte user add NAME --role admin")
         return
     for user in users:
+        state = f", disabled {user.disabled_at:%Y-%m-%d}" if user.disabled_at else ""
         click.echo(
-            f"{user.name:<24} {user.role.value:<6} {user.language:<3} created {user.created_at:%Y-%m-%d}"
+            f"{user.name:<24} {user.role.value:<6} {user.language:<3} created {user.created_at:%Y-%m-%d}{state}"
         )
+
+
+@user_group.command("disable", help="Stop a user: no login, and their open sessions end at once.")
+@click.argument("name")
+@with_appcontext
+def disable_user(name: str) -> None:
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        click.echo(f"no user named {name!r}", err=True)
+        sys.exit(1)
+    if user.disabled_at is None:
+        user.disabled_at = clock.now()
+        session.commit()
+    click.echo(f"user {name!r} disabled (astreinte user enable {name} lets them in again)")
+
+
+@user_group.command("enable", help="Let a disabled user log in again.")
+@click.argument("name")
+@with_appcontext
+def enable_user(name: str) -> None:
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        click.echo(f"no user named {name!r}", err=True)
+        sys.exit(1)
+    user.disabled_at = None
+    session.commit()
+    click.echo(f"user {name!r} enabled")
 
 
 @click.group("token", help="Bearer tokens of the JSON API.")

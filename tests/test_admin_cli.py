@@ -34,3 +34,19 @@ def test_user_list_names_each_user_and_role(app):
     lines = _run(app, "user", "list").output.splitlines()
     assert [line.split()[:2] for line in lines] == [["agnes", "agent"], ["bea", "admin"]]
     assert "passphrase" not in "".join(lines)
+
+
+def test_a_disabled_user_is_logged_out_at_once_and_cannot_log_in_again(app, org, client):
+    from . import factories
+
+    factories.login(client, "agnes")
+    assert client.get("/now").status_code == 200
+    result = _run(app, "user", "disable", "agnes")
+    assert result.exit_code == 0, result.output
+    assert client.get("/now").status_code == 302  # the open session ended
+    form = {"name": "agnes", "password": "correct horse battery", "csrf_token": factories.csrf(client)}
+    assert client.post("/login", data=form).status_code == 401
+    assert "disabled" in _run(app, "user", "list").output
+
+    _run(app, "user", "enable", "agnes")
+    assert client.post("/login", data=form).status_code == 302
