@@ -60,6 +60,8 @@ def configuration(instance: Path) -> dict[str, Any]:
         "TWILIO_AUTH_TOKEN": token or DEV_AUTH_TOKEN,
         "TWILIO_OUTBOX": not (sid and token),  # no credentials: nothing leaves the machine
         "TWILIO_API_BASE_URL": env("TWILIO_API_BASE_URL") or "https://api.twilio.com",
+        # SMS through a Messaging Service (its sender pool) instead of the support number.
+        "TWILIO_MESSAGING_SERVICE_SID": env("TWILIO_MESSAGING_SERVICE_SID"),
         "PUBLIC_BASE_URL": public,
         "SECRET_KEY": _secret_key(instance),
         "TWILIO_VOICE": env("TWILIO_VOICE") or "Polly.Lea",

@@ -257,6 +257,8 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
                     time.sleep(failure.delay)
                 return self._error(failure.status, failure.code, "stand-in told to fail")
             one = {k: v[0] for k, v in form.items()}
+            if kind == "sms" and not one.get("From") and one.get("MessagingServiceSid"):
+                one["From"] = one["MessagingServiceSid"]  # a Messaging Service picks the sender
             if not one.get("To") or not one.get("From"):
                 return self._error(400, 21604, "A 'To' phone number is required.")
             if kind == "sms":
