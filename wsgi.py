@@ -25,6 +25,7 @@ from oncall.health import warnings
 from org.cli import load_command
 from serving import logs, supervisor, web
 from serving import worker as worker_loop
+from voice.check import check_command
 
 ROOT = Path(__file__).resolve().parent
 DEV_AUTH_TOKEN = "astreinte-development-token"  # signs webhooks in local-outbox mode only
@@ -116,6 +117,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(up)
     app.cli.add_command(serve)
     app.cli.add_command(worker)
+    app.cli.add_command(check_command)
     return app
 
 
