@@ -120,7 +120,9 @@ def test_the_worker_outlives_redis_and_every_callout_is_paged_during_and_after_t
 
     redis_server.kill()
     leave_voicemail("104233")  # its first step cannot be queued: the sweeper finds it in the database
-    assert _wait_for(lambda: twilio_server.sms_sent_to(alice), timeout=15), _said(worker)
+    assert _wait_for(lambda: twilio_server.sms_sent_to(alice), timeout=25), _said(
+        worker
+    )  # a sweep: every 10 s
     assert worker.poll() is None, _said(worker)
 
     redis_server.start()
