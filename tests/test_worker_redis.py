@@ -18,7 +18,6 @@ import yaml
 from rq import Worker
 
 import tasks
-from models import Person, session
 from org.load import load
 
 from .conftest import ORG_FILE, PUBLIC_BASE_URL, ROOT
@@ -115,21 +114,18 @@ def _wait_for(predicate: Any, timeout: float) -> Any:
 def test_the_worker_outlives_redis_and_every_callout_is_paged_during_and_after_the_outage(
     app, twilio_server, redis_server, worker
 ):
-    alice = session.get(Person, "alice").phone
-    twilio_server.reset()
+    twilio_server.reset()  # real time: whoever is primary now is paged (the rota decides)
 
     redis_server.kill()
     leave_voicemail("104233")  # its first step cannot be queued: the sweeper finds it in the database
-    assert _wait_for(lambda: twilio_server.sms_sent_to(alice), timeout=25), _said(
-        worker
-    )  # a sweep: every 10 s
+    assert _wait_for(lambda: twilio_server.messages, timeout=25), _said(worker)  # a sweep: every 10 s
     assert worker.poll() is None, _said(worker)
 
     redis_server.start()
     back = time.monotonic()
     app.extensions.pop("redis", None)
     leave_voicemail("104233")
-    assert _wait_for(lambda: len(twilio_server.sms_sent_to(alice)) >= 2, timeout=10), _said(worker)
+    assert _wait_for(lambda: len(twilio_server.messages) >= 2, timeout=10), _said(worker)
     assert time.monotonic() - back < 10
     assert worker.poll() is None
     said = _said(worker)
