@@ -4,13 +4,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench demo clean
+# requirements.lock holds the exact versions the suite passed with (pip constraints): every install
+# from it is the same. `make lock` writes it again after a change of pyproject.toml.
+LOCK := requirements.lock
 
-$(STAMP): pyproject.toml
+.PHONY: run test lint bench demo clean lock
+
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c $(LOCK) -e '.[test,postgresql]'
 	touch $(STAMP)
+
+lock: $(STAMP)
+	$(BIN)/pip install --quiet --upgrade -e '.[test,postgresql]'
+	( echo "# Exact versions the project is tested with: make installs with -c $(LOCK) (pip constraints)."; \
+	  echo "# Regenerate after changing pyproject.toml: make lock"; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^astreinte' ) > $(LOCK)
 
 run: $(STAMP)
 	$(BIN)/astreinte db upgrade

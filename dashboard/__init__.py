@@ -3,10 +3,25 @@ reports. It reads every room below it and is read by none."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 
 from dashboard import api, auth, calllog, reports, rota, takeover, views, web  # noqa: F401 - routes attach on import
 from dashboard.cli import token_group, user_group
+from oncall.health import warnings
+
+log = logging.getLogger(__name__)
+
+
+def rota_warnings() -> list[str]:
+    """The gaps in the rota, now or within 24 hours, for the banner of every dashboard page (the
+    same warnings as /healthz). A page still renders when they cannot be computed."""
+    try:
+        return warnings()
+    except Exception:  # noqa: BLE001 - a banner never breaks a page
+        log.exception("rota warnings could not be computed")
+        return []
 
 
 def register(app: Flask) -> None:
@@ -17,3 +32,4 @@ def register(app: Flask) -> None:
     app.register_blueprint(rota.calendar_bp)
     app.cli.add_command(user_group)
     app.cli.add_command(token_group)
+    app.context_processor(lambda: {"rota_warnings": rota_warnings})

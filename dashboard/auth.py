@@ -53,7 +53,7 @@ def hash_password(password: str) -> str:
 
 def authenticate(name: str, password: str) -> User | None:
     user = models.session.scalar(select(User).where(User.name == name.strip()))
-    if user is None:
+    if user is None or user.disabled_at is not None:
         check_password_hash(_DUMMY_HASH, password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
@@ -97,7 +97,7 @@ def current_user() -> User | None:
         cache[_EXPIRED] = True
         return None
     user = models.session.get(User, user_id)
-    if user is None:
+    if user is None or user.disabled_at is not None:
         session.clear()
         return None
     session["seen"] = now

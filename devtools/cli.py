@@ -2,8 +2,9 @@
 
 Each prompt is printed; type keys and Enter (`104233#`), an empty line for silence, `h` to hang up,
 `r` / `r20` to speak for 20 seconds after the beep (`r20h`: then hang up), `a` / `n` when the desk
-rings (answered / no answer). In-process on the configured database by default, or over HTTP
-against a running server with `--url`.
+rings (answered / no answer). In-process on a throw-away database by default (the live organisation,
+or the example one, copied into it: nothing reaches the live database, the queue or Twilio), or over
+HTTP against a running server with `--url`.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import re
 import sys
 from datetime import datetime
+from typing import Any
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 import clock
+from devtools.sandbox import example_organisation, live_organisation, throwaway
 from devtools.simulator import Call, Phone
 from org.load import NoOrganisation, current_org
 from tickets.calls import find_call
@@ -43,11 +46,24 @@ _HINTS = {
 @with_appcontext
 def call_command(from_number: str, to_number: str | None, url: str | None, at: str | None) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if at:
-        if url:
+    if url:
+        if at:
             raise click.UsageError("--at works in-process only: a running server keeps its own clock")
-        _freeze(at)
-    transport = url if url else app.test_client()
+        _walk(app, url, from_number, to_number)
+        return
+    document = live_organisation(app)
+    if document is None:
+        document = example_organisation()
+        click.echo("-- no organisation loaded: the example one (examples/org.yaml) answers")
+    click.echo("-- a throw-away database: nothing reaches the live database, the queue or Twilio")
+    with throwaway(app, document):
+        if at:
+            _freeze(at)
+        _walk(app, app.test_client(), from_number, to_number)
+
+
+def _walk(app: Flask, transport: Any, from_number: str, to_number: str | None) -> None:
+    url = transport if isinstance(transport, str) else None
     support = to_number
     if support is None:
         try:

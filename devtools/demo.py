@@ -1,4 +1,5 @@
-"""`astreinte demo`: a scripted night, offline and end to end, left in the database for the morning.
+"""`astreinte demo`: a scripted night, offline and end to end, on a throw-away database (`--keep FILE`
+leaves it for a morning review in the dashboard).
 
 Two clients call after hours through the real IVR (the fake phone over the in-process application);
 the first message is taken over at the first page (the technician presses 1), nobody answers the
@@ -18,18 +19,17 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 import clock
-import migrations
+from devtools.sandbox import example_organisation, throwaway
 from devtools.simulator import Call, Phone
 from models import Callout, Channel, OutboxMessage, Page, Person, Ticket, TicketEvent, session
 from oncall.links import absolute_url
 from oncall.sweeper import sweep
-from org.load import current_org, is_empty, load, read_file
+from org.load import current_org
 from tickets.service import create_ticket
 from tickets.timeline import tell
 from voice.sender import new_local_sid
 from words.ui import label
 
-ORG_FILE = Path(__file__).resolve().parent.parent / "examples" / "org.yaml"
 ISABELLE = "+33611223344"  # Boulangerie Dupont's contact, on her mobile
 NIGHT_CALLER = "+33699887766"  # the baker's night shift, another mobile
 
@@ -258,31 +258,38 @@ def play(app: Flask, evening: datetime | None = None, echo: Any = click.echo) ->
 @click.command(
     "demo",
     help="Play a scripted night offline (two calls: one taken over at the first page, "
-    "one escalated to the supervisor) and print its timeline. Writes to the "
-    "configured database; safe to run again.",
+    "one escalated to the supervisor) and print its timeline. Runs on a throw-away database "
+    "holding examples/org.yaml: the live database, the queue and Twilio are never touched.",
 )
 @click.option(
     "--night", "night_of", default=None, help="The evening it starts (YYYY-MM-DD); default: last night."
 )
+@click.option(
+    "--keep",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Leave the night in this SQLite file (replaced if it exists), to browse it with the dashboard.",
+)
 @with_appcontext
-def demo_command(night_of: str | None) -> None:
+def demo_command(night_of: str | None, keep: Path | None) -> None:
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    migrations.upgrade(current_app.extensions["engine"])
-    if is_empty():
-        load(read_file(ORG_FILE))
-        click.echo(f"organisation loaded from {ORG_FILE.name}")
-    saved = {key: app.config[key] for key in ("TASKS_INLINE", "TWILIO_OUTBOX")}
-    app.config.update(TASKS_INLINE=True, TWILIO_OUTBOX=True)  # offline, in this process
-    try:
-        evening = None
-        if night_of:
-            try:
-                day = datetime.strptime(night_of, "%Y-%m-%d").date()
-            except ValueError:
-                raise click.BadParameter("expected YYYY-MM-DD", param_hint="--night") from None
-            evening = datetime.combine(day, time(23, 5), tzinfo=current_org().timezone)
-        play(app, evening)
-    finally:
-        clock.release()
-        app.config.update(saved)
-    click.echo("\nles données restent dans la base : tableau de bord, journal des appels, /api/callouts")
+    evening_day = None
+    if night_of:
+        try:
+            evening_day = datetime.strptime(night_of, "%Y-%m-%d").date()
+        except ValueError:
+            raise click.BadParameter("expected YYYY-MM-DD", param_hint="--night") from None
+    with throwaway(app, example_organisation(), keep=keep) as path:
+        try:
+            evening = None
+            if evening_day:
+                evening = datetime.combine(evening_day, time(23, 5), tzinfo=current_org().timezone)
+            play(app, evening)
+        finally:
+            clock.release()
+    if keep:
+        click.echo(f"\nla nuit est gardée dans {path} ; pour la parcourir dans le tableau de bord :")
+        click.echo(f"  export DATABASE_URL=sqlite:///{path}")
+        click.echo("  astreinte user add agnes --role agent && astreinte serve --port 5001")
+    else:
+        click.echo("\nbase jetable supprimée (--keep FICHIER la garde pour le tableau de bord)")

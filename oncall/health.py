@@ -1,8 +1,8 @@
-"""What /healthz reports beyond reachability: problems an operator must fix before tonight.
+"""What /healthz warns of beyond reachability: what an operator must fix before tonight.
 
 A position of the policy that nobody holds now (an empty list, someone in the rotation or an override
-who is no longer active) is a problem: the night would page nobody for it. One that nobody will hold
-within the next 24 hours is a warning.
+who is no longer active) would page nobody tonight; one that nobody will hold within the next 24 hours
+is coming. Both are warnings (and the metric `astreinte_rota_gaps`), never a failed health check.
 """
 
 from __future__ import annotations
@@ -52,24 +52,17 @@ def coming_gaps(within: timedelta = LOOKAHEAD) -> list[tuple[str, datetime]]:
     return sorted(found.items(), key=lambda item: item[1])
 
 
-def problems() -> list[str]:
-    """What is wrong now: /healthz fails (503) on these."""
+def warnings() -> list[str]:
+    """What an operator must fix, listed by /healthz, which stays 200 (the web application must keep
+    answering calls; a rota gap is a business condition, not an outage): a position nobody holds now,
+    one nobody will hold within 24 hours, no organisation loaded."""
     try:
         current_org()
     except NoOrganisation as exc:
         return [str(exc)]
-    return [f"rota : personne pour le rôle « {role_label(p)} » ({p}) en ce moment" for p in rota_gaps()]
-
-
-def warnings() -> list[str]:
-    """What will be wrong within 24 hours: listed by /healthz, which stays up (the web application
-    must keep answering calls; the operator has until then to fix the rota)."""
-    try:
-        current_org()
-    except NoOrganisation:
-        return []
     now_gaps = rota_gaps()
-    return [
+    found = [f"rota : personne pour le rôle « {role_label(p)} » ({p}) en ce moment" for p in now_gaps]
+    return found + [
         f"rota : personne pour le rôle « {role_label(position)} » ({position}) à partir du {start:%d/%m à %H:%M}"
         for position, start in coming_gaps()
         if position not in now_gaps

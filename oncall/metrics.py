@@ -1,14 +1,28 @@
-"""`GET /metrics`: Prometheus text format (callouts by state, takeovers, breaches, pages by channel and
-status, the takeover time). Read-only counts from the database, so every process reports the same."""
+"""`GET /metrics`: the Prometheus exposition format, written by prometheus_client (callouts by state,
+takeovers, breaches, escalation levels, pages by channel and status, the takeover time, rota gaps).
+
+Every figure is a count in the database, computed by SQL at each scrape (the takeover histogram too:
+one row of sums, never the callouts themselves), so every web process reports the same. An optional
+bearer token (METRICS_TOKEN) keeps it private.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
-from sqlalchemy import func, select
+import hmac
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
+from sqlalchemy import ColumnElement, case, func, select
 
 import clock
 from models import Callout, CalloutState, Page, session
 from oncall.health import rota_gaps
+from org.load import NoOrganisation
 
 bp = Blueprint("metrics", __name__)
 
@@ -16,126 +30,118 @@ bp = Blueprint("metrics", __name__)
 BUCKETS = (60, 300, 600, 900, 1200, 1800, 2700, 3600, 5400)
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+def _takeover_seconds() -> ColumnElement[Any]:
+    """Seconds from the message to the takeover, in the database's own arithmetic."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", Callout.taken_over_at - Callout.opened_at)
+    return (func.julianday(Callout.taken_over_at) - func.julianday(Callout.opened_at)) * 86400.0
 
 
-def sample_value(value: float) -> str:
-    """A sample value, exact: 1234567, never the 1.23457e+06 of "%g"."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
+def _count(where: Any) -> int:
+    return session.scalar(select(func.count()).select_from(Callout).where(where)) or 0
 
 
-def _labels(**labels: str) -> str:
-    if not labels:
-        return ""
-    return "{" + ",".join(f'{k}="{_escape(str(v))}"' for k, v in labels.items()) + "}"
-
-
-def render() -> str:
-    now = clock.now()
-    lines: list[str] = []
-
-    def metric(name: str, kind: str, help_: str, samples: list[tuple[dict[str, str], float]]) -> None:
-        lines.append(f"# HELP {name} {help_}")
-        lines.append(f"# TYPE {name} {kind}")
-        for labels, value in samples:
-            lines.append(f"{name}{_labels(**labels)} {sample_value(value)}")
-
-    by_state = dict(session.execute(select(Callout.state, func.count()).group_by(Callout.state)).all())
-    metric(
-        "astreinte_callouts",
-        "gauge",
-        "Callouts by state.",
-        [({"state": s.value}, by_state.get(s, 0)) for s in CalloutState],
-    )
-    open_now = by_state.get(CalloutState.PAGING, 0)
-    metric("astreinte_callouts_open", "gauge", "Callouts still paging.", [({}, open_now)])
-    metric(
-        "astreinte_callouts_taken_over_total",
-        "counter",
-        "Callouts taken over.",
-        [({}, by_state.get(CalloutState.TAKEN_OVER, 0))],
-    )
-    late = (
-        session.scalar(
-            select(func.count())
-            .select_from(Callout)
-            .where(Callout.taken_over_at.is_not(None), Callout.taken_over_at > Callout.due_at)
+class _Figures(Collector):
+    def collect(self) -> Iterator[Metric]:
+        now = clock.now()
+        by_state = dict(session.execute(select(Callout.state, func.count()).group_by(Callout.state)).all())
+        states = GaugeMetricFamily("astreinte_callouts", "Callouts by state.", labels=["state"])
+        for state in CalloutState:
+            states.add_metric([state.value], by_state.get(state, 0))
+        yield states
+        yield GaugeMetricFamily(
+            "astreinte_callouts_open", "Callouts still paging.", value=by_state.get(CalloutState.PAGING, 0)
         )
-        or 0
-    )
-    missed = (
-        session.scalar(
-            select(func.count())
-            .select_from(Callout)
-            .where(
-                ((Callout.state == CalloutState.PAGING) & (Callout.due_at < now))
-                | ((Callout.state == CalloutState.CANCELLED) & (Callout.cancelled_at > Callout.due_at))
-            )
+        yield CounterMetricFamily(
+            "astreinte_callouts_taken_over",
+            "Callouts taken over.",
+            value=by_state.get(CalloutState.TAKEN_OVER, 0),
         )
-        or 0
-    )
-    metric(
-        "astreinte_callouts_breached_total",
-        "counter",
-        "Callouts taken over after their deadline, or whose deadline passed with nobody.",
-        [({}, late + missed)],
-    )
-    levels = dict(
-        session.execute(
-            select(Callout.escalation_level, func.count()).group_by(Callout.escalation_level)
+        late = _count(Callout.taken_over_at.is_not(None) & (Callout.taken_over_at > Callout.due_at))
+        missed = _count(
+            ((Callout.state == CalloutState.PAGING) & (Callout.due_at < now))
+            | ((Callout.state == CalloutState.CANCELLED) & (Callout.cancelled_at > Callout.due_at))
+        )
+        yield CounterMetricFamily(
+            "astreinte_callouts_breached",
+            "Callouts taken over after their deadline, or whose deadline passed with nobody.",
+            value=late + missed,
+        )
+        levels = dict(
+            session.execute(
+                select(Callout.escalation_level, func.count()).group_by(Callout.escalation_level)
+            ).all()
+        )
+        escalation = GaugeMetricFamily(
+            "astreinte_callouts_escalation_level",
+            "Callouts by the escalation level they reached.",
+            labels=["level"],
+        )
+        for level in range(4):
+            escalation.add_metric([str(level)], levels.get(level, 0))
+        yield escalation
+
+        pages = CounterMetricFamily(
+            "astreinte_pages", "Pages by channel and status.", labels=["channel", "status"]
+        )
+        rows = session.execute(
+            select(Page.channel, Page.status, func.count()).group_by(Page.channel, Page.status)
         ).all()
-    )
-    metric(
-        "astreinte_callouts_escalation_level",
-        "gauge",
-        "Callouts by the escalation level they reached.",
-        [({"level": str(level)}, levels.get(level, 0)) for level in range(4)],
-    )
-    pages = session.execute(
-        select(Page.channel, Page.status, func.count()).group_by(Page.channel, Page.status)
-    ).all()
-    metric(
-        "astreinte_pages_total",
-        "counter",
-        "Pages by channel and status.",
-        [
-            ({"channel": ch.value, "status": st}, n)
-            for ch, st, n in sorted(pages, key=lambda r: (r[0].value, r[1]))
-        ],
-    )
-    errors = session.execute(
-        select(Page.channel, Page.error_code, func.count())
-        .where(Page.error_code.is_not(None))
-        .group_by(Page.channel, Page.error_code)
-    ).all()
-    metric(
-        "astreinte_page_errors_total",
-        "counter",
-        "Pages that met a Twilio error, by code.",
-        [({"channel": ch.value, "code": str(code)}, n) for ch, code, n in errors],
-    )
-    waits = [
-        clock.as_utc(t) - clock.as_utc(o)
-        for o, t in session.execute(
-            select(Callout.opened_at, Callout.taken_over_at).where(Callout.taken_over_at.is_not(None))
-        ).all()
-        if t
-    ]
-    seconds = [w.total_seconds() for w in waits]
-    lines.append("# HELP astreinte_takeover_seconds Time from the message to the takeover.")
-    lines.append("# TYPE astreinte_takeover_seconds histogram")
-    for bound in BUCKETS:
-        lines.append(
-            f'astreinte_takeover_seconds_bucket{{le="{bound}"}} {sum(1 for s in seconds if s <= bound)}'
+        for channel, status, n in sorted(rows, key=lambda r: (r[0].value, r[1])):
+            pages.add_metric([channel.value, status], n)
+        yield pages
+        errors = CounterMetricFamily(
+            "astreinte_page_errors", "Pages that met a Twilio error, by code.", labels=["channel", "code"]
         )
-    lines.append(f'astreinte_takeover_seconds_bucket{{le="+Inf"}} {len(seconds)}')
-    lines.append(f"astreinte_takeover_seconds_sum {sample_value(sum(seconds))}")
-    lines.append(f"astreinte_takeover_seconds_count {len(seconds)}")
-    metric("astreinte_rota_gaps", "gauge", "On-call positions nobody holds now.", [({}, len(rota_gaps()))])
-    return "\n".join(lines) + "\n"
+        for channel, code, n in session.execute(
+            select(Page.channel, Page.error_code, func.count())
+            .where(Page.error_code.is_not(None))
+            .group_by(Page.channel, Page.error_code)
+        ).all():
+            errors.add_metric([channel.value, str(code)], n)
+        yield errors
+
+        seconds = _takeover_seconds()
+        row = session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(seconds), 0),
+                *(func.coalesce(func.sum(case((seconds <= bound, 1), else_=0)), 0) for bound in BUCKETS),
+            ).where(Callout.taken_over_at.is_not(None))
+        ).one()
+        total, seconds_sum, *cumulative = row
+        yield HistogramMetricFamily(
+            "astreinte_takeover_seconds",
+            "Time from the message to the takeover.",
+            buckets=[
+                *((floatToGoString(b), int(c)) for b, c in zip(BUCKETS, cumulative, strict=True)),
+                ("+Inf", total),
+            ],
+            sum_value=float(seconds_sum),
+        )
+        try:
+            gaps = len(rota_gaps())
+        except NoOrganisation:
+            gaps = 0
+        yield GaugeMetricFamily("astreinte_rota_gaps", "On-call positions nobody holds now.", value=gaps)
+
+
+_REGISTRY = CollectorRegistry(auto_describe=False)
+_REGISTRY.register(_Figures())
+
+
+def render() -> bytes:
+    return generate_latest(_REGISTRY)
 
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    return Response(render(), mimetype="text/plain; version=0.0.4; charset=utf-8")
+    token = current_app.config.get("METRICS_TOKEN")
+    if token:
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return Response(
+                "bearer token required\n", 401, {"WWW-Authenticate": "Bearer"}, content_type="text/plain"
+            )
+    # content_type, not mimetype: Flask would add a second charset to the library's own.
+    return Response(render(), content_type=CONTENT_TYPE_LATEST)

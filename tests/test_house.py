@@ -18,7 +18,7 @@ FLOORS: list[set[str]] = [
     {"tickets"},
     {"oncall"},
     {"voice"},
-    {"dashboard", "devtools"},
+    {"dashboard", "devtools", "serving"},
     {"wsgi"},
 ]
 FLOOR = {room: level for level, rooms in enumerate(FLOORS) for room in rooms}

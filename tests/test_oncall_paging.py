@@ -202,7 +202,7 @@ def test_a_callout_the_desk_stops_in_the_morning_after_a_missed_night_stays_brea
     assert cancel_callouts(callout.ticket_id, "requête résolue par le service desk", actor="desk") == 1
     callout = refreshed(callout)
     assert callout.state is CalloutState.CANCELLED and callout.breached
-    assert "astreinte_callouts_breached_total 1" in client.get("/metrics").get_data(as_text=True)
+    assert "astreinte_callouts_breached_total 1.0" in client.get("/metrics").get_data(as_text=True)
 
 
 def test_nobody_is_left_unpaged_for_more_than_ten_minutes_until_someone_takes_over(twilio, clock):

@@ -71,6 +71,7 @@ class _State:
     calls: list[PlacedCall] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=lambda: {"sms": [], "call": []})
     requests: int = 0
+    numbers: list[dict[str, Any]] = field(default_factory=list)  # the account's incoming phone numbers
 
 
 class TwilioStandIn:
@@ -126,6 +127,27 @@ class TwilioStandIn:
         placed = self.calls_to(number)
         assert placed, f"no call to {number}; placed: {[c.to for c in self.calls]}"
         return placed[-1]
+
+    def own_number(self, phone_number: str, **fields: Any) -> dict[str, Any]:
+        """The account owns `phone_number` (what `astreinte check` reads): Twilio's fields, overridable."""
+        number = {
+            "sid": "PN" + uuid.uuid4().hex,
+            "account_sid": self.account_sid,
+            "phone_number": phone_number,
+            "friendly_name": phone_number,
+            "capabilities": {"voice": True, "sms": True, "mms": False, "fax": False},
+            "voice_url": "",
+            "voice_method": "POST",
+            "voice_fallback_url": "",
+            "status_callback": "",
+            "status_callback_method": "POST",
+            "sms_url": "",
+            "sms_method": "POST",
+            **fields,
+        }
+        with self.lock:
+            self.state.numbers.append(number)
+        return number
 
     # --- making it fail --------------------------------------------------------------------------
 
@@ -234,6 +256,45 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
                 },
             )
 
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            expected = (
+                "Basic " + base64.b64encode(f"{standin.account_sid}:{standin.auth_token}".encode()).decode()
+            )
+            if self.headers.get("Authorization") != expected:
+                return self._error(401, 20003, "Authenticate")
+            path, _, query = self.path.partition("?")
+            account = f"/2010-04-01/Accounts/{standin.account_sid}"
+            if path == account + ".json":
+                return self._answer(
+                    200,
+                    {
+                        "sid": standin.account_sid,
+                        "status": "active",
+                        "friendly_name": "stand-in",
+                        "type": "Full",
+                    },
+                )
+            if path == account + "/IncomingPhoneNumbers.json":
+                wanted = urllib.parse.parse_qs(query).get("PhoneNumber", [None])[0]
+                with standin.lock:
+                    found = [n for n in standin.state.numbers if wanted in (None, n["phone_number"])]
+                uri = account + "/IncomingPhoneNumbers.json"
+                return self._answer(
+                    200,
+                    {
+                        "incoming_phone_numbers": found,
+                        "page": 0,
+                        "page_size": 50,
+                        "start": 0,
+                        "end": max(len(found) - 1, 0),
+                        "uri": uri,
+                        "first_page_uri": uri,
+                        "next_page_uri": None,
+                        "previous_page_uri": None,
+                    },
+                )
+            return self._error(404, 20404, f"The requested resource {self.path} was not found")
+
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             length = int(self.headers.get("Content-Length") or 0)
             form = urllib.parse.parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
@@ -257,6 +318,8 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
                     time.sleep(failure.delay)
                 return self._error(failure.status, failure.code, "stand-in told to fail")
             one = {k: v[0] for k, v in form.items()}
+            if kind == "sms" and not one.get("From") and one.get("MessagingServiceSid"):
+                one["From"] = one["MessagingServiceSid"]  # a Messaging Service picks the sender
             if not one.get("To") or not one.get("From"):
                 return self._error(400, 21604, "A 'To' phone number is required.")
             if kind == "sms":

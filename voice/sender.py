@@ -71,7 +71,12 @@ def send_sms(to: str, body: str, status_callback: str | None = None) -> Sent:
         return _outbox("sms", to, body)
     try:
         kwargs = {"status_callback": status_callback} if status_callback else {}
-        msg = _client().messages.create(to=to, from_=_support_number(), body=body, **kwargs)
+        # A Messaging Service sends from its own sender pool (French geographic numbers cannot send SMS).
+        if service := current_app.config.get("TWILIO_MESSAGING_SERVICE_SID"):
+            kwargs["messaging_service_sid"] = service
+        else:
+            kwargs["from_"] = _support_number()
+        msg = _client().messages.create(to=to, body=body, **kwargs)
     except Exception as exc:  # noqa: BLE001 - every failure is classified
         raise _error(exc) from exc
     return Sent(msg.sid or "", msg.status or "queued")

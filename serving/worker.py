@@ -1,0 +1,119 @@
+"""`astreinte worker`: the RQ worker (with its scheduler) and, beside it, the sweeper of overdue work.
+
+A Redis that goes away does not stop the process: the worker logs it, retries the connection every
+few seconds and serves the queue again when Redis is back. The sweeper runs in its own thread, each
+sweep in its own application context, whatever happens to the queue or to one job, so overdue steps
+are found in the database and paged even while Redis is down (DESIGN: Redis only carries work).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from typing import Any
+
+import redis
+from flask import Flask
+from rq import SimpleWorker
+
+import tasks
+from oncall.sweeper import sweep
+from serving import logs
+from voice.retention import purge_recordings
+
+log = logging.getLogger("astreinte.worker")
+
+SWEEP_EVERY = 10.0  # seconds
+PURGE_EVERY = 3600.0
+RECONNECT_MAX = 5.0  # seconds between two attempts to reach a Redis that went away
+
+
+class _Worker(SimpleWorker):
+    """RQ's worker, told apart: a stop asked by a signal ends the process, a lost Redis does not."""
+
+    max_connection_wait_time = RECONNECT_MAX
+    stopping = False
+
+    def request_stop(self, signum: Any, frame: Any) -> None:
+        self.stopping = True
+        super().request_stop(signum, frame)
+
+    def perform_job(self, job: Any, queue: Any, *args: Any, **kwargs: Any) -> bool:
+        """Each log line of the job names it, with its ids (a callout, a page, a call)."""
+        name, *ids = job.args or ("?",)
+        token = logs.job_context.set(f"{name}({', '.join(map(str, ids))})")
+        started = time.monotonic()
+        try:
+            done = bool(super().perform_job(job, queue, *args, **kwargs))
+            log.info("job %s in %.0f ms", "done" if done else "failed", (time.monotonic() - started) * 1000)
+            return done
+        finally:
+            logs.job_context.reset(token)
+
+
+def sweep_forever(app: Flask, stop: threading.Event, every: float = SWEEP_EVERY) -> None:
+    """Re-run overdue work from the database every `every` seconds, and purge recordings past their
+    retention once an hour. Nothing a sweep raises stops the next one."""
+    last_purge = -PURGE_EVERY
+    logs.job_context.set("sweep")
+    while not stop.wait(every):
+        try:
+            with app.app_context():
+                sweep()
+                if time.monotonic() - last_purge >= PURGE_EVERY:
+                    last_purge = time.monotonic()
+                    purge_recordings()
+        except Exception:  # noqa: BLE001 - keep sweeping; the error is logged
+            log.exception("sweep failed; the next one runs in %.0f s", every)
+
+
+def run(app: Flask, burst: bool = False) -> None:
+    """The worker loop: serve the queues until a signal stops the process (or, with `burst`, until
+    they are empty)."""
+    tasks.bind_worker(app)
+    # RQ's own lines (locks, registries, subscriptions) only at DEBUG; each job gets one line of ours.
+    rq_level = logging.getLevelName(max(logging.WARNING, log.getEffectiveLevel()))
+    stop = threading.Event()
+    sweeper = None
+    if not burst:
+        sweeper = threading.Thread(target=sweep_forever, args=(app, stop), name="sweeper", daemon=True)
+        sweeper.start()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        stop.set()
+
+    wait, lost = 1.0, False
+    try:
+        while not stop.is_set():
+            # Between two attempts the signals are ours; during work() they are RQ's.
+            signal.signal(signal.SIGTERM, _stop)
+            signal.signal(signal.SIGINT, _stop)
+            worker = None
+            try:
+                tasks.connection(app).ping()
+                if lost:
+                    log.warning("Redis reachable again: serving the queue")
+                    lost, wait = False, 1.0
+                worker = _Worker(tasks.queues(app), connection=tasks.connection(app))
+                worker.work(
+                    burst=burst,
+                    with_scheduler=True,
+                    logging_level=rq_level,
+                )
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+                if not lost:
+                    log.error("Redis unreachable (%s): the sweeper keeps paging from the database", exc)
+                lost = True
+            if burst or (worker is not None and worker.stopping):
+                break
+            if not stop.is_set():
+                if not lost:
+                    log.warning("the worker loop ended; starting it again")
+                stop.wait(wait)
+                wait = min(wait * 2, RECONNECT_MAX)
+    finally:
+        stop.set()
+        if sweeper is not None:
+            sweeper.join(timeout=30)
