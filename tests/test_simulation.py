@@ -19,7 +19,7 @@ from .twilio_standin import TwilioStandIn, fixtures, standin_config
 
 _, twilio_server, twilio = fixtures()
 
-NIGHT_CALL = "\n".join(["104233#", "1", "4821#", "", "r20", "1"]) + "\n"
+NIGHT_CALL = "\n".join(["104233#", "4821#", "", "r20", "1"]) + "\n"  # ticket, PIN, keep the number
 
 
 @pytest.fixture

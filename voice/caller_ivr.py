@@ -107,7 +107,8 @@ def _says(r: VoiceResponse, call: Call, before: Before) -> None:
     for key, values in before:
         say(r, key, call.language, **values)
         if key == "caller.pin_ok" and call.ticket is not None:
-            _say_subject(r, call.ticket.subject)
+            # a ticket loaded without a subject is named by its client (a <Say> must say something)
+            _say_subject(r, (call.ticket.subject or "").strip() or call.ticket.client.name)
 
 
 def _say_subject(r: VoiceResponse, subject: str) -> None:
