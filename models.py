@@ -256,6 +256,8 @@ class Call(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
     state: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # IVR scratch: entries awaiting a confirmation
+    # Who sends the caller's SMS receipt: claimed by one conditional UPDATE (the job or the sweeper).
+    receipt_claimed_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket | None] = relationship()
     client: Mapped[Client | None] = relationship()

@@ -6,6 +6,7 @@ pending page of one person on one channel as one SMS or one call (bundling).
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -15,7 +16,7 @@ import tasks
 from models import Channel, Page, session
 from oncall import paging
 from oncall.links import absolute_url
-from oncall.sending import SendError
+from oncall.sending import SendError, Sent
 from voice import sender
 from words.pages import page_sms
 
@@ -55,27 +56,70 @@ def is_machine(answered_by: str | None) -> bool:
 
 @tasks.job(paging.DELIVER_JOB)
 def deliver_pages(person_id: str, channel: str) -> None:
-    """Send every due pending page of one person on one channel, as one SMS or one call."""
+    """Send every due pending page of one person on one channel, as one SMS or one call.
+
+    The claim is recorded before the request. When an attempt may have reached Twilio without its
+    answer reaching us (a timeout, a worker killed mid-request), Twilio is asked first whether it
+    holds the page, and it is sent again only when it does not."""
     batch = paging.claim(person_id, Channel(channel))
     if batch is None:
         return
     now = clock.now()
-    try:
-        if batch.channel is Channel.SMS:
-            body = page_sms(batch.person.language, paging.alerts(batch), paging.link(batch), now)
-            result = sender.send_sms(batch.to, body, status_callback=absolute_url("sms.status"))
-        else:
-            result = sender.place_call(
-                batch.to,
-                absolute_url("paging.call", page=batch.lead.id),
-                status_callback=absolute_url("paging.status"),
-                machine_detection="Enable",  # answered is not acknowledged: a machine is a failure
-                timeout=int(current_app.config["PAGE_RING_SECONDS"]),
+    if paging.unconfirmed(batch):
+        try:
+            found = _look_up(batch, now - paging.LOOKBACK)
+        except SendError as exc:
+            paging.failed(batch, exc.code, exc.temporary, maybe_sent=True)
+            return
+        if found is not None:
+            log.warning(
+                "pages %s had reached Twilio (%s): not sent again", [p.id for p in batch.pages], found.sid
             )
+            paging.sent(batch, found.sid, found.status)
+            return
+    try:
+        result = _send(batch, now)
     except SendError as exc:
-        paging.failed(batch, exc.code, exc.temporary)
+        maybe_sent = exc.maybe_sent
+        if maybe_sent:
+            try:
+                found = _look_up(batch, now)
+            except SendError:
+                found = None
+            else:
+                maybe_sent = False  # Twilio answered the look-up: it does not hold the page
+            if found is not None:
+                paging.sent(batch, found.sid, found.status)
+                return
+        paging.failed(batch, exc.code, exc.temporary, maybe_sent=maybe_sent)
         return
     paging.sent(batch, result.sid, result.status)
+
+
+def _send(batch: paging.Batch, now: datetime) -> Sent:
+    if batch.channel is Channel.SMS:
+        body = page_sms(batch.person.language, paging.alerts(batch), paging.link(batch), now)
+        return sender.send_sms(batch.to, body, status_callback=absolute_url("sms.status"))
+    return sender.place_call(
+        batch.to,
+        absolute_url("paging.call", page=batch.lead.id),
+        status_callback=absolute_url("paging.status"),
+        machine_detection="Enable",  # answered is not acknowledged: a machine is a failure
+        timeout=int(current_app.config["PAGE_RING_SECONDS"]),
+    )
+
+
+def _look_up(batch: paging.Batch, since: datetime) -> Sent | None:
+    """The SMS or call Twilio holds for this batch since `since`, if an earlier attempt reached it."""
+    known = paging.known_ids(batch.to)
+    if batch.channel is Channel.SMS:
+        tickets = [c.ticket.number for c in batch.callouts]
+        for ticket in tickets:
+            found = sender.find_sms(batch.to, since, ticket, known)
+            if found is not None:
+                return found
+        return None
+    return sender.find_call(batch.to, since, known)
 
 
 @tasks.job(paging.DELIVER_DUE_JOB)
@@ -95,6 +139,10 @@ def record_status(
 
     Idempotent: a duplicate or late callback never moves a page back to an earlier status.
     """
+    answered_by = (answered_by or "")[:24] or None  # the column's width: Twilio's words may grow
+    error_code = (error_code or "")[:10] or None
+    if status is not None and status not in _RANK:
+        status = status[:24]
     pages = list(session.scalars(select(Page).where(Page.twilio_sid == sid)))
     if is_machine(answered_by):
         status = "machine"

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime, timedelta
 
+import requests
 from flask import current_app
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -52,6 +54,20 @@ def _outbox(kind: str, to: str, body: str) -> Sent:
     return Sent(sid, "outbox")
 
 
+def _may_have_arrived(exc: Exception) -> bool:
+    """Whether a request that failed this way may still have reached Twilio: the connection was
+    made and the answer never came (a read timeout, a connection dropped mid-answer). A refused
+    connection or a timeout while connecting never carried the request."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.Timeout):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        text = repr(exc)
+        return not any(w in text for w in ("NewConnectionError", "Connection refused", "NameResolution"))
+    return False
+
+
 def _error(exc: Exception) -> SendError:
     if isinstance(exc, TwilioRestException):
         code = exc.code if isinstance(exc.code, int) else None
@@ -63,7 +79,9 @@ def _error(exc: Exception) -> SendError:
         code = code if isinstance(code, int) else None
         temporary = status >= 500 or status == 429 or code in TEMPORARY_CODES
         return SendError(f"Twilio error {code or status}", code, temporary)
-    return SendError(f"Twilio unreachable: {type(exc).__name__}", None, True)
+    maybe = _may_have_arrived(exc)
+    what = "no answer in time" if maybe else "unreachable"
+    return SendError(f"Twilio {what}: {type(exc).__name__}", None, True, maybe_sent=maybe)
 
 
 def send_sms(to: str, body: str, status_callback: str | None = None) -> Sent:
@@ -99,6 +117,46 @@ def place_call(
     return Sent(call.sid or "", call.status or "queued")
 
 
+# Twilio's clock and ours differ by a little; its dates have whole seconds.
+_SLACK = timedelta(seconds=60)
+
+
+def find_sms(to: str, since: datetime, contains: str, known: set[str] | None = None) -> Sent | None:
+    """The message to `to` Twilio accepted since `since` whose body contains `contains` and whose SID
+    is not in `known`: what a request that timed out may have sent. SendError when Twilio cannot be
+    asked either."""
+    if current_app.config["TWILIO_OUTBOX"]:
+        return None  # the outbox never times out
+    try:
+        found = _client().messages.list(to=to, date_sent_after=since - _SLACK, limit=50)
+    except Exception as exc:  # noqa: BLE001
+        raise _error(exc) from exc
+    for msg in found:
+        created = msg.date_created or msg.date_sent
+        if created is not None and created < since - _SLACK:
+            continue
+        if contains in (msg.body or "") and msg.sid not in (known or set()):
+            return Sent(msg.sid or "", msg.status or "queued")
+    return None
+
+
+def find_call(to: str, since: datetime, known: set[str] | None = None) -> Sent | None:
+    """The call to `to` Twilio accepted since `since` whose SID is not in `known` (see find_sms)."""
+    if current_app.config["TWILIO_OUTBOX"]:
+        return None
+    try:
+        found = _client().calls.list(to=to, start_time_after=since - _SLACK, limit=50)
+    except Exception as exc:  # noqa: BLE001
+        raise _error(exc) from exc
+    for call in found:
+        created = call.date_created or call.start_time
+        if created is not None and created < since - _SLACK:
+            continue
+        if call.sid not in (known or set()):
+            return Sent(call.sid or "", call.status or "queued")
+    return None
+
+
 def new_local_sid(prefix: str) -> str:
     return f"{prefix}local{uuid.uuid4().hex[:24]}"
 
@@ -108,3 +166,6 @@ class TwilioSender:
 
     def send_sms(self, to: str, body: str, status_callback: str | None = None) -> Sent:
         return send_sms(to, body, status_callback)
+
+    def find_sms(self, to: str, since: datetime, contains: str) -> Sent | None:
+        return find_sms(to, since, contains)
