@@ -316,3 +316,10 @@ def test_repeated_and_out_of_order_callbacks_change_nothing_twice(night, clock):
     call = session.scalar(select(Call).where(Call.sid == sid))
     assert call is not None and call.status == "completed" and call.voicemail is not None
     json.dumps(call.state or {})
+
+
+def test_a_ticket_keyed_on_a_call_whose_greeting_was_never_logged_is_asked_again(night):
+    sid = "CA" + "6" * 32  # only its status callback reached us; then the caller's keys
+    night.post("/voice/status", {"CallSid": sid, "CallStatus": "in-progress", "From": CALLER})
+    answer = night.post("/voice/caller/step/greeting", {"CallSid": sid, "From": CALLER, "Digits": "12ab"})
+    assert answer.status_code == 200 and "<Gather" in answer.get_data(as_text=True)
