@@ -425,6 +425,8 @@ class User(Base):
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.AGENT)
     language: Mapped[str] = mapped_column(String(5), default="fr")
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # Moved at each logout: a session cookie carries the epoch it was made in (copies end too).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):

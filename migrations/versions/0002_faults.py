@@ -1,6 +1,6 @@
-"""the caller's SMS receipt is claimed before it is sent
+"""the caller's SMS receipt is claimed before it is sent; a logout ends every copy of the session
 
-Revision ID: 0002_receipt_claim
+Revision ID: 0002_faults
 Revises: 0001
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_receipt_claim"
+revision = "0002_faults"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
@@ -17,7 +17,11 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("call", sa.Column("receipt_claimed_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "user_account", sa.Column("session_epoch", sa.Integer(), server_default="0", nullable=False)
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("user_account", "session_epoch")
     op.drop_column("call", "receipt_claimed_at")
