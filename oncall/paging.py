@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 import clock
 import tasks
@@ -111,9 +111,39 @@ def recover_interrupted(now: datetime) -> int:
     return count
 
 
-def unconfirmed(batch: Batch) -> bool:
-    """Whether an earlier attempt of this batch may have reached the carrier."""
-    return any(page.error_code == MAYBE_SENT for page in batch.pages)
+def part(batch: Batch, pages: list[Page]) -> Batch:
+    """The same send, for some of its pages only."""
+    return Batch(batch.person, batch.channel, batch.to, pages, _distinct_callouts(pages))
+
+
+def release(pages: list[Page]) -> None:
+    """Pages whose earlier attempt the carrier does not hold: pending again, due now."""
+    for page in pages:
+        page.status, page.retry_at, page.error_code = "pending", clock.now(), None
+    session.commit()
+
+
+def unconfirmed(person_id: str, channel: Channel) -> list[Batch]:
+    """The attempts of this person and channel that may have reached the carrier (MAYBE_SENT), one
+    batch per attempt (the pages claimed together share their `sent_at`), oldest first. `claim`
+    leaves them alone until the sender has looked them up."""
+    pages = session.scalars(
+        select(Page)
+        .where(
+            Page.person_id == person_id,
+            Page.channel == channel,
+            Page.status == "pending",
+            Page.error_code == MAYBE_SENT,
+        )
+        .order_by(Page.sent_at, Page.id)
+    ).all()
+    attempts: dict[tuple[object, str], list[Page]] = {}
+    for page in pages:
+        attempts.setdefault((page.sent_at, page.to_number), []).append(page)
+    return [
+        Batch(group[0].person, channel, group[0].to_number, group, _distinct_callouts(group))
+        for group in attempts.values()
+    ]
 
 
 def known_ids(to: str) -> set[str]:
@@ -145,6 +175,7 @@ def claim(person_id: str, channel: Channel) -> Batch | None:
                 Page.channel == channel,
                 Page.status == "pending",
                 Page.retry_at <= now,
+                or_(Page.error_code.is_(None), Page.error_code != MAYBE_SENT),  # looked up first
             )
             .order_by(Page.id)
         )

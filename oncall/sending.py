@@ -16,6 +16,8 @@ class Sent:
 
     sid: str
     status: str
+    body: str = ""  # what the carrier holds, when it was looked up
+    at: datetime | None = None  # when the carrier accepted it, when it was looked up
 
 
 class SendError(Exception):

@@ -93,6 +93,7 @@ class _State:
     requests: int = 0
     lookups: int = 0
     chaos_rate: float = 0.0
+    latency: float = 0.0  # every accepted request is answered this late
     chaos_rng: random.Random = field(default_factory=lambda: random.Random(0))
     injected: list[tuple[str, int, bool]] = field(default_factory=list)  # (kind, status, accepted)
 
@@ -348,7 +349,7 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
                     standin.state.injected.append((kind, failure.status, failure.accept))
             if failure is not None and not failure.accept:
                 return self._fail(failure)
-            late = failure.delay if failure is not None else 0.0
+            late = failure.delay if failure is not None else standin.state.latency
             one = {k: v[0] for k, v in form.items()}
             if not one.get("To") or not one.get("From"):
                 return self._error(400, 21604, "A 'To' phone number is required.")

@@ -6,7 +6,7 @@ pending page of one person on one channel as one SMS or one call (bundling).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -58,42 +58,73 @@ def is_machine(answered_by: str | None) -> bool:
 def deliver_pages(person_id: str, channel: str) -> None:
     """Send every due pending page of one person on one channel, as one SMS or one call.
 
-    The claim is recorded before the request. When an attempt may have reached Twilio without its
-    answer reaching us (a timeout, a worker killed mid-request), Twilio is asked first whether it
-    holds the page, and it is sent again only when it does not."""
+    The claim is recorded before the request. An attempt that may have reached Twilio without its
+    answer reaching us (a timeout, a worker killed mid-request) is looked up at Twilio first, and
+    sent again only when Twilio does not hold it."""
+    if not _reconcile(person_id, Channel(channel)):
+        return
     batch = paging.claim(person_id, Channel(channel))
     if batch is None:
         return
     now = clock.now()
-    if paging.unconfirmed(batch):
-        try:
-            found = _look_up(batch, now - paging.LOOKBACK)
-        except SendError as exc:
-            paging.failed(batch, exc.code, exc.temporary, maybe_sent=True)
-            return
-        if found is not None:
-            log.warning(
-                "pages %s had reached Twilio (%s): not sent again", [p.id for p in batch.pages], found.sid
-            )
-            paging.sent(batch, found.sid, found.status)
-            return
     try:
         result = _send(batch, now)
     except SendError as exc:
         maybe_sent = exc.maybe_sent
         if maybe_sent:
             try:
-                found = _look_up(batch, now)
+                found = _look_up(batch, now, clock.now())
             except SendError:
                 found = None
             else:
                 maybe_sent = False  # Twilio answered the look-up: it does not hold the page
             if found is not None:
+                log.warning("pages %s had reached Twilio (%s): not sent again", _ids(batch), found.sid)
                 paging.sent(batch, found.sid, found.status)
                 return
         paging.failed(batch, exc.code, exc.temporary, maybe_sent=maybe_sent)
         return
     paging.sent(batch, result.sid, result.status)
+
+
+def _ids(batch: paging.Batch) -> list[int]:
+    return [p.id for p in batch.pages]
+
+
+def _reconcile(person_id: str, channel: Channel) -> bool:
+    """Look up each attempt that may have reached Twilio: found, its pages are sent; not found, they
+    are pending again. False when Twilio cannot be asked (nothing is sent meanwhile)."""
+    timeout = timedelta(seconds=float(current_app.config["TWILIO_TIMEOUT"]))
+    for attempt in paging.unconfirmed(person_id, channel):
+        sent_at = attempt.lead.sent_at
+        at = clock.as_utc(sent_at) if sent_at else clock.now() - paging.LOOKBACK
+        try:
+            found = _look_up(attempt, at, at + timeout)
+        except SendError as exc:
+            log.warning("pages %s could not be looked up (%s): later", _ids(attempt), exc)
+            paging.schedule_delivery(person_id, channel, at=clock.now() + timedelta(seconds=30))
+            return False
+        if found is not None:
+            log.warning("pages %s had reached Twilio (%s): not sent again", _ids(attempt), found.sid)
+            paging.sent(attempt, found.sid, found.status)
+        else:
+            log.warning("pages %s had not reached Twilio: sent again", _ids(attempt))
+            paging.release(attempt.pages)
+    return True
+
+
+def _look_up(batch: paging.Batch, since: datetime, until: datetime) -> Sent | None:
+    """The SMS (carrying every ticket of the batch) or the call Twilio accepted for this batch
+    between `since` and `until`, that no page knows yet."""
+    known = paging.known_ids(batch.to)
+    if batch.channel is Channel.SMS:
+        tickets = {c.ticket.number for c in batch.callouts}
+        found = [m for m in sender.sent_sms(batch.to, since, until) if all(t in m.body for t in tickets)]
+    else:
+        found = sender.placed_calls(batch.to, since, until)
+    found = [m for m in found if m.sid not in known]
+    # Several candidates (a later bundle carries the same ticket): the one nearest the attempt.
+    return min(found, key=lambda m: abs((m.at - since).total_seconds()) if m.at else 0.0, default=None)
 
 
 def _send(batch: paging.Batch, now: datetime) -> Sent:
@@ -107,19 +138,6 @@ def _send(batch: paging.Batch, now: datetime) -> Sent:
         machine_detection="Enable",  # answered is not acknowledged: a machine is a failure
         timeout=int(current_app.config["PAGE_RING_SECONDS"]),
     )
-
-
-def _look_up(batch: paging.Batch, since: datetime) -> Sent | None:
-    """The SMS or call Twilio holds for this batch since `since`, if an earlier attempt reached it."""
-    known = paging.known_ids(batch.to)
-    if batch.channel is Channel.SMS:
-        tickets = [c.ticket.number for c in batch.callouts]
-        for ticket in tickets:
-            found = sender.find_sms(batch.to, since, ticket, known)
-            if found is not None:
-                return found
-        return None
-    return sender.find_call(batch.to, since, known)
 
 
 @tasks.job(paging.DELIVER_DUE_JOB)

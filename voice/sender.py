@@ -121,40 +121,47 @@ def place_call(
 _SLACK = timedelta(seconds=60)
 
 
-def find_sms(to: str, since: datetime, contains: str, known: set[str] | None = None) -> Sent | None:
-    """The message to `to` Twilio accepted since `since` whose body contains `contains` and whose SID
-    is not in `known`: what a request that timed out may have sent. SendError when Twilio cannot be
-    asked either."""
+def sent_sms(to: str, since: datetime, until: datetime | None = None) -> list[Sent]:
+    """The messages to `to` Twilio accepted between `since` and `until` (its clock and ours differ a
+    little: a minute's slack either side), newest first. SendError when Twilio cannot be asked."""
     if current_app.config["TWILIO_OUTBOX"]:
-        return None  # the outbox never times out
+        return []  # the outbox never times out
     try:
         found = _client().messages.list(to=to, date_sent_after=since - _SLACK, limit=50)
     except Exception as exc:  # noqa: BLE001
         raise _error(exc) from exc
-    for msg in found:
-        created = msg.date_created or msg.date_sent
-        if created is not None and created < since - _SLACK:
-            continue
-        if contains in (msg.body or "") and msg.sid not in (known or set()):
-            return Sent(msg.sid or "", msg.status or "queued")
-    return None
+    return [
+        Sent(m.sid or "", m.status or "queued", m.body or "", m.date_created or m.date_sent)
+        for m in found
+        if _within(m.date_created or m.date_sent, since, until)
+    ]
 
 
-def find_call(to: str, since: datetime, known: set[str] | None = None) -> Sent | None:
-    """The call to `to` Twilio accepted since `since` whose SID is not in `known` (see find_sms)."""
+def placed_calls(to: str, since: datetime, until: datetime | None = None) -> list[Sent]:
+    """The calls to `to` Twilio accepted between `since` and `until` (see sent_sms)."""
     if current_app.config["TWILIO_OUTBOX"]:
-        return None
+        return []
     try:
         found = _client().calls.list(to=to, start_time_after=since - _SLACK, limit=50)
     except Exception as exc:  # noqa: BLE001
         raise _error(exc) from exc
-    for call in found:
-        created = call.date_created or call.start_time
-        if created is not None and created < since - _SLACK:
-            continue
-        if call.sid not in (known or set()):
-            return Sent(call.sid or "", call.status or "queued")
-    return None
+    return [
+        Sent(c.sid or "", c.status or "queued", "", c.date_created or c.start_time)
+        for c in found
+        if _within(c.date_created or c.start_time, since, until)
+    ]
+
+
+def _within(at: datetime | None, since: datetime, until: datetime | None) -> bool:
+    if at is None:
+        return True
+    return at >= since - _SLACK and (until is None or at <= until + _SLACK)
+
+
+def find_sms(to: str, since: datetime, contains: str) -> Sent | None:
+    """The message to `to` Twilio holds since `since` whose body contains `contains`: what a request
+    that timed out may have sent."""
+    return next((m for m in sent_sms(to, since) if contains in m.body), None)
 
 
 def new_local_sid(prefix: str) -> str:
