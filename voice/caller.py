@@ -203,4 +203,8 @@ def _unexpected(exc: Exception) -> Response | HTTPException:
     if current_app.testing and not isinstance(exc, (OperationalError, InterfaceError, RedisError)):
         raise exc
     log.exception("caller webhook failed on %s", request.path)
+    if request.endpoint in ("caller.status", "caller.recording"):
+        # A callback nobody hears: a 503 keeps the failure visible to Twilio (its debugger, its
+        # retry when the URL asks for one) instead of a 200 that says all was kept.
+        return Response("", status=503)
     return _sorry()
