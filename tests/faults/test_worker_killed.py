@@ -55,8 +55,13 @@ def start_worker(app: Any, app_config: dict[str, Any], twilio_server: TwilioStan
             "ASTREINTE_INSTANCE": str(app_config["INSTANCE"]),
         }
         log = log_path.open("ab")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "wsgi", "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        proc = subprocess.Popen(  # its own process group: the job's forked work horse dies with it
+            [sys.executable, "-m", "wsgi", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         started.append(proc)
         deadline = time.monotonic() + 20
@@ -70,13 +75,15 @@ def start_worker(app: Any, app_config: dict[str, Any], twilio_server: TwilioStan
     start.log_path = log_path  # type: ignore[attr-defined]
     yield start
     for proc in started:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+            os.killpg(proc.pid, signal.SIGKILL)  # a work horse left behind
+        except (ProcessLookupError, PermissionError):
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def _wait_for(predicate: Any, timeout: float) -> Any:
@@ -97,7 +104,7 @@ def test_a_worker_killed_during_its_sends_loses_no_page(app, org, twilio_server,
         before = len(twilio_server.messages) + len(twilio_server.calls)
         callouts.append(leave_voicemail("104233" if len(callouts) % 2 == 0 else "104240"))
         assert _wait_for(lambda b=before: len(twilio_server.messages) + len(twilio_server.calls) > b, 10)
-        os.kill(worker.pid, signal.SIGKILL)  # Twilio has the request; its answer never comes back
+        os.killpg(worker.pid, signal.SIGKILL)  # Twilio has the request; its answer never comes back
         worker.wait(timeout=10)
         tasks.connection(app).delete(*tasks.connection(app).keys("rq:worker*"))  # it cannot say goodbye
     twilio_server.state.latency = 0.0
