@@ -4,6 +4,7 @@ Twilio is looked up, never blindly sent again; every failure is kept with its co
 
 from __future__ import annotations
 
+import socket
 from collections import Counter
 
 import pytest
@@ -202,3 +203,20 @@ def test_fifty_callouts_with_thirty_percent_of_twilio_failing_lose_nothing_and_t
     assert figures["reached"] == figures["tried"] == figures["taken"], figures
     assert figures["receipts"] == figures["takeover_sms"] == figures["tried"], figures
     assert figures["duplicated"] == 0, figures
+
+
+def test_twilio_refusing_connections_is_retried_and_the_page_arrives_once(app, twilio, clock):
+    with socket.socket() as s:  # a port nobody listens on: connection refused
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    app.config["TWILIO_API_BASE_URL"] = f"http://127.0.0.1:{closed}"
+    app.extensions.pop("twilio", None)
+    callout = leave_voicemail("104233")
+    pages = _pages(callout)
+    assert all(p.status == "pending" and p.twilio_sid is None for p in pages)  # refused: never reached
+    assert all(p.error_code != "maybe-sent" for p in pages)
+    app.config["TWILIO_API_BASE_URL"] = twilio.base_url
+    app.extensions.pop("twilio", None)
+    clock.advance(minutes=1)
+    sweep()
+    assert len(twilio.sms_sent_to(ALICE)) == 1 and len(twilio.calls_to(ALICE)) == 1
