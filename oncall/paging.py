@@ -111,11 +111,6 @@ def recover_interrupted(now: datetime) -> int:
     return count
 
 
-def part(batch: Batch, pages: list[Page]) -> Batch:
-    """The same send, for some of its pages only."""
-    return Batch(batch.person, batch.channel, batch.to, pages, _distinct_callouts(pages))
-
-
 def release(pages: list[Page]) -> None:
     """Pages whose earlier attempt the carrier does not hold: pending again, due now."""
     for page in pages:
