@@ -159,7 +159,7 @@ def decode_cursor(cursor: str, name: str = "after") -> tuple[datetime, int]:
 def parse_limit(value: str | None, default: int = DEFAULT_LIMIT) -> int:
     if value is None or value == "":
         return default
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_LIMIT:  # not "²"
         raise FilterError("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
     return int(value)
 
