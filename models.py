@@ -260,6 +260,8 @@ class Call(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
     state: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # IVR scratch: entries awaiting a confirmation
+    # Who sends the caller's SMS receipt: claimed by one conditional UPDATE (the job or the sweeper).
+    receipt_claimed_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket | None] = relationship()
     client: Mapped[Client | None] = relationship()
@@ -428,6 +430,8 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(5), default="fr")
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     disabled_at: Mapped[datetime | None]  # set: cannot log in, and its open sessions end
+    # Moved at each logout: a session cookie carries the epoch it was made in (copies end too).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):

@@ -93,6 +93,28 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def _carries_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_carries_nul(k) or _carries_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_carries_nul(v) for v in value)
+    return False
+
+
+@bp.before_request
+def _refuse_nul_bytes() -> Any:
+    """No text with a NUL byte: PostgreSQL cannot keep one, nor compare against one."""
+    if (
+        "\x00" in request.path
+        or any(_carries_nul(k) or _carries_nul(v) for k, v in request.args.items(multi=True))
+        or (request.is_json and _carries_nul(request.get_json(silent=True)))
+    ):
+        return _error(400, "a NUL byte is not accepted in a path, a parameter or a JSON value")
+    return None
+
+
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> tuple[Response, int]:
     return _error(exc.code or 500, exc.description or exc.name)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -24,7 +26,7 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
 
@@ -40,7 +42,7 @@ bp = Blueprint(
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.static"}
 _USER, _EXPIRED = "astreinte.user", "astreinte.session_expired"
-MAX_LOGIN_FAILURES, LOGIN_LOCK_SECONDS = 10, 15 * 60  # per name: slows down password guessing
+MAX_LOGIN_FAILURES, LOGIN_LOCK_SECONDS = 10, 15 * 60  # per name and address: slows down guessing
 # However busy (the Now page reloads itself every 30 s), a session ends a day after its login.
 SESSION_MAX_SECONDS = 24 * 3600
 # Compared against when the name is unknown, so that a wrong name costs as much as a wrong password.
@@ -97,8 +99,8 @@ def current_user() -> User | None:
         cache[_EXPIRED] = True
         return None
     user = models.session.get(User, user_id)
-    if user is None or user.disabled_at is not None:
-        session.clear()
+    if user is None or user.disabled_at is not None or session.get("epoch", 0) != user.session_epoch:
+        session.clear()  # disabled, or a cookie kept from before a logout: that session ended
         return None
     session["seen"] = now
     cache[_USER] = user
@@ -143,23 +145,54 @@ def role_required(role: Role) -> Callable[[Callable[..., Any]], Callable[..., An
     return decorate
 
 
-def _failures(name: str) -> int:
-    """Failed logins for this name in the last quarter of an hour (Redis; none counted if it is down)."""
+# Guesses are counted per name *and address* (a stranger's guesses lock the stranger out, not the
+# agent at her desk) and per address whatever the name (one machine trying many names).
+MAX_ADDRESS_FAILURES = 30
+# When Redis is down the counts live in this process: a throttle that fails open would let a guesser
+# try as fast as the server answers. (Each web process counts apart: at worst a few times the limit.)
+_LOCAL: dict[str, tuple[int, float]] = {}
+_LOCAL_MAX = 10_000
+_local_lock = threading.Lock()
+
+
+def _keys(name: str) -> tuple[str, str]:
+    address = request.remote_addr or "-"
+    return f"astreinte:login-failures:{name.lower()}|{address}", f"astreinte:login-failures-from:{address}"
+
+
+def _local_count(key: str, now: float) -> int:
+    count, until = _LOCAL.get(key, (0, 0.0))
+    return count if until > now else 0
+
+
+def _throttled(name: str) -> bool:
+    """Whether this name from this address, or this address, made too many failed logins lately."""
+    pair, address = _keys(name)
     try:
-        return int(tasks.connection().get(f"astreinte:login-failures:{name.lower()}") or 0)
+        counts = tasks.connection().mget([pair, address])
+        by_pair, by_address = (int(c or 0) for c in counts)
     except redis.RedisError:
-        return 0
+        now = time.monotonic()
+        with _local_lock:
+            by_pair, by_address = _local_count(pair, now), _local_count(address, now)
+    return by_pair >= MAX_LOGIN_FAILURES or by_address >= MAX_ADDRESS_FAILURES
 
 
 def _count_failure(name: str) -> None:
-    key = f"astreinte:login-failures:{name.lower()}"
+    keys = _keys(name)
     try:
         pipe = tasks.connection().pipeline()
-        pipe.incr(key)
-        pipe.expire(key, LOGIN_LOCK_SECONDS)
+        for key in keys:
+            pipe.incr(key)
+            pipe.expire(key, LOGIN_LOCK_SECONDS)
         pipe.execute()
     except redis.RedisError:
-        pass
+        now = time.monotonic()
+        with _local_lock:
+            if len(_LOCAL) > _LOCAL_MAX:
+                _LOCAL.clear()  # bounded: a flood of names must not grow memory without end
+            for key in keys:
+                _LOCAL[key] = (_local_count(key, now) + 1, now + LOGIN_LOCK_SECONDS)
 
 
 def _safe_next(target: str | None) -> str:
@@ -186,7 +219,7 @@ def login() -> Any:
         flash(t("Formulaire expiré : recommencez.", lang))
         return render_template("desk/login.html", next=request.form.get("next", "")), 400
     name = request.form.get("name", "").strip()
-    if _failures(name) >= MAX_LOGIN_FAILURES:
+    if _throttled(name):
         flash(t("Trop d'essais : réessayez dans un quart d'heure.", lang))
         return render_template("desk/login.html", next=request.form.get("next", ""), name=name), 429
     user = authenticate(name, request.form.get("password", ""))
@@ -200,6 +233,7 @@ def login() -> Any:
     session.clear()  # a fresh session (and a fresh CSRF token) at each login: no fixation
     session.permanent = True
     session["user_id"] = user.id
+    session["epoch"] = user.session_epoch
     session["seen"] = session["login_at"] = clock.now().timestamp()
     if keep_lang:
         session["lang"] = keep_lang
@@ -208,8 +242,16 @@ def login() -> Any:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
-    if current_user() is not None and not csrf_ok():
+    user = current_user()
+    if user is not None and not csrf_ok():
         abort(400, description=t("Formulaire expiré ou falsifié : rechargez la page.", language()))
+    if user is not None:
+        # The session lives in a signed cookie: a copy made before this logout would still be
+        # valid. Moving the user's epoch ends every session of the user, copies included.
+        models.session.execute(
+            update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
+        )
+        models.session.commit()
     session.clear()
     flash(t("Vous êtes déconnecté.", language()))
     return redirect(url_for("auth.login"))

@@ -129,6 +129,9 @@ def parse_filter(args: Mapping[str, str], tz: ZoneInfo, region: str = "FR") -> C
 # --- keyset pages -------------------------------------------------------------------------------
 
 
+MAX_ID = 2**31 - 1
+
+
 def make_cursor(at: datetime, ident: int) -> str:
     """An opaque keyset cursor: the (instant, id) of the last row of a page."""
     return base64.urlsafe_b64encode(f"{at.isoformat()}|{ident}".encode()).decode().rstrip("=")
@@ -143,9 +146,10 @@ def decode_cursor(cursor: str, name: str = "after") -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, _, ident = raw.partition("|")
         instant = datetime.fromisoformat(at)
-        if instant.tzinfo is None:
+        number = int(ident)
+        if instant.tzinfo is None or not 0 <= number <= MAX_ID:  # ids are the database's integers
             raise ValueError
-        return instant, int(ident)
+        return instant, number
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise FilterError(
             name, "not a cursor from a previous page (use the `next` value as it was given)"
@@ -155,7 +159,7 @@ def decode_cursor(cursor: str, name: str = "after") -> tuple[datetime, int]:
 def parse_limit(value: str | None, default: int = DEFAULT_LIMIT) -> int:
     if value is None or value == "":
         return default
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_LIMIT:  # not "²"
         raise FilterError("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
     return int(value)
 

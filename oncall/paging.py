@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 import clock
 import tasks
@@ -37,6 +37,10 @@ FAILED = {"failed", "undelivered", "busy", "no-answer", "canceled", "machine", "
 RINGING = {"queued", "initiated", "ringing"}
 DELIVER_JOB = "deliver_pages"  # registered by the sender in voice/
 DELIVER_DUE_JOB = "deliver_due_pages"  # the sweeper's share of the sender
+# The error code of an attempt whose outcome is unknown (no answer in time, a worker killed during
+# the request): the carrier may hold it, so the sender looks it up before sending it again.
+MAYBE_SENT = "maybe-sent"
+LOOKBACK = timedelta(minutes=15)  # how far back a look-up searches: beyond every retry's back-off
 
 
 @dataclass(frozen=True)
@@ -89,13 +93,62 @@ def pending_deliveries(now: datetime) -> list[tuple[str, Channel]]:
 
 
 def recover_interrupted(now: datetime) -> int:
-    """Pages left "sending" by a worker that died mid-request: sent again (a duplicate page is better
-    than a lost one). Twilio answers within TWILIO_TIMEOUT, so two minutes means the worker is gone."""
-    return changed(
+    """Pages left "sending" by a worker that died mid-request go back to pending, marked MAYBE_SENT:
+    the sender looks them up before sending again (a duplicate page is better than a lost one, and
+    none is better still). Twilio answers within TWILIO_TIMEOUT, so two minutes means the worker is
+    gone."""
+    stuck = Page.status == "sending", Page.twilio_sid.is_(None), Page.sent_at < now - timedelta(minutes=2)
+    ids = list(session.scalars(select(Page.id).where(*stuck)))
+    if not ids:
+        return 0
+    count = changed(
         update(Page)
-        .where(Page.status == "sending", Page.twilio_sid.is_(None), Page.sent_at < now - timedelta(minutes=2))
-        .values(status="pending", retry_at=now)
+        .where(Page.id.in_(ids), *stuck)
+        .values(status="pending", retry_at=now, error_code=MAYBE_SENT)
         .execution_options(synchronize_session=False)
+    )
+    log.warning("pages %s were left half-sent by a worker that stopped: looked up, then sent again", ids)
+    return count
+
+
+def release(pages: list[Page]) -> None:
+    """Pages whose earlier attempt the carrier does not hold: pending again, due now."""
+    for page in pages:
+        page.status, page.retry_at, page.error_code = "pending", clock.now(), None
+    session.commit()
+
+
+def unconfirmed(person_id: str, channel: Channel) -> list[Batch]:
+    """The attempts of this person and channel that may have reached the carrier (MAYBE_SENT), one
+    batch per attempt (the pages claimed together share their `sent_at`), oldest first. `claim`
+    leaves them alone until the sender has looked them up."""
+    pages = session.scalars(
+        select(Page)
+        .where(
+            Page.person_id == person_id,
+            Page.channel == channel,
+            Page.status == "pending",
+            Page.error_code == MAYBE_SENT,
+        )
+        .order_by(Page.sent_at, Page.id)
+    ).all()
+    attempts: dict[tuple[object, str], list[Page]] = {}
+    for page in pages:
+        attempts.setdefault((page.sent_at, page.to_number), []).append(page)
+    return [
+        Batch(group[0].person, channel, group[0].to_number, group, _distinct_callouts(group))
+        for group in attempts.values()
+    ]
+
+
+def known_ids(to: str) -> set[str]:
+    """The carrier ids already kept for pages to `to`: a look-up must find another one."""
+    return set(
+        session.scalars(
+            select(Page.twilio_sid).where(
+                Page.to_number == to, Page.twilio_sid.is_not(None), Page.sent_at >= clock.now() - LOOKBACK
+            )
+        )
     )
 
 
@@ -117,6 +170,7 @@ def claim(person_id: str, channel: Channel) -> Batch | None:
                 Page.channel == channel,
                 Page.status == "pending",
                 Page.retry_at <= now,
+                or_(Page.error_code.is_(None), Page.error_code != MAYBE_SENT),  # looked up first
             )
             .order_by(Page.id)
         )
@@ -259,13 +313,14 @@ def sent(batch: Batch, sid: str, status: str) -> None:
     log.info("%s to %s sent: %s (%d callout(s))", batch.channel.value, person.id, sid, len(batch.pages))
 
 
-def failed(batch: Batch, code: int | None, temporary: bool) -> None:
-    """The carrier refused the batch or could not be reached: try again later, or fall back."""
+def failed(batch: Batch, code: int | None, temporary: bool, maybe_sent: bool = False) -> None:
+    """The carrier refused the batch or could not be reached: try again later, or fall back. With
+    `maybe_sent` the request may have reached it: the next attempt looks it up first."""
     now = clock.now()
     channel = batch.channel
     retry_at: datetime | None = None
     for page in batch.pages:
-        page.error_code = str(code) if code else None
+        page.error_code = MAYBE_SENT if maybe_sent else (str(code)[:10] if code else None)
         if temporary and page.attempts < MAX_ATTEMPTS:
             page.status = "pending"
             page.retry_at = now + _backoff(page.attempts)
@@ -284,7 +339,15 @@ def failed(batch: Batch, code: int | None, temporary: bool) -> None:
             )
             _fall_back(page)
     session.commit()
-    log.warning("%s to %s failed (code %s, temporary=%s)", channel, batch.person.id, code, temporary)
+    log.warning(
+        "%s to %s failed (code %s, temporary=%s, maybe sent=%s), pages %s",
+        channel,
+        batch.person.id,
+        code,
+        temporary,
+        maybe_sent,
+        [p.id for p in batch.pages],
+    )
     if retry_at is not None:
         schedule_delivery(batch.person.id, channel, at=retry_at)
 

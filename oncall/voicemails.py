@@ -10,13 +10,23 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 import clock
 import tasks
-from models import Call, Callout, CallOutcome, CalloutState, TicketEvent, Voicemail, VoicemailKind, session
+from models import (
+    Call,
+    Callout,
+    CallOutcome,
+    CalloutState,
+    TicketEvent,
+    Voicemail,
+    VoicemailKind,
+    changed,
+    session,
+)
 from oncall.callouts import open_callout, start_paging
-from oncall.sending import SendError, send_sms
+from oncall.sending import SendError, find_sms, send_sms
 from org.load import current_org
 from org.phones import mobile_number
 from tickets.calls import caller_number, recall, remember, seconds
@@ -90,9 +100,28 @@ def receipt_number(call: Call) -> str | None:
     return mobile_number(call.callback_number, call.from_number, region=current_org().region)
 
 
+RECEIPT_CLAIM = timedelta(minutes=2)  # far beyond a request's timeout: an older claim was abandoned
+
+
+def _claim_receipt(call_id: int, now: datetime) -> bool:
+    """One sender of the receipt at a time (the job, the sweeper): a conditional UPDATE decides."""
+    won = changed(
+        update(Call)
+        .where(
+            Call.id == call_id,
+            or_(Call.receipt_claimed_at.is_(None), Call.receipt_claimed_at < now - RECEIPT_CLAIM),
+        )
+        .values(receipt_claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return won == 1
+
+
 @tasks.job("send_receipt")
 def send_receipt(call_id: int) -> None:
-    """Job: the SMS receipt of a delivered message, once."""
+    """Job: the SMS receipt of a delivered message, once. Claimed before it is sent; an attempt that
+    may have reached the carrier (no answer in time) is looked up before any second try."""
     call = session.get(Call, call_id)
     if call is None or call.outcome is not CallOutcome.VOICEMAIL or recall(call, "receipt"):
         return
@@ -112,17 +141,53 @@ def send_receipt(call_id: int) -> None:
         time=clock_time(callout.opened_at.astimezone(tz)),
         due=clock_time(callout.due_at.astimezone(tz)),
     )
+    now = clock.now()
+    earlier = call.receipt_claimed_at
+    if not _claim_receipt(call.id, now):
+        return  # another worker or the sweeper is sending it
+    session.refresh(call)
+    if recall(call, "receipt"):
+        return
+    if earlier is not None and recall(call, "receipt_maybe_sent"):
+        try:
+            found = find_sms(to, clock.as_utc(earlier), body)
+        except SendError as exc:
+            log.warning("SMS receipt of call %s: could not look it up (%s); later", call.id, exc)
+            return  # the claim stays: the next try looks again
+        if found is not None:
+            log.warning(
+                "SMS receipt of call %s had reached the carrier (%s): not sent again", call.id, found.sid
+            )
+            remember(call, receipt=found.sid)
+            session.commit()
+            return
     try:
         sent = send_sms(to, body)
     except SendError as exc:
-        log.warning("SMS receipt of call %s not sent: %s", call.id, exc)
-        tries = recall(call, "receipt_tries", 0) + 1
-        remember(call, receipt_tries=tries)
-        if not exc.temporary or tries >= RECEIPT_MAX_TRIES:
-            remember(call, receipt=f"failed {exc.code or ''}".strip())  # the sweeper stops trying
-        session.commit()
+        _receipt_failed(call, to, body, now, exc)
         return
     remember(call, receipt=sent.sid)
+    session.commit()
+
+
+def _receipt_failed(call: Call, to: str, body: str, at: datetime, exc: SendError) -> None:
+    log.warning("SMS receipt of call %s not sent: %s", call.id, exc)
+    if exc.maybe_sent:
+        try:
+            found = find_sms(to, at, body)
+        except SendError:
+            remember(call, receipt_maybe_sent=True)  # the claim stays; the next try looks it up first
+            session.commit()
+            return
+        if found is not None:
+            remember(call, receipt=found.sid)
+            session.commit()
+            return
+    tries = recall(call, "receipt_tries", 0) + 1
+    remember(call, receipt_tries=tries, receipt_maybe_sent=False)
+    if not exc.temporary or tries >= RECEIPT_MAX_TRIES:
+        remember(call, receipt=f"failed {exc.code or ''}".strip())  # the sweeper stops trying
+    call.receipt_claimed_at = None  # not sent: free for the next try
     session.commit()
 
 

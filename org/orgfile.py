@@ -7,6 +7,7 @@ administrator can fix a file in one go. Nothing here touches the database.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -25,6 +26,49 @@ CHANNELS = ("sms", "voice")
 CLOCKS = ("24/7", "business_hours")
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNIT = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+# Every key the file may hold, by place: a typo (`overides`) would otherwise drop what it carries.
+# "*" stands for the keys an administrator names (priorities); "[]" for each item of a list.
+_KEYS: dict[str, Any] = {
+    "timezone": None,
+    "support_number": None,
+    "desk_numbers": None,
+    "desk_ring": None,
+    "business_hours": None,
+    "holidays": None,
+    "closures": None,
+    "languages": None,
+    "priorities": {"*": {"label", "takeover", "resolution", "clock", "astreinte", "escalate_after_breach"}},
+    "astreinte": {
+        "takeover": None,
+        "policy": {"[]": {"after", "notify", "by"}},
+        "repeat": {"every", "notify", "by"},
+        "contest_resolved": None,
+    },
+    "escalation": None,
+    "people": {"[]": {"id", "name", "phone", "language"}},
+    "rota": {
+        "handoff": None,
+        "start": None,
+        "primary": None,
+        "backup": None,
+        "overrides": {"[]": {"from", "to", "position", "person", "reason"}},
+        "agents_may_change": None,
+    },
+    "clients": {
+        "[]": {
+            "account": None,
+            "name": None,
+            "site": None,
+            "pin": None,
+            "pin_hash": None,
+            "astreinte": None,
+            "contacts": {"[]": {"name", "phone", "email"}},
+            "services": {"[]": {"ref", "kind", "astreinte"}},
+        }
+    },
+    "tickets": {"[]": {"number", "client", "service", "priority", "subject"}},
+}
 
 
 class OrgFileError(ValueError):
@@ -155,6 +199,35 @@ class _Checker:
         return value
 
 
+def unknown_keys(value: Any, keys: Any = None, where: str = "") -> list[str]:
+    """`rota.overides: unknown key (did you mean overrides?)`, for every key the file does not know."""
+    keys = _KEYS if keys is None and not where else keys
+    if keys is None:
+        return []
+    if isinstance(keys, set):
+        keys = dict.fromkeys(keys)
+    problems: list[str] = []
+    if "[]" in keys:
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                problems += unknown_keys(item, keys["[]"], f"{where}[{i}]")
+        return problems
+    if not isinstance(value, dict):
+        return problems
+    if "*" in keys:
+        for name, item in value.items():
+            problems += unknown_keys(item, keys["*"], f"{where}.{name}" if where else str(name))
+        return problems
+    for name, item in value.items():
+        key = f"{where}.{name}" if where else str(name)
+        if name in keys:
+            problems += unknown_keys(item, keys[name], key)
+            continue
+        close = difflib.get_close_matches(str(name), [str(k) for k in keys], n=1, cutoff=0.6)
+        problems.append(f"{key}: unknown key" + (f" (did you mean {close[0]}?)" if close else ""))
+    return problems
+
+
 def _hhmm(text: str) -> time:
     try:
         return datetime.strptime(text.strip(), "%H:%M").time()
@@ -192,7 +265,7 @@ def local_time(text: Any, tz: ZoneInfo) -> datetime:
         raise ValueError(f"{text!r} is not a local time (YYYY-MM-DD HH:MM)") from None
     aware = naive.replace(tzinfo=tz)
     if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
-        raise ValueError(f"{text!r} does not exist in {tz.key} (the clocks skip it that night)")
+        raise ValueError(f"{text!r} does not exist in {tz.key} (the clocks skip it when they change)")
     return aware
 
 
@@ -201,19 +274,6 @@ _local = local_time
 
 def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC)  # aware datetimes sharing a ZoneInfo compare by wall time: compare in UTC
-
-
-ROTA_KEYS = ("handoff", "start", "primary", "backup", "overrides", "agents_may_change")
-OVERRIDE_KEYS = ("from", "to", "position", "person", "reason")
-
-
-def _unknown_keys(c: _Checker, where: str, doc: dict[str, Any], keys: tuple[str, ...]) -> None:
-    """A misspelt key is refused by name: silently ignoring it would drop what it says."""
-    for key in doc:
-        if key not in keys:
-            close = difflib.get_close_matches(str(key), keys, n=1)
-            hint = f" (did you mean {close[0]}?)" if close else f" (known keys: {', '.join(keys)})"
-            c.fail(f"{where}.{key}", f"unknown key{hint}")
 
 
 def _date(value: Any) -> date:
@@ -230,6 +290,7 @@ def parse(doc: Any) -> Org:
     c = _Checker()
     if not isinstance(doc, dict):
         raise OrgFileError(["(file): expected a mapping of keys (timezone, people, rota, …)"])
+    c.problems.extend(unknown_keys(doc))
 
     tz = ZoneInfo("Europe/Paris")
     if (name := c.need(doc, "timezone", "", str)) is not None:
@@ -275,7 +336,11 @@ def parse(doc: Any) -> Org:
         d for i, v in enumerate(doc.get("closures") or []) if (d := c.run(f"closures[{i}]", _date, v))
     )
 
-    languages = tuple(doc.get("languages") or ["fr"])
+    raw_languages = doc.get("languages") or ["fr"]
+    if not isinstance(raw_languages, list):
+        c.fail("languages", f"expected a list like [fr, en], got {raw_languages!r}")
+        raw_languages = ["fr"]
+    languages = tuple(raw_languages)
     for i, lang in enumerate(languages):
         if lang not in ("fr", "en"):
             c.fail(f"languages[{i}]", f"unsupported language {lang!r} (fr, en)")
@@ -419,7 +484,6 @@ def _rota(c: _Checker, r: Any, tz: ZoneInfo, known: Any) -> RotaConfig:
     if not isinstance(r, dict):
         c.fail("rota", "missing, or not a mapping")
         return empty
-    _unknown_keys(c, "rota", r, ROTA_KEYS)
     agents = r.get("agents_may_change", False)
     if not isinstance(agents, bool):
         c.fail("rota.agents_may_change", f"expected true or false, got {agents!r}")
@@ -445,7 +509,6 @@ def _rota(c: _Checker, r: Any, tz: ZoneInfo, known: Any) -> RotaConfig:
         if not isinstance(o, dict):
             c.fail(where, "expected a mapping")
             continue
-        _unknown_keys(c, where, o, OVERRIDE_KEYS)
         a = c.run(f"{where}.from", _local, o.get("from"), tz)
         b = c.run(f"{where}.to", _local, o.get("to"), tz)
         if a and b and b <= a:
@@ -456,17 +519,35 @@ def _rota(c: _Checker, r: Any, tz: ZoneInfo, known: Any) -> RotaConfig:
         person = known(f"{where}.person", o.get("person"))
         if a and b:
             overrides.append(Override(a, b, str(pos), person))
-    for i, one in enumerate(overrides):
-        for two in overrides[i + 1 :]:
-            if (
-                one.position == two.position
-                and _utc(one.start) < _utc(two.end)
-                and _utc(two.start) < _utc(one.end)
-            ):
-                c.fail(
-                    "rota.overrides",
-                    f"two overrides of the {one.position} overlap around {max(one.start, two.start):%Y-%m-%d %H:%M}",
-                )
+    _overlaps(c, overrides)
+    _same_person_both(c, lists["primary"], lists["backup"])
     return RotaConfig(
         weekday, handoff, start, lists["primary"], lists["backup"], tuple(overrides), agents_may_change=agents
     )
+
+
+def _overlaps(c: _Checker, overrides: list[Override]) -> None:
+    """Two overrides of one position at once: which of them is on call would be a coin toss."""
+    latest: dict[str, tuple[int, Override]] = {}  # per position, the override that ends last so far
+    for i, o in sorted(enumerate(overrides), key=lambda pair: (pair[1].position, _utc(pair[1].start))):
+        before = latest.get(o.position)
+        if before is not None and _utc(o.start) < _utc(before[1].end):
+            j = before[0]
+            c.fail(
+                f"rota.overrides[{max(i, j)}]",
+                f"overlaps rota.overrides[{min(i, j)}] for {o.position} "
+                f"({o.start:%Y-%m-%d %H:%M} is before {before[1].end:%Y-%m-%d %H:%M})",
+            )
+        if before is None or _utc(o.end) > _utc(before[1].end):
+            latest[o.position] = (i, o)
+
+
+def _same_person_both(c: _Checker, primary: tuple[str, ...], backup: tuple[str, ...]) -> None:
+    """A backup who is the primary every week is no backup at all."""
+    if not primary or not backup:
+        return
+    weeks = range(math.lcm(len(primary), len(backup)))
+    pairs = {(primary[w % len(primary)], backup[w % len(backup)]) for w in weeks}
+    if all(a == b for a, b in pairs):
+        names = ", ".join(sorted({a for a, _ in pairs}))
+        c.fail("rota.backup", f"{names} would be primary and backup every week: nobody would back up")

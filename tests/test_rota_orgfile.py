@@ -45,7 +45,9 @@ def test_two_overrides_of_one_position_may_not_overlap(doc):
     doc["rota"]["overrides"].append(
         {"from": "2026-11-26 06:00", "to": "2026-11-26 12:00", "position": "primary", "person": "chloe"}
     )
-    assert problems(doc) == ["rota.overrides: two overrides of the primary overlap around 2026-11-26 06:00"]
+    assert problems(doc) == [
+        "rota.overrides[1]: overlaps rota.overrides[0] for primary (2026-11-26 06:00 is before 2026-11-26 08:30)"
+    ]
     doc["rota"]["overrides"][1]["position"] = "backup"
     parse(doc)
 
@@ -55,5 +57,5 @@ def test_a_local_time_the_clocks_skip_is_refused(doc):
         {"from": "2027-03-28 02:30", "to": "2027-03-28 08:00", "position": "primary", "person": "chloe"}
     ]
     assert problems(doc) == [
-        "rota.overrides[0].from: '2027-03-28 02:30' does not exist in Europe/Paris (the clocks skip it that night)"
+        "rota.overrides[0].from: '2027-03-28 02:30' does not exist in Europe/Paris (the clocks skip it when they change)"
     ]

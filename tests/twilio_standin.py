@@ -2,8 +2,11 @@
 `POST /2010-04-01/Accounts/{sid}/Messages.json` and `Calls.json`.
 
 It records every SMS and call the application sends, can be told to fail (HTTP status + Twilio error
-code, or a hang past the client's timeout), and can ring a technician: walk the page call with the
-fake phone, answering as a human or a machine, or not answering (busy, no-answer, failed).
+code, a hang past the client's timeout, a request accepted whose answer comes too late, a dropped
+connection), or to misbehave at random on a share of requests (`chaos`); it lists what it holds
+(`GET Messages.json?To=`, `Calls.json?To=`) as Twilio does, for the application's look-ups; and it can
+ring a technician: walk the page call with the fake phone, answering as a human or a machine, or not
+answering (busy, no-answer, failed).
 
 Point the application at it with TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_BASE_URL and
 TWILIO_OUTBOX False: the `twilio` fixture does that (see `app_config` below).
@@ -12,7 +15,9 @@ TWILIO_OUTBOX False: the `twilio` fixture does that (see `app_config` below).
 from __future__ import annotations
 
 import base64
+import email.utils
 import json
+import random
 import threading
 import time
 import urllib.parse
@@ -60,18 +65,38 @@ class PlacedCall:
 
 @dataclass
 class Failure:
+    """status 0 drops the connection unanswered; `accept` keeps the message or call (Twilio got it)
+    and answers after `delay`: the client gave up waiting although the request went through."""
+
     status: int
     code: int | None
     delay: float = 0.0
+    accept: bool = False
+
+
+# What a bad night looks like from the REST API (weights): errors Twilio documents, and the network.
+CHAOS = [
+    (Failure(500, 20500), 2),
+    (Failure(503, 20503), 2),
+    (Failure(429, 20429), 2),
+    (Failure(0, None), 1),  # connection dropped before any answer
+    (Failure(201, None, delay=2.0, accept=True), 2),  # accepted, answered past the client's timeout
+    (Failure(503, 20503, delay=2.0), 1),  # hangs past the timeout, then fails
+]
 
 
 @dataclass
 class _State:
     messages: list[Message] = field(default_factory=list)
     calls: list[PlacedCall] = field(default_factory=list)
-    failures: dict[str, list[Failure]] = field(default_factory=lambda: {"sms": [], "call": []})
+    failures: dict[str, list[Failure]] = field(default_factory=lambda: {"sms": [], "call": [], "lookup": []})
     requests: int = 0
     numbers: list[dict[str, Any]] = field(default_factory=list)  # the account's incoming phone numbers
+    lookups: int = 0
+    chaos_rate: float = 0.0
+    latency: float = 0.0  # every accepted request is answered this late
+    chaos_rng: random.Random = field(default_factory=lambda: random.Random(0))
+    injected: list[tuple[str, int, bool]] = field(default_factory=list)  # (kind, status, accepted)
 
 
 class TwilioStandIn:
@@ -152,12 +177,35 @@ class TwilioStandIn:
     # --- making it fail --------------------------------------------------------------------------
 
     def fail_next(
-        self, kind: str, status: int = 500, code: int | None = None, times: int = 1, delay: float = 0.0
+        self,
+        kind: str,
+        status: int = 500,
+        code: int | None = None,
+        times: int = 1,
+        delay: float = 0.0,
+        accept: bool = False,
     ) -> None:
-        """The next `times` requests for `kind` (sms, call) answer `status` with Twilio error `code`;
-        with `delay`, the answer comes that many seconds late (past a client's timeout)."""
+        """The next `times` requests for `kind` (sms, call, lookup) answer `status` with Twilio error
+        `code`; with `delay`, the answer comes that many seconds late (past a client's timeout); with
+        `accept`, the message or call is kept all the same (Twilio got it); status 0 drops the
+        connection unanswered."""
         with self.lock:
-            self.state.failures[kind].extend(Failure(status, code, delay) for _ in range(times))
+            self.state.failures[kind].extend(Failure(status, code, delay, accept) for _ in range(times))
+
+    def chaos(self, rate: float, seed: int = 0) -> None:
+        """From now on, `rate` of the POSTs (SMS and calls) misbehave, drawn from CHAOS."""
+        with self.lock:
+            self.state.chaos_rate = rate
+            self.state.chaos_rng = random.Random(seed)
+
+    def _next_failure(self, kind: str) -> Failure | None:
+        st = self.state
+        if st.failures[kind]:
+            return st.failures[kind].pop(0)
+        if st.chaos_rate and st.chaos_rng.random() < st.chaos_rate:
+            choices, weights = zip(*CHAOS, strict=True)
+            return st.chaos_rng.choices(choices, weights)[0]
+        return None
 
     # --- the technician's phone ------------------------------------------------------------------
 
@@ -239,11 +287,14 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
 
         def _answer(self, status: int, payload: dict[str, Any]) -> None:
             body = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting (its timeout): as with Twilio, the request stands
 
         def _error(self, status: int, code: int | None, message: str) -> None:
             self._answer(
@@ -256,11 +307,14 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
                 },
             )
 
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        def _authorised(self) -> bool:
             expected = (
                 "Basic " + base64.b64encode(f"{standin.account_sid}:{standin.auth_token}".encode()).decode()
             )
-            if self.headers.get("Authorization") != expected:
+            return self.headers.get("Authorization") == expected
+
+        def do_GET(self) -> None:  # noqa: N802 - the account, its numbers, and the lists filtered by To
+            if not self._authorised():
                 return self._error(401, 20003, "Authenticate")
             path, _, query = self.path.partition("?")
             account = f"/2010-04-01/Accounts/{standin.account_sid}"
@@ -293,16 +347,49 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
                         "previous_page_uri": None,
                     },
                 )
-            return self._error(404, 20404, f"The requested resource {self.path} was not found")
+            prefix = f"/2010-04-01/Accounts/{standin.account_sid}/"
+            to = urllib.parse.parse_qs(query).get("To", [""])[0]
+            with standin.lock:
+                standin.state.lookups += 1
+                failure = self._draw("lookup")
+                if path == prefix + "Messages.json":
+                    key, rows = "messages", [_message_json(m) for m in standin.state.messages if m.to == to]
+                elif path == prefix + "Calls.json":
+                    key, rows = "calls", [_call_json(c) for c in standin.state.calls if c.to == to]
+                else:
+                    return self._error(404, 20404, f"The requested resource {path} was not found")
+            if failure is not None and not failure.accept:
+                return self._fail(failure)
+            rows.reverse()  # newest first, as Twilio lists
+            self._answer(
+                200,
+                {key: rows, "next_page_uri": None, "page": 0, "page_size": 50, "uri": self.path, "start": 0},
+            )
+
+        def _draw(self, kind: str) -> Failure | None:
+            if kind == "lookup":
+                st = standin.state
+                if st.failures["lookup"]:
+                    return st.failures["lookup"].pop(0)
+                if st.chaos_rate and st.chaos_rng.random() < st.chaos_rate / 3:
+                    return Failure(503, 20503)
+                return None
+            return standin._next_failure(kind)
+
+        def _fail(self, failure: Failure) -> None:
+            if failure.delay:
+                time.sleep(failure.delay)
+            if failure.status == 0:
+                self.close_connection = True
+                self.connection.close()
+                return
+            self._error(failure.status, failure.code, "stand-in told to fail")
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's name
             length = int(self.headers.get("Content-Length") or 0)
             form = urllib.parse.parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
             prefix = f"/2010-04-01/Accounts/{standin.account_sid}/"
-            expected = (
-                "Basic " + base64.b64encode(f"{standin.account_sid}:{standin.auth_token}".encode()).decode()
-            )
-            if self.headers.get("Authorization") != expected:
+            if not self._authorised():
                 return self._error(401, 20003, "Authenticate")
             if self.path == prefix + "Messages.json":
                 kind = "sms"
@@ -312,11 +399,12 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
                 return self._error(404, 20404, f"The requested resource {self.path} was not found")
             with standin.lock:
                 standin.state.requests += 1
-                failure = standin.state.failures[kind].pop(0) if standin.state.failures[kind] else None
-            if failure is not None:
-                if failure.delay:
-                    time.sleep(failure.delay)
-                return self._error(failure.status, failure.code, "stand-in told to fail")
+                failure = self._draw(kind)
+                if failure is not None:
+                    standin.state.injected.append((kind, failure.status, failure.accept))
+            if failure is not None and not failure.accept:
+                return self._fail(failure)
+            late = failure.delay if failure is not None else standin.state.latency
             one = {k: v[0] for k, v in form.items()}
             if kind == "sms" and not one.get("From") and one.get("MessagingServiceSid"):
                 one["From"] = one["MessagingServiceSid"]  # a Messaging Service picks the sender
@@ -334,6 +422,8 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
                 )
                 with standin.lock:
                     standin.state.messages.append(msg)
+                if late:
+                    time.sleep(late)
                 return self._answer(
                     201,
                     {
@@ -361,6 +451,8 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
             )
             with standin.lock:
                 standin.state.calls.append(call)
+            if late:
+                time.sleep(late)
             return self._answer(
                 201,
                 {
@@ -374,6 +466,35 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
             )
 
     return Handler
+
+
+def _rfc2822(at: datetime) -> str:
+    return email.utils.format_datetime(clock.as_utc(at), usegmt=True)
+
+
+def _message_json(m: Message) -> dict[str, Any]:
+    return {
+        "sid": m.sid,
+        "status": "sent",
+        "to": m.to,
+        "from": m.from_,
+        "body": m.body,
+        "date_created": _rfc2822(m.at),
+        "date_sent": _rfc2822(m.at),
+        "direction": "outbound-api",
+    }
+
+
+def _call_json(c: PlacedCall) -> dict[str, Any]:
+    return {
+        "sid": c.sid,
+        "status": "queued",
+        "to": c.to,
+        "from": c.from_,
+        "date_created": _rfc2822(c.at),
+        "start_time": _rfc2822(c.at),
+        "direction": "outbound-api",
+    }
 
 
 # --- fixtures -----------------------------------------------------------------------------------

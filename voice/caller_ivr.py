@@ -307,7 +307,10 @@ def _ticket_entered(call: Call, keys: str) -> VoiceResponse:
     low, high = TICKET_DIGITS
     if not keys.isdigit() or not low <= len(keys) <= high:
         reason = RefusalReason.UNKNOWN_TICKET  # keys, not silence: the end says how to get a ticket
-        return retry(call, call.step, "caller.bad_ticket", reason, min=low, max=high)
+        # The step asked for the ticket; a call whose greeting was never logged (a late or
+        # out-of-order request) is asked for it again, not for a step it never reached.
+        step = call.step if call.step in ("greeting", "ticket") else "ticket"
+        return retry(call, step, "caller.bad_ticket", reason, min=low, max=high)
     call.entered_ticket = keys
     ticket = find_ticket(keys)
     if ticket is None:  # a slip of the finger at 3 a.m. is bad input: key it again, 3 tries

@@ -6,6 +6,7 @@ pending page of one person on one channel as one SMS or one call (bundling).
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -15,7 +16,7 @@ import tasks
 from models import Channel, Page, session
 from oncall import paging
 from oncall.links import absolute_url
-from oncall.sending import SendError
+from oncall.sending import SendError, Sent
 from voice import sender
 from words.pages import page_sms
 
@@ -55,27 +56,88 @@ def is_machine(answered_by: str | None) -> bool:
 
 @tasks.job(paging.DELIVER_JOB)
 def deliver_pages(person_id: str, channel: str) -> None:
-    """Send every due pending page of one person on one channel, as one SMS or one call."""
+    """Send every due pending page of one person on one channel, as one SMS or one call.
+
+    The claim is recorded before the request. An attempt that may have reached Twilio without its
+    answer reaching us (a timeout, a worker killed mid-request) is looked up at Twilio first, and
+    sent again only when Twilio does not hold it."""
+    if not _reconcile(person_id, Channel(channel)):
+        return
     batch = paging.claim(person_id, Channel(channel))
     if batch is None:
         return
     now = clock.now()
     try:
-        if batch.channel is Channel.SMS:
-            body = page_sms(batch.person.language, paging.alerts(batch), paging.link(batch), now)
-            result = sender.send_sms(batch.to, body, status_callback=absolute_url("sms.status"))
-        else:
-            result = sender.place_call(
-                batch.to,
-                absolute_url("paging.call", page=batch.lead.id),
-                status_callback=absolute_url("paging.status"),
-                machine_detection="Enable",  # answered is not acknowledged: a machine is a failure
-                timeout=int(current_app.config["PAGE_RING_SECONDS"]),
-            )
+        result = _send(batch, now)
     except SendError as exc:
-        paging.failed(batch, exc.code, exc.temporary)
+        maybe_sent = exc.maybe_sent
+        if maybe_sent:
+            try:
+                found = _look_up(batch, now, clock.now())
+            except SendError:
+                found = None
+            else:
+                maybe_sent = False  # Twilio answered the look-up: it does not hold the page
+            if found is not None:
+                log.warning("pages %s had reached Twilio (%s): not sent again", _ids(batch), found.sid)
+                paging.sent(batch, found.sid, found.status)
+                return
+        paging.failed(batch, exc.code, exc.temporary, maybe_sent=maybe_sent)
         return
     paging.sent(batch, result.sid, result.status)
+
+
+def _ids(batch: paging.Batch) -> list[int]:
+    return [p.id for p in batch.pages]
+
+
+def _reconcile(person_id: str, channel: Channel) -> bool:
+    """Look up each attempt that may have reached Twilio: found, its pages are sent; not found, they
+    are pending again. False when Twilio cannot be asked (nothing is sent meanwhile)."""
+    timeout = timedelta(seconds=float(current_app.config["TWILIO_TIMEOUT"]))
+    for attempt in paging.unconfirmed(person_id, channel):
+        sent_at = attempt.lead.sent_at
+        at = clock.as_utc(sent_at) if sent_at else clock.now() - paging.LOOKBACK
+        try:
+            found = _look_up(attempt, at, at + timeout)
+        except SendError as exc:
+            log.warning("pages %s could not be looked up (%s): later", _ids(attempt), exc)
+            paging.schedule_delivery(person_id, channel, at=clock.now() + timedelta(seconds=30))
+            return False
+        if found is not None:
+            log.warning("pages %s had reached Twilio (%s): not sent again", _ids(attempt), found.sid)
+            paging.sent(attempt, found.sid, found.status)
+        else:
+            log.warning("pages %s had not reached Twilio: sent again", _ids(attempt))
+            paging.release(attempt.pages)
+    return True
+
+
+def _look_up(batch: paging.Batch, since: datetime, until: datetime) -> Sent | None:
+    """The SMS (carrying every ticket of the batch) or the call Twilio accepted for this batch
+    between `since` and `until`, that no page knows yet."""
+    known = paging.known_ids(batch.to)
+    if batch.channel is Channel.SMS:
+        tickets = {c.ticket.number for c in batch.callouts}
+        found = [m for m in sender.sent_sms(batch.to, since, until) if all(t in m.body for t in tickets)]
+    else:
+        found = sender.placed_calls(batch.to, since, until)
+    found = [m for m in found if m.sid not in known]
+    # Several candidates (a later bundle carries the same ticket): the one nearest the attempt.
+    return min(found, key=lambda m: abs((m.at - since).total_seconds()) if m.at else 0.0, default=None)
+
+
+def _send(batch: paging.Batch, now: datetime) -> Sent:
+    if batch.channel is Channel.SMS:
+        body = page_sms(batch.person.language, paging.alerts(batch), paging.link(batch), now)
+        return sender.send_sms(batch.to, body, status_callback=absolute_url("sms.status"))
+    return sender.place_call(
+        batch.to,
+        absolute_url("paging.call", page=batch.lead.id),
+        status_callback=absolute_url("paging.status"),
+        machine_detection="Enable",  # answered is not acknowledged: a machine is a failure
+        timeout=int(current_app.config["PAGE_RING_SECONDS"]),
+    )
 
 
 @tasks.job(paging.DELIVER_DUE_JOB)
@@ -95,6 +157,10 @@ def record_status(
 
     Idempotent: a duplicate or late callback never moves a page back to an earlier status.
     """
+    answered_by = (answered_by or "")[:24] or None  # the column's width: Twilio's words may grow
+    error_code = (error_code or "")[:10] or None
+    if status is not None and status not in _RANK:
+        status = status[:24]
     pages = list(session.scalars(select(Page).where(Page.twilio_sid == sid)))
     if is_machine(answered_by):
         status = "machine"

@@ -20,7 +20,7 @@ from oncall.takeover import first_name, take_over
 from oncall.voicemails import caller_gets_sms
 from org.load import current_org
 from voice.delivery import is_machine, record_status
-from voice.security import twilio_request
+from voice.security import form_value, twilio_request
 from voice.twiml import say, twiml
 from words.catalogue import digits
 from words.pages import minute_word, spoken_time
@@ -28,14 +28,20 @@ from words.pages import minute_word, spoken_time
 bp = Blueprint("paging", __name__, url_prefix="/voice/pages")
 
 MAX_MENU_TRIES = 3
+MAX_ID = 2**31 - 1  # the database's integer ids: a larger `?page=` is no page, not an overflow
+
+
+def _id_arg(name: str) -> int:
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= MAX_ID else 0
 
 
 def _call_pages() -> tuple[Page, list[Page]]:
     """The page the call was placed for (`?page=`), and every page riding on this call."""
-    lead = session.get(Page, request.args.get("page", type=int) or 0)
+    lead = session.get(Page, _id_arg("page"))
     if lead is None or lead.channel is not Channel.VOICE:
         abort(404, "unknown page")
-    sid = request.form.get("CallSid", "")
+    sid = form_value("CallSid", 64)
     pages = list(session.scalars(select(Page).where(Page.twilio_sid == sid))) if sid else []
     if lead.twilio_sid not in (None, sid):
         abort(404, "this call is not the page's call")
@@ -58,8 +64,8 @@ def _waiting(pages: list[Page], after: int | None = None) -> list[Callout]:
 def call() -> object:
     lead, pages = _call_pages()
     person, lang = lead.person, lead.person.language
-    answered_by = request.form.get("AnsweredBy")
-    sid = request.form.get("CallSid", "")
+    answered_by = form_value("AnsweredBy", 24)
+    sid = form_value("CallSid", 64)
     r = VoiceResponse()
     if is_machine(answered_by):
         record_status(sid, "in-progress", answered_by)
@@ -108,7 +114,7 @@ def key() -> object:
     lead, pages = _call_pages()
     callout = _callout_of(pages)
     person, lang = lead.person, lead.person.language
-    pressed = request.form.get("Digits", "")
+    pressed = form_value("Digits", 40)
     r = VoiceResponse()
     if pressed == "1":
         result = take_over(callout, person, Channel.VOICE)
@@ -153,12 +159,10 @@ def key() -> object:
 @twilio_request
 def status() -> object:
     """Twilio's call status callback: CallStatus, AnsweredBy, ErrorCode (idempotent)."""
-    sid = request.form.get("CallSid", "")
+    sid = form_value("CallSid", 64)
     if not sid:
         abort(400, "CallSid missing")
-    record_status(
-        sid, request.form.get("CallStatus"), request.form.get("AnsweredBy"), request.form.get("ErrorCode")
-    )
+    record_status(sid, form_value("CallStatus", 24), form_value("AnsweredBy", 24), form_value("ErrorCode"))
     return twiml(VoiceResponse())
 
 
@@ -172,7 +176,7 @@ def _url(endpoint: str, lead: Page, callout: Callout, tries: int | None = None) 
 
 
 def _callout_of(pages: list[Page]) -> Callout:
-    wanted = request.args.get("callout", type=int)
+    wanted = _id_arg("callout")
     for callout in _bundle(pages):
         if callout.id == wanted:
             return callout

@@ -28,6 +28,13 @@ def signature_is_valid() -> bool:
     return bool(signature) and validator.validate(public_request_url(), params, signature)
 
 
+def form_value(name: str, size: int | None = None) -> str:
+    """A form value as the database can keep it: no NUL byte (PostgreSQL refuses them in text), at
+    most `size` characters (Twilio's values grow; an overlong one must not fail the request)."""
+    value = request.form.get(name, "").replace("\x00", "").strip()
+    return value[:size] if size is not None else value
+
+
 def twilio_request(view: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate a webhook: forged or unsigned requests get 403 and touch nothing."""
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime, timedelta
 
+import requests
 from flask import current_app
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -52,6 +54,20 @@ def _outbox(kind: str, to: str, body: str) -> Sent:
     return Sent(sid, "outbox")
 
 
+def _may_have_arrived(exc: Exception) -> bool:
+    """Whether a request that failed this way may still have reached Twilio: the connection was
+    made and the answer never came (a read timeout, a connection dropped mid-answer). A refused
+    connection or a timeout while connecting never carried the request."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.Timeout):
+        return True
+    if isinstance(exc, requests.ConnectionError):
+        text = repr(exc)
+        return not any(w in text for w in ("NewConnectionError", "Connection refused", "NameResolution"))
+    return False
+
+
 def _error(exc: Exception) -> SendError:
     if isinstance(exc, TwilioRestException):
         code = exc.code if isinstance(exc.code, int) else None
@@ -63,7 +79,9 @@ def _error(exc: Exception) -> SendError:
         code = code if isinstance(code, int) else None
         temporary = status >= 500 or status == 429 or code in TEMPORARY_CODES
         return SendError(f"Twilio error {code or status}", code, temporary)
-    return SendError(f"Twilio unreachable: {type(exc).__name__}", None, True)
+    maybe = _may_have_arrived(exc)
+    what = "no answer in time" if maybe else "unreachable"
+    return SendError(f"Twilio {what}: {type(exc).__name__}", None, True, maybe_sent=maybe)
 
 
 def send_sms(to: str, body: str, status_callback: str | None = None) -> Sent:
@@ -104,6 +122,54 @@ def place_call(
     return Sent(call.sid or "", call.status or "queued")
 
 
+# Twilio's clock and ours differ by a little; its dates have whole seconds.
+_SLACK = timedelta(seconds=60)
+
+
+def sent_sms(to: str, since: datetime, until: datetime | None = None) -> list[Sent]:
+    """The messages to `to` Twilio accepted between `since` and `until` (its clock and ours differ a
+    little: a minute's slack either side), newest first. SendError when Twilio cannot be asked."""
+    if current_app.config["TWILIO_OUTBOX"]:
+        return []  # the outbox never times out
+    try:
+        # No date filter at Twilio: it filters on DateSent, which a message still queued has not.
+        found = _client().messages.list(to=to, from_=_support_number(), limit=50)
+    except Exception as exc:  # noqa: BLE001
+        raise _error(exc) from exc
+    return [
+        Sent(m.sid or "", m.status or "queued", m.body or "", m.date_created or m.date_sent)
+        for m in found
+        if _within(m.date_created or m.date_sent, since, until)
+    ]
+
+
+def placed_calls(to: str, since: datetime, until: datetime | None = None) -> list[Sent]:
+    """The calls to `to` Twilio accepted between `since` and `until` (see sent_sms)."""
+    if current_app.config["TWILIO_OUTBOX"]:
+        return []
+    try:
+        found = _client().calls.list(to=to, from_=_support_number(), limit=50)  # StartTime: unset if queued
+    except Exception as exc:  # noqa: BLE001
+        raise _error(exc) from exc
+    return [
+        Sent(c.sid or "", c.status or "queued", "", c.date_created or c.start_time)
+        for c in found
+        if _within(c.date_created or c.start_time, since, until)
+    ]
+
+
+def _within(at: datetime | None, since: datetime, until: datetime | None) -> bool:
+    if at is None:
+        return True
+    return at >= since - _SLACK and (until is None or at <= until + _SLACK)
+
+
+def find_sms(to: str, since: datetime, contains: str) -> Sent | None:
+    """The message to `to` Twilio holds since `since` whose body contains `contains`: what a request
+    that timed out may have sent."""
+    return next((m for m in sent_sms(to, since) if contains in m.body), None)
+
+
 def new_local_sid(prefix: str) -> str:
     return f"{prefix}local{uuid.uuid4().hex[:24]}"
 
@@ -113,3 +179,6 @@ class TwilioSender:
 
     def send_sms(self, to: str, body: str, status_callback: str | None = None) -> Sent:
         return send_sms(to, body, status_callback)
+
+    def find_sms(self, to: str, since: datetime, contains: str) -> Sent | None:
+        return find_sms(to, since, contains)

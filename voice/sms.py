@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort
 from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -17,7 +17,7 @@ from oncall.takeover import Reply, answer_sms, first_name, person_by_phone
 from org.load import current_org
 from org.phones import parse_phone
 from voice.delivery import record_status
-from voice.security import twilio_request
+from voice.security import form_value, twilio_request
 from voice.twiml import twiml
 from words.catalogue import text
 from words.pages import readable_number
@@ -48,13 +48,13 @@ def _sender(raw: str) -> str:
 @bp.post("/incoming")
 @twilio_request
 def incoming() -> object:
-    sid = request.form.get("MessageSid") or request.form.get("SmsSid")
+    sid = form_value("MessageSid", 64) or form_value("SmsSid", 64)
     if not sid:
         abort(400, "MessageSid missing")
     if session.scalar(select(InboundSms.id).where(InboundSms.sid == sid)) is not None:
         return twiml(MessagingResponse())  # Twilio retried: it was handled once
-    number = _sender(request.form.get("From", ""))
-    body = request.form.get("Body", "")
+    number = _sender(form_value("From", 32))
+    body = form_value("Body", 2000)
     person = person_by_phone(number)
     row = InboundSms(sid=sid, from_number=number, body=body[:2000], person_id=person.id if person else None)
     session.add(row)
@@ -118,13 +118,13 @@ def _reply_text(reply: Reply, person: Person) -> str:
 @twilio_request
 def status() -> object:
     """Twilio's message status callback: MessageStatus, ErrorCode (idempotent)."""
-    sid = request.form.get("MessageSid") or request.form.get("SmsSid")
+    sid = form_value("MessageSid", 64) or form_value("SmsSid", 64)
     if not sid:
         abort(400, "MessageSid missing")
     record_status(
         sid,
-        request.form.get("MessageStatus") or request.form.get("SmsStatus"),
+        form_value("MessageStatus", 24) or form_value("SmsStatus", 24),
         None,
-        request.form.get("ErrorCode"),
+        form_value("ErrorCode"),
     )
     return twiml(MessagingResponse())
