@@ -24,7 +24,7 @@ from oncall.links import absolute_url
 from oncall.voicemails import deliver, receipt_number
 from org.load import current_org
 from org.phones import e164, parse_number
-from org.pins import pin_matches
+from org.pins import check_pin
 from tickets.calls import caller_number, keep_recording, recall, refuse, remember
 from tickets.eligibility import find_ticket, refusal
 from tickets.pins import clear_failures, lock_keys, locked_until, record_failure
@@ -288,7 +288,7 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
     locks = _lock_keys(call)
     if locked_until(locks) is not None:
         return end(call, RefusalReason.LOCKED)  # whether the PIN was right stays unsaid
-    if not pin_matches(keys, call.client.pin_hash):
+    if not check_pin(call.client, keys):
         if record_failure(locks):
             return end(call, RefusalReason.LOCKED)
         return retry(call, "pin", "caller.wrong_pin", RefusalReason.BAD_PIN)
