@@ -25,7 +25,7 @@ from tickets.timeline import add_event
 log = logging.getLogger(__name__)
 
 
-@tasks.job(RUN_STEPS_JOB)
+@tasks.job(RUN_STEPS_JOB, urgent=True)
 def run_due_steps(callout_id: int, deliver: bool = True) -> list[tuple[str, Channel]]:
     """Run every policy step of one callout that is due now; schedule the next one.
 

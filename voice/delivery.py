@@ -53,7 +53,7 @@ def is_machine(answered_by: str | None) -> bool:
     return bool(answered_by) and (answered_by.startswith("machine") or answered_by == "fax")  # type: ignore[union-attr]
 
 
-@tasks.job(paging.DELIVER_JOB)
+@tasks.job(paging.DELIVER_JOB, urgent=True)
 def deliver_pages(person_id: str, channel: str) -> None:
     """Send every due pending page of one person on one channel, as one SMS or one call."""
     batch = paging.claim(person_id, Channel(channel))
@@ -78,7 +78,7 @@ def deliver_pages(person_id: str, channel: str) -> None:
     paging.sent(batch, result.sid, result.status)
 
 
-@tasks.job(paging.DELIVER_DUE_JOB)
+@tasks.job(paging.DELIVER_DUE_JOB, urgent=True)
 def deliver_due() -> None:
     """The sweeper's share: pages a dead worker left half-sent go back to pending, and every due
     pending page is delivered, bundled by person and channel."""
