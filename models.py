@@ -448,10 +448,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+POOL_RECYCLE_SECONDS = 300  # a pooled connection is replaced after 5 minutes, before anything idles it out
+
+
 def make_engine(url: str) -> Engine:
+    """No pre-ping (a round trip before every request): pooled connections are recycled before a
+    server or a firewall drops them, and a connection that died anyway is seen on its first statement,
+    which fails that one request (Twilio retries a webhook; a job is retried) and empties the pool."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=False, pool_recycle=POOL_RECYCLE_SECONDS)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
