@@ -231,7 +231,9 @@ def _write_clients(clients: list[dict[str, Any]], changed: dict[str, int]) -> No
             client = Client(account=c["account"], pin_hash="")
             session.add(client)
         pin_hash = c["pin_hash"] or client.pin_hash
-        if c["pin"] is not None and not (is_current(client.pin_hash) and pin_matches(c["pin"], client.pin_hash)):
+        if c["pin"] is not None and not (
+            is_current(client.pin_hash) and pin_matches(c["pin"], client.pin_hash)
+        ):
             pin_hash = hash_pin(c["pin"])  # only when the PIN changed, or its hash is of an older kind
         _set(
             client,

@@ -11,6 +11,7 @@ import logging
 import re
 
 from flask import Blueprint, Response, abort, request
+from sqlalchemy.exc import IntegrityError
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
@@ -19,7 +20,7 @@ from models import Call, session
 from oncall.voicemails import deliver, end_call
 from org.hours import is_business_hours
 from org.load import NoOrganisation, current_org
-from tickets.calls import find_call, keep_recording, log_call
+from tickets.calls import find_call, keep_recording, log_call, new_call
 from voice import caller_desk, caller_ivr
 from voice.security import twilio_request
 from voice.twiml import say, twiml
@@ -89,14 +90,21 @@ def _no_organisation(exc: NoOrganisation) -> Response:
 def incoming() -> Response:
     sid = _sid("CallSid")
     call = find_call(sid)
-    if call is not None and caller_ivr.saved_answer(call):
-        return Response(caller_ivr.saved_answer(call), mimetype="text/xml")  # Twilio retried
+    if call is not None and (saved := caller_ivr.saved_answer(call)):
+        return Response(saved, mimetype="text/xml")  # Twilio retried
     org = current_org()
-    after_hours = not is_business_hours(org, clock.now())
-    call = call or log_call(sid, _field("From"), _field("To") or org.support_number, after_hours)
-    if call.after_hours:
-        return _answer(call, caller_ivr.greeting(call))
-    return _answer(call, caller_desk.forward(call, org))
+    if call is None:  # one read above, one write below: the row is inserted with its first answer
+        after_hours = not is_business_hours(org, clock.now())
+        call = new_call(sid, _field("From"), _field("To") or org.support_number, after_hours)
+    answer = caller_ivr.greeting(call) if call.after_hours else caller_desk.forward(call, org)
+    try:
+        return _answer(call, answer)
+    except IntegrityError:  # the same call, sent twice at the same instant: the first one's answer
+        session.rollback()
+        first = find_call(sid)
+        if first is None or not (saved := caller_ivr.saved_answer(first)):
+            raise
+        return Response(saved, mimetype="text/xml")
 
 
 @bp.post("/voice/status")
@@ -123,7 +131,9 @@ def step(step: str) -> Response:
     if replay is not None:
         return replay
     keys = request.form.get("Digits")
-    return _answer(call, caller_ivr.answer(call, step, keys.strip()[:40] if keys else None))
+    with session.no_autoflush:  # the reads of the step see the call as it was: one UPDATE, at the end
+        answer = caller_ivr.answer(call, step, keys.strip()[:40] if keys else None)
+    return _answer(call, answer)
 
 
 @bp.post("/voice/caller/recorded")
