@@ -17,10 +17,12 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 import clock
 import tasks
-from models import Callout, CalloutState, Channel, Page, Person, changed, session
+from models import Callout, CalloutState, Channel, Page, Person, Ticket, Voicemail, changed, session
 from oncall.callouts import run_next_step_now
 from oncall.links import takeover_url
 from org.load import current_org
@@ -52,6 +54,16 @@ class Batch:
     @property
     def lead(self) -> Page:
         return self.pages[0]
+
+
+# What a batch reads of its pages: the callout, its ticket, client and service, the message and its call.
+_BATCH_LOADS = (
+    selectinload(Page.person),
+    selectinload(Page.callout).options(
+        selectinload(Callout.ticket).options(selectinload(Ticket.client), selectinload(Ticket.service)),
+        selectinload(Callout.voicemail).selectinload(Voicemail.call),
+    ),
+)
 
 
 def _interval(channel: Channel) -> timedelta:
@@ -119,6 +131,7 @@ def claim(person_id: str, channel: Channel) -> Batch | None:
                 Page.retry_at <= now,
             )
             .order_by(Page.id)
+            .options(*_BATCH_LOADS)  # a storm's bundle: a query per table, not per page
         )
     )
     live = []
@@ -158,8 +171,10 @@ def claim(person_id: str, channel: Channel) -> Batch | None:
         session.rollback()
         return None
     session.commit()
-    for page in live:
-        session.refresh(page)
+    for page in live:  # what the UPDATE wrote, without reading each page again
+        set_committed_value(page, "status", "sending")
+        set_committed_value(page, "sent_at", now)
+        set_committed_value(page, "attempts", (page.attempts or 0) + 1)
     return Batch(live[0].person, channel, to, live, _distinct_callouts(live))
 
 
