@@ -52,12 +52,17 @@ def queues(app: Flask | None = None) -> list[Queue]:
 
 JOBS: dict[str, Callable[..., Any]] = {}
 URGENT: set[str] = set()  # the jobs that go to PAGES_QUEUE
+COALESCED: set[str] = set()  # jobs of which one queued run does the work of any number
 
 
-def job(name: str, urgent: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def job(
+    name: str, urgent: bool = False, coalesce: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function as the job `name`: the queue carries the name, never an import path, so a
     room can ask for another room's job without importing it (oncall asks voice to deliver pages).
-    An `urgent` job (a page, a deadline) goes to the pages queue, ahead of everything else."""
+    An `urgent` job (a page, a deadline) goes to the pages queue, ahead of everything else. A
+    `coalesce` job does all the work due when it runs, whatever its arguments: while one waits in the
+    queue, asking for another one now queues nothing (a storm of 6,000 messages queues a few runs)."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         if JOBS.get(name, fn) is not fn:
@@ -65,6 +70,8 @@ def job(name: str, urgent: bool = False) -> Callable[[Callable[..., Any]], Calla
         JOBS[name] = fn
         if urgent:
             URGENT.add(name)
+        if coalesce:
+            COALESCED.add(name)
         return fn
 
     return register
@@ -77,6 +84,13 @@ def _name(work: str | Callable[..., Any]) -> str:
         if fn is work:
             return name
     raise ValueError(f"{work.__qualname__} is not a registered job")
+
+
+COALESCE_TTL = 30  # seconds: a run lost with its queue is not waited for longer than this
+
+
+def _waiting(name: str) -> str:
+    return f"astreinte:waiting:{name}"
 
 
 def queue_of(name: str) -> str:
@@ -107,6 +121,8 @@ def enqueue(work: str | Callable[..., Any], *args: Any, at: datetime | None = No
         return
     try:
         if at is None:
+            if name in COALESCED and not connection(app).set(_waiting(name), "1", nx=True, ex=COALESCE_TTL):
+                return  # a run is waiting in the queue: it will do this work too
             queue(app, queue_of(name)).enqueue(perform, name, *args)
         else:
             entry = json.dumps([queue_of(name), name, list(args), uuid.uuid4().hex])
@@ -177,6 +193,8 @@ def perform(name: str, *args: Any) -> Any:
     if app is None:
         raise RuntimeError("no application bound: the worker calls tasks.bind_worker(app) first")
     with app.app_context():
+        if name in COALESCED:
+            connection(app).delete(_waiting(name))  # from now on, a new request queues a new run
         return JOBS[name](*args)
 
 

@@ -26,26 +26,44 @@ from tickets.timeline import add_event
 log = logging.getLogger(__name__)
 
 
-@tasks.job(RUN_STEPS_JOB, urgent=True)
+@tasks.job(RUN_STEPS_JOB, urgent=True, coalesce=True)
 def run_due_steps(callout_id: int, deliver: bool = True) -> list[tuple[str, Channel]]:
     """Run every policy step of one callout that is due now; schedule the next one. In the worker
-    (`deliver`), every other callout due now follows in batches (`run_due_batch`): in a storm the
-    first job pages them all, and the jobs queued behind it find nothing left to do.
+    (`deliver`), every other callout due now follows in batches (`run_due_batch`), delivered with it:
+    in a storm the first run pages them all, and the requests made meanwhile are coalesced into one
+    run (tasks: `coalesce`), which finds little left to do.
 
     Returns the (person, channel) pairs that got pending pages; with `deliver` they are sent at once
     (the sweeper passes False to bundle the pages of several callouts into one).
     """
-    paged = _run_one(callout_id, deliver)
+    paged = _run_one(callout_id)
     if deliver:
-        while True:
-            pairs, claimed = run_due_batch()
-            _deliver(pairs)
+        pairs = paged
+        while True:  # the first batch goes with this callout's pages: one bundle per person and channel
+            more, claimed = run_due_batch()
+            _deliver(pairs + more)
             if not claimed:
                 break
+            pairs = []
+        _schedule_earliest()
     return paged
 
 
-def _run_one(callout_id: int, deliver: bool) -> list[tuple[str, Channel]]:
+def _schedule_earliest() -> None:
+    """The next instant any callout has a step due, scheduled: with runs coalesced, the callout a
+    request named may not be the one that runs, so every run makes sure the next one comes."""
+    row = session.execute(
+        select(Callout.id, Callout.next_action_at)
+        .where(Callout.state == CalloutState.PAGING, Callout.next_action_at > clock.now())
+        .order_by(Callout.next_action_at)
+        .limit(1)
+    ).first()
+    if row is not None and row[1] is not None:
+        tasks.enqueue(run_due_steps, row[0], at=clock.as_utc(row[1]))
+
+
+def _run_one(callout_id: int) -> list[tuple[str, Channel]]:
+    """The due steps of one callout, its pages left pending for the caller to deliver."""
     org = current_org()
     paged: list[tuple[str, Channel]] = []
     while True:
@@ -77,8 +95,6 @@ def _run_one(callout_id: int, deliver: bool) -> list[tuple[str, Channel]]:
             callout.next_action_at = now  # nobody to notify: the next step runs now
         session.commit()
         paged += pairs
-        if deliver:
-            _deliver(pairs)
     _schedule_next(callout_id)
     return paged
 
@@ -114,7 +130,6 @@ def run_due_batch(limit: int = BATCH) -> tuple[list[tuple[str, Channel]], int]:
         )
     }
     if not callouts:
-        session.rollback()
         return [], 0
     by_step: dict[int, list[int]] = {}
     for c in callouts.values():
