@@ -38,9 +38,10 @@ def run_due_steps(callout_id: int, deliver: bool = True) -> list[tuple[str, Chan
     """
     paged = _run_one(callout_id)
     if deliver:
-        pairs = paged
+        pairs, limit = paged, FIRST_BATCH
         while True:  # the first batch goes with this callout's pages: one bundle per person and channel
-            more, claimed = run_due_batch()
+            more, claimed = run_due_batch(limit)
+            limit = BATCH
             _deliver(pairs + more)
             if not claimed:
                 break
@@ -107,6 +108,7 @@ def _deliver(pairs: list[tuple[str, Channel]]) -> None:
 
 
 BATCH = 500  # callouts claimed by one statement in a storm
+FIRST_BATCH = 100  # fewer in the first batch of a run: its pages leave sooner
 
 
 def run_due_batch(limit: int = BATCH) -> tuple[list[tuple[str, Channel]], int]:
