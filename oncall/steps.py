@@ -129,6 +129,7 @@ def run_due_batch(limit: int = BATCH) -> tuple[list[tuple[str, Channel]], int]:
             .order_by(Callout.next_action_at, Callout.id)
             .limit(limit)
             .options(selectinload(Callout.ticket))
+            .execution_options(populate_existing=True)  # the session may hold them from before
         )
     }
     if not callouts:
