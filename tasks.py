@@ -7,10 +7,13 @@ the sweeper cannot find again (DESIGN: rules that keep data safe).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
+import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +25,10 @@ from rq import Queue
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAME = "astreinte"
+QUEUE_NAME = "astreinte"  # receipts, recordings, reports: work that can wait its turn
+PAGES_QUEUE = "astreinte-pages"  # pages and deadlines: served before anything else
+DUE_KEY = "astreinte:due"  # work for later: a sorted set scored by its due instant (epoch seconds)
+TIMER_TICK = 0.02  # seconds: the longest a worker's timer sleeps before looking at DUE_KEY again
 
 
 def connection(app: Flask | None = None) -> redis.Redis:
@@ -34,26 +40,38 @@ def connection(app: Flask | None = None) -> redis.Redis:
     return conn
 
 
-def queue(app: Flask | None = None) -> Queue:
-    return Queue(QUEUE_NAME, connection=connection(app))
+def queue(app: Flask | None = None, name: str = QUEUE_NAME) -> Queue:
+    return Queue(name, connection=connection(app))
 
 
 def queues(app: Flask | None = None) -> list[Queue]:
-    """The queues a worker listens to, in the order it serves them."""
-    return [queue(app)]
+    """The queues a worker listens to, in the order it serves them: pages and deadlines first, so a
+    backlog of receipts or reports never holds back a page (RQ takes from the first non-empty one)."""
+    return [queue(app, PAGES_QUEUE), queue(app, QUEUE_NAME)]
 
 
 JOBS: dict[str, Callable[..., Any]] = {}
+URGENT: set[str] = set()  # the jobs that go to PAGES_QUEUE
+COALESCED: set[str] = set()  # jobs of which one queued run does the work of any number
 
 
-def job(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def job(
+    name: str, urgent: bool = False, coalesce: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function as the job `name`: the queue carries the name, never an import path, so a
-    room can ask for another room's job without importing it (oncall asks voice to deliver pages)."""
+    room can ask for another room's job without importing it (oncall asks voice to deliver pages).
+    An `urgent` job (a page, a deadline) goes to the pages queue, ahead of everything else. A
+    `coalesce` job does all the work due when it runs, whatever its arguments: while one waits in the
+    queue, asking for another one now queues nothing (a storm of 6,000 messages queues a few runs)."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         if JOBS.get(name, fn) is not fn:
             raise ValueError(f"job {name!r} registered twice")
         JOBS[name] = fn
+        if urgent:
+            URGENT.add(name)
+        if coalesce:
+            COALESCED.add(name)
         return fn
 
     return register
@@ -68,6 +86,17 @@ def _name(work: str | Callable[..., Any]) -> str:
     raise ValueError(f"{work.__qualname__} is not a registered job")
 
 
+COALESCE_TTL = 30  # seconds: a run lost with its queue is not waited for longer than this
+
+
+def _waiting(name: str) -> str:
+    return f"astreinte:waiting:{name}"
+
+
+def queue_of(name: str) -> str:
+    return PAGES_QUEUE if name in URGENT else QUEUE_NAME
+
+
 def run(work: str | Callable[..., Any], *args: Any) -> Any:
     """Run a registered job now, in this process (the sweeper's catch-up)."""
     return JOBS[_name(work)](*args)
@@ -76,6 +105,9 @@ def run(work: str | Callable[..., Any], *args: Any) -> Any:
 def enqueue(work: str | Callable[..., Any], *args: Any, at: datetime | None = None) -> None:
     """Run the job `work` (a registered function, or its name) with `args` in the worker, now or at
     `at`. Arguments are ids and plain values.
+
+    Work for later waits in a Redis sorted set that every worker's timer watches (`_timer`): it is
+    queued within TIMER_TICK of its instant, not on RQ's scheduler's one-second poll.
 
     With TASKS_INLINE (tests, the offline demo) work due now runs at once in this process and work
     due later is left to the sweeper, which finds it in the database. If Redis is down, the work is
@@ -88,22 +120,70 @@ def enqueue(work: str | Callable[..., Any], *args: Any, at: datetime | None = No
             JOBS[name](*args)
         return
     try:
-        q = queue(app)
         if at is None:
-            q.enqueue(perform, name, *args)
+            if name in COALESCED and not connection(app).set(_waiting(name), "1", nx=True, ex=COALESCE_TTL):
+                return  # a run is waiting in the queue: it will do this work too
+            queue(app, queue_of(name)).enqueue(perform, name, *args)
         else:
-            q.enqueue_at(at, perform, name, *args)
+            entry = json.dumps([queue_of(name), name, list(args), uuid.uuid4().hex])
+            connection(app).zadd(DUE_KEY, {entry: at.timestamp()})
     except redis.RedisError as exc:
         log.warning("queue unreachable, %s left to the sweeper: %s", name, exc)
+
+
+# Takes the entries due at ARGV[1] (at most ARGV[2]) off the set in one step, so that of several
+# workers' timers exactly one queues each; returns them, then the score of the next one (or "").
+_TAKE_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+if #due > 0 then redis.call('ZREM', KEYS[1], unpack(due)) end
+local following = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+table.insert(due, following[2] or '')
+return due
+"""
+
+
+def release_due(app: Flask, now: float | None = None, limit: int = 500) -> float | None:
+    """Queue the work whose instant came; returns when the next one is due (epoch seconds), or None."""
+    conn = connection(app)
+    *due, following = conn.eval(_TAKE_DUE, 1, DUE_KEY, repr(time.time() if now is None else now), limit)
+    if due:
+        with conn.pipeline() as pipe:
+            for raw in due:
+                queue_name, name, args, _ = json.loads(raw)
+                Queue(queue_name, connection=conn).enqueue(perform, name, *args, pipeline=pipe)
+            pipe.execute()
+    return float(following) if following else None
+
+
+def _timer(app: Flask, stop: threading.Event) -> None:
+    """A worker's timer: queues due work within TIMER_TICK of its instant (every worker runs one;
+    the sorted set hands each entry to exactly one of them)."""
+    while not stop.is_set():
+        try:
+            following = release_due(app)
+        except redis.RedisError as exc:
+            log.warning("timer: Redis unreachable (%s); the sweeper catches up", exc)
+            stop.wait(1.0)
+            continue
+        wait = TIMER_TICK if following is None else min(TIMER_TICK, max(following - time.time(), 0.0))
+        if wait:
+            stop.wait(wait)
 
 
 _worker_app: Flask | None = None
 
 
+_timer_stop: threading.Event | None = None
+
+
 def bind_worker(app: Flask) -> None:
-    """The application the worker built once; every job runs in a fresh context of it."""
-    global _worker_app
+    """The application the worker built once; every job runs in a fresh context of it. Starts the
+    worker's timer, which queues work due later at its instant."""
+    global _worker_app, _timer_stop
     _worker_app = app
+    if _timer_stop is None:
+        _timer_stop = threading.Event()
+        threading.Thread(target=_timer, args=(app, _timer_stop), name="timer", daemon=True).start()
 
 
 def perform(name: str, *args: Any) -> Any:
@@ -113,6 +193,8 @@ def perform(name: str, *args: Any) -> Any:
     if app is None:
         raise RuntimeError("no application bound: the worker calls tasks.bind_worker(app) first")
     with app.app_context():
+        if name in COALESCED:
+            connection(app).delete(_waiting(name))  # from now on, a new request queues a new run
         return JOBS[name](*args)
 
 

@@ -17,11 +17,24 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 import clock
 import tasks
-from models import Callout, CalloutState, Channel, Page, Person, changed, session
+from models import (
+    Callout,
+    CalloutState,
+    Channel,
+    Page,
+    Person,
+    Ticket,
+    TicketEvent,
+    Voicemail,
+    changed,
+    session,
+)
 from oncall.callouts import run_next_step_now
 from oncall.links import takeover_url
 from org.load import current_org
@@ -56,6 +69,13 @@ class Batch:
     @property
     def lead(self) -> Page:
         return self.pages[0]
+
+
+# What a page says of a callout: its ticket, client and service, the message and its call.
+_ALERT_LOADS = (
+    selectinload(Callout.ticket).options(selectinload(Ticket.client), selectinload(Ticket.service)),
+    selectinload(Callout.voicemail).selectinload(Voicemail.call),
+)
 
 
 def _interval(channel: Channel) -> timedelta:
@@ -173,6 +193,7 @@ def claim(person_id: str, channel: Channel) -> Batch | None:
                 or_(Page.error_code.is_(None), Page.error_code != MAYBE_SENT),  # looked up first
             )
             .order_by(Page.id)
+            .options(selectinload(Page.callout), selectinload(Page.person))  # a query per table, not per page
         )
     )
     live = []
@@ -191,8 +212,7 @@ def claim(person_id: str, channel: Channel) -> Batch | None:
         return None
     wait = _throttled_until(to, channel, now)
     if wait is not None:
-        for page in live:
-            page.retry_at = wait
+        _write_pages(live, {"retry_at": wait}, [])
         session.commit()
         log.info("throttled %s to %s until %s", channel, to, wait.isoformat())
         schedule_delivery(person_id, channel, at=wait)
@@ -212,9 +232,18 @@ def claim(person_id: str, channel: Channel) -> Batch | None:
         session.rollback()
         return None
     session.commit()
-    for page in live:
-        session.refresh(page)
-    return Batch(live[0].person, channel, to, live, _distinct_callouts(live))
+    for page in live:  # what the UPDATE wrote, without reading each page again
+        set_committed_value(page, "status", "sending")
+        set_committed_value(page, "sent_at", now)
+        set_committed_value(page, "attempts", (page.attempts or 0) + 1)
+    callouts = _distinct_callouts(live)
+    session.scalars(  # what the page says of each callout, a query per table
+        select(Callout)
+        .where(Callout.id.in_([c.id for c in callouts]))
+        .options(*_ALERT_LOADS)
+        .execution_options(populate_existing=True)
+    ).all()
+    return Batch(live[0].person, channel, to, live, callouts)
 
 
 def _throttled_until(to: str, channel: Channel, now: datetime) -> datetime | None:
@@ -245,21 +274,59 @@ def _join_ringing_call(pages: list[Page], to: str, now: datetime) -> bool:
     )
     if call is None:
         return False
-    for page in pages:
-        page.twilio_sid, page.status, page.sent_at = call.twilio_sid, call.status, call.sent_at
-        page.attempts += 1
-        add_event(
-            page.callout.ticket,
-            "page",
-            data={
-                "page": page.id,
-                "callout": page.callout_id,
-                "channel": "voice",
-                "name": page.person.name,
-                "joined": True,
-            },
-        )
+    _write_pages(
+        pages,
+        {"twilio_sid": call.twilio_sid, "status": call.status, "sent_at": call.sent_at},
+        [
+            _event_row(
+                page,
+                "page",
+                {
+                    "page": page.id,
+                    "callout": page.callout_id,
+                    "channel": "voice",
+                    "name": page.person.name,
+                    "joined": True,
+                },
+            )
+            for page in pages
+        ],
+        attempts=True,
+    )
     return True
+
+
+def _event_row(page: Page, kind: str, data: dict[str, object]) -> dict[str, object]:
+    """A timeline line of a page's ticket, as a row (its facts; told when read): a bundle's lines are
+    written in one statement."""
+    return {
+        "ticket_id": page.callout.ticket_id,
+        "at": clock.now(),
+        "kind": kind,
+        "text": "",
+        "actor": None,
+        "data": data,
+    }
+
+
+def _write_pages(
+    pages: list[Page], values: dict[str, object], events: list[dict[str, object]], attempts: bool = False
+) -> None:
+    """The same new values on every page of a bundle and their timeline lines: two statements, whatever
+    the size of the bundle (a storm bundles thousands); the pages in memory are kept in step."""
+    now = clock.now()
+    stmt = update(Page).where(Page.id.in_([p.id for p in pages])).values(**values, updated_at=now)
+    if attempts:
+        stmt = stmt.values(attempts=Page.attempts + 1)
+    session.execute(stmt.execution_options(synchronize_session=False))
+    for page in pages:
+        for key, value in values.items():
+            set_committed_value(page, key, value)
+        set_committed_value(page, "updated_at", now)
+        if attempts:
+            set_committed_value(page, "attempts", (page.attempts or 0) + 1)
+    if events:
+        session.execute(insert(TicketEvent), events)
 
 
 def alert_of(callout: Callout, lang: str, org: Org) -> Alert:
@@ -294,21 +361,26 @@ def link(batch: Batch) -> str:
 def sent(batch: Batch, sid: str, status: str) -> None:
     """The carrier accepted the batch: every page gets its id and status, and the timeline says so."""
     person = batch.person
-    for page in batch.pages:
-        page.twilio_sid, page.status, page.error_code = sid, status, None
-        add_event(
-            page.callout.ticket,
-            "page",
-            data={
-                "page": page.id,
-                "callout": page.callout_id,
-                "channel": batch.channel.value,
-                "person": person.id,
-                "name": person.name,
-                "bundled": len(batch.pages) - 1,
-                "sid": sid,
-            },
-        )
+    _write_pages(
+        batch.pages,
+        {"twilio_sid": sid, "status": status, "error_code": None},
+        [
+            _event_row(
+                page,
+                "page",
+                {
+                    "page": page.id,
+                    "callout": page.callout_id,
+                    "channel": batch.channel.value,
+                    "person": person.id,
+                    "name": person.name,
+                    "bundled": len(batch.pages) - 1,
+                    "sid": sid,
+                },
+            )
+            for page in batch.pages
+        ],
+    )
     session.commit()
     log.info("%s to %s sent: %s (%d callout(s))", batch.channel.value, person.id, sid, len(batch.pages))
 

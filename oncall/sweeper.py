@@ -13,7 +13,7 @@ import tasks
 from oncall.callouts import note_breaches, overdue
 from oncall.paging import DELIVER_DUE_JOB
 from oncall.rota_alerts import warn_supervisor
-from oncall.steps import run_due_steps
+from oncall.steps import run_due_batch
 from oncall.voicemails import callers_not_told, catch_up, notify_caller
 from org.load import NoOrganisation
 
@@ -21,20 +21,21 @@ log = logging.getLogger(__name__)
 
 
 def sweep() -> int:
-    """Run every overdue callout step, then have every due page delivered (bundled by person and
-    channel), note the deadlines that passed with nobody, and send the takeover SMS a lost job never
-    sent, and tell the supervisor of a coming gap in the rota. Returns how many callouts had a step run."""
+    """Run every overdue callout step (claimed in bulk, `run_due_batch`), then have every due page
+    delivered (bundled by person and channel), note the deadlines that passed with nobody, send the
+    takeover SMS a lost job never sent, and tell the supervisor of a coming gap in the rota. Returns how
+    many callouts had a step run."""
     now = clock.now()
     try:
         due = overdue(now)
     except NoOrganisation:
         return 0
     catch_up(now)  # messages and receipts a failure left half-done
-    for callout_id in due:
-        try:
-            run_due_steps(callout_id, deliver=False)
-        except NoOrganisation:
-            return 0
+    try:
+        while run_due_batch()[1]:  # every step due, claimed in bulk (a storm's thousands too)
+            pass
+    except NoOrganisation:
+        return 0
     tasks.run(DELIVER_DUE_JOB)  # the sender's share, in this process: no queue between
     note_breaches(clock.now())
     warn_supervisor(clock.now())  # a gap in the rota within 24 h: the supervisor hears of it once

@@ -19,7 +19,7 @@ import clock
 from models import Client, Contact, Organisation, Person, Service, Ticket, TicketEvent, session
 from org.orgfile import Org, OrgFileError, parse
 from org.phones import parse_phone
-from org.pins import hash_pin, pin_matches
+from org.pins import hash_pin, is_current, pin_matches
 
 
 class NoOrganisation(RuntimeError):
@@ -231,8 +231,10 @@ def _write_clients(clients: list[dict[str, Any]], changed: dict[str, int]) -> No
             client = Client(account=c["account"], pin_hash="")
             session.add(client)
         pin_hash = c["pin_hash"] or client.pin_hash
-        if c["pin"] is not None and not (client.pin_hash and pin_matches(c["pin"], client.pin_hash)):
-            pin_hash = hash_pin(c["pin"])  # a new salt only when the PIN really changed
+        if c["pin"] is not None and not (
+            is_current(client.pin_hash) and pin_matches(c["pin"], client.pin_hash)
+        ):
+            pin_hash = hash_pin(c["pin"])  # only when the PIN changed, or its hash is of an older kind
         _set(
             client,
             changed,

@@ -26,7 +26,7 @@ from .twilio_standin import TwilioStandIn, fixtures, standin_config
 
 _base_config, twilio_server, _twilio = fixtures()
 
-SLACK = 2.5  # seconds: the scheduler polls every second, the worker starts its job at once
+SLACK = 2.5  # seconds: the worker's timer queues a step within 20 ms; the rest is a busy shared machine
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def test_a_redis_that_lost_every_job_loses_no_page(app, twilio_server, clock):
     load(yaml.safe_load(ORG_FILE.read_text()))
     twilio_server.reset()
     leave_voicemail("104233")  # the first step goes to Redis: no worker runs it
-    assert tasks.queue(app).count == 1 and not twilio_server.messages
+    assert sum(q.count for q in tasks.queues(app)) == 1 and not twilio_server.messages
     tasks.connection(app).flushdb()  # Redis restarts empty
     sweep()
     alice = session.get(Person, "alice").phone

@@ -33,11 +33,10 @@ def find_call(sid: str) -> Call | None:
     return session.scalar(select(Call).where(Call.sid == sid))
 
 
-def log_call(sid: str, from_number: str, to_number: str, after_hours: bool) -> Call:
-    """The row of this call, created and committed once (the carrier may send the same call twice)."""
-    call = find_call(sid)
-    if call is not None:
-        return call
+def new_call(sid: str, from_number: str, to_number: str, after_hours: bool) -> Call:
+    """The row of a call not seen yet, added to the session: written with the request's answer (one
+    INSERT). Two requests of the same call at the same instant: the second one's commit fails on the
+    unique call id."""
     call = Call(
         sid=sid,
         from_number=from_number[:32],
@@ -45,11 +44,22 @@ def log_call(sid: str, from_number: str, to_number: str, after_hours: bool) -> C
         started_at=clock.now(),
         after_hours=after_hours,
         outcome=CallOutcome.IN_PROGRESS,
+        status="in-progress",
+        language="fr",  # the column defaults, read before the INSERT (the greeting)
         step="start",
         tries=0,
         state={},
     )
     session.add(call)
+    return call
+
+
+def log_call(sid: str, from_number: str, to_number: str, after_hours: bool) -> Call:
+    """The row of this call, created and committed once (the carrier may send the same call twice)."""
+    call = find_call(sid)
+    if call is not None:
+        return call
+    call = new_call(sid, from_number, to_number, after_hours)
     try:
         session.commit()
     except IntegrityError:  # the same call id, at the same time, from a retry

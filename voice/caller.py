@@ -12,7 +12,7 @@ import re
 
 from flask import Blueprint, Response, abort, current_app, request
 from redis.exceptions import RedisError
-from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
@@ -21,7 +21,7 @@ from models import Call, session
 from oncall.voicemails import deliver, end_call
 from org.hours import is_business_hours
 from org.load import NoOrganisation, current_org
-from tickets.calls import find_call, keep_recording, log_call
+from tickets.calls import find_call, keep_recording, log_call, new_call
 from voice import caller_desk, caller_ivr
 from voice.security import form_value, twilio_request
 from voice.twiml import say, twiml
@@ -91,16 +91,26 @@ def _no_organisation(exc: NoOrganisation) -> Response:
 def incoming() -> Response:
     sid = _sid("CallSid")
     call = find_call(sid)
-    if call is not None and caller_ivr.saved_answer(call):
-        return Response(caller_ivr.saved_answer(call), mimetype="text/xml")  # Twilio retried
+    if call is not None and (saved := caller_ivr.saved_answer(call)):
+        return Response(saved, mimetype="text/xml")  # Twilio retried
     org = current_org()
-    after_hours = not is_business_hours(org, clock.now())
-    call = call or log_call(sid, _field("From"), _field("To") or org.support_number, after_hours)
+    if call is None:  # one read above, one write below: the row is inserted with its first answer
+        after_hours = not is_business_hours(org, clock.now())
+        call = new_call(sid, _field("From"), _field("To") or org.support_number, after_hours)
     if (rota_answer := caller_ivr.technician_rota(call, org)) is not None:
-        return _answer(call, rota_answer)  # a technician's own phone: who is on call tonight
-    if call.after_hours:
-        return _answer(call, caller_ivr.greeting(call))
-    return _answer(call, caller_desk.forward(call, org))
+        answer = rota_answer  # a technician's own phone: who is on call tonight
+    elif call.after_hours:
+        answer = caller_ivr.greeting(call)
+    else:
+        answer = caller_desk.forward(call, org)
+    try:
+        return _answer(call, answer)
+    except IntegrityError:  # the same call, sent twice at the same instant: the first one's answer
+        session.rollback()
+        first = find_call(sid)
+        if first is None or not (saved := caller_ivr.saved_answer(first)):
+            raise
+        return Response(saved, mimetype="text/xml")
 
 
 @bp.post("/voice/status")
@@ -127,7 +137,9 @@ def step(step: str) -> Response:
     if replay is not None:
         return replay
     keys = form_value("Digits", 40) if "Digits" in request.form else None
-    return _answer(call, caller_ivr.answer(call, step, keys))
+    with session.no_autoflush:  # the reads of the step see the call as it was: one UPDATE, at the end
+        answer = caller_ivr.answer(call, step, keys)
+    return _answer(call, answer)
 
 
 @bp.post("/voice/caller/recorded")

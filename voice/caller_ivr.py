@@ -30,7 +30,7 @@ from oncall.voicemails import deliver, receipt_number
 from org.load import current_org
 from org.orgfile import Org
 from org.phones import e164, parse_number
-from org.pins import pin_matches
+from org.pins import check_pin
 from tickets.calls import caller_number, keep_recording, recall, refuse, remember
 from tickets.eligibility import contested, refusal
 from tickets.pins import Gate, clear_failures, gate, locked_until, record_failure, reserve_attempt
@@ -345,7 +345,7 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
     if not reserve_attempt(held):  # counted before the slow comparison: exact under concurrency
         return end(call, RefusalReason.LOCKED)  # whether the PIN was right stays unsaid
     remember(call, pins_compared=int(recall(call, "pins_compared", 0)) + 1)  # the call log's audit
-    if not pin_matches(keys, call.client.pin_hash):
+    if not check_pin(call.client, keys):
         if record_failure(held):
             return end(call, RefusalReason.LOCKED)
         return retry(call, "pin", "caller.wrong_pin", RefusalReason.BAD_PIN)

@@ -54,7 +54,7 @@ def is_machine(answered_by: str | None) -> bool:
     return bool(answered_by) and (answered_by.startswith("machine") or answered_by == "fax")  # type: ignore[union-attr]
 
 
-@tasks.job(paging.DELIVER_JOB)
+@tasks.job(paging.DELIVER_JOB, urgent=True)
 def deliver_pages(person_id: str, channel: str) -> None:
     """Send every due pending page of one person on one channel, as one SMS or one call.
 
@@ -140,7 +140,7 @@ def _send(batch: paging.Batch, now: datetime) -> Sent:
     )
 
 
-@tasks.job(paging.DELIVER_DUE_JOB)
+@tasks.job(paging.DELIVER_DUE_JOB, urgent=True)
 def deliver_due() -> None:
     """The sweeper's share: pages a dead worker left half-sent go back to pending, and every due
     pending page is delivered, bundled by person and channel."""
