@@ -38,6 +38,7 @@ lint: $(STAMP)
 # The stack under an outage (bench/stack.py: gunicorn, RQ workers, Redis, a Twilio stand-in; needs wrk),
 # then the call log over 1 M calls. DATABASE_URL / REDIS_URL: scratch ones only, the bench empties them.
 bench: $(STAMP)
+	command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python bench/stack.py $(BENCH_ARGS)
 
 demo: $(STAMP)

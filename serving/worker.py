@@ -96,7 +96,10 @@ def run(app: Flask, burst: bool = False) -> None:
                 if lost:
                     log.warning("Redis reachable again: serving the queue")
                     lost, wait = False, 1.0
-                worker = _Worker(tasks.queues(app), connection=tasks.connection(app))
+                # A connection of its own: the worker blocks on Redis for minutes (BLPOP), which the
+                # short socket timeout of the application's pool (shared with the timer) would cut.
+                own = redis.Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2)
+                worker = _Worker(tasks.queues(app), connection=own)
                 worker.work(
                     burst=burst,
                     with_scheduler=True,

@@ -44,8 +44,7 @@ def test_an_older_scrypt_hash_is_moved_to_the_keyed_hash_on_the_next_right_entry
 
     wrong = phone.call(from_=ISABELLE)
     wrong.expect("numéro de requête").press("104233#")
-    wrong.expect("tapez 1 pour confirmer").press("1")
-    wrong.expect("code PIN").press("1111#").expect("pas le bon")
+    wrong.expect("code PIN").press("1111#").expect("Ce code PIN est incorrect")
     assert _client().pin_hash.startswith("scrypt:")  # a wrong PIN changes nothing
 
     up_to_the_beep(phone)  # the right PIN, under the old hash: accepted

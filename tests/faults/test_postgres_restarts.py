@@ -154,9 +154,8 @@ def _wait_healthy(base: str, seconds: float) -> bool:
 def _up_to_the_beep(phone: Phone):
     call = phone.call(from_=CALLER)
     call.expect("numéro de requête").press("104233#")
-    call.expect("tapez 1 pour confirmer").press("1")
     call.expect("code PIN").press("4821#")
-    call.expect("nous vous rappellerons").press("1")
+    call.expect("nous vous rappellerons").silence()  # a short pause keeps the caller ID
     return call.expect("après le bip")
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from models import Call, Callout, CalloutState, Page, Person, TicketEvent, session
 from oncall.sweeper import sweep
 from oncall.voicemails import catch_up, send_receipt
+from tests.factories import told
 
 from ..oncall_helpers import ALICE, BRUNO, CALLER, leave_voicemail, refreshed
 from ..twilio_standin import fixtures
@@ -75,7 +76,7 @@ def test_undelivered_with_a_real_code_is_shown_and_the_next_step_still_pages(twi
         ("sms", "undelivered", "30003"),
         ("voice", "failed", "31005"),
     }
-    texts = [e.text for e in session.scalars(select(TicketEvent).where(TicketEvent.kind == "page_failed"))]
+    texts = [told(e) for e in session.scalars(select(TicketEvent).where(TicketEvent.kind == "page_failed"))]
     assert any("30003" in t for t in texts) and any("31005" in t for t in texts)
     clock.advance(minutes=10)
     sweep()
@@ -179,8 +180,8 @@ def _night(twilio, clock, callouts: int, rate: float, seed: int) -> dict[str, in
         "tried": callouts,
         "reached": len(reached),
         "taken": taken,
-        "receipts": sum(1 for body in to_caller if "message reçu" in body),
-        "takeover_sms": sum(1 for body in to_caller if "pris en charge par" in body),
+        "receipts": sum(1 for body in to_caller if "est transmis" in body),
+        "takeover_sms": sum(1 for body in to_caller if "a pris en charge votre demande" in body),
         "duplicated": sum(n - 1 for n in to_caller.values()),
         "injected": len(twilio.state.injected),
     }
