@@ -13,9 +13,9 @@ from voice.twiml import twiml
 
 
 @pytest.fixture
-def toy() -> tuple[Phone, list[dict[str, str]]]:
+def toy(tmp_path) -> tuple[Phone, list[dict[str, str]]]:  # type: ignore[no-untyped-def]
     app = Flask("toy")
-    app.config.update(PUBLIC_BASE_URL=PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN=AUTH_TOKEN, RECORDINGS_DIR="/tmp")
+    app.config.update(PUBLIC_BASE_URL=PUBLIC_BASE_URL, TWILIO_AUTH_TOKEN=AUTH_TOKEN, RECORDINGS_DIR=tmp_path)
     seen: list[dict[str, str]] = []
 
     @app.post("/voice/incoming")
