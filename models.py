@@ -547,12 +547,15 @@ POOL_RECYCLE_SECONDS = 300  # a pooled connection is replaced after 5 minutes, b
 
 
 def make_engine(url: str) -> Engine:
-    """No pre-ping (a round trip before every request): pooled connections are recycled before a
-    server or a firewall drops them, and a connection that died anyway is seen on its first statement,
-    which fails that one request (Twilio retries a webhook; a job is retried) and empties the pool."""
+    """PostgreSQL: each pooled connection is checked before use (one round trip on checkout), because a
+    connection left dead by a database restart would otherwise fail the next caller's request with
+    "service unavailable" in every web process that still holds one (Twilio does not retry a voice
+    webhook that answered). Connections are also recycled before a server or a firewall drops them.
+    SQLite files do not disconnect: no check."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, pool_pre_ping=False, pool_recycle=POOL_RECYCLE_SECONDS)
+    sqlite = url.startswith("sqlite")
+    engine = create_engine(url, pool_pre_ping=not sqlite, pool_recycle=POOL_RECYCLE_SECONDS)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
