@@ -20,7 +20,7 @@ from oncall import policy, rota
 from oncall.callouts import ESCALATE_NOW_JOB, RUN_STEPS_JOB, has_declined
 from oncall.paging import DELIVER_JOB, create_page
 from org.load import current_org
-from org.orgfile import Org
+from org.orgfile import Org, PolicyStep
 from tickets.timeline import add_event
 
 log = logging.getLogger(__name__)
@@ -277,14 +277,7 @@ def _bulk_step(
     if step.escalation_level:
         event(
             "escalation",
-            {
-                "callout": callout.id,
-                "step": index,
-                "level": step.escalation_level,
-                "person": person.id,
-                "name": person.name,
-                "position": step.notify,
-            },
+            _escalation_facts(callout, index, step, person),
         )
     for channel in step.by:
         pages.append(
@@ -302,6 +295,18 @@ def _bulk_step(
             }
         )
     return person.id
+
+
+def _escalation_facts(callout: Callout, index: int, step: PolicyStep, person: Person) -> dict[str, object]:
+    """What the timeline needs to tell that step `index` escalated to `person`."""
+    return {
+        "callout": callout.id,
+        "step": index,
+        "level": step.escalation_level,
+        "person": person.id,
+        "name": person.name,
+        "position": step.notify,
+    }
 
 
 def _schedule_next(callout_id: int) -> None:
@@ -382,14 +387,7 @@ def _run_step(org: Org, callout: Callout, index: int, now: datetime) -> list[tup
         add_event(
             ticket,
             "escalation",
-            data={
-                "callout": callout.id,
-                "step": index,
-                "level": step.escalation_level,
-                "person": person.id,
-                "name": person.name,
-                "position": step.notify,
-            },
+            data=_escalation_facts(callout, index, step, person),
         )
     pairs = []
     for channel in step.by:

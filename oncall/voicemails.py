@@ -19,6 +19,7 @@ from models import (
     Callout,
     CallOutcome,
     CalloutState,
+    Ticket,
     TicketEvent,
     Voicemail,
     VoicemailKind,
@@ -227,28 +228,31 @@ def notify_caller(callout_id: int) -> None:
         name=callout.taker.first_name if callout.taker else "?",
         time=f"{at:%H:%M}",
     )
+    _text_caller(ticket, callout_id, number, body)
+
+
+def _text_caller(ticket: Ticket, callout_id: int, number: str, body: str, **facts: object) -> None:
+    """Send the caller `body` and tell the timeline what came of it (sent, or failed with its code)."""
     try:
         sent = send_sms(number, body)
     except SendError as exc:
         log.warning("the caller's SMS for callout %s failed: %s", callout_id, exc)
         add_event(
+            ticket, "caller_sms", data={"callout": callout_id, **facts, "sent": False, "error": exc.code}
+        )
+    else:
+        add_event(
             ticket,
             "caller_sms",
-            data={"callout": callout_id, "sent": False, "error": exc.code},
+            data={
+                "callout": callout_id,
+                **facts,
+                "sent": True,
+                "body": body,
+                "sid": sent.sid,
+                "at": clock.now().isoformat(),
+            },
         )
-        session.commit()
-        return
-    add_event(
-        ticket,
-        "caller_sms",
-        data={
-            "callout": callout_id,
-            "sent": True,
-            "body": body,
-            "sid": sent.sid,
-            "at": clock.now().isoformat(),
-        },
-    )
     session.commit()
 
 
@@ -275,30 +279,7 @@ def notify_caller_breach(callout_id: int) -> None:
         number=ticket.number,
         due=clock_time(callout.due_at.astimezone(org.timezone)),
     )
-    try:
-        sent = send_sms(number, body)
-    except SendError as exc:
-        log.warning("the caller's breach SMS for callout %s failed: %s", callout_id, exc)
-        add_event(
-            ticket,
-            "caller_sms",
-            data={"callout": callout_id, "breach": True, "sent": False, "error": exc.code},
-        )
-        session.commit()
-        return
-    add_event(
-        ticket,
-        "caller_sms",
-        data={
-            "callout": callout_id,
-            "breach": True,
-            "sent": True,
-            "body": body,
-            "sid": sent.sid,
-            "at": clock.now().isoformat(),
-        },
-    )
-    session.commit()
+    _text_caller(ticket, callout_id, number, body, breach=True)
 
 
 def callers_not_told(now: datetime) -> list[int]:
