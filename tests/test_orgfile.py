@@ -34,7 +34,7 @@ def test_loading_the_example_creates_people_clients_services_and_tickets(app, do
 def test_pins_are_stored_hashed(app, doc):
     load(doc)
     client = session.scalar(select(Client).where(Client.account == "C1001"))
-    assert "4821" not in client.pin_hash
+    assert "4821" not in client.pin_hash.split("$")  # a hex digest may hold the digits by chance
     assert pin_matches("4821", client.pin_hash)
     assert not pin_matches("4822", client.pin_hash)
 
