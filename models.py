@@ -526,6 +526,38 @@ class CalendarFeed(Base):
     last_read_at: Mapped[datetime | None]
 
 
+class PageTest(Base):
+    """A test of one person's page: a test SMS and a test call through the whole path (the carrier,
+    the phone, the call's key), asked for by an operator or run every evening before the night
+    (`astreinte.self_test`). The carrier's statuses are kept as they came; `outcome` is the verdict."""
+
+    __tablename__ = "page_test"
+    # One evening test per person and night; tests asked for by hand have no night.
+    __table_args__ = (UniqueConstraint("person_id", "night", name="uq_page_test_night"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("person.id"), index=True)
+    origin: Mapped[str] = mapped_column(String(16))  # command, evening, dashboard
+    requested_by: Mapped[str | None] = mapped_column(String(80))
+    night: Mapped[str | None] = mapped_column(String(10))  # the local date of an evening test
+    to_number: Mapped[str] = mapped_column(String(20))
+    channels: Mapped[str] = mapped_column(String(16))  # "sms voice", "sms", "voice"
+    sms_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    sms_status: Mapped[str | None] = mapped_column(String(24))
+    sms_error: Mapped[str | None] = mapped_column(String(10))
+    call_sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    call_status: Mapped[str | None] = mapped_column(String(24))
+    call_error: Mapped[str | None] = mapped_column(String(10))
+    answered_by: Mapped[str | None] = mapped_column(String(24))
+    confirmed_at: Mapped[datetime | None]  # the person pressed 1 in the test call
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16))  # ok, unconfirmed, failed, not-sent
+    warned_at: Mapped[datetime | None]  # the supervisor was told of the failure
+
+    person: Mapped[Person] = relationship()
+
+
 # --- the session --------------------------------------------------------------------------------
 
 session = scoped_session(sessionmaker(expire_on_commit=False))

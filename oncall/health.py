@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 import clock
 from models import Person, session
+from oncall import pagetests
 from oncall.policy import role_label
 from oncall.rota import shifts, who_is_on_call
 from org.load import NoOrganisation, current_org
@@ -61,9 +62,14 @@ def warnings() -> list[str]:
     except NoOrganisation as exc:
         return [str(exc)]
     now_gaps = rota_gaps()
+    pagers = pagetests.warnings(clock.now())
     found = [f"rota : personne pour le rôle « {role_label(p)} » ({p}) en ce moment" for p in now_gaps]
-    return found + [
-        f"rota : personne pour le rôle « {role_label(position)} » ({position}) à partir du {start:%d/%m à %H:%M}"
-        for position, start in coming_gaps()
-        if position not in now_gaps
-    ]
+    return (
+        pagers
+        + found
+        + [
+            f"rota : personne pour le rôle « {role_label(position)} » ({position}) à partir du {start:%d/%m à %H:%M}"
+            for position, start in coming_gaps()
+            if position not in now_gaps
+        ]
+    )

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, case, func, select
 
 import clock
 from models import Callout, CalloutState, Page, session
+from oncall import pagetests
 from oncall.health import rota_gaps
 from org.load import NoOrganisation
 
@@ -124,6 +125,11 @@ class _Figures(Collector):
         except NoOrganisation:
             gaps = 0
         yield GaugeMetricFamily("astreinte_rota_gaps", "On-call positions nobody holds now.", value=gaps)
+        yield GaugeMetricFamily(
+            "astreinte_pagers_failing",
+            "People whose latest page test (last 7 days) failed: their pager may be silent.",
+            value=len(pagetests.failing(clock.now())),
+        )
 
 
 _REGISTRY = CollectorRegistry(auto_describe=False)

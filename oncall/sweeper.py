@@ -10,6 +10,7 @@ import logging
 
 import clock
 import tasks
+from oncall import pagetests
 from oncall.callouts import note_breaches, overdue
 from oncall.paging import DELIVER_DUE_JOB
 from oncall.rota_alerts import warn_supervisor
@@ -23,8 +24,8 @@ log = logging.getLogger(__name__)
 def sweep() -> int:
     """Run every overdue callout step (claimed in bulk, `run_due_batch`), then have every due page
     delivered (bundled by person and channel), note the deadlines that passed with nobody, send the
-    takeover SMS a lost job never sent, and tell the supervisor of a coming gap in the rota. Returns how
-    many callouts had a step run."""
+    takeover SMS a lost job never sent, tell the supervisor of a coming gap in the rota, and run the
+    evening test of the pages. Returns how many callouts had a step run."""
     now = clock.now()
     try:
         due = overdue(now)
@@ -41,6 +42,7 @@ def sweep() -> int:
     warn_supervisor(clock.now())  # a gap in the rota within 24 h: the supervisor hears of it once
     for callout_id in callers_not_told(clock.now()):
         notify_caller(callout_id)
+    pagetests.sweep(clock.now())  # the evening test of those on call; tests whose time is up judged
     if due:
         log.info("sweep: %d callout(s) had a step due", len(due))
     return len(due)

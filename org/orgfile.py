@@ -43,6 +43,7 @@ _KEYS: dict[str, Any] = {
         "takeover": None,
         "policy": {"[]": {"after", "notify", "by"}},
         "repeat": {"every", "notify", "by"},
+        "self_test": {"at", "notify", "by"},
         "contest_resolved": None,
     },
     "escalation": None,
@@ -111,6 +112,16 @@ class Repeat:
 
 
 @dataclass(frozen=True)
+class SelfTest:
+    """Every evening at `at` (local time), the people then on call in `notify` get a test page `by`
+    each channel: a silent pager is found before the night, not during it."""
+
+    at: time
+    notify: tuple[str, ...]  # positions
+    by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Override:
     start: datetime  # aware, in the organisation's time zone
     end: datetime
@@ -156,6 +167,7 @@ class Org:
     rota: RotaConfig
     raw: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
     repeat: Repeat | None = None
+    self_test: SelfTest | None = None
     contest_window: timedelta = timedelta(hours=48)  # 004: a resolved ticket may be contested for 48 h
 
     @property
@@ -425,6 +437,7 @@ def parse(doc: Any) -> Org:
     if not policy:
         c.fail("astreinte.policy", "at least one step is needed, or nobody would be paged")
     repeat = _repeat(c, ast.get("repeat"))
+    self_test = _self_test(c, ast.get("self_test"))
     contest = c.run("astreinte.contest_resolved", parse_duration, ast.get("contest_resolved", "48h"))
 
     rota = _rota(c, doc.get("rota"), tz, known)
@@ -449,6 +462,7 @@ def parse(doc: Any) -> Org:
         rota=rota,
         raw=doc,
         repeat=repeat,
+        self_test=self_test,
         contest_window=contest or timedelta(hours=48),
     )
 
@@ -477,6 +491,30 @@ def _repeat(c: _Checker, value: Any) -> Repeat | None:
     if every is None or every < timedelta(minutes=1) or not notify or not by:
         return None
     return Repeat(every, tuple(str(n) for n in notify), tuple(str(ch) for ch in by))
+
+
+def _self_test(c: _Checker, value: Any) -> SelfTest | None:
+    """`self_test: {at: "18:05", notify: [primary, backup], by: [sms]}`, or none (no evening test)."""
+    if value is None:
+        return None
+    where = "astreinte.self_test"
+    if not isinstance(value, dict):
+        c.fail(where, 'expected a mapping like {at: "18:05", notify: [primary, backup], by: [sms]}')
+        return None
+    at = c.run(f"{where}.at", _hhmm, str(value.get("at", "")))
+    notify = value.get("notify", list(POSITIONS))
+    if not isinstance(notify, list) or not notify or any(n not in POSITIONS for n in notify):
+        c.fail(
+            f"{where}.notify", f"expected a list of positions among {', '.join(POSITIONS)}, got {notify!r}"
+        )
+        notify = []
+    by = value.get("by", ["sms"])
+    if not isinstance(by, list) or not by or any(ch not in CHANNELS for ch in by):
+        c.fail(f"{where}.by", f"expected a list of channels among {', '.join(CHANNELS)}, got {by!r}")
+        by = []
+    if at is None or not notify or not by:
+        return None
+    return SelfTest(at, tuple(str(n) for n in notify), tuple(str(ch) for ch in by))
 
 
 def _rota(c: _Checker, r: Any, tz: ZoneInfo, known: Any) -> RotaConfig:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import struct
 import wave
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html import unescape
 from typing import Any
 
 from flask import current_app
@@ -320,3 +322,10 @@ def login(client: Any, name: str = "agnes", password: str = "correct horse batte
 def told(event: TicketEvent, lang: str = "fr") -> str:
     """What the timeline says of `event` to a reader of `lang` (the ticket page, the API)."""
     return tell(event, lang, current_org().timezone)
+
+
+def visible_text(response: Any) -> str:
+    """The visible text of a page, tags removed, spaces squeezed."""
+    html = response.get_data(as_text=True)
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", html, flags=re.S)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()

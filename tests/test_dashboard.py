@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from html import unescape
 from pathlib import Path
 
 import pytest
@@ -23,11 +22,7 @@ def agent(client, clock, org):
     return factories.login(client)
 
 
-def text(response) -> str:
-    """The visible text of a page, tags removed, spaces squeezed."""
-    html = response.get_data(as_text=True)
-    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", html, flags=re.S)
-    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+text = factories.visible_text
 
 
 # --- who gets in --------------------------------------------------------------------------------

@@ -3,9 +3,6 @@ supervisor gets one SMS for a gap that opens within 24 hours."""
 
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
 import yaml
 
@@ -16,9 +13,7 @@ from tests.conftest import ORG_FILE
 from tests.oncall_helpers import CHLOE
 from tests.phone import sms_to
 
-
-def text(response) -> str:
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+text = factories.visible_text
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ written to the rota's timeline, undone; and the night pages whoever the rota say
 
 from __future__ import annotations
 
-import html
 import re
 
 import pytest
@@ -16,9 +15,7 @@ from tests.conftest import ORG_FILE, paris
 from tests.oncall_helpers import ALICE, CHLOE, leave_voicemail
 from tests.phone import sms_to
 
-
-def text(response) -> str:
-    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))))
+text = factories.visible_text
 
 
 @pytest.fixture

@@ -47,6 +47,8 @@ class Message:
     status_callback: str | None
     at: datetime
     wall: float
+    status: str = "sent"  # what a look-up of the message says now; status callbacks move it
+    error_code: str | None = None
 
 
 @dataclass
@@ -61,6 +63,8 @@ class PlacedCall:
     timeout: str | None
     at: datetime
     wall: float
+    status: str = "queued"
+    answered_by: str | None = None
 
 
 @dataclass
@@ -214,6 +218,7 @@ class TwilioStandIn:
         `busy`, `no-answer`, `failed` post the status callback Twilio would, and return None."""
         assert self.phone is not None, "the stand-in needs a phone (the `twilio` fixture sets it)"
         if answer in ("human", "machine"):
+            self.now_is(call, "in-progress", answered_by="human" if answer == "human" else "machine_start")
             return self.phone.answer(
                 call.url,
                 call_sid=call.sid,
@@ -232,7 +237,9 @@ class TwilioStandIn:
         error_code: str | None = None,
         answered_by: str | None = None,
     ) -> int:
-        """Post one status callback for a call (CallStatus) or a message (MessageStatus)."""
+        """Post one status callback for a call (CallStatus) or a message (MessageStatus); a look-up
+        at the stand-in says it from now on."""
+        self.now_is(call, status, error_code, answered_by)
         assert self.phone is not None and call.status_callback
         if isinstance(call, PlacedCall):
             params = {
@@ -262,6 +269,22 @@ class TwilioStandIn:
             params["ErrorCode"] = error_code
         code, _body = self.phone.send(call.status_callback, params)
         return code
+
+    def now_is(
+        self,
+        call: PlacedCall | Message,
+        status: str,
+        error_code: str | None = None,
+        answered_by: str | None = None,
+    ) -> None:
+        """What a look-up of this call or message says from now on, with no callback posted (one that
+        never reached the application)."""
+        with self.lock:
+            call.status = status
+            if isinstance(call, Message):
+                call.error_code = error_code or call.error_code
+            elif answered_by:
+                call.answered_by = answered_by
 
     def reply(self, from_: str, body: str, sid: str | None = None) -> tuple[int, str]:
         """An SMS from `from_` to the support number: POSTs /sms/incoming like Twilio."""
@@ -348,6 +371,16 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
                     },
                 )
             prefix = f"/2010-04-01/Accounts/{standin.account_sid}/"
+            kind, _, sid = path.removeprefix(prefix).removesuffix(".json").partition("/")
+            if sid:  # one message or call, by its SID
+                with standin.lock:
+                    if kind == "Messages":
+                        found = [_message_json(m) for m in standin.state.messages if m.sid == sid]
+                    else:
+                        found = [_call_json(c) for c in standin.state.calls if c.sid == sid]
+                if not found:
+                    return self._error(404, 20404, f"The requested resource {path} was not found")
+                return self._answer(200, found[0])
             to = urllib.parse.parse_qs(query).get("To", [""])[0]
             with standin.lock:
                 standin.state.lookups += 1
@@ -475,7 +508,8 @@ def _rfc2822(at: datetime) -> str:
 def _message_json(m: Message) -> dict[str, Any]:
     return {
         "sid": m.sid,
-        "status": "sent",
+        "status": m.status,
+        "error_code": int(m.error_code) if m.error_code else None,
         "to": m.to,
         "from": m.from_,
         "body": m.body,
@@ -488,7 +522,8 @@ def _message_json(m: Message) -> dict[str, Any]:
 def _call_json(c: PlacedCall) -> dict[str, Any]:
     return {
         "sid": c.sid,
-        "status": "queued",
+        "status": c.status,
+        "answered_by": c.answered_by,
         "to": c.to,
         "from": c.from_,
         "date_created": _rfc2822(c.at),

@@ -7,6 +7,8 @@ from flask import Flask
 
 from voice import delivery  # noqa: F401 - the sender's jobs register on import
 from voice.caller import bp as caller_bp
+from voice.pagetest import bp as page_tests_bp
+from voice.pagetest_cli import page_group
 from voice.paging import bp as paging_bp
 from voice.retention import recordings_group
 from voice.sender import TwilioSender
@@ -17,5 +19,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(caller_bp)
     app.register_blueprint(paging_bp)
     app.register_blueprint(sms_bp)
+    app.register_blueprint(page_tests_bp)
     app.extensions["sender"] = TwilioSender()  # the domain's oncall.sending port
     app.cli.add_command(recordings_group)
+    app.cli.add_command(page_group)

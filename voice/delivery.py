@@ -49,6 +49,11 @@ _RANK = {
 }
 
 
+def is_later(status: str, than: str | None) -> bool:
+    """Whether `status` may replace `than`: a status never goes back to an earlier one."""
+    return _RANK.get(status, 5) >= _RANK.get(than or "pending", 0)
+
+
 def is_machine(answered_by: str | None) -> bool:
     """Twilio's answering-machine detection: a machine or a fax answered, not a person."""
     return bool(answered_by) and (answered_by.startswith("machine") or answered_by == "fax")  # type: ignore[union-attr]
@@ -169,7 +174,7 @@ def record_status(
             page.answered_by = answered_by
         if error_code and error_code != "0":
             page.error_code = error_code
-        if status and _RANK.get(status, 5) >= _RANK.get(page.status, 0):
+        if status and is_later(status, page.status):
             paging.note_status(page, status)
     session.commit()
     return pages

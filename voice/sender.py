@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
@@ -168,6 +169,29 @@ def find_sms(to: str, since: datetime, contains: str) -> Sent | None:
     """The message to `to` Twilio holds since `since` whose body contains `contains`: what a request
     that timed out may have sent."""
     return next((m for m in sent_sms(to, since) if contains in m.body), None)
+
+
+@dataclass(frozen=True)
+class Status:
+    """What Twilio holds now of one message or call it accepted."""
+
+    status: str
+    error_code: str | None = None
+    answered_by: str | None = None
+
+
+def fetch_status(sid: str) -> Status:
+    """The current status of message `SM…` or call `CA…` at Twilio (SendError when it cannot be asked):
+    what a status callback that never reached us would have said."""
+    try:
+        if sid.startswith("CA"):
+            call = _client().calls(sid).fetch()
+            return Status(call.status or "queued", None, getattr(call, "answered_by", None) or None)
+        msg = _client().messages(sid).fetch()
+        code = msg.error_code
+        return Status(msg.status or "queued", str(code) if code else None)
+    except Exception as exc:  # noqa: BLE001
+        raise _error(exc) from exc
 
 
 def new_local_sid(prefix: str) -> str:

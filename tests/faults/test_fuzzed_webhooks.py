@@ -16,7 +16,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from dashboard.api import create_token
-from models import Call, CallOutcome, InboundSms, Voicemail, session
+from models import Call, CallOutcome, InboundSms, PageTest, Voicemail, session
 from voice.caller_ivr import STEPS
 from words.catalogue import text
 
@@ -35,6 +35,7 @@ CALLER_ROUTES = [f"/voice/caller/step/{s}" for s in STEPS] + [
 ]
 PAGE_ROUTES = ["/voice/pages/call", "/voice/pages/menu", "/voice/pages/key", "/voice/pages/status"]
 SMS_ROUTES = ["/sms/incoming", "/sms/status"]
+PAGE_TEST_ROUTES = ["/voice/page-tests/call", "/voice/page-tests/key", "/voice/page-tests/status"]
 
 # What Twilio sends: its parameter names, and values it can send for them.
 SIDS = st.sampled_from(["CA" + "1" * 32, "CA" + "2" * 32, "CA" + "3" * 32, "SM" + "4" * 32, "RE" + "5" * 32])
@@ -105,6 +106,7 @@ def _query() -> st.SearchStrategy[str]:
         st.just(""),
         st.builds(lambda p, c, t: f"?page={p}&callout={c}&tries={t}", ids, ids, ids),
         st.builds(lambda p: f"?page={p}", ids),
+        st.builds(lambda t, n: f"?test={t}&tries={n}", ids, ids),
         st.builds(lambda n: f"?n={n}", ids),
         st.text(max_size=20).map(lambda s: "?" + urllib.parse.quote(s, safe="=&")),
     )
@@ -159,11 +161,23 @@ def night(app, org, clock) -> Fuzz:
     """A night in progress: a message on 104233 paging alice (pages 1 and 2), a call on the line."""
     leave_voicemail("104233")
     session.add(Call(sid="CA" + "1" * 32, from_number=CALLER, to_number="+33272646172", after_hours=True))
+    session.add(  # a page test of alice under way: test 1, its SMS and its call among the SIDs sent
+        PageTest(
+            person_id="alice",
+            origin="command",
+            to_number=ALICE,
+            channels="sms voice",
+            sms_sid="SM" + "4" * 32,
+            sms_status="queued",
+            call_sid="CA" + "2" * 32,
+            call_status="queued",
+        )
+    )
     session.commit()
     return Fuzz(app.test_client())
 
 
-ROUTE = st.sampled_from(CALLER_ROUTES + PAGE_ROUTES + SMS_ROUTES)
+ROUTE = st.sampled_from(CALLER_ROUTES + PAGE_ROUTES + SMS_ROUTES + PAGE_TEST_ROUTES)
 SETTINGS = {
     "deadline": None,
     "database": None,
@@ -172,7 +186,7 @@ SETTINGS = {
 
 
 def _twilio_routes(night: Fuzz, route: str, query: str, params: dict[str, str]) -> None:
-    if route.startswith("/voice/pages/"):
+    if route.startswith(("/voice/pages/", "/voice/page-tests/")):
         route += query
     elif route.startswith("/voice/caller/step/") and query.startswith("?n="):
         route += query

@@ -1,0 +1,195 @@
+"""A page test at the telephony edge: the test SMS and the test call (1 confirms), their status
+callbacks, and the look-up at Twilio of what no callback said. oncall/pagetests.py judges the result.
+
+The test call is placed like a page call (machine detection on, the same ring time): what it proves
+is what a real page needs, down to Twilio reaching PUBLIC_BASE_URL for the call's words and the key.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, abort, current_app, request
+from sqlalchemy import update
+from twilio.twiml.voice_response import VoiceResponse
+
+import clock
+import tasks
+from models import PageTest, changed, session
+from oncall import pagetests
+from oncall.links import absolute_url
+from oncall.sending import SendError
+from voice import sender
+from voice.delivery import is_later, is_machine
+from voice.security import form_value, twilio_request
+from voice.twiml import say, twiml
+from words.pagetests import test_page_sms
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("page_tests", __name__, url_prefix="/voice/page-tests")
+
+MAX_TRIES = 3
+MAX_ID = 2**31 - 1
+SENDING = "sending"
+
+
+@tasks.job(pagetests.SEND_JOB, urgent=True)
+def send_test(test_id: int) -> None:
+    """Send the test SMS and place the test call, once: the test is claimed before any request."""
+    claimed = changed(
+        update(PageTest)
+        .where(PageTest.id == test_id, PageTest.sms_status.is_(None), PageTest.call_status.is_(None))
+        .values(sms_status=SENDING, call_status=SENDING)
+    )
+    session.commit()
+    test = session.get(PageTest, test_id)
+    if not claimed or test is None:
+        return
+    session.refresh(test)
+    wanted = pagetests.channels_of(test)
+    test.sms_status = SENDING if "sms" in wanted else None
+    test.call_status = SENDING if "voice" in wanted else None
+    if "sms" in wanted:
+        try:
+            sent = sender.send_sms(
+                test.to_number,
+                test_page_sms(test.person.language, test.origin),
+                status_callback=absolute_url("page_tests.status", test=test.id),
+            )
+            test.sms_sid, test.sms_status = sent.sid, sent.status
+        except SendError as exc:
+            test.sms_status, test.sms_error = "failed", _code(exc)
+            log.warning("page test %d: the SMS was refused (%s)", test.id, exc)
+    if "voice" in wanted:
+        try:
+            placed = sender.place_call(
+                test.to_number,
+                absolute_url("page_tests.call", test=test.id),
+                status_callback=absolute_url("page_tests.status", test=test.id),
+                machine_detection="Enable",
+                timeout=int(current_app.config["PAGE_RING_SECONDS"]),
+            )
+            test.call_sid, test.call_status = placed.sid, placed.status
+        except SendError as exc:
+            test.call_status, test.call_error = "failed", _code(exc)
+            log.warning("page test %d: the call was refused (%s)", test.id, exc)
+    session.commit()
+    if pagetests.NOT_SENT in (test.sms_status, test.call_status):
+        pagetests.finish(test)
+
+
+def _code(exc: SendError) -> str:
+    return str(exc.code) if exc.code else "network"
+
+
+@tasks.job(pagetests.LOOK_UP_JOB)
+def look_up(test_id: int) -> None:
+    """Ask Twilio the statuses of the test's SMS and call (when their callbacks never came)."""
+    test = session.get(PageTest, test_id)
+    if test is None:
+        return
+    for sid in (test.sms_sid, test.call_sid):
+        if not sid or "local" in sid:
+            continue
+        try:
+            found = sender.fetch_status(sid)
+        except SendError as exc:
+            log.warning("page test %d: %s could not be looked up (%s)", test.id, sid, exc)
+            continue
+        _note(test, sid, found.status, found.answered_by, found.error_code)
+    session.commit()
+
+
+def _note(test: PageTest, sid: str, status: str | None, answered_by: str | None, error: str | None) -> None:
+    """A status of the test's SMS or call, from a callback or a look-up; never back to an earlier one."""
+    error = (error or "")[:10] if error and error != "0" else None
+    if sid == test.sms_sid:
+        if status and is_later(status, test.sms_status):
+            test.sms_status = status[:24]
+        test.sms_error = error or test.sms_error
+    elif sid == test.call_sid:
+        if answered_by:
+            test.answered_by = answered_by[:24]
+        if is_machine(answered_by):
+            status = "machine"
+        if status and is_later(status, test.call_status):
+            test.call_status = status[:24]
+        test.call_error = error or test.call_error
+
+
+def _test() -> PageTest:
+    wanted = request.args.get("test", type=int)
+    test = session.get(PageTest, wanted) if wanted is not None and 0 < wanted <= MAX_ID else None
+    if test is None:
+        abort(404, "unknown page test")
+    return test
+
+
+def _test_of_call() -> PageTest:
+    test = _test()
+    sid = form_value("CallSid", 64)
+    if "voice" not in pagetests.channels_of(test) or test.call_sid not in (None, sid):
+        abort(404, "this call is not the test's call")
+    if test.call_sid is None:  # answered before the REST answer was written
+        test.call_sid = sid
+    return test
+
+
+@bp.post("/call")
+@twilio_request
+def call() -> object:
+    test = _test_of_call()
+    r = VoiceResponse()
+    answered_by = form_value("AnsweredBy", 24)
+    _note(test, test.call_sid or "", "in-progress", answered_by or None, None)
+    session.commit()
+    lang = test.person.language
+    if is_machine(answered_by):
+        r.hangup()
+        return twiml(r)
+    tries = request.args.get("tries", 0, type=int)
+    if tries >= MAX_TRIES:
+        say(r, "test_call_no_key", test.person.language)
+        r.hangup()
+        return twiml(r)
+    gather = r.gather(num_digits=1, timeout=6, action=absolute_url("page_tests.key", test=test.id))
+    if tries == 0:
+        say(gather, "test_call_hello", lang, name=test.person.first_name)
+    say(gather, "test_call_press", lang)
+    r.redirect(absolute_url("page_tests.call", test=test.id, tries=tries + 1))
+    return twiml(r)
+
+
+@bp.post("/key")
+@twilio_request
+def key() -> object:
+    test = _test_of_call()
+    r = VoiceResponse()
+    if form_value("Digits", 40) == "1":
+        if test.confirmed_at is None:
+            test.confirmed_at = clock.now()
+            log.info("page test %d: %s pressed 1", test.id, test.person_id)
+        session.commit()
+        say(r, "test_call_confirmed", test.person.language)
+        r.hangup()
+    else:
+        r.redirect(absolute_url("page_tests.call", test=test.id, tries=1))
+    return twiml(r)
+
+
+@bp.post("/status")
+@twilio_request
+def status() -> object:
+    """Status callbacks of the test SMS (MessageStatus) and the test call (CallStatus, AnsweredBy)."""
+    test = _test()
+    if sid := form_value("CallSid", 64):
+        if test.call_sid is None and "voice" in pagetests.channels_of(test):
+            test.call_sid = sid
+        _note(test, sid, form_value("CallStatus", 24), form_value("AnsweredBy", 24), form_value("ErrorCode"))
+    elif sid := form_value("MessageSid", 64):
+        _note(test, sid, form_value("MessageStatus", 24), None, form_value("ErrorCode"))
+    else:
+        abort(400, "CallSid or MessageSid missing")
+    session.commit()
+    return twiml(VoiceResponse())
