@@ -19,6 +19,7 @@ import models
 import oncall
 import tasks
 import voice
+from dashboard.api import asked_language
 from devtools.cli import call_command
 from devtools.demo import demo_command
 from oncall.health import warnings
@@ -126,7 +127,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 def healthz() -> tuple[Response, int]:
     """The process answers, the database and Redis are reachable: 200, else 503. Business conditions
     (a rota gap now or within 24 hours, no organisation loaded) are warnings in the JSON, never a 503:
-    a load balancer must not pull the only process answering callers over a rota (DESIGN contract)."""
+    a load balancer must not pull the only process answering callers over a rota (DESIGN contract).
+    The warnings are French, or English with `?lang=en` or `Accept-Language: en`."""
     checks: dict[str, str] = {}
     try:
         models.session.execute(text("SELECT 1"))
@@ -143,7 +145,7 @@ def healthz() -> tuple[Response, int]:
     found: list[str] = []
     if checks["database"] == "ok":
         try:
-            found = warnings()
+            found = warnings(asked_language())
         except Exception:  # noqa: BLE001 - a warning that cannot be computed is not an outage
             current_app.logger.exception("rota warnings could not be computed")
             models.session.rollback()

@@ -8,6 +8,7 @@ import logging
 from flask import Flask
 
 from dashboard import api, auth, calllog, pagetests, reports, rota, takeover, views, web  # noqa: F401 - routes attach on import
+from dashboard.auth import language
 from dashboard.cli import token_group, user_group
 from oncall.health import warnings
 
@@ -16,9 +17,10 @@ log = logging.getLogger(__name__)
 
 def rota_warnings() -> list[str]:
     """The gaps in the rota, now or within 24 hours, for the banner of every dashboard page (the
-    same warnings as /healthz). A page still renders when they cannot be computed."""
+    same warnings as /healthz), in the agent's language. A page still renders when they cannot be
+    computed."""
     try:
-        return warnings()
+        return warnings(language())
     except Exception:  # noqa: BLE001 - a banner never breaks a page
         log.exception("rota warnings could not be computed")
         return []

@@ -176,8 +176,9 @@ def _clock_json(c: SlaClock | None) -> dict[str, Any] | None:
     }
 
 
-def _language() -> str:
-    """The timeline's language: `?lang=en`, else the client's Accept-Language, else French."""
+def asked_language() -> str:
+    """The language a machine client asks for (the timeline, /healthz's warnings): `?lang=en`, else
+    its Accept-Language, else French."""
     asked = request.args.get("lang")
     if asked in LANGUAGES:
         return asked
@@ -187,7 +188,7 @@ def _language() -> str:
 def ticket_json(ticket: Ticket) -> dict[str, Any]:
     org = current_org()
     clocks = ticket_clocks(org, ticket)
-    lang = _language()
+    lang = asked_language()
     return {
         "number": ticket.number,
         "client": ticket.client.account,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from models import (
     User,
     session,
 )
+from oncall import pagetests
 from oncall.callouts import set_ticket_status
 from oncall.rota import who_is_on_call
 from tickets.service import NOTE_MAX, TicketError, add_note, find_ticket
@@ -83,15 +85,48 @@ def _callouts_query() -> Any:
     )
 
 
+@dataclass
+class Waiting:
+    """A ticket waiting for a takeover, as /now shows it: one card, however many times the caller rang.
+
+    Each message the caller left opened its own callout (its own promise); the earliest deadline is
+    the one that runs out first. A page call that bundled several of them is one call: listed once.
+    """
+
+    ticket: Ticket
+    callouts: list[Callout]
+
+    @property
+    def due_at(self) -> datetime:
+        return min(c.due_at for c in self.callouts)
+
+    @property
+    def escalation_level(self) -> int:
+        return max(c.escalation_level for c in self.callouts)
+
+    @property
+    def pages(self) -> list[Page]:
+        seen: dict[object, Page] = {}
+        for page in (p for c in self.callouts for p in c.pages):
+            key = (page.twilio_sid, page.person_id, page.channel) if page.twilio_sid else page.id
+            seen.setdefault(key, page)
+        return sorted(seen.values(), key=lambda p: (clock.as_utc(p.sent_at or p.created_at), p.id))
+
+
+def waiting_by_ticket(callouts: list[Callout]) -> list[Waiting]:
+    """Open callouts grouped by ticket, messages in the order they were left, soonest deadline first."""
+    grouped: dict[int, Waiting] = {}
+    for callout in sorted(callouts, key=lambda c: (clock.as_utc(c.opened_at), c.id)):
+        grouped.setdefault(callout.ticket_id, Waiting(callout.ticket, [])).callouts.append(callout)
+    return sorted(grouped.values(), key=lambda w: (clock.as_utc(w.due_at), w.callouts[0].id))
+
+
 @bp.route("/now")
 def now() -> str:
-    """Open callouts with the time left, who has been paged and how it went; then the recent ones."""
+    """Tickets waiting for a takeover, with the time left, who has been paged and how it went; then
+    the callouts of the night that are over, one line per message."""
     instant = clock.now()
-    open_ = list(
-        session.scalars(
-            _callouts_query().where(Callout.state == CalloutState.PAGING).order_by(Callout.due_at, Callout.id)
-        ).unique()
-    )
+    open_ = list(session.scalars(_callouts_query().where(Callout.state == CalloutState.PAGING)).unique())
     recent = list(
         session.scalars(
             _callouts_query()
@@ -101,11 +136,12 @@ def now() -> str:
     )
     return render_template(
         "desk/now.html",
-        open_callouts=open_,
+        waiting=waiting_by_ticket(open_),
         recent=recent,
         people=people(),
         instant=instant,
         on_call=_on_call_now(),
+        pager_tests=pagetests.latest_by_person(instant),
     )
 
 

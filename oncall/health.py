@@ -17,6 +17,7 @@ from oncall import pagetests
 from oncall.policy import role_label
 from oncall.rota import shifts, who_is_on_call
 from org.load import NoOrganisation, current_org
+from words.catalogue import text
 
 LOOKAHEAD = timedelta(hours=24)
 
@@ -53,22 +54,30 @@ def coming_gaps(within: timedelta = LOOKAHEAD) -> list[tuple[str, datetime]]:
     return sorted(found.items(), key=lambda item: item[1])
 
 
-def warnings() -> list[str]:
-    """What an operator must fix, listed by /healthz, which stays 200 (the web application must keep
-    answering calls; a rota gap is a business condition, not an outage): a position nobody holds now,
-    one nobody will hold within 24 hours, no organisation loaded."""
+def warnings(lang: str = "fr") -> list[str]:
+    """What an operator must fix, in `lang`, listed by /healthz, which stays 200 (the web application
+    must keep answering calls; a rota gap is a business condition, not an outage) and shown as the
+    dashboard's banner: a pager that failed its latest test, a position nobody holds now, one nobody
+    will hold within 24 hours, no organisation loaded."""
     try:
         current_org()
-    except NoOrganisation as exc:
-        return [str(exc)]
+    except NoOrganisation:
+        return [text("health.no_org", lang)]
     now_gaps = rota_gaps()
-    pagers = pagetests.warnings(clock.now())
-    found = [f"rota : personne pour le rôle « {role_label(p)} » ({p}) en ce moment" for p in now_gaps]
+    pagers = pagetests.warnings(clock.now(), lang)  # a pager that failed its test
+    found = [text("health.gap_now", lang, role=role_label(p, lang), position=p) for p in now_gaps]
     return (
         pagers
         + found
         + [
-            f"rota : personne pour le rôle « {role_label(position)} » ({position}) à partir du {start:%d/%m à %H:%M}"
+            text(
+                "health.gap_from",
+                lang,
+                role=role_label(position, lang),
+                position=position,
+                day=f"{start:%d/%m}",
+                time=f"{start:%H:%M}",
+            )
             for position, start in coming_gaps()
             if position not in now_gaps
         ]

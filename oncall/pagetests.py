@@ -227,13 +227,18 @@ def recent(now: datetime) -> list[PageTest]:
     )
 
 
-def failing(now: datetime) -> list[PageTest]:
-    """Each person whose latest finished test of the last 7 days failed: their pager may be silent."""
+def latest_by_person(now: datetime) -> dict[str, PageTest]:
+    """Each person's latest judged test of the last 7 days (a test from the local outbox proves nothing)."""
     latest: dict[str, PageTest] = {}
     for test in recent(now):
         if test.outcome is not None and test.outcome != "not-sent":
             latest.setdefault(test.person_id, test)
-    return [t for t in latest.values() if t.outcome == "failed"]
+    return latest
+
+
+def failing(now: datetime) -> list[PageTest]:
+    """Each person whose latest test of the last 7 days failed: their pager may be silent."""
+    return [t for t in latest_by_person(now).values() if t.outcome == "failed"]
 
 
 def warnings(now: datetime, lang: str = "fr") -> list[str]:

@@ -63,6 +63,8 @@ def test_a_pager_that_stays_silent_is_told_to_the_supervisor_once_and_shown_on_t
     factories.login(client)
     now = text(client.get("/now"))  # the banner of every page
     assert "test de la page de Bruno Petit en échec le 24/11 18:06 (SMS non remis, code 30003)" in now
+    assert "De garde : Alice Martin (page testée 24/11 18:06 : réussi)" in now
+    assert "renfort : Bruno Petit (page testée 24/11 18:06 : échec)" in now
     tests = text(client.get("/page-tests"))
     assert "Bruno Petit test du soir undelivered (30003) — échec · SMS non remis, code 30003" in tests
 

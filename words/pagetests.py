@@ -62,6 +62,7 @@ register(
             "Résultat": "Result",
             "1 tapé à {time}": "1 pressed at {time}",
             "Personne inconnue.": "Unknown person.",
+            "page testée {day}": "page tested {day}",
         }.items()
     }
 )

@@ -1,5 +1,6 @@
-"""The rota's words outside the dashboard: the supervisor's SMS about a coming gap, and the calendar
-feeds' event titles, in French and English."""
+"""The rota's words outside the dashboard: the supervisor's SMS about a coming gap, the calendar
+feeds' event titles, and what an operator must fix before tonight (the warnings of /healthz and the
+dashboard's banner), in French and English."""
 
 from __future__ import annotations
 
@@ -24,6 +25,18 @@ register(
         "rota.feed_name_mine": {"fr": "Mes astreintes · {name}", "en": "My on-call shifts · {name}"},
         "rota.feed_name_team": {"fr": "Rota d'astreinte", "en": "On-call rota"},
         "rota.feed_override": {"fr": "Remplacement : {reason}", "en": "Override: {reason}"},
+        "health.gap_now": {
+            "fr": "rota : personne pour le rôle « {role} » ({position}) en ce moment",
+            "en": "rota: nobody in the role “{role}” ({position}) right now",
+        },
+        "health.gap_from": {
+            "fr": "rota : personne pour le rôle « {role} » ({position}) à partir du {day} à {time}",
+            "en": "rota: nobody in the role “{role}” ({position}) from {day} at {time}",
+        },
+        "health.no_org": {
+            "fr": "aucun fichier d'organisation chargé : lancez `astreinte load examples/org.yaml`",
+            "en": "no organisation file loaded: run `astreinte load examples/org.yaml`",
+        },
     }
 )
 

@@ -69,6 +69,7 @@ EN: dict[str, str] = {
     "escalade niveau {n}": "escalation level {n}",
     "message à": "message at",
     "rappeler le": "call back on",
+    "{n} messages": "{n} messages",
     "Cette nuit": "Last night",
     "Message": "Message",
     "Client": "Client",
