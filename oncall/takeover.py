@@ -15,7 +15,7 @@ import clock
 import tasks
 from models import Callout, CalloutState, Channel, Page, Person, Ticket, TicketStatus, changed, session
 from oncall.paging import waiting_for
-from oncall.voicemails import notify_caller
+from oncall.voicemails import notify_caller, receipt_number
 from tickets.timeline import add_event
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,10 @@ def take_over(callout: Callout, person: Person, via: Channel) -> Takeover:
         current = session.get(Callout, callout.id, populate_existing=True)
         assert current is not None
         return Takeover(False, current, current.taker, current.taken_over_at)
+    siblings = _with_the_ticket(callout, person, via, now)
     session.execute(
         update(Page)
-        .where(Page.callout_id == callout.id, Page.status == "pending")
+        .where(Page.callout_id.in_([callout.id, *siblings]), Page.status == "pending")
         .values(status="cancelled")
         .execution_options(synchronize_session=False)
     )
@@ -87,12 +88,59 @@ def take_over(callout: Callout, person: Person, via: Channel) -> Takeover:
             "via": via.value,
             "seconds": int((now - callout.opened_at).total_seconds()),
             "breached": callout.breached,
+            **({"with": siblings} if siblings else {}),
         },
     )
     session.commit()
     log.info("callout %s taken over by %s via %s", callout.id, person.id, via.value)
-    tasks.enqueue(notify_caller, callout.id)
+    for callout_id in _callers_to_tell(callout, siblings):
+        tasks.enqueue(notify_caller, callout_id)
     return Takeover(True, callout, person, now)
+
+
+def _with_the_ticket(callout: Callout, person: Person, via: Channel, now: datetime) -> list[int]:
+    """The ticket's other messages still paging (a caller who rang twice, two contacts of one client)
+    are taken over with it: one takeover per ticket, so nobody is paged again for a ticket in hand.
+    Each keeps its own deadline, and whether it was breached."""
+    siblings = list(
+        session.scalars(
+            select(Callout.id).where(
+                Callout.ticket_id == callout.ticket_id,
+                Callout.id != callout.id,
+                Callout.state == CalloutState.PAGING,
+            )
+        )
+    )
+    if not siblings:
+        return []
+    taken = session.execute(
+        update(Callout)
+        .where(Callout.id.in_(siblings), Callout.state == CalloutState.PAGING)
+        .values(
+            state=CalloutState.TAKEN_OVER,
+            taken_over_at=now,
+            taken_over_by=person.id,
+            taken_over_via=via,
+            next_action_at=None,
+        )
+        .returning(Callout.id)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(taken.scalars())
+
+
+def _callers_to_tell(callout: Callout, siblings: list[int]) -> list[int]:
+    """The callouts whose caller gets the takeover SMS: one per number (a caller who rang twice gets one)."""
+    told: set[str | None] = set()
+    chosen = []
+    for row in [callout, *(session.get(Callout, i) for i in siblings)]:
+        if row is None:
+            continue
+        number = receipt_number(row.voicemail.call)
+        if number not in told:
+            told.add(number)
+            chosen.append(row.id)
+    return chosen
 
 
 def person_by_phone(number: str) -> Person | None:
@@ -124,8 +172,9 @@ def answer_sms(person: Person, body: str) -> Reply:
         waiting = waiting_for(person.id)
         if not waiting:
             return Reply("nothing_waiting")
-        if len(waiting) > 1:
-            return Reply("several", waiting=waiting)
+        by_ticket = {c.ticket_id: c for c in reversed(waiting)}  # a ticket's messages are one alert
+        if len(by_ticket) > 1:
+            return Reply("several", waiting=sorted(by_ticket.values(), key=lambda c: (c.opened_at, c.id)))
         return _outcome(take_over(waiting[0], person, Channel.SMS), person)
     callout = session.scalar(
         select(Callout)

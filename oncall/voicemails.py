@@ -210,11 +210,13 @@ def notify_caller(callout_id: int) -> None:
     if any(_takeover_told(e, callout_id) for e in ticket.events):
         return  # sent already (a duplicate job)
     number = receipt_number(callout.voicemail.call)
+    covered = _taken_over_with(callout, number)
+    also = {"with": covered} if covered else {}
     if number is None:
         add_event(
             ticket,
             "caller_sms",
-            data={"callout": callout_id, "sent": False, "not_mobile": True},
+            data={"callout": callout_id, "sent": False, "not_mobile": True, **also},
         )
         session.commit()
         return
@@ -228,7 +230,22 @@ def notify_caller(callout_id: int) -> None:
         name=callout.taker.first_name if callout.taker else "?",
         time=f"{at:%H:%M}",
     )
-    _text_caller(ticket, callout_id, number, body)
+    _text_caller(ticket, callout_id, number, body, **also)
+
+
+def _taken_over_with(callout: Callout, number: str | None) -> list[int]:
+    """The ticket's other callouts taken over in the same takeover whose caller has the same number:
+    a caller who rang twice is told once."""
+    others = session.scalars(
+        select(Callout).where(
+            Callout.ticket_id == callout.ticket_id,
+            Callout.id != callout.id,
+            Callout.state == CalloutState.TAKEN_OVER,
+            Callout.taken_over_at == callout.taken_over_at,
+            Callout.taken_over_by == callout.taken_over_by,
+        )
+    )
+    return sorted(c.id for c in others if receipt_number(c.voicemail.call) == number)
 
 
 def _text_caller(ticket: Ticket, callout_id: int, number: str, body: str, **facts: object) -> None:
@@ -296,9 +313,11 @@ def callers_not_told(now: datetime) -> list[int]:
 
 
 def _takeover_told(event: TicketEvent, callout_id: int) -> bool:
-    """Is this the caller's takeover SMS of that callout (not the one saying the deadline passed)?"""
+    """Is this the caller's takeover SMS of that callout (not the one saying the deadline passed), sent
+    for it or for another message of the same caller taken over with it?"""
     data = event.data or {}
-    return event.kind == "caller_sms" and data.get("callout") == callout_id and not data.get("breach")
+    about = data.get("callout") == callout_id or callout_id in (data.get("with") or [])
+    return event.kind == "caller_sms" and about and not data.get("breach")
 
 
 # --- catching up (the sweeper) ------------------------------------------------------------------

@@ -296,3 +296,30 @@ def test_an_english_caller_is_told_in_english_who_took_over(twilio, clock):
     clock.advance(minutes=9)
     twilio.reply(ALICE, "OK 104233")
     assert twilio.sms_to(CALLER).body == ("Serveurcom on-call: Alice took over your ticket 104233 at 23:19.")
+
+
+def test_a_caller_who_rang_twice_is_taken_over_once_and_nobody_is_paged_again(twilio, clock):
+    first = leave_voicemail("104233")
+    clock.advance(minutes=5)
+    second = leave_voicemail("104233")  # "nobody called me back": the same ticket, a second message
+    _status, body = twilio.reply(ALICE, "OK 104233")
+    assert "pris en charge la requête 104233" in body
+    for callout in (first, second):
+        callout = refreshed(callout)
+        assert callout.state is CalloutState.TAKEN_OVER and callout.taken_over_by == "alice"
+    assert [m.body for m in twilio.sms_sent_to(CALLER) if "a pris en charge" in m.body] == [
+        "Serveurcom astreinte : Alice a pris en charge votre demande 104233 à 23:15."
+    ]  # one SMS for the caller, not one per message
+    pages = len(twilio.messages) + len(twilio.calls)
+    clock.advance(minutes=40)
+    sweep()
+    assert len(twilio.messages) + len(twilio.calls) == pages  # nobody is paged again for 104233
+
+
+def test_ok_alone_with_two_messages_on_one_ticket_takes_over_that_ticket(twilio, clock):
+    first = leave_voicemail("104233")
+    clock.advance(minutes=3)
+    second = leave_voicemail("104233")
+    _status, body = twilio.reply(ALICE, "OK")
+    assert "pris en charge la requête 104233" in body
+    assert refreshed(first).state is refreshed(second).state is CalloutState.TAKEN_OVER
