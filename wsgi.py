@@ -75,7 +75,6 @@ def configuration(instance: Path) -> dict[str, Any]:
         "PIN_ACCOUNT_MAX_FAILURES": int(env("PIN_ACCOUNT_MAX_FAILURES") or 20),
         "PIN_FAILURE_WINDOW_MINUTES": int(env("PIN_FAILURE_WINDOW_MINUTES") or 15),
         "PIN_LOCK_MINUTES": int(env("PIN_LOCK_MINUTES") or 30),
-        "PIN_HASH_METHOD": env("PIN_HASH_METHOD") or "scrypt",  # werkzeug's method string
         # Paging: carriers block a number called too often, so each destination has a minimum interval.
         "PAGE_CALL_INTERVAL": int(env("PAGE_CALL_INTERVAL") or 60),
         "PAGE_SMS_INTERVAL": int(env("PAGE_SMS_INTERVAL") or 30),

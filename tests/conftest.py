@@ -82,7 +82,6 @@ def app_config(tmp_path: Path, database_url: str, redis_url: str) -> dict[str, A
         "TWILIO_OUTBOX": True,
         "SECRET_KEY": "test-secret-key",
         "RECORDINGS_DIR": tmp_path / "recordings",
-        "PIN_HASH_METHOD": "scrypt:1024:8:1",  # the real scrypt, at a work factor fit for a test suite
         "TESTING": True,
     }
 

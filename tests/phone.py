@@ -18,13 +18,7 @@ ISABELLE = "+33611223344"  # Boulangerie Dupont's contact, on a mobile
 
 
 @pytest.fixture
-def cheap_pins(app: Flask) -> None:
-    """Scrypt at a low work factor: hashing the example PINs was most of each call test's time."""
-    app.config["PIN_HASH_METHOD"] = "scrypt:1024:8:1"
-
-
-@pytest.fixture
-def phone(app: Flask, cheap_pins: None, org: Any, clock: Any) -> Phone:
+def phone(app: Flask, org: Any, clock: Any) -> Phone:
     return Phone(app.test_client(), AUTH_TOKEN, PUBLIC_BASE_URL)
 
 
