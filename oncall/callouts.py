@@ -235,9 +235,8 @@ def note_missed_resolutions(now: datetime) -> int:
 
 
 def _escalate_missed_resolution(org: Org, ticket: Ticket) -> None:
-    person_id = org.escalation.get("supervisor")
-    person = session.get(Person, person_id) if person_id else None
-    if person is None or not person.active:
+    person = policy.supervisor(org)
+    if person is None:
         log.error("missed resolution of ticket %s: nobody holds the role supervisor", ticket.number)
         return
     body = gsm7(

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 import clock
 import tasks
 from models import Callout, CalloutState, PageTest, Person, session
+from oncall import policy
 from oncall.rota import who_is_on_call
 from oncall.sending import SendError, send_sms
 from org.load import NoOrganisation, current_org
@@ -141,8 +142,8 @@ def _warn_supervisor(test: PageTest) -> None:
         org = current_org()
     except NoOrganisation:
         return
-    supervisor = session.get(Person, org.escalation.get("supervisor", ""))
-    if supervisor is None or not supervisor.active or not supervisor.phone:
+    supervisor = policy.supervisor(org)
+    if supervisor is None:
         return
     lang = supervisor.language
     body = text("test_failed_sms", lang, name=test.person.name, what=what_failed(test, lang))

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 import clock
-from models import Callout, Page, session
+from models import Callout, Page, Person, session
 from org.orgfile import Org, PolicyStep
 from words.ui import label
 
@@ -78,3 +78,10 @@ def role_label(notify: str, lang: str = "fr") -> str:
 
 def highest_level(org: Org) -> int:
     return max((s.escalation_level for s in org.policy), default=0)
+
+
+def supervisor(org: Org) -> Person | None:
+    """Who the supervisor's SMS go to (a missed resolution, a coming gap, a pager that failed its
+    test): the person of the role `supervisor`, when active and reachable."""
+    person = session.get(Person, org.escalation.get("supervisor", ""))
+    return person if person is not None and person.active and person.phone else None

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 import clock
 from models import Person, RotaAlert, session
+from oncall import policy
 from oncall.rota import shifts, week_start
 from oncall.sending import SendError, send_sms
 from org.load import NoOrganisation, current_org
@@ -72,8 +73,8 @@ def warn_supervisor(now: datetime | None = None) -> int:
         org = current_org()
     except NoOrganisation:
         return 0
-    supervisor = session.get(Person, org.escalation.get("supervisor", ""))
-    if supervisor is None or not supervisor.active or not supervisor.phone:
+    supervisor = policy.supervisor(org)
+    if supervisor is None:
         return 0
     sent = 0
     for gap in gaps_ahead(org, SMS_WITHIN, now):

@@ -48,13 +48,7 @@ def take_over(callout: Callout, person: Person, via: Channel) -> Takeover:
         changed(
             update(Callout)
             .where(Callout.id == callout.id, Callout.state == CalloutState.PAGING)
-            .values(
-                state=CalloutState.TAKEN_OVER,
-                taken_over_at=now,
-                taken_over_by=person.id,
-                taken_over_via=via,
-                next_action_at=None,
-            )
+            .values(_taken(person, via, now))
             .execution_options(synchronize_session=False)
         )
         == 1
@@ -98,6 +92,17 @@ def take_over(callout: Callout, person: Person, via: Channel) -> Takeover:
     return Takeover(True, callout, person, now)
 
 
+def _taken(person: Person, via: Channel, now: datetime) -> dict[str, object]:
+    """The columns of a callout taken over by `person`."""
+    return {
+        "state": CalloutState.TAKEN_OVER,
+        "taken_over_at": now,
+        "taken_over_by": person.id,
+        "taken_over_via": via,
+        "next_action_at": None,
+    }
+
+
 def _with_the_ticket(callout: Callout, person: Person, via: Channel, now: datetime) -> list[int]:
     """The ticket's other messages still paging (a caller who rang twice, two contacts of one client)
     are taken over with it: one takeover per ticket, so nobody is paged again for a ticket in hand.
@@ -116,13 +121,7 @@ def _with_the_ticket(callout: Callout, person: Person, via: Channel, now: dateti
     taken = session.execute(
         update(Callout)
         .where(Callout.id.in_(siblings), Callout.state == CalloutState.PAGING)
-        .values(
-            state=CalloutState.TAKEN_OVER,
-            taken_over_at=now,
-            taken_over_by=person.id,
-            taken_over_via=via,
-            next_action_at=None,
-        )
+        .values(_taken(person, via, now))
         .returning(Callout.id)
         .execution_options(synchronize_session=False)
     )
