@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import session as cookie
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from werkzeug.wrappers import Response
 
 import clock
@@ -129,8 +131,10 @@ def event_line(org: Org, event: Any) -> str:
 
 @bp.get("/rota")
 def rota() -> str:
-    """Who is primary and backup now and for the next four weeks, overrides marked, gaps flagged."""
-    return _page()
+    """Who is primary and backup now and for the next four weeks, overrides marked, gaps flagged; a
+    calendar address just renewed, shown this once."""
+    new_feed = cookie.pop(NEW_FEED, None)
+    return _page(new_feed=tuple(new_feed) if new_feed else None)
 
 
 def _page(new_feed: tuple[str, str] | None = None) -> str:
@@ -177,6 +181,26 @@ def _page(new_feed: tuple[str, str] | None = None) -> str:
     )
 
 
+NEW_FEED = "rota.new_feed"  # the address renewed, handed to the next page of the rota, then forgotten
+
+
+def _saved(change: Any) -> Any:
+    """Run a change of the rota; two desks saving at the same instant on SQLite (one writer) get a
+    refusal saying so, never an error page."""
+    try:
+        return change()
+    except RotaRefused as exc:
+        session.rollback()
+        return _back(exc.problems)
+    except OperationalError:
+        session.rollback()
+        flash(
+            t("Le rota était enregistré au même instant par quelqu'un d'autre : réessayez.", language()),
+            "error",
+        )
+        return redirect(url_for("dashboard.rota") + "#changes")
+
+
 def _back(problems: list[Problem] | None = None, message: str | None = None) -> Response:
     org = org_or_none()
     if problems and org is not None:
@@ -216,7 +240,8 @@ def _actor() -> str:
 def rota_cover() -> Response:
     """ "X covers the primary (or backup) from … to …"."""
     org = _allowed()
-    try:
+
+    def save() -> Response:
         change = cover(
             org,
             request.form.get("person", ""),
@@ -226,10 +251,9 @@ def rota_cover() -> Response:
             request.form.get("reason", ""),
             _actor(),
         )
-    except RotaRefused as exc:
-        session.rollback()
-        return _back(exc.problems)
-    return _back(message=t("Changement n° {change} enregistré.", language(), change=change.id))
+        return _back(message=t("Changement n° {change} enregistré.", language(), change=change.id))
+
+    return _saved(save)
 
 
 @bp.post("/rota/swap")
@@ -241,7 +265,8 @@ def rota_swap() -> Response:
         second_week = datetime.fromisoformat(request.form.get("second_week", "")).date()
     except ValueError:
         return _back([Problem("same_week")])
-    try:
+
+    def save() -> Response:
         change = swap(
             org,
             request.form.get("first", ""),
@@ -251,21 +276,20 @@ def rota_swap() -> Response:
             request.form.get("reason", ""),
             _actor(),
         )
-    except RotaRefused as exc:
-        session.rollback()
-        return _back(exc.problems)
-    return _back(message=t("Changement n° {change} enregistré.", language(), change=change.id))
+        return _back(message=t("Changement n° {change} enregistré.", language(), change=change.id))
+
+    return _saved(save)
 
 
 @bp.post("/rota/changes/<int:change_id>/undo")
 def rota_undo(change_id: int) -> Response:
     org = _allowed()
-    try:
+
+    def save() -> Response:
         undo(org, change_id, _actor(), request.form.get("reason", ""))
-    except RotaRefused as exc:
-        session.rollback()
-        return _back(exc.problems)
-    return _back(message=t("Changement n° {change} annulé.", language(), change=change_id))
+        return _back(message=t("Changement n° {change} annulé.", language(), change=change_id))
+
+    return _saved(save)
 
 
 def _feed_owner(org: Org) -> str | None:
@@ -278,13 +302,15 @@ def _feed_owner(org: Org) -> str | None:
 
 
 @bp.post("/rota/feeds/renew")
-def feed_renew() -> str:
-    """A new secret address (the previous one stops working), shown this once to be handed over."""
+def feed_renew() -> Response:
+    """A new secret address (the previous one stops working), shown once on the rota page it redirects
+    to: reloading that page renews nothing."""
     org = _allowed()
     owner = _feed_owner(org)
     token = feeds.renew(owner, _actor())
     whose = _name(org, owner) if owner else t("l'équipe", language())
-    return _page(new_feed=(whose, feed_url(token)))
+    cookie[NEW_FEED] = [whose, feed_url(token)]
+    return redirect(url_for("dashboard.rota") + "#feeds")
 
 
 @bp.post("/rota/feeds/revoke")

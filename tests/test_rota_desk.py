@@ -4,6 +4,7 @@ written to the rota's timeline, undone; and the night pages whoever the rota say
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import pytest
 import yaml
@@ -179,3 +180,20 @@ def test_an_english_speaking_administrator_reads_the_refusal_in_english(client, 
     page = text(cover(client, "david", "primary", "2026-11-25T06:00", "2026-11-25T12:00"))
     assert "Overlap: change no. 1 already covers the primary from Wed 25/11 06:00. Undo it first." in page
     assert "Chloé Durand is primary from Tue 24/11 22:00 to Wed 25/11 08:30, instead of Alice Martin" in page
+
+
+def test_a_save_while_another_writer_holds_sqlite_is_refused_with_a_message(client, admin, clock, app):
+    url = app.config["DATABASE_URL"]
+    if not url.startswith("sqlite"):
+        pytest.skip("PostgreSQL locks rows, not the database: two saves both go through its checks")
+    other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=1)
+    other.execute("BEGIN IMMEDIATE")  # another desk's save, holding the single writer
+    try:
+        page = text(cover(client, "chloe", "primary", "2026-11-24T22:00", "2026-11-25T08:30"))
+    finally:
+        other.rollback()
+        other.close()
+    assert "Le rota était enregistré au même instant par quelqu'un d'autre : réessayez." in page
+    assert on_call("2026-11-24 23:00") == ("alice", "bruno")  # nothing half-saved
+    page = text(cover(client, "chloe", "primary", "2026-11-24T22:00", "2026-11-25T08:30"))
+    assert "Changement n° 1 enregistré." in page

@@ -22,7 +22,9 @@ def admin(client, clock, org):
 
 def renew(client, person: str) -> str:
     page = client.post(
-        "/rota/feeds/renew", data={"person": person, "csrf_token": factories.csrf(client, "/rota")}
+        "/rota/feeds/renew",
+        data={"person": person, "csrf_token": factories.csrf(client, "/rota")},
+        follow_redirects=True,
     ).get_data(as_text=True)
     found = re.search(r'<code id="feed-url">([^<]+)</code>', page)
     assert found, "the new address is shown once"
@@ -93,3 +95,10 @@ def test_a_revoked_address_stops_working_and_a_renewed_one_replaces_it(client, a
     client.post("/rota/feeds/revoke", data={"person": "alice", "csrf_token": factories.csrf(client, "/rota")})
     assert client.get(new).status_code == 404
     assert client.get("/calendar/guessed-token.ics").status_code == 404
+
+
+def test_the_renewed_address_is_shown_once_and_reloading_the_page_renews_nothing(client, admin):
+    path = renew(client, "alice")
+    again = client.get("/rota").get_data(as_text=True)  # the agent reloads the page
+    assert 'id="feed-url"' not in again
+    assert client.get(path).status_code == 200  # still the address handed over

@@ -204,6 +204,8 @@ EN: dict[str, str] = {
     "Révoquer": "Revoke",
     "Adresse du calendrier révoquée.": "Calendar address revoked.",
     "Changement n° {change} enregistré.": "Change no. {change} saved.",
+    "Le rota était enregistré au même instant par quelqu'un d'autre : réessayez.": "Someone else was saving "
+    "the rota at the same instant: try again.",
     "Changement n° {change} annulé.": "Change no. {change} undone.",
     "Changement n° {change} annulé": "Change no. {change} undone",
     "{person} est {position} du {start} au {end}, à la place de {replaced}": "{person} is {position} from {start} to {end}, instead of {replaced}",
