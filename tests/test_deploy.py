@@ -1,13 +1,18 @@
-"""What docs/deploy.md ships in deploy/: systemd units that `systemd-analyze verify` accepts, and the
-number's static fallback TwiML (French first, a message recorded at Twilio, then thanks)."""
+"""What docs/deploy.md ships in deploy/: systemd units that `systemd-analyze verify` accepts, the
+number's static fallback TwiML (French first, a message recorded at Twilio, then thanks), and the
+backup script with the restore the document describes, run against PostgreSQL."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from .conftest import ROOT
@@ -48,3 +53,74 @@ def test_the_fallback_twiml_records_a_message_at_twilio_and_thanks_the_caller():
     )
     thanks = ET.parse(DEPLOY / "twilio" / "fallback-thanks.xml").getroot()
     assert [child.tag for child in thanks] == ["Say", "Hangup"]
+
+
+@pytest.fixture
+def two_databases() -> Iterator[tuple[str, str]]:
+    """A production-like database and an empty one to restore into, on the suite's PostgreSQL."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql") or shutil.which("pg_dump") is None:
+        pytest.skip("backup.sh backs up PostgreSQL: run with DATABASE_URL=postgresql… and pg_dump installed")
+    server = url.rsplit("/", 1)[0]
+    names = [f"astreinte_{what}_{os.getpid()}" for what in ("live", "restored")]
+    admin = psycopg.connect(server.replace("+psycopg", "") + "/postgres", autocommit=True)
+    for name in names:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server}/{names[0]}", f"{server}/{names[1]}"
+    finally:
+        for name in names:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def _astreinte(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", "import wsgi; wsgi.cli()", *args], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _counts(url: str) -> dict[str, int]:
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        return {
+            table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]  # type: ignore[index]
+            for table in ("organisation", "person", "client", "ticket", "alembic_version")
+        }
+
+
+def test_backup_sh_saves_the_database_and_recordings_and_the_restore_of_deploy_md_brings_them_back(
+    tmp_path: Path, two_databases: tuple[str, str]
+):
+    live, restored = two_databases
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    (recordings / "RE0123.wav").write_bytes(b"RIFF a message")
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(DATABASE_URL=live, ASTREINTE_INSTANCE=str(tmp_path / "instance"))
+    _astreinte(env, "db", "upgrade")
+    _astreinte(env, "load", str(ROOT / "examples" / "org.yaml"))
+
+    backups = tmp_path / "backups"
+    env.update(BACKUP_DIR=str(backups), RECORDINGS_DIR=str(recordings))
+    done = subprocess.run(["sh", str(DEPLOY / "backup.sh")], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    [day] = list(backups.iterdir())
+    assert done.stdout.strip() == f"backup written to {day}"
+
+    # docs/deploy.md, "Restore": pg_restore, the recordings untarred, astreinte db upgrade.
+    subprocess.run(
+        ["pg_restore", "--clean", "--if-exists", "-d", restored.replace("+psycopg", ""),
+         str(day / "astreinte.dump")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    back = tmp_path / "restored-recordings"
+    back.mkdir()
+    subprocess.run(["tar", "-C", str(back), "-xzf", str(day / "recordings.tar.gz")], check=True)
+    env.update(DATABASE_URL=restored)
+    assert "database up to date" in _astreinte(env, "db", "upgrade")
+    assert _counts(restored) == _counts(live)
+    assert _counts(restored)["ticket"] > 0
+    assert (back / "RE0123.wav").read_bytes() == b"RIFF a message"
