@@ -28,6 +28,7 @@ PAGES = [
     ("ticket-standby", "/tickets/104260"),
     ("rota", "/rota"),
     ("reports", "/reports?month=2026-11"),
+    ("page-tests", "/page-tests"),
 ]
 
 
@@ -56,6 +57,7 @@ def main() -> None:
             doc["rota"]["agents_may_change"] = True  # the rota page with its forms
             load(doc)
             night = factories.night()
+            evening_tests()
             factories.user("agnes", "correct horse battery")
             clock.set(paris("2026-11-25 03:45"))
         OUT.mkdir(parents=True, exist_ok=True)
@@ -94,6 +96,30 @@ def main() -> None:
             for name, path in PAGES[1:]:
                 shoot(page, name, path)
         clock.release()
+
+
+def evening_tests() -> None:
+    """Yesterday's evening test: Alice's page went through, Bruno's SMS did not reach his phone."""
+    for person, phone, sms, error in (
+        ("alice", "+33612345678", "delivered", None),
+        ("bruno", "+33623456789", "undelivered", "30003"),
+    ):
+        models.session.add(
+            models.PageTest(
+                person_id=person,
+                origin="evening",
+                night="2026-11-24",
+                to_number=phone,
+                channels="sms",
+                sms_sid=f"SM{person}",
+                sms_status=sms,
+                sms_error=error,
+                created_at=paris("2026-11-24 18:05"),
+                finished_at=paris("2026-11-24 18:15"),
+                outcome="ok" if error is None else "failed",
+            )
+        )
+    models.session.commit()
 
 
 def shoot(page: object, name: str, path: str) -> None:

@@ -165,7 +165,7 @@ def test_the_desk_tests_a_page_from_the_dashboard_and_reads_the_result(app, twil
     clock.advance(minutes=11)
     sweep()
     page = factories.visible_text(client.get("/page-tests"))
-    assert "Bruno Petit tableau de bord · agnes delivered completed · 1 tapé à" in page
+    assert "Bruno Petit tableau de bord · agnes remis terminé · 1 tapé à" in page
     assert "réussi" in page
 
 

@@ -66,7 +66,7 @@ def test_a_pager_that_stays_silent_is_told_to_the_supervisor_once_and_shown_on_t
     assert "De garde : Alice Martin (page testée 24/11 18:06 : réussi)" in now
     assert "renfort : Bruno Petit (page testée 24/11 18:06 : échec)" in now
     tests = text(client.get("/page-tests"))
-    assert "Bruno Petit test du soir undelivered (30003) — échec · SMS non remis, code 30003" in tests
+    assert "Bruno Petit test du soir non remis · erreur 30003 — échec · SMS non remis, code 30003" in tests
 
 
 def test_a_test_without_any_receipt_fails_after_ten_minutes_once_twilio_is_asked(twilio, clock):
