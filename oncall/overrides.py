@@ -3,7 +3,7 @@
 Each change is checked before it is saved with the organisation file's rules: nobody inactive, no two
 changes on one position at the same hours, and, over the hours it touches, no new gap and nobody made
 primary and backup at once. Local times that the daylight-saving night skips are refused when typed
-(`org.orgfile.local_time`). Each change and each undo is written to the rota's timeline with who and why.
+(`org.values.local_time`). Each change and each undo is written to the rota's timeline with who and why.
 """
 
 from __future__ import annotations

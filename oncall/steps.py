@@ -18,7 +18,8 @@ import tasks
 from models import Callout, CalloutState, Channel, Page, Person, TicketEvent, changed, session
 from oncall import policy, rota
 from oncall.callouts import ESCALATE_NOW_JOB, RUN_STEPS_JOB, has_declined
-from oncall.paging import DELIVER_JOB, create_page
+from oncall.page_claims import DELIVER_JOB
+from oncall.paging import create_page
 from org.load import current_org
 from org.orgfile import Org, PolicyStep
 from tickets.timeline import add_event

@@ -12,7 +12,7 @@ import clock
 import tasks
 from oncall import pagetests
 from oncall.callouts import note_breaches, overdue
-from oncall.paging import DELIVER_DUE_JOB
+from oncall.page_claims import DELIVER_DUE_JOB
 from oncall.rota_alerts import warn_supervisor
 from oncall.steps import run_due_batch
 from oncall.voicemails import callers_not_told, catch_up, notify_caller

@@ -14,7 +14,7 @@ from sqlalchemy import select
 import clock
 import tasks
 from models import Channel, Page, session
-from oncall import paging
+from oncall import page_claims, paging
 from oncall.links import absolute_url
 from oncall.sending import SendError, Sent
 from voice import sender
@@ -59,7 +59,7 @@ def is_machine(answered_by: str | None) -> bool:
     return bool(answered_by) and (answered_by.startswith("machine") or answered_by == "fax")  # type: ignore[union-attr]
 
 
-@tasks.job(paging.DELIVER_JOB, urgent=True)
+@tasks.job(page_claims.DELIVER_JOB, urgent=True)
 def deliver_pages(person_id: str, channel: str) -> None:
     """Send every due pending page of one person on one channel, as one SMS or one call.
 
@@ -68,7 +68,7 @@ def deliver_pages(person_id: str, channel: str) -> None:
     sent again only when Twilio does not hold it."""
     if not _reconcile(person_id, Channel(channel)):
         return
-    batch = paging.claim(person_id, Channel(channel))
+    batch = page_claims.claim(person_id, Channel(channel))
     if batch is None:
         return
     now = clock.now()
@@ -92,7 +92,7 @@ def deliver_pages(person_id: str, channel: str) -> None:
     paging.sent(batch, result.sid, result.status)
 
 
-def _ids(batch: paging.Batch) -> list[int]:
+def _ids(batch: page_claims.Batch) -> list[int]:
     return [p.id for p in batch.pages]
 
 
@@ -100,28 +100,28 @@ def _reconcile(person_id: str, channel: Channel) -> bool:
     """Look up each attempt that may have reached Twilio: found, its pages are sent; not found, they
     are pending again. False when Twilio cannot be asked (nothing is sent meanwhile)."""
     timeout = timedelta(seconds=float(current_app.config["TWILIO_TIMEOUT"]))
-    for attempt in paging.unconfirmed(person_id, channel):
+    for attempt in page_claims.unconfirmed(person_id, channel):
         sent_at = attempt.lead.sent_at
-        at = clock.as_utc(sent_at) if sent_at else clock.now() - paging.LOOKBACK
+        at = clock.as_utc(sent_at) if sent_at else clock.now() - page_claims.LOOKBACK
         try:
             found = _look_up(attempt, at, at + timeout)
         except SendError as exc:
             log.warning("pages %s could not be looked up (%s): later", _ids(attempt), exc)
-            paging.schedule_delivery(person_id, channel, at=clock.now() + timedelta(seconds=30))
+            page_claims.schedule_delivery(person_id, channel, at=clock.now() + timedelta(seconds=30))
             return False
         if found is not None:
             log.warning("pages %s had reached Twilio (%s): not sent again", _ids(attempt), found.sid)
             paging.sent(attempt, found.sid, found.status)
         else:
             log.warning("pages %s had not reached Twilio: sent again", _ids(attempt))
-            paging.release(attempt.pages)
+            page_claims.release(attempt.pages)
     return True
 
 
-def _look_up(batch: paging.Batch, since: datetime, until: datetime) -> Sent | None:
+def _look_up(batch: page_claims.Batch, since: datetime, until: datetime) -> Sent | None:
     """The SMS (carrying every ticket of the batch) or the call Twilio accepted for this batch
     between `since` and `until`, that no page knows yet."""
-    known = paging.known_ids(batch.to)
+    known = page_claims.known_ids(batch.to)
     if batch.channel is Channel.SMS:
         tickets = {c.ticket.number for c in batch.callouts}
         found = [m for m in sender.sent_sms(batch.to, since, until) if all(t in m.body for t in tickets)]
@@ -132,7 +132,7 @@ def _look_up(batch: paging.Batch, since: datetime, until: datetime) -> Sent | No
     return min(found, key=lambda m: abs((m.at - since).total_seconds()) if m.at else 0.0, default=None)
 
 
-def _send(batch: paging.Batch, now: datetime) -> Sent:
+def _send(batch: page_claims.Batch, now: datetime) -> Sent:
     if batch.channel is Channel.SMS:
         body = page_sms(batch.person.language, paging.alerts(batch), paging.link(batch), now)
         return sender.send_sms(batch.to, body, status_callback=absolute_url("sms.status"))
@@ -145,13 +145,13 @@ def _send(batch: paging.Batch, now: datetime) -> Sent:
     )
 
 
-@tasks.job(paging.DELIVER_DUE_JOB, urgent=True)
+@tasks.job(page_claims.DELIVER_DUE_JOB, urgent=True)
 def deliver_due() -> None:
     """The sweeper's share: pages a dead worker left half-sent go back to pending, and every due
     pending page is delivered, bundled by person and channel."""
-    if paging.recover_interrupted(clock.now()):
+    if page_claims.recover_interrupted(clock.now()):
         session.commit()
-    for person_id, channel in paging.pending_deliveries(clock.now()):
+    for person_id, channel in page_claims.pending_deliveries(clock.now()):
         deliver_pages(person_id, channel.value)
 
 

@@ -1,0 +1,122 @@
+"""What the organisation file says of paging, checked: the `priorities` (their targets and clocks) and
+the `astreinte` policy (its steps, its repeat, the evening self test).
+
+A step names a position or a role somebody holds (see `escalation`), steps come in time order, and a
+policy without a step is refused: nobody would be paged.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from org.orgtypes import CHANNELS, CLOCKS, POSITIONS, ROLES, PolicyStep, Priority, Repeat, SelfTest
+from org.values import Checker, parse_duration, parse_hhmm
+
+
+def read_priorities(c: Checker, value: dict[str, Any]) -> dict[str, Priority]:
+    """`priorities: {high: {label, takeover, resolution, clock, astreinte, escalate_after_breach}}`."""
+    priorities: dict[str, Priority] = {}
+    for key, p in value.items():
+        where = f"priorities.{key}"
+        if not isinstance(p, dict):
+            c.fail(where, "expected a mapping")
+            continue
+        clock_kind = p.get("clock", "24/7")
+        if clock_kind not in CLOCKS:
+            c.fail(f"{where}.clock", f"{clock_kind!r} is not a clock ({', '.join(CLOCKS)})")
+        steps = tuple(
+            d
+            for i, v in enumerate(p.get("escalate_after_breach") or [])
+            if (d := c.run(f"{where}.escalate_after_breach[{i}]", parse_duration, v)) is not None
+        )
+        priorities[str(key)] = Priority(
+            key=str(key),
+            label=str(p.get("label", key)),
+            takeover=c.run(f"{where}.takeover", parse_duration, p["takeover"]) if p.get("takeover") else None,
+            resolution=c.run(f"{where}.resolution", parse_duration, p["resolution"])
+            if p.get("resolution")
+            else None,
+            clock=clock_kind,
+            astreinte=bool(p.get("astreinte", False)),
+            escalate_after_breach=steps,
+        )
+    return priorities
+
+
+def read_policy(c: Checker, value: Any, escalation: dict[str, str]) -> tuple[PolicyStep, ...]:
+    """`astreinte.policy`: the steps, each `{after: 0m, notify: primary, by: [sms, voice]}`."""
+    policy: list[PolicyStep] = []
+    for i, step in enumerate(value or []):
+        where = f"astreinte.policy[{i}]"
+        if not isinstance(step, dict):
+            c.fail(where, "expected a mapping like {after: 0m, notify: primary, by: [sms, voice]}")
+            continue
+        after = c.run(f"{where}.after", parse_duration, step.get("after"))
+        target = step.get("notify")
+        if target not in POSITIONS + ROLES:
+            c.fail(
+                f"{where}.notify", f"{target!r} is not a position or a role ({', '.join(POSITIONS + ROLES)})"
+            )
+        elif target in ROLES and target not in escalation:
+            c.fail(f"{where}.notify", f"nobody holds the role {target!r} (see escalation)")
+        by = step.get("by") or []
+        if not isinstance(by, list) or not by or any(ch not in CHANNELS for ch in by):
+            c.fail(f"{where}.by", f"expected a list of channels among {', '.join(CHANNELS)}, got {by!r}")
+            by = []
+        if policy and after is not None and after < policy[-1].after:
+            c.fail(f"{where}.after", "steps must be in time order")
+        policy.append(PolicyStep(after or timedelta(0), str(target), tuple(by)))
+    if not policy:
+        c.fail("astreinte.policy", "at least one step is needed, or nobody would be paged")
+    return tuple(policy)
+
+
+def read_repeat(c: Checker, value: Any) -> Repeat | None:
+    """`repeat: {every: 10m, notify: [primary, backup], by: [sms, voice]}`, or none."""
+    if value is None:
+        return None
+    where = "astreinte.repeat"
+    if not isinstance(value, dict):
+        c.fail(where, "expected a mapping like {every: 10m, notify: [primary, backup], by: [sms, voice]}")
+        return None
+    every = c.run(f"{where}.every", parse_duration, value.get("every"))
+    if every is not None and every < timedelta(minutes=1):
+        c.fail(f"{where}.every", "at least 1m: carriers block a number paged more often")
+    notify = value.get("notify") or []
+    if not isinstance(notify, list) or not notify or any(n not in POSITIONS for n in notify):
+        c.fail(
+            f"{where}.notify", f"expected a list of positions among {', '.join(POSITIONS)}, got {notify!r}"
+        )
+        notify = []
+    by = value.get("by") or []
+    if not isinstance(by, list) or not by or any(ch not in CHANNELS for ch in by):
+        c.fail(f"{where}.by", f"expected a list of channels among {', '.join(CHANNELS)}, got {by!r}")
+        by = []
+    if every is None or every < timedelta(minutes=1) or not notify or not by:
+        return None
+    return Repeat(every, tuple(str(n) for n in notify), tuple(str(ch) for ch in by))
+
+
+def read_self_test(c: Checker, value: Any) -> SelfTest | None:
+    """`self_test: {at: "18:05", notify: [primary, backup], by: [sms]}`, or none (no evening test)."""
+    if value is None:
+        return None
+    where = "astreinte.self_test"
+    if not isinstance(value, dict):
+        c.fail(where, 'expected a mapping like {at: "18:05", notify: [primary, backup], by: [sms]}')
+        return None
+    at = c.run(f"{where}.at", parse_hhmm, str(value.get("at", "")))
+    notify = value.get("notify", list(POSITIONS))
+    if not isinstance(notify, list) or not notify or any(n not in POSITIONS for n in notify):
+        c.fail(
+            f"{where}.notify", f"expected a list of positions among {', '.join(POSITIONS)}, got {notify!r}"
+        )
+        notify = []
+    by = value.get("by", ["sms"])
+    if not isinstance(by, list) or not by or any(ch not in CHANNELS for ch in by):
+        c.fail(f"{where}.by", f"expected a list of channels among {', '.join(CHANNELS)}, got {by!r}")
+        by = []
+    if at is None or not notify or not by:
+        return None
+    return SelfTest(at, tuple(str(n) for n in notify), tuple(str(ch) for ch in by))
