@@ -191,12 +191,6 @@ def _page_facts(page: Page, **facts: Any) -> dict[str, Any]:
     }
 
 
-def mark(pages: list[Page], status: str) -> None:
-    """Our own outcome of a page call (declined), kept over Twilio's later statuses."""
-    for page in pages:
-        page.status = status
-
-
 def waiting_for(person_id: str) -> list[Callout]:
     """Callouts still paging that paged this person (what `OK` alone refers to)."""
     return list(
