@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 import clock
@@ -29,8 +29,11 @@ def seconds(raw: str | None) -> int | None:
     return int(raw)
 
 
+_CALL_BY_SID = select(Call).where(Call.sid == bindparam("sid"))  # built once: every webhook asks
+
+
 def find_call(sid: str) -> Call | None:
-    return session.scalar(select(Call).where(Call.sid == sid))
+    return session.scalar(_CALL_BY_SID, {"sid": sid})
 
 
 def new_call(sid: str, from_number: str, to_number: str, after_hours: bool) -> Call:
