@@ -155,11 +155,12 @@ def main() -> None:
         figures["pin"].append(timed(reqs, caller.send, "callback?n=3", profile if args.profile == "pin" else None))
 
     url = app.config["DATABASE_URL"]
-    print(f"{url.split(':')[0]}, n={args.n} x {args.rounds} rounds (median ms per request, in-process)")
-    base = statistics.median(figures["bare"])
+    print(f"{url.split(':')[0]}, n={args.n} x {args.rounds} rounds, ms per request in-process")
+    print("  (best round: the least disturbed on a shared machine; median in brackets)")
+    base = min(figures["bare"])
     for kind, values in figures.items():
-        m = statistics.median(values)
-        print(f"  {kind:9} {m:7.3f} ms   {base / m:6.1%} of bare   (rounds: {', '.join(f'{v:.2f}' for v in values)})")
+        best, median = min(values), statistics.median(values)
+        print(f"  {kind:9} {best:7.3f} ms ({median:.3f})  {base / best:6.1%} of bare")
     if profile:
         stats = pstats.Stats(profile)
         print_areas(stats)
