@@ -4,8 +4,8 @@ SLA clocks), add a note. Every change lands on the ticket's timeline."""
 from __future__ import annotations
 
 from sqlalchemy import Integer, bindparam, cast, func, select
-from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 import clock
 from models import Client, Service, Ticket, TicketStatus, session
@@ -28,7 +28,9 @@ class TicketError(ValueError):
 
 # The ticket with its client, in one statement (the IVR reads both), built once.
 _TICKET_BY_NUMBER = (
-    select(Ticket).where(Ticket.number == bindparam("number")).options(joinedload(Ticket.client, innerjoin=True))
+    select(Ticket)
+    .where(Ticket.number == bindparam("number"))
+    .options(joinedload(Ticket.client, innerjoin=True))
 )
 
 

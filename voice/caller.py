@@ -47,10 +47,10 @@ def _field(name: str, size: int = 32) -> str:
     return form_value(name, size)
 
 
-def _current_call() -> Call:
+def _current_call(with_ticket: bool = False) -> Call:
     """The call of this request: its row, created if Twilio never reached /voice/incoming."""
     sid = _sid("CallSid")
-    call = find_call(sid)
+    call = find_call(sid, with_ticket)
     if call is not None:
         return call
     after_hours = not is_business_hours(current_org(), clock.now())
@@ -135,7 +135,7 @@ def status() -> Response:
 def step(step: str) -> Response:
     if step not in caller_ivr.STEPS:
         abort(404)
-    call = _current_call()
+    call = _current_call(with_ticket=step == "pin")
     replay = _replay(call)
     if replay is not None:
         return replay
