@@ -102,7 +102,9 @@ def next_path(answer: str) -> str:
     return html.unescape(m.group(1)).removeprefix(PUBLIC)
 
 
-def timed(requests: list[Any], send: Callable[[Any], str], check: str, profile: cProfile.Profile | None) -> float:
+def timed(
+    requests: list[Any], send: Callable[[Any], str], check: str, profile: cProfile.Profile | None
+) -> float:
     """ms per request over `requests`, sent one after the other."""
     if profile:
         profile.enable()
@@ -149,10 +151,14 @@ def main() -> None:
             timed(reqs, caller.send, "greeting?n=1", profile if args.profile == "incoming" else None)
         )
         reqs = [caller.prepare("/voice/caller/step/greeting?n=1", sid, Digits=TICKET) for sid in sids]
-        figures["step"].append(timed(reqs, caller.send, "pin?n=2", profile if args.profile == "step" else None))
+        figures["step"].append(
+            timed(reqs, caller.send, "pin?n=2", profile if args.profile == "step" else None)
+        )
         pin_path = "/voice/caller/step/pin?n=2"
         reqs = [caller.prepare(pin_path, sid, Digits=PIN) for sid in sids]
-        figures["pin"].append(timed(reqs, caller.send, "callback?n=3", profile if args.profile == "pin" else None))
+        figures["pin"].append(
+            timed(reqs, caller.send, "callback?n=3", profile if args.profile == "pin" else None)
+        )
 
     url = app.config["DATABASE_URL"]
     print(f"{url.split(':')[0]}, n={args.n} x {args.rounds} rounds, ms per request in-process")
