@@ -578,8 +578,9 @@ def main() -> None:
     try:
         stack.start()
         db = "PostgreSQL" if stack.db_url.startswith("postgresql") else "SQLite"
+        kind = f"gthread workers x {args.threads} threads" if args.threads > 1 else "sync workers"
         print(
-            f"# {machine()}; {db}; gunicorn {args.web_workers} sync workers; {args.workers} RQ workers",
+            f"# {machine()}; {db}; gunicorn {args.web_workers} {kind}; {args.workers} RQ workers",
             flush=True,
         )
 

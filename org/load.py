@@ -69,12 +69,15 @@ def is_empty() -> bool:
     return session.scalar(select(Organisation.id).limit(1)) is None
 
 
+_CHECKSUM = select(Organisation.checksum).limit(1)  # built once: every webhook asks
+
+
 def current_org() -> Org:
     """The loaded organisation. One SELECT of its checksum per request or job (a load in another
     process is seen by the next request); the document is read and parsed only when it changed."""
     if (memo := g.get("org")) is not None:
         return memo  # type: ignore[no-any-return]
-    checksum = session.scalar(select(Organisation.checksum).limit(1))
+    checksum = session.scalar(_CHECKSUM)
     if checksum is None:
         raise NoOrganisation("no organisation file loaded: run `astreinte load examples/org.yaml`")
     cached = current_app.extensions.get("org")

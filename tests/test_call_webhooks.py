@@ -109,6 +109,18 @@ def test_a_signature_for_another_url_is_refused(phone):
     assert status == 403 and _count(Call) == 0
 
 
+def test_a_call_signed_with_the_port_in_its_url_is_answered_and_a_changed_value_is_refused(phone):
+    """Twilio signs the URL it called with or without the port (https: 443); either is a good one.
+    A value changed on the way (another caller ID) breaks both."""
+    params = {"CallSid": "CA" + "4" * 32, "From": ISABELLE, "To": "+33272646172"}
+    with_port = PUBLIC_BASE_URL.replace(".test", ".test:443") + "/voice/incoming"
+    signature = phone.validator.compute_signature(with_port, params)
+    status, _ = phone.send("/voice/incoming", {**params, "From": "+33699999999"}, signature=signature)
+    assert status == 403 and _count(Call) == 0
+    status, body = phone.send("/voice/incoming", params, signature=signature)
+    assert status == 200 and "<Gather" in body and _count(Call) == 1
+
+
 def test_missing_or_malformed_parameters_never_give_a_500(phone):
     assert phone.send("/voice/incoming", {})[0] == 400
     assert phone.send("/voice/incoming", {"CallSid": "not a sid!"})[0] == 400

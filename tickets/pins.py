@@ -122,7 +122,6 @@ def clear_failures(held: Gate) -> None:
         update(PinLock).where(PinLock.key == own, PinLock.locked_until.is_(None)).values(failures=0)
     )
     _give_back(account)
-    session.flush()
 
 
 def _give_back(keys: list[str]) -> None:

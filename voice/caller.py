@@ -47,10 +47,10 @@ def _field(name: str, size: int = 32) -> str:
     return form_value(name, size)
 
 
-def _current_call() -> Call:
+def _current_call(with_ticket: bool = False) -> Call:
     """The call of this request: its row, created if Twilio never reached /voice/incoming."""
     sid = _sid("CallSid")
-    call = find_call(sid)
+    call = find_call(sid, with_ticket)
     if call is not None:
         return call
     after_hours = not is_business_hours(current_org(), clock.now())
@@ -94,15 +94,18 @@ def incoming() -> Response:
     if call is not None and (saved := caller_ivr.saved_answer(call)):
         return Response(saved, mimetype="text/xml")  # Twilio retried
     org = current_org()
-    if call is None:  # one read above, one write below: the row is inserted with its first answer
-        after_hours = not is_business_hours(org, clock.now())
-        call = new_call(sid, _field("From"), _field("To") or org.support_number, after_hours)
-    if (rota_answer := caller_ivr.technician_rota(call, org)) is not None:
-        answer = rota_answer  # a technician's own phone: who is on call tonight
-    elif call.after_hours:
-        answer = caller_ivr.greeting(call)
-    else:
-        answer = caller_desk.forward(call, org)
+    # One read above, one write below: the row is inserted with its first answer (the reads in
+    # between, the rota's, must not flush it early and UPDATE it again).
+    with session.no_autoflush:
+        if call is None:
+            after_hours = not is_business_hours(org, clock.now())
+            call = new_call(sid, _field("From"), _field("To") or org.support_number, after_hours)
+        if (rota_answer := caller_ivr.technician_rota(call, org)) is not None:
+            answer = rota_answer  # a technician's own phone: who is on call tonight
+        elif call.after_hours:
+            answer = caller_ivr.greeting(call)
+        else:
+            answer = caller_desk.forward(call, org)
     try:
         return _answer(call, answer)
     except IntegrityError:  # the same call, sent twice at the same instant: the first one's answer
@@ -132,7 +135,7 @@ def status() -> Response:
 def step(step: str) -> Response:
     if step not in caller_ivr.STEPS:
         abort(404)
-    call = _current_call()
+    call = _current_call(with_ticket=step == "pin")
     replay = _replay(call)
     if replay is not None:
         return replay

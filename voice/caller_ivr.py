@@ -36,7 +36,7 @@ from tickets.eligibility import contested, refusal
 from tickets.pins import Gate, clear_failures, gate, locked_until, record_failure, reserve_attempt
 from tickets.service import find_ticket
 from tickets.timeline import add_event
-from voice.twiml import SPEECH_LANGUAGE, say, voice_of
+from voice.twiml import SPEECH_LANGUAGE, document, say, voice_of
 from words.caller import PORTAL, desk_reopens, spoken_delay, spoken_number
 from words.catalogue import CATALOGUE, digits, text
 
@@ -99,7 +99,7 @@ def next_seq(call: Call) -> int:
 
 
 def kept(call: Call, r: VoiceResponse) -> VoiceResponse:
-    remember(call, twiml=str(r))
+    remember(call, twiml=document(r))
     return r
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from flask import Response, current_app
 from twilio.twiml import TwiML
@@ -12,9 +13,21 @@ from words.catalogue import text
 SPEECH_LANGUAGE = {"fr": "fr-FR", "en": "en-GB"}
 VOICES = {"fr": "Polly.Lea", "en": "Polly.Amy"}
 
+# An answer the IVR keeps on the call is also the one it sends: serialised once (ElementTree is
+# a fair share of a step's time). Only finished answers are passed here.
+_DOCUMENTS: WeakKeyDictionary[TwiML, str] = WeakKeyDictionary()
+
+
+def document(response: TwiML) -> str:
+    """The XML of a finished answer (it must not change afterwards)."""
+    found = _DOCUMENTS.get(response)
+    if found is None:
+        found = _DOCUMENTS[response] = str(response)
+    return found
+
 
 def twiml(response: TwiML) -> Response:
-    return Response(str(response), mimetype="text/xml")
+    return Response(document(response), mimetype="text/xml")
 
 
 def voice_of(lang: str) -> str:
