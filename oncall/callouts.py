@@ -30,7 +30,7 @@ from models import (
 from oncall import policy
 from oncall.sending import SendError, send_sms
 from org.load import current_org
-from org.orgfile import Org
+from org.orgfile import ROLES, Org
 from tickets.calls import recall
 from tickets.service import change_status, reopen_contested
 from tickets.sla import ticket_clocks
@@ -203,8 +203,11 @@ def note_breaches(now: datetime) -> int:
 
 
 def note_missed_resolutions(now: datetime) -> int:
-    """Every missed commitment escalates (003), the resolution target too: once per ticket, a timeline
-    entry and an SMS to the escalation level 1 (the supervisor). Returns how many were noted."""
+    """Every missed commitment escalates (003), the resolution target too: once per ticket a timeline
+    entry, then an SMS to each escalation level in turn. Level 1 (the supervisor) at the breach, levels 2
+    and 3 when the priority's `escalate_after_breach` delays have passed with the ticket still open (the
+    seeds' matrix). A level whose SMS failed is tried again at the next sweeps. Returns the breaches
+    noted."""
     org = current_org()
     targets = [p.resolution for p in org.priorities.values() if p.resolution is not None]
     if not targets:
@@ -217,27 +220,51 @@ def note_missed_resolutions(now: datetime) -> int:
     ).all()
     noted = 0
     for ticket in candidates:
-        if any(e.kind == "breach" and (e.data or {}).get("clock") == "resolution" for e in ticket.events):
-            continue
-        clocks = ticket_clocks(org, ticket, now)
-        resolution = clocks.resolution if clocks else None
-        if resolution is None or not resolution.breached:
-            continue
-        noted += 1
-        add_event(
-            ticket,
-            "breach",
-            data={"clock": "resolution", "target_hours": resolution.target.total_seconds() / 3600},
+        breach = next(
+            (e for e in ticket.events if e.kind == "breach" and (e.data or {}).get("clock") == "resolution"),
+            None,
         )
-        _escalate_missed_resolution(org, ticket)
+        if breach is None:
+            clocks = ticket_clocks(org, ticket, now)
+            resolution = clocks.resolution if clocks else None
+            if resolution is None or not resolution.breached:
+                continue
+            noted += 1
+            breach = add_event(
+                ticket,
+                "breach",
+                data={"clock": "resolution", "target_hours": resolution.target.total_seconds() / 3600},
+            )
+            session.flush()
+        for level in _resolution_levels_due(org, ticket, clock.as_utc(breach.at), now):
+            _escalate_missed_resolution(org, ticket, level)
         session.commit()
     return noted
 
 
-def _escalate_missed_resolution(org: Org, ticket: Ticket) -> None:
-    person = policy.supervisor(org)
+RESOLUTION_SMS_TRIES = 5
+
+
+def _resolution_levels_due(org: Org, ticket: Ticket, breached_at: datetime, now: datetime) -> list[int]:
+    """The escalation levels of a missed resolution due now and not yet told (or told with an SMS that
+    failed, fewer than RESOLUTION_SMS_TRIES times)."""
+    priority = org.priorities.get(ticket.priority)
+    delays = priority.escalate_after_breach if priority is not None else ()
+    tries: dict[int, int] = {}
+    for e in ticket.events:
+        data = e.data or {}
+        if e.kind == "escalation" and data.get("clock") == "resolution":
+            level = int(data.get("level", 1))
+            tries[level] = RESOLUTION_SMS_TRIES if data.get("sid") else tries.get(level, 0) + 1
+    due = [1] + [n for n in (2, 3) if len(delays) >= n and now >= breached_at + delays[n - 1]]
+    return [n for n in due if tries.get(n, 0) < RESOLUTION_SMS_TRIES]
+
+
+def _escalate_missed_resolution(org: Org, ticket: Ticket, level: int) -> None:
+    role = ROLES[level - 1]
+    person = policy.role_holder(org, role)
     if person is None:
-        log.error("missed resolution of ticket %s: nobody holds the role supervisor", ticket.number)
+        log.error("missed resolution of ticket %s: nobody holds the role %s", ticket.number, role)
         return
     body = gsm7(
         text(
@@ -248,7 +275,12 @@ def _escalate_missed_resolution(org: Org, ticket: Ticket) -> None:
             subject=ticket.subject[:60],
         )
     )
-    data: dict[str, object] = {"level": 1, "person": person.id, "name": person.name, "clock": "resolution"}
+    data: dict[str, object] = {
+        "level": level,
+        "person": person.id,
+        "name": person.name,
+        "clock": "resolution",
+    }
     try:
         data["sid"] = send_sms(person.phone, body).sid
     except SendError as exc:

@@ -80,8 +80,13 @@ def highest_level(org: Org) -> int:
     return max((s.escalation_level for s in org.policy), default=0)
 
 
+def role_holder(org: Org, role: str) -> Person | None:
+    """The person of an escalation role (supervisor, manager, director), when active and reachable."""
+    person = session.get(Person, org.escalation.get(role, ""))
+    return person if person is not None and person.active and person.phone else None
+
+
 def supervisor(org: Org) -> Person | None:
     """Who the supervisor's SMS go to (a missed resolution, a coming gap, a pager that failed its
-    test): the person of the role `supervisor`, when active and reachable."""
-    person = session.get(Person, org.escalation.get("supervisor", ""))
-    return person if person is not None and person.active and person.phone else None
+    test)."""
+    return role_holder(org, "supervisor")

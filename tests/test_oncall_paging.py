@@ -260,3 +260,47 @@ def test_a_major_incident_pages_the_supervisor_at_once_beside_the_on_call_techni
     assert refreshed(callout).escalation_level == 1
     events = session.scalars(select(TicketEvent).where(TicketEvent.kind == "escalation_request")).all()
     assert [told(e) for e in events] == ["Incident majeur : escalade immédiate"]
+
+
+def test_a_resolution_still_missed_climbs_to_the_manager_then_the_director(twilio, clock):
+    """High priority: the supervisor at the breach, the manager 30 min after it, the director 1 h after
+    (escalate_after_breach: 15m, 30m, 1h), each once; a resolved ticket climbs no further."""
+    from models import Ticket
+
+    ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
+    ticket.opened_at = clock.now()
+    session.commit()
+    clock.advance(hours=4, minutes=1)
+    sweep()
+    assert twilio.sms_sent_to(CHLOE) and not twilio.sms_sent_to(DAVID)
+    clock.advance(minutes=29)
+    sweep()
+    assert not twilio.sms_sent_to(DAVID)
+    clock.advance(minutes=2)
+    sweep()
+    sweep()
+    assert len(twilio.sms_sent_to(DAVID)) == 1
+    assert twilio.sms_to(DAVID).body.startswith("Escalade : 104233 Boulangerie Dupont")
+    clock.advance(minutes=30)
+    sweep()
+    assert len(twilio.sms_sent_to(EMMA)) == 1
+    assert twilio.sms_to(EMMA).body.startswith("Escalation: ticket 104233 Boulangerie Dupont")
+    assert len(twilio.sms_sent_to(CHLOE)) == 1  # each level once
+
+
+def test_a_failed_escalation_sms_is_tried_again_at_the_next_sweep(twilio, clock):
+    from models import Ticket
+
+    ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
+    ticket.opened_at = clock.now()
+    session.commit()
+    clock.advance(hours=4, minutes=1)
+    twilio.fail_next("sms", status=503, code=20503)
+    sweep()
+    assert not twilio.sms_sent_to(CHLOE)
+    clock.advance(seconds=10)
+    sweep()
+    assert len(twilio.sms_sent_to(CHLOE)) == 1
+    clock.advance(seconds=10)
+    sweep()
+    assert len(twilio.sms_sent_to(CHLOE)) == 1
