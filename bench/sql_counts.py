@@ -5,7 +5,6 @@ each request's SQL. The goal of issue 11: at most one read and one write per ste
 from __future__ import annotations
 
 import html
-import os
 import re
 import sys
 import tempfile
@@ -16,41 +15,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sqlalchemy import event, text  # noqa: E402
+from scratch import scratch_app  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
-
-import models  # noqa: E402
 
 PUBLIC = "http://127.0.0.1:5000"
 
 
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="astreinte-sql-"))
-    os.environ.setdefault("ASTREINTE_INSTANCE", str(tmp))
-    from stack import Stack
-
-    import wsgi
-
-    app = wsgi.create_app(
-        {
-            "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'sql.db'}",
-            "TASKS_INLINE": True,
-            "TWILIO_OUTBOX": True,
-            "TWILIO_AUTH_TOKEN": "sql-counts",
-            "PUBLIC_BASE_URL": PUBLIC,
-            "SECRET_KEY": "sql-counts",
-        }
-    )
-    with app.app_context():
-        engine = app.extensions["engine"]
-        models.Base.metadata.drop_all(engine)
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        wsgi.upgrade_database()
-        from org.load import load
-
-        load(Stack.org_doc(None))  # type: ignore[arg-type]
-        models.session.remove()
+    app = scratch_app(tmp, "sql", "sql-counts", PUBLIC)
+    engine = app.extensions["engine"]
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2].split("\n")[0][:100]))
     event.listen(engine, "commit", lambda *a: statements.append("COMMIT"))

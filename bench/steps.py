@@ -29,10 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from sqlalchemy import text  # noqa: E402
+from scratch import scratch_app  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
-
-import models  # noqa: E402
 
 PUBLIC = "http://127.0.0.1:5000"
 TOKEN = "steps-token"
@@ -43,33 +41,10 @@ CALLER = "+33611223344"  # a contact of C1001 (examples/org.yaml)
 def make_app(tmp: Path) -> Any:
     os.environ.setdefault("ASTREINTE_INSTANCE", str(tmp))
     os.environ.setdefault("LOG_LEVEL", "INFO")  # the request lines, as served: formatted, written to nowhere
-    from stack import Stack
-
-    import wsgi
     from serving import logs
 
     logs.configure(stream=open(os.devnull, "w"))  # noqa: SIM115 - for the life of the process
-    app = wsgi.create_app(
-        {
-            "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'steps.db'}",
-            "TASKS_INLINE": True,
-            "TWILIO_OUTBOX": True,
-            "TWILIO_AUTH_TOKEN": TOKEN,
-            "PUBLIC_BASE_URL": PUBLIC,
-            "SECRET_KEY": "steps-secret",
-        }
-    )
-    with app.app_context():
-        engine = app.extensions["engine"]
-        models.Base.metadata.drop_all(engine)
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        wsgi.upgrade_database()
-        from org.load import load
-
-        load(Stack.org_doc(None))  # type: ignore[arg-type]
-        models.session.remove()
-    return app
+    return scratch_app(tmp, "steps", TOKEN, PUBLIC)
 
 
 class Caller:

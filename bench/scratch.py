@@ -1,0 +1,40 @@
+"""A scratch application for the in-process benchmarks (bench/steps.py, bench/sql_counts.py): the
+example organisation, migrated afresh onto DATABASE_URL (EMPTIED) or a SQLite file under `tmp`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+import models
+
+
+def scratch_app(tmp: Path, name: str, token: str, public: str) -> Any:
+    os.environ.setdefault("ASTREINTE_INSTANCE", str(tmp))
+    from stack import Stack  # noqa: PLC0415
+
+    import wsgi  # noqa: PLC0415 - after ASTREINTE_INSTANCE: the instance folder is read on import
+    from org.load import load  # noqa: PLC0415
+
+    app = wsgi.create_app(
+        {
+            "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / f'{name}.db'}",
+            "TASKS_INLINE": True,
+            "TWILIO_OUTBOX": True,
+            "TWILIO_AUTH_TOKEN": token,
+            "PUBLIC_BASE_URL": public,
+            "SECRET_KEY": f"{name}-secret",
+        }
+    )
+    with app.app_context():
+        engine = app.extensions["engine"]
+        models.Base.metadata.drop_all(engine)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        wsgi.upgrade_database()
+        load(Stack.org_doc(None))  # type: ignore[arg-type]
+        models.session.remove()
+    return app
