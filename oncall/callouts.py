@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 
 import clock
 import tasks
@@ -212,19 +212,24 @@ def note_missed_resolutions(now: datetime) -> int:
     targets = [p.resolution for p in org.priorities.values() if p.resolution is not None]
     if not targets:
         return 0
-    candidates = session.scalars(
-        select(Ticket).where(
-            Ticket.status.in_([s for s in TicketStatus if s.is_open]),
-            Ticket.opened_at <= now - min(targets),  # a clock never runs faster than the wall clock
-        )
-    ).all()
+    old_enough = (
+        Ticket.status.in_([s for s in TicketStatus if s.is_open]),
+        Ticket.opened_at <= now - min(targets),  # a clock never runs faster than the wall clock
+    )
+    candidates = session.scalars(select(Ticket).where(*old_enough)).all()
+    marks = _resolution_marks(select(Ticket.id).where(*old_enough))
     noted = 0
     for ticket in candidates:
-        breach = next(
-            (e for e in ticket.events if e.kind == "breach" and (e.data or {}).get("clock") == "resolution"),
-            None,
-        )
+        mine = marks.get(ticket.id, [])
+        breach = next((e for e in mine if e.kind == "breach"), None)
         if breach is None:
+            priority = org.priorities.get(ticket.priority)
+            if (
+                priority is None
+                or priority.resolution is None
+                or now - ticket.opened_at <= priority.resolution
+            ):
+                continue  # no target, or not reached yet even on the wall clock: no clock to count
             clocks = ticket_clocks(org, ticket, now)
             resolution = clocks.resolution if clocks else None
             if resolution is None or not resolution.breached:
@@ -235,27 +240,44 @@ def note_missed_resolutions(now: datetime) -> int:
                 "breach",
                 data={"clock": "resolution", "target_hours": resolution.target.total_seconds() / 3600},
             )
-            session.flush()
-        for level in _resolution_levels_due(org, ticket, clock.as_utc(breach.at), now):
+        levels = _resolution_levels_due(org, ticket, mine, clock.as_utc(breach.at), now)
+        for level in levels:
             _escalate_missed_resolution(org, ticket, level)
-        session.commit()
+        if levels or breach not in mine:
+            session.commit()
     return noted
+
+
+def _resolution_marks(ticket_ids: Select[int]) -> dict[int, list[TicketEvent]]:
+    """The resolution breach and escalations already on these tickets' timelines, in time order, by
+    ticket (one query for the whole sweep, not each ticket's timeline)."""
+    marks: dict[int, list[TicketEvent]] = {}
+    events = session.scalars(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id.in_(ticket_ids), TicketEvent.kind.in_(("breach", "escalation")))
+        .order_by(TicketEvent.at, TicketEvent.id)
+    )
+    for event in events:
+        if (event.data or {}).get("clock") == "resolution":
+            marks.setdefault(event.ticket_id, []).append(event)
+    return marks
 
 
 RESOLUTION_SMS_TRIES = 5
 
 
-def _resolution_levels_due(org: Org, ticket: Ticket, breached_at: datetime, now: datetime) -> list[int]:
+def _resolution_levels_due(
+    org: Org, ticket: Ticket, marks: list[TicketEvent], breached_at: datetime, now: datetime
+) -> list[int]:
     """The escalation levels of a missed resolution due now and not yet told (or told with an SMS that
-    failed, fewer than RESOLUTION_SMS_TRIES times)."""
+    failed, fewer than RESOLUTION_SMS_TRIES times); `marks`: the ticket's `_resolution_marks`."""
     priority = org.priorities.get(ticket.priority)
     delays = priority.escalate_after_breach if priority is not None else ()
     tries: dict[int, int] = {}
-    for e in ticket.events:
-        data = e.data or {}
-        if e.kind == "escalation" and data.get("clock") == "resolution":
-            level = int(data.get("level", 1))
-            tries[level] = RESOLUTION_SMS_TRIES if data.get("sid") else tries.get(level, 0) + 1
+    for e in marks:
+        if e.kind == "escalation":
+            level = int((e.data or {}).get("level", 1))
+            tries[level] = RESOLUTION_SMS_TRIES if (e.data or {}).get("sid") else tries.get(level, 0) + 1
     due = [1] + [n for n in (2, 3) if len(delays) >= n and now >= breached_at + delays[n - 1]]
     return [n for n in due if tries.get(n, 0) < RESOLUTION_SMS_TRIES]
 
