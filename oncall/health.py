@@ -9,21 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 import clock
-from models import Person, session
 from oncall import pagetests
 from oncall.policy import role_label
-from oncall.rota import shifts, who_is_on_call
+from oncall.rota import active_people, paged_positions, shifts, who_is_on_call
 from org.load import NoOrganisation, current_org
+from org.orgfile import Org
 from words.catalogue import text
 
 LOOKAHEAD = timedelta(hours=24)
-
-
-def _active() -> set[str]:
-    return set(session.scalars(select(Person.id).where(Person.active.is_(True))))
 
 
 def rota_gaps() -> list[str]:
@@ -34,19 +28,19 @@ def rota_gaps() -> list[str]:
         org = current_org()
     except NoOrganisation:
         return []
-    positions = {step.notify for step in org.policy}
-    on_call, active = who_is_on_call(org, clock.now()), _active()
-    return [p for p in ("primary", "backup") if p in positions and on_call[p] not in active]
+    return _gaps_now(org, clock.now(), active_people())
 
 
-def coming_gaps(within: timedelta = LOOKAHEAD) -> list[tuple[str, datetime]]:
-    """(position, local start) of each gap that opens after now and within `within`, first one only."""
+def _gaps_now(org: Org, now: datetime, active: set[str]) -> list[str]:
+    on_call = who_is_on_call(org, now)
+    return [p for p in paged_positions(org) if on_call[p] not in active]
 
-    org = current_org()
-    positions = [p for p in ("primary", "backup") if p in {step.notify for step in org.policy}]
-    now, active = clock.now(), _active()
+
+def _coming_gaps(org: Org, now: datetime, active: set[str]) -> list[tuple[str, datetime]]:
+    """(position, local start) of each gap that opens after now and within LOOKAHEAD, first one only."""
     found: dict[str, datetime] = {}
-    for shift in shifts(org, now, now + within):
+    positions = paged_positions(org)
+    for shift in shifts(org, now, now + LOOKAHEAD):
         for position in positions:
             holder = shift.primary if position == "primary" else shift.backup
             if holder not in active and position not in found and shift.start > now:
@@ -60,11 +54,12 @@ def warnings(lang: str = "fr") -> list[str]:
     dashboard's banner: a pager that failed its latest test, a position nobody holds now, one nobody
     will hold within 24 hours, no organisation loaded."""
     try:
-        current_org()
+        org = current_org()
     except NoOrganisation:
         return [text("health.no_org", lang)]
-    now_gaps = rota_gaps()
-    pagers = pagetests.warnings(clock.now(), lang)  # a pager that failed its test
+    now, active = clock.now(), active_people()
+    now_gaps = _gaps_now(org, now, active)
+    pagers = pagetests.warnings(now, lang)  # a pager that failed its test
     found = [text("health.gap_now", lang, role=role_label(p, lang), position=p) for p in now_gaps]
     return (
         pagers
@@ -78,7 +73,7 @@ def warnings(lang: str = "fr") -> list[str]:
                 day=f"{start:%d/%m}",
                 time=f"{start:%H:%M}",
             )
-            for position, start in coming_gaps()
+            for position, start in _coming_gaps(org, now, active)
             if position not in now_gaps
         ]
     )

@@ -18,10 +18,12 @@ import clock
 from models import Organisation, Person, RotaChange, RotaChangeKind, RotaEvent, RotaOverride, session
 from oncall.rota import (
     Overrides,
+    active_people,
     all_overrides,
     desk_overrides,
     forget_desk_overrides,
     next_handoff,
+    paged_positions,
     shifts,
     week_start,
 )
@@ -48,16 +50,6 @@ def _utc(at: datetime) -> datetime:
     return at.astimezone(UTC)
 
 
-def _active() -> set[str]:
-    return set(session.scalars(select(Person.id).where(Person.active.is_(True))))
-
-
-def _positions(org: Org) -> list[str]:
-    """The positions the policy pages: a gap matters only there."""
-    wanted = {step.notify for step in org.policy}
-    return [p for p in POSITIONS if p in wanted]
-
-
 Trouble = tuple[str, str, str | None]  # code, position, person
 
 
@@ -67,7 +59,7 @@ def _troubles(
     """What is wrong between two instants: {(code, position, person): first local start}."""
     found: dict[Trouble, datetime] = {}
     for shift in shifts(org, start, end, overrides):
-        for position in _positions(org):
+        for position in paged_positions(org):
             holder = shift.primary if position == "primary" else shift.backup
             if holder is None:
                 found.setdefault(("gap", position, None), shift.start)
@@ -80,7 +72,7 @@ def _troubles(
 
 def _check(org: Org, before: Overrides, after: Overrides, start: datetime, end: datetime) -> list[Problem]:
     """The problems the change brings over its hours (those already there are not its doing)."""
-    active = _active()
+    active = active_people()
     old = _troubles(org, before, start, end, active)
     new = _troubles(org, after, start, end, active)
     return [
@@ -121,7 +113,7 @@ def _basics(org: Org, people: list[str], reason: str) -> list[Problem]:
         problems.append(Problem("no_reason"))
     elif len(reason) > REASON_MAX:
         problems.append(Problem("long_reason", {"max": REASON_MAX}))
-    active = _active()
+    active = active_people()
     for person in people:
         if person in active and person in org.people:
             continue

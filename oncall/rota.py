@@ -17,11 +17,22 @@ from datetime import UTC, date, datetime, timedelta
 from flask import g, has_app_context
 from sqlalchemy import select
 
-from models import RotaChange, RotaOverride, session
+from models import Person, RotaChange, RotaOverride, session
 from org.orgfile import POSITIONS, ROLES, Org, Override, RotaConfig
 
 Overrides = tuple[Override, ...]
 _DESK = "rota_desk_overrides"
+
+
+def active_people() -> set[str]:
+    """The ids of the people who may hold a position (someone inactive holding one is a gap)."""
+    return set(session.scalars(select(Person.id).where(Person.active.is_(True))))
+
+
+def paged_positions(org: Org) -> list[str]:
+    """The positions the policy pages: a gap matters only there."""
+    wanted = {step.notify for step in org.policy}
+    return [p for p in POSITIONS if p in wanted]
 
 
 def desk_overrides() -> Overrides:

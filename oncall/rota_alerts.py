@@ -7,16 +7,15 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 import clock
-from models import Person, RotaAlert, session
+from models import RotaAlert, session
 from oncall import policy
-from oncall.rota import shifts, week_start
+from oncall.rota import active_people, paged_positions, shifts, week_start
 from oncall.sending import SendError, send_sms
 from org.load import NoOrganisation, current_org
-from org.orgfile import POSITIONS, Org
+from org.orgfile import Org
 from words.catalogue import text
 from words.rota import position_word
 from words.ui import WEEKDAYS
@@ -47,16 +46,16 @@ def gaps_ahead(org: Org, within: timedelta = PAGE_WITHIN, now: datetime | None =
     back to the week before), so it is the same gap at every sweep."""
     now = now or clock.now()
     since = week_start(org, now - timedelta(days=7))
-    active = set(session.scalars(select(Person.id).where(Person.active.is_(True))))
-    paged = {step.notify for step in org.policy}
+    active = active_people()
+    paged = paged_positions(org)
     found: list[Gap] = []
     for shift in shifts(org, since, now + within):
-        for position in POSITIONS:
+        for position in paged:
             holder = shift.primary if position == "primary" else shift.backup
             missing = holder is None or holder not in active
             if position == "backup" and holder is not None and holder == shift.primary:
                 missing = True
-            if position in paged and missing:
+            if missing:
                 last = next((g for g in reversed(found) if g.position == position), None)
                 if last is not None and last.end == shift.start and last.holder == holder:
                     found[found.index(last)] = Gap(position, last.start, shift.end, holder)
