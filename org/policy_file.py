@@ -60,16 +60,21 @@ def read_policy(c: Checker, value: Any, escalation: dict[str, str]) -> tuple[Pol
             )
         elif target in ROLES and target not in escalation:
             c.fail(f"{where}.notify", f"nobody holds the role {target!r} (see escalation)")
-        by = step.get("by") or []
-        if not isinstance(by, list) or not by or any(ch not in CHANNELS for ch in by):
-            c.fail(f"{where}.by", f"expected a list of channels among {', '.join(CHANNELS)}, got {by!r}")
-            by = []
+        by = _among(c, f"{where}.by", step.get("by") or [], CHANNELS, "channels")
         if policy and after is not None and after < policy[-1].after:
             c.fail(f"{where}.after", "steps must be in time order")
         policy.append(PolicyStep(after or timedelta(0), str(target), tuple(by)))
     if not policy:
         c.fail("astreinte.policy", "at least one step is needed, or nobody would be paged")
     return tuple(policy)
+
+
+def _among(c: Checker, key: str, value: Any, allowed: tuple[str, ...], what: str) -> list[Any]:
+    """A non-empty list of values among `allowed`; else a problem noted and an empty list."""
+    if isinstance(value, list) and value and all(v in allowed for v in value):
+        return value
+    c.fail(key, f"expected a list of {what} among {', '.join(allowed)}, got {value!r}")
+    return []
 
 
 def read_repeat(c: Checker, value: Any) -> Repeat | None:
@@ -83,16 +88,8 @@ def read_repeat(c: Checker, value: Any) -> Repeat | None:
     every = c.run(f"{where}.every", parse_duration, value.get("every"))
     if every is not None and every < timedelta(minutes=1):
         c.fail(f"{where}.every", "at least 1m: carriers block a number paged more often")
-    notify = value.get("notify") or []
-    if not isinstance(notify, list) or not notify or any(n not in POSITIONS for n in notify):
-        c.fail(
-            f"{where}.notify", f"expected a list of positions among {', '.join(POSITIONS)}, got {notify!r}"
-        )
-        notify = []
-    by = value.get("by") or []
-    if not isinstance(by, list) or not by or any(ch not in CHANNELS for ch in by):
-        c.fail(f"{where}.by", f"expected a list of channels among {', '.join(CHANNELS)}, got {by!r}")
-        by = []
+    notify = _among(c, f"{where}.notify", value.get("notify") or [], POSITIONS, "positions")
+    by = _among(c, f"{where}.by", value.get("by") or [], CHANNELS, "channels")
     if every is None or every < timedelta(minutes=1) or not notify or not by:
         return None
     return Repeat(every, tuple(str(n) for n in notify), tuple(str(ch) for ch in by))
@@ -107,16 +104,8 @@ def read_self_test(c: Checker, value: Any) -> SelfTest | None:
         c.fail(where, 'expected a mapping like {at: "18:05", notify: [primary, backup], by: [sms]}')
         return None
     at = c.run(f"{where}.at", parse_hhmm, str(value.get("at", "")))
-    notify = value.get("notify", list(POSITIONS))
-    if not isinstance(notify, list) or not notify or any(n not in POSITIONS for n in notify):
-        c.fail(
-            f"{where}.notify", f"expected a list of positions among {', '.join(POSITIONS)}, got {notify!r}"
-        )
-        notify = []
-    by = value.get("by", ["sms"])
-    if not isinstance(by, list) or not by or any(ch not in CHANNELS for ch in by):
-        c.fail(f"{where}.by", f"expected a list of channels among {', '.join(CHANNELS)}, got {by!r}")
-        by = []
+    notify = _among(c, f"{where}.notify", value.get("notify", list(POSITIONS)), POSITIONS, "positions")
+    by = _among(c, f"{where}.by", value.get("by", ["sms"]), CHANNELS, "channels")
     if at is None or not notify or not by:
         return None
     return SelfTest(at, tuple(str(n) for n in notify), tuple(str(ch) for ch in by))
