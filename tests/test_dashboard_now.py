@@ -12,7 +12,8 @@ from oncall.takeover import take_over
 
 from . import factories
 from .phone import up_to_the_beep
-from .test_dashboard import text
+
+text = factories.visible_text
 
 
 def cards(html: str) -> list[str]:

@@ -12,7 +12,8 @@ from models import TicketEvent, TicketStatus, session
 from oncall.callouts import set_ticket_status as change_status
 
 from . import factories
-from .test_dashboard import text
+
+text = factories.visible_text
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import psycopg
 import pytest
 
 from .conftest import ROOT
+from .processes import astreinte
 
 DEPLOY = ROOT / "deploy"
 
@@ -76,9 +76,7 @@ def two_databases() -> Iterator[tuple[str, str]]:
 
 
 def _astreinte(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", "import wsgi; wsgi.cli()", *args], env=env, capture_output=True, text=True
-    )
+    done = subprocess.run(astreinte(*args), env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 

@@ -3,16 +3,12 @@ and the pages arriving at the Twilio stand-in on time."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import yaml
-from rq import Worker
 
 import tasks
 from models import Person, session
@@ -20,8 +16,9 @@ from oncall.rota import who_is_on_call
 from oncall.sweeper import sweep
 from org.load import current_org, load
 
-from .conftest import ORG_FILE, PUBLIC_BASE_URL, ROOT
+from .conftest import ORG_FILE
 from .oncall_helpers import leave_voicemail
+from .processes import start_worker, stop_worker, wait_for, worker_env, worker_said
 from .twilio_standin import TwilioStandIn, fixtures, standin_config
 
 _base_config, twilio_server, _twilio = fixtures()
@@ -36,49 +33,10 @@ def app_config(app_config: dict[str, Any], twilio_server: TwilioStandIn) -> dict
 
 @pytest.fixture
 def worker(app: Any, app_config: dict[str, Any], twilio_server: TwilioStandIn) -> Iterator[subprocess.Popen]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": app_config["DATABASE_URL"],
-        "REDIS_URL": app_config["REDIS_URL"],
-        "TWILIO_ACCOUNT_SID": twilio_server.account_sid,
-        "TWILIO_AUTH_TOKEN": twilio_server.auth_token,
-        "TWILIO_API_BASE_URL": twilio_server.base_url,
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        "SECRET_KEY": app_config["SECRET_KEY"],
-        "ASTREINTE_INSTANCE": str(app_config["INSTANCE"]),
-    }
-    log = (app_config["INSTANCE"].parent / "worker.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wsgi", "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    proc.log_path = log.name  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 15
-    while not Worker.all(connection=tasks.connection(app)):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the worker did not start: {_tail(proc)}")
-        time.sleep(0.1)
+    env = worker_env(app_config, twilio_server)
+    proc = start_worker(app, env, app_config["INSTANCE"].parent / "worker.log", timeout=15)
     yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def _tail(proc: subprocess.Popen) -> str:
-    with open(proc.log_path) as f:  # type: ignore[attr-defined]
-        return f.read()[-3000:]
-
-
-def _wait_for(predicate: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := predicate():
-            return found
-        time.sleep(0.05)
-    return None
+    stop_worker(proc)
 
 
 def test_the_worker_and_its_scheduler_send_each_step_on_time(app, twilio_server, worker):
@@ -96,13 +54,13 @@ def test_the_worker_and_its_scheduler_send_each_step_on_time(app, twilio_server,
     on_call = who_is_on_call(current_org(), callout.opened_at)
     primary, backup = (session.get(Person, p).phone for p in (on_call.primary, on_call.backup))
 
-    sms = _wait_for(lambda: twilio_server.sms_sent_to(primary), timeout=SLACK + 2)
-    assert sms, f"the primary's SMS never came; the worker said:\n{_tail(worker)}"
+    sms = wait_for(lambda: twilio_server.sms_sent_to(primary), timeout=SLACK + 2)
+    assert sms, f"the primary's SMS never came; the worker said:\n{worker_said(worker)[-3000:]}"
     assert sms[0].wall - opened < SLACK
-    call = _wait_for(lambda: twilio_server.calls_to(primary), timeout=4 + SLACK + 2)
+    call = wait_for(lambda: twilio_server.calls_to(primary), timeout=4 + SLACK + 2)
     assert call, "the primary's call never came"
     assert 4 - 0.2 <= call[0].wall - opened < 4 + SLACK
-    backup = _wait_for(lambda: twilio_server.sms_sent_to(backup), timeout=8 + SLACK)
+    backup = wait_for(lambda: twilio_server.sms_sent_to(backup), timeout=8 + SLACK)
     assert backup, "the backup's SMS never came"
     assert 8 - 0.2 <= backup[0].wall - opened < 8 + SLACK
     assert worker.poll() is None

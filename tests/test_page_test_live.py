@@ -13,7 +13,7 @@ from devtools.simulator import Phone
 
 from .conftest import AUTH_TOKEN, ORG_FILE
 from .oncall_helpers import ALICE
-from .test_up import _astreinte, _free_port, _healthz, _wait
+from .processes import astreinte, free_port, healthz, wait_serving
 from .twilio_standin import TwilioStandIn, fixtures
 
 twilio_server = fixtures()[1]
@@ -22,7 +22,7 @@ twilio_server = fixtures()[1]
 def test_an_operator_tests_alices_page_against_the_running_service(tmp_path: Path, twilio_server):
     twilio: TwilioStandIn = twilio_server
     twilio.reset()
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
@@ -34,10 +34,10 @@ def test_an_operator_tests_alices_page_against_the_running_service(tmp_path: Pat
         TWILIO_AUTH_TOKEN=twilio.auth_token,
         TWILIO_API_BASE_URL=twilio.base_url,
     )
-    subprocess.run(_astreinte("db", "upgrade"), env=env, check=True, capture_output=True)
-    subprocess.run(_astreinte("load", str(ORG_FILE)), env=env, check=True, capture_output=True)
+    subprocess.run(astreinte("db", "upgrade"), env=env, check=True, capture_output=True)
+    subprocess.run(astreinte("load", str(ORG_FILE)), env=env, check=True, capture_output=True)
     up = subprocess.Popen(
-        _astreinte("up", "--port", str(port)),
+        astreinte("up", "--port", str(port)),
         env=env,
         stdout=(tmp_path / "up.log").open("wb"),
         stderr=subprocess.STDOUT,
@@ -45,16 +45,16 @@ def test_an_operator_tests_alices_page_against_the_running_service(tmp_path: Pat
     )
     command = None
     try:
-        assert _wait(lambda: _healthz(port)[0] == 200, 60), (tmp_path / "up.log").read_text()
+        assert wait_serving(lambda: healthz(port)[0] == 200, 60), (tmp_path / "up.log").read_text()
         twilio.phone = Phone(base, AUTH_TOKEN, base, support_number="+33272646172")
         command = subprocess.Popen(
-            _astreinte("page", "test", "alice", "--wait", "60"),
+            astreinte("page", "test", "alice", "--wait", "60"),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        assert _wait(lambda: twilio.sms_sent_to(ALICE) and twilio.calls_to(ALICE), 30), (
+        assert wait_serving(lambda: twilio.sms_sent_to(ALICE) and twilio.calls_to(ALICE), 30), (
             "nothing reached Twilio"
         )
         sms, call = twilio.sms_to(ALICE), twilio.call_to(ALICE)

@@ -9,7 +9,8 @@ import pytest
 from models import Person, session
 
 from . import factories
-from .test_dashboard import text
+
+text = factories.visible_text
 
 BACKUP_NOW_FR = "rota : personne pour le rôle « astreinte de secours » (backup) en ce moment"
 BACKUP_NOW_EN = "rota: nobody in the role “backup on-call” (backup) right now"

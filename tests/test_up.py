@@ -4,51 +4,18 @@ the others; a signal stops them in order, one line each."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from .conftest import ORG_FILE
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _astreinte(*args: str) -> list[str]:
-    return [sys.executable, "-c", "import wsgi; wsgi.cli()", *args]
-
-
-def _healthz(port: int) -> tuple[int, dict]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=3) as resp:
-            return resp.status, json.load(resp)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.load(exc)
-
-
-def _wait(predicate, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if found := predicate():
-                return found
-        except (urllib.error.URLError, ConnectionError, OSError):
-            pass
-        time.sleep(0.3)
-    return None
+from .processes import astreinte, free_port, healthz, wait_serving
 
 
 def _pids(pattern: str) -> list[int]:
@@ -69,13 +36,13 @@ class Up:
         self.instance = tmp_path / "instance"
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         self.env.update(ASTREINTE_INSTANCE=str(self.instance), WEB_CONCURRENCY="1", WEB_THREADS="2")
-        subprocess.run(_astreinte("db", "upgrade"), env=self.env, check=True, capture_output=True)
-        subprocess.run(_astreinte("load", str(ORG_FILE)), env=self.env, check=True, capture_output=True)
-        self.port = _free_port()
+        subprocess.run(astreinte("db", "upgrade"), env=self.env, check=True, capture_output=True)
+        subprocess.run(astreinte("load", str(ORG_FILE)), env=self.env, check=True, capture_output=True)
+        self.port = free_port()
         self.log = tmp_path / "up.log"
         # As a shell's background job would: SIGINT ignored on entry, so `up` must set its own handler.
         self.proc = subprocess.Popen(
-            _astreinte("up", "--port", str(self.port)),
+            astreinte("up", "--port", str(self.port)),
             env=self.env,
             stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT,
@@ -87,7 +54,7 @@ class Up:
         return self.log.read_text()
 
     def healthy(self) -> dict | None:
-        status, body = _healthz(self.port)
+        status, body = healthz(self.port)
         return body if status == 200 else None
 
     def worker_pid(self) -> int | None:
@@ -119,12 +86,12 @@ def up(tmp_path: Path) -> Iterator[Up]:
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_up_starts_web_worker_and_embedded_redis_and_a_signal_stops_them_in_order(up, stop_signal):
-    body = _wait(up.healthy)
+    body = wait_serving(up.healthy)
     assert body, up.output()
     assert body["checks"] == {"database": "ok", "redis": "ok"}
     assert (up.instance / "astreinte.db").exists()
     assert (up.instance / "redis" / "redis.sock").exists()
-    assert _wait(lambda: "astreinte is up on" in up.output())
+    assert wait_serving(lambda: "astreinte is up on" in up.output())
     time.sleep(1)  # the worker has started too
     out = up.stop(stop_signal)
     assert up.proc.returncode == 0, out
@@ -140,28 +107,28 @@ def test_up_starts_web_worker_and_embedded_redis_and_a_signal_stops_them_in_orde
 
 
 def test_the_web_server_keeps_answering_while_the_worker_dies_and_is_restarted(up):
-    assert _wait(up.healthy), up.output()
-    first = _wait(up.worker_pid)
+    assert wait_serving(up.healthy), up.output()
+    first = wait_serving(up.worker_pid)
     assert first
     os.kill(first, signal.SIGKILL)
     assert up.healthy()  # callers are still answered
-    second = _wait(lambda: (pid := up.worker_pid()) and pid != first and pid)
+    second = wait_serving(lambda: (pid := up.worker_pid()) and pid != first and pid)
     assert second, up.output()
     assert "worker exited (code -9): restarting in 1 s" in up.output()
     assert "worker restarted" in up.output()
     os.kill(second, signal.SIGKILL)  # dies again at once: the back-off doubles
-    assert _wait(lambda: "worker exited (code -9): restarting in 2 s" in up.output()), up.output()
+    assert wait_serving(lambda: "worker exited (code -9): restarting in 2 s" in up.output()), up.output()
     assert up.healthy()
     up.stop()
 
 
 def test_the_web_server_answers_while_redis_is_down_and_redis_comes_back(up):
-    assert _wait(up.healthy), up.output()
+    assert wait_serving(up.healthy), up.output()
     redis_pid = _pids(str(up.instance / "redis" / "redis.sock"))[0]
     os.kill(redis_pid, signal.SIGKILL)
-    status, body = _healthz(up.port)  # the web server answers; Redis is said to be down, or back already
+    status, body = healthz(up.port)  # the web server answers; Redis is said to be down, or back already
     assert status in (200, 503) and body["checks"]["database"] == "ok"
-    assert _wait(up.healthy), up.output()
+    assert wait_serving(up.healthy), up.output()
     assert "redis exited (code -9): restarting in 1 s" in up.output()
     out = up.stop()
     assert up.proc.returncode == 0, out

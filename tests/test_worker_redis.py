@@ -4,10 +4,8 @@ Redis is back, with nobody restarting anything."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,13 +13,13 @@ from typing import Any
 
 import pytest
 import yaml
-from rq import Worker
 
 import tasks
 from org.load import load
 
-from .conftest import ORG_FILE, PUBLIC_BASE_URL, ROOT
+from .conftest import ORG_FILE
 from .oncall_helpers import leave_voicemail
+from .processes import start_worker, stop_worker, wait_for, worker_env, worker_said
 from .twilio_standin import TwilioStandIn, fixtures, standin_config
 
 _base_config, twilio_server, _twilio = fixtures()
@@ -66,49 +64,10 @@ def worker(app: Any, app_config: dict[str, Any], twilio_server: TwilioStandIn) -
     doc = yaml.safe_load(ORG_FILE.read_text())
     doc["astreinte"]["policy"] = [{"after": "0s", "notify": "primary", "by": ["sms"]}]
     load(doc)
-    env = {
-        **os.environ,
-        "DATABASE_URL": app_config["DATABASE_URL"],
-        "REDIS_URL": app_config["REDIS_URL"],
-        "TWILIO_ACCOUNT_SID": twilio_server.account_sid,
-        "TWILIO_AUTH_TOKEN": twilio_server.auth_token,
-        "TWILIO_API_BASE_URL": twilio_server.base_url,
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        "SECRET_KEY": app_config["SECRET_KEY"],
-        "ASTREINTE_INSTANCE": str(app_config["INSTANCE"]),
-        "PAGE_SMS_INTERVAL": "0",
-    }
-    log = (app_config["INSTANCE"].parent / "worker.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wsgi", "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    proc.log_path = log.name  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 30
-    while not Worker.all(connection=tasks.connection(app)):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the worker did not start: {_said(proc)}")
-        time.sleep(0.1)
+    env = worker_env(app_config, twilio_server, PAGE_SMS_INTERVAL="0")
+    proc = start_worker(app, env, app_config["INSTANCE"].parent / "worker.log", timeout=30)
     yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def _said(proc: subprocess.Popen) -> str:
-    return Path(proc.log_path).read_text()  # type: ignore[attr-defined]
-
-
-def _wait_for(predicate: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := predicate():
-            return found
-        time.sleep(0.1)
-    return None
+    stop_worker(proc, timeout=30)
 
 
 def test_the_worker_outlives_redis_and_every_callout_is_paged_during_and_after_the_outage(
@@ -118,15 +77,15 @@ def test_the_worker_outlives_redis_and_every_callout_is_paged_during_and_after_t
 
     redis_server.kill()
     leave_voicemail("104233")  # its first step cannot be queued: the sweeper finds it in the database
-    assert _wait_for(lambda: twilio_server.messages, timeout=25), _said(worker)  # a sweep: every 10 s
-    assert worker.poll() is None, _said(worker)
+    assert wait_for(lambda: twilio_server.messages, timeout=25), worker_said(worker)  # a sweep: every 10 s
+    assert worker.poll() is None, worker_said(worker)
 
     redis_server.start()
     back = time.monotonic()
     app.extensions.pop("redis", None)
     leave_voicemail("104233")
-    assert _wait_for(lambda: len(twilio_server.messages) >= 2, timeout=10), _said(worker)
+    assert wait_for(lambda: len(twilio_server.messages) >= 2, timeout=10), worker_said(worker)
     assert time.monotonic() - back < 10
     assert worker.poll() is None
-    said = _said(worker)
+    said = worker_said(worker)
     assert "Redis unreachable" in said or "could not connect to Redis" in said, said

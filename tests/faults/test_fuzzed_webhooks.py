@@ -271,49 +271,44 @@ def _run(night: Fuzz, examples: int) -> None:
     twilio_routes()
 
 
+def _run_odd_bodies(night: Fuzz, examples: int) -> None:
+    @settings(max_examples=examples, **SETTINGS)
+    @given(route=ROUTE, raw=RAW)
+    def odd(route: str, raw: bytes) -> None:
+        _odd_bodies(night, route, raw)
+
+    odd()
+
+
+def _run_api(night: Fuzz, examples: int) -> None:
+    token = create_token("fuzz")
+
+    @settings(max_examples=examples, **SETTINGS)
+    @given(request=_api_requests())
+    def api(request: tuple[str, str, Any]) -> None:
+        _api(night, token, request)
+
+    api()
+
+
 def test_fuzzed_twilio_webhooks_never_fail(night):
     _run(night, QUICK)
     assert night.tried >= QUICK
 
 
 def test_fuzzed_odd_bodies_never_fail(night):
-    @settings(max_examples=QUICK // 3, **SETTINGS)
-    @given(route=ROUTE, raw=RAW)
-    def odd(route: str, raw: bytes) -> None:
-        _odd_bodies(night, route, raw)
-
-    odd()
+    _run_odd_bodies(night, QUICK // 3)
 
 
 def test_fuzzed_api_requests_never_fail(night):
-    token = create_token("fuzz")
-
-    @settings(max_examples=QUICK, **SETTINGS)
-    @given(request=_api_requests())
-    def api(request: tuple[str, str, Any]) -> None:
-        _api(night, token, request)
-
-    api()
+    _run_api(night, QUICK)
 
 
 @pytest.mark.slow
 def test_ten_thousand_fuzzed_requests_never_fail(night):
     _run(night, FULL)
-
-    @settings(max_examples=FULL // 4, **SETTINGS)
-    @given(route=ROUTE, raw=RAW)
-    def odd(route: str, raw: bytes) -> None:
-        _odd_bodies(night, route, raw)
-
-    odd()
-    token = create_token("fuzz")
-
-    @settings(max_examples=FULL, **SETTINGS)
-    @given(request=_api_requests())
-    def api(request: tuple[str, str, Any]) -> None:
-        _api(night, token, request)
-
-    api()
+    _run_odd_bodies(night, FULL // 4)
+    _run_api(night, FULL)
     print(f"fuzzed requests: {night.tried}")
     assert night.tried >= 2 * FULL
 

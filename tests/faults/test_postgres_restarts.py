@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -24,24 +21,19 @@ import yaml
 from devtools.simulator import Phone
 
 from ..conftest import AUTH_TOKEN, ORG_FILE, PUBLIC_BASE_URL, ROOT
+from ..phone import up_to_the_beep
+from ..processes import astreinte, free_port, stop, wait_for
 
 pytestmark = pytest.mark.slow
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-CALLER = "+33611223344"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class PrivatePostgres:
     """A throw-away PostgreSQL cluster: initdb, start, stop, restart."""
 
     def __init__(self, base: Path) -> None:
-        self.base, self.data, self.port = base, base / "data", _free_port()
+        self.base, self.data, self.port = base, base / "data", free_port()
         # PostgreSQL refuses to run as root: the cluster belongs to the `postgres` user then.
         self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
@@ -111,25 +103,19 @@ def serve(postgres: PrivatePostgres, redis_url: str, tmp_path: Path) -> Iterator
     doc["business_hours"], doc["closures"] = {}, []  # the wall clock's hour: always the astreinte
     org = tmp_path / "org.yaml"
     org.write_text(yaml.safe_dump(doc, allow_unicode=True))
-    astreinte = [sys.executable, "-c", "import wsgi; wsgi.cli()"]
-    subprocess.run([*astreinte, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
-    subprocess.run([*astreinte, "load", str(org)], env=env, cwd=ROOT, check=True, capture_output=True)
-    port = _free_port()
+    subprocess.run(astreinte("db", "upgrade"), env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(astreinte("load", str(org)), env=env, cwd=ROOT, check=True, capture_output=True)
+    port = free_port()
     log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen(
-        [*astreinte, "serve", "--port", str(port)], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        astreinte("serve", "--port", str(port)), env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
     )
     base = f"http://127.0.0.1:{port}"
     try:
         assert _wait_healthy(base, 30), (tmp_path / "serve.log").read_text()[-3000:]
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def _healthz(base: str) -> int:
@@ -143,25 +129,12 @@ def _healthz(base: str) -> int:
 
 
 def _wait_healthy(base: str, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if _healthz(base) == 200:
-            return True
-        time.sleep(0.2)
-    return False
-
-
-def _up_to_the_beep(phone: Phone):
-    call = phone.call(from_=CALLER)
-    call.expect("numéro de requête").press("104233#")
-    call.expect("code PIN").press("4821#")
-    call.expect("nous vous rappellerons").silence()  # a short pause keeps the caller ID
-    return call.expect("après le bip")
+    return bool(wait_for(lambda: _healthz(base) == 200, seconds, every=0.2))
 
 
 def test_postgres_restarting_under_serve_loses_no_message(postgres, serve):
     phone = Phone(serve, AUTH_TOKEN, PUBLIC_BASE_URL, support_number="+33272646172")
-    before = _up_to_the_beep(phone)  # a caller at the beep when the database restarts
+    before = up_to_the_beep(phone)  # a caller at the beep when the database restarts
     postgres.stop()
     assert _healthz(serve) == 503  # the database is down, and health says so
     status, body = phone.send(
@@ -173,7 +146,7 @@ def test_postgres_restarting_under_serve_loses_no_message(postgres, serve):
     assert _wait_healthy(serve, 15), "the application did not reconnect by itself"
     before.record(seconds=20).press("1")
     before.expect("dans un délai de 30 minutes")
-    after = _up_to_the_beep(phone).record(seconds=15).press("1")
+    after = up_to_the_beep(phone).record(seconds=15).press("1")
     after.expect("dans un délai de 30 minutes")
     out = subprocess.run(
         [*(["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []), str(PG_BIN / "psql"),

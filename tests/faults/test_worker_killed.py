@@ -6,15 +6,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from rq import Worker
 from sqlalchemy import select
 
 import clock as clock_module
@@ -22,7 +19,7 @@ import tasks
 from models import Page, session
 from oncall.sweeper import sweep
 
-from ..conftest import PUBLIC_BASE_URL, ROOT
+from .. import processes
 from ..oncall_helpers import leave_voicemail
 from ..twilio_standin import TwilioStandIn, fixtures, standin_config
 
@@ -38,61 +35,18 @@ def app_config(app_config: dict[str, Any], twilio_server: TwilioStandIn) -> dict
 
 @pytest.fixture
 def start_worker(app: Any, app_config: dict[str, Any], twilio_server: TwilioStandIn) -> Iterator[Any]:
+    """Starts one more worker, all of them writing to one log; stops those still running at the end."""
     started: list[subprocess.Popen] = []
+    env = processes.worker_env(app_config, twilio_server, TWILIO_TIMEOUT="5")
     log_path = app_config["INSTANCE"].parent / "worker.log"
 
     def start() -> subprocess.Popen:
-        env = {
-            **os.environ,
-            "DATABASE_URL": app_config["DATABASE_URL"],
-            "REDIS_URL": app_config["REDIS_URL"],
-            "TWILIO_ACCOUNT_SID": twilio_server.account_sid,
-            "TWILIO_AUTH_TOKEN": twilio_server.auth_token,
-            "TWILIO_API_BASE_URL": twilio_server.base_url,
-            "TWILIO_TIMEOUT": "5",
-            "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-            "SECRET_KEY": app_config["SECRET_KEY"],
-            "ASTREINTE_INSTANCE": str(app_config["INSTANCE"]),
-        }
-        log = log_path.open("ab")
-        proc = subprocess.Popen(  # its own process group: the job's forked work horse dies with it
-            [sys.executable, "-m", "wsgi", "worker"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        started.append(proc)
-        deadline = time.monotonic() + 20
-        while not [w for w in Worker.all(connection=tasks.connection(app)) if w.pid == proc.pid]:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"the worker did not start: {log_path.read_text()[-2000:]}")
-            time.sleep(0.1)
-        return proc
+        started.append(processes.start_worker(app, env, log_path, timeout=20))
+        return started[-1]
 
-    start.log_path = log_path  # type: ignore[attr-defined]
     yield start
     for proc in started:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=10)
-            os.killpg(proc.pid, signal.SIGKILL)  # a work horse left behind
-        except (ProcessLookupError, PermissionError):
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-def _wait_for(predicate: Any, timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := predicate():
-            return found
-        time.sleep(0.02)
-    return None
+        processes.stop_worker(proc)
 
 
 def test_a_worker_killed_during_its_sends_loses_no_page(app, org, twilio_server, start_worker, caplog):
@@ -103,7 +57,9 @@ def test_a_worker_killed_during_its_sends_loses_no_page(app, org, twilio_server,
         worker = start_worker()
         before = len(twilio_server.messages) + len(twilio_server.calls)
         callouts.append(leave_voicemail("104233" if len(callouts) % 2 == 0 else "104240"))
-        assert _wait_for(lambda b=before: len(twilio_server.messages) + len(twilio_server.calls) > b, 10)
+        assert processes.wait_for(
+            lambda b=before: len(twilio_server.messages) + len(twilio_server.calls) > b, 10, every=0.02
+        )
         os.killpg(worker.pid, signal.SIGKILL)  # Twilio has the request; its answer never comes back
         worker.wait(timeout=10)
         tasks.connection(app).delete(*tasks.connection(app).keys("rq:worker*"))  # it cannot say goodbye
