@@ -21,7 +21,7 @@ from oncall.links import absolute_url
 from oncall.sending import SendError
 from voice import sender
 from voice.delivery import is_later, is_machine
-from voice.security import form_value, twilio_request
+from voice.security import form_value, id_arg, twilio_request
 from voice.twiml import say, twiml
 from words.pagetests import test_page_sms
 
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("page_tests", __name__, url_prefix="/voice/page-tests")
 
 MAX_TRIES = 3
-MAX_ID = 2**31 - 1
 SENDING = "sending"
 
 
@@ -119,8 +118,8 @@ def _note(test: PageTest, sid: str, status: str | None, answered_by: str | None,
 
 
 def _test() -> PageTest:
-    wanted = request.args.get("test", type=int)
-    test = session.get(PageTest, wanted) if wanted is not None and 0 < wanted <= MAX_ID else None
+    wanted = id_arg("test")
+    test = session.get(PageTest, wanted) if wanted else None
     if test is None:
         abort(404, "unknown page test")
     return test
@@ -150,7 +149,7 @@ def call() -> object:
         return twiml(r)
     tries = request.args.get("tries", 0, type=int)
     if tries >= MAX_TRIES:
-        say(r, "test_call_no_key", test.person.language)
+        say(r, "test_call_no_key", lang)
         r.hangup()
         return twiml(r)
     gather = r.gather(num_digits=1, timeout=6, action=absolute_url("page_tests.key", test=test.id))
