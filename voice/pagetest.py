@@ -20,7 +20,7 @@ from oncall import pagetests
 from oncall.links import absolute_url
 from oncall.sending import SendError
 from voice import sender
-from voice.delivery import is_later, is_machine
+from voice.delivery import is_later, is_machine, reported
 from voice.security import form_value, id_arg, twilio_request
 from voice.twiml import say, twiml
 from words.pagetests import test_page_sms
@@ -102,18 +102,16 @@ def look_up(test_id: int) -> None:
 
 def _note(test: PageTest, sid: str, status: str | None, answered_by: str | None, error: str | None) -> None:
     """A status of the test's SMS or call, from a callback or a look-up; never back to an earlier one."""
-    error = (error or "")[:10] if error and error != "0" else None
+    status, answered_by, error = reported(status, answered_by, error)
     if sid == test.sms_sid:
         if status and is_later(status, test.sms_status):
-            test.sms_status = status[:24]
+            test.sms_status = status
         test.sms_error = error or test.sms_error
     elif sid == test.call_sid:
         if answered_by:
-            test.answered_by = answered_by[:24]
-        if is_machine(answered_by):
-            status = "machine"
+            test.answered_by = answered_by
         if status and is_later(status, test.call_status):
-            test.call_status = status[:24]
+            test.call_status = status
         test.call_error = error or test.call_error
 
 
