@@ -75,14 +75,19 @@ def list_users() -> None:
         )
 
 
-@user_group.command("disable", help="Stop a user: no login, and their open sessions end at once.")
-@click.argument("name")
-@with_appcontext
-def disable_user(name: str) -> None:
+def _user_named(name: str) -> User:
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
         click.echo(f"no user named {name!r}", err=True)
         sys.exit(1)
+    return user
+
+
+@user_group.command("disable", help="Stop a user: no login, and their open sessions end at once.")
+@click.argument("name")
+@with_appcontext
+def disable_user(name: str) -> None:
+    user = _user_named(name)
     if user.disabled_at is None:
         user.disabled_at = clock.now()
         session.commit()
@@ -93,10 +98,7 @@ def disable_user(name: str) -> None:
 @click.argument("name")
 @with_appcontext
 def enable_user(name: str) -> None:
-    user = session.scalar(select(User).where(User.name == name))
-    if user is None:
-        click.echo(f"no user named {name!r}", err=True)
-        sys.exit(1)
+    user = _user_named(name)
     user.disabled_at = None
     session.commit()
     click.echo(f"user {name!r} enabled")

@@ -3,6 +3,7 @@ timeline; the calendar feeds' secret addresses. And the public feed route (bluep
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -184,7 +185,7 @@ def _page(new_feed: tuple[str, str] | None = None) -> str:
 NEW_FEED = "rota.new_feed"  # the address renewed, handed to the next page of the rota, then forgotten
 
 
-def _saved(change: Any) -> Any:
+def _saved(change: Callable[[], Response]) -> Response:
     """Run a change of the rota; two desks saving at the same instant on SQLite (one writer) get a
     refusal saying so, never an error page."""
     try:
@@ -198,7 +199,7 @@ def _saved(change: Any) -> Any:
             t("Le rota était enregistré au même instant par quelqu'un d'autre : réessayez.", language()),
             "error",
         )
-        return redirect(url_for("dashboard.rota") + "#changes")
+        return _back()
 
 
 def _back(problems: list[Problem] | None = None, message: str | None = None) -> Response:

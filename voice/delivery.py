@@ -59,6 +59,20 @@ def is_machine(answered_by: str | None) -> bool:
     return bool(answered_by) and (answered_by.startswith("machine") or answered_by == "fax")  # type: ignore[union-attr]
 
 
+def reported(
+    status: str | None, answered_by: str | None, error_code: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """What Twilio reported (a callback or a look-up), as the columns keep it: cut to their widths
+    (Twilio's words may grow), ErrorCode 0 is no error, a machine answering is the status `machine`."""
+    answered_by = (answered_by or "")[:24] or None
+    error_code = (error_code or "")[:10] or None
+    if status is not None:
+        status = status[:24]
+    if is_machine(answered_by):
+        status = "machine"
+    return status, answered_by, None if error_code == "0" else error_code
+
+
 @tasks.job(page_claims.DELIVER_JOB, urgent=True)
 def deliver_pages(person_id: str, channel: str) -> None:
     """Send every due pending page of one person on one channel, as one SMS or one call.
@@ -162,17 +176,12 @@ def record_status(
 
     Idempotent: a duplicate or late callback never moves a page back to an earlier status.
     """
-    answered_by = (answered_by or "")[:24] or None  # the column's width: Twilio's words may grow
-    error_code = (error_code or "")[:10] or None
-    if status is not None and status not in _RANK:
-        status = status[:24]
+    status, answered_by, error_code = reported(status, answered_by, error_code)
     pages = list(session.scalars(select(Page).where(Page.twilio_sid == sid)))
-    if is_machine(answered_by):
-        status = "machine"
     for page in pages:
         if answered_by:
             page.answered_by = answered_by
-        if error_code and error_code != "0":
+        if error_code:
             page.error_code = error_code
         if status and is_later(status, page.status):
             paging.note_status(page, status)

@@ -20,8 +20,8 @@ from oncall import pagetests
 from oncall.links import absolute_url
 from oncall.sending import SendError
 from voice import sender
-from voice.delivery import is_later, is_machine
-from voice.security import form_value, twilio_request
+from voice.delivery import is_later, is_machine, reported
+from voice.security import form_value, id_arg, twilio_request
 from voice.twiml import say, twiml
 from words.pagetests import test_page_sms
 
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("page_tests", __name__, url_prefix="/voice/page-tests")
 
 MAX_TRIES = 3
-MAX_ID = 2**31 - 1
 SENDING = "sending"
 
 
@@ -103,24 +102,22 @@ def look_up(test_id: int) -> None:
 
 def _note(test: PageTest, sid: str, status: str | None, answered_by: str | None, error: str | None) -> None:
     """A status of the test's SMS or call, from a callback or a look-up; never back to an earlier one."""
-    error = (error or "")[:10] if error and error != "0" else None
+    status, answered_by, error = reported(status, answered_by, error)
     if sid == test.sms_sid:
         if status and is_later(status, test.sms_status):
-            test.sms_status = status[:24]
+            test.sms_status = status
         test.sms_error = error or test.sms_error
     elif sid == test.call_sid:
         if answered_by:
-            test.answered_by = answered_by[:24]
-        if is_machine(answered_by):
-            status = "machine"
+            test.answered_by = answered_by
         if status and is_later(status, test.call_status):
-            test.call_status = status[:24]
+            test.call_status = status
         test.call_error = error or test.call_error
 
 
 def _test() -> PageTest:
-    wanted = request.args.get("test", type=int)
-    test = session.get(PageTest, wanted) if wanted is not None and 0 < wanted <= MAX_ID else None
+    wanted = id_arg("test")
+    test = session.get(PageTest, wanted) if wanted else None
     if test is None:
         abort(404, "unknown page test")
     return test
@@ -150,7 +147,7 @@ def call() -> object:
         return twiml(r)
     tries = request.args.get("tries", 0, type=int)
     if tries >= MAX_TRIES:
-        say(r, "test_call_no_key", test.person.language)
+        say(r, "test_call_no_key", lang)
         r.hangup()
         return twiml(r)
     gather = r.gather(num_digits=1, timeout=6, action=absolute_url("page_tests.key", test=test.id))

@@ -20,7 +20,7 @@ from oncall.takeover import first_name, take_over
 from oncall.voicemails import caller_gets_sms
 from org.load import current_org
 from voice.delivery import is_machine, record_status
-from voice.security import form_value, twilio_request
+from voice.security import form_value, id_arg, twilio_request
 from voice.twiml import say, twiml
 from words.catalogue import digits
 from words.pages import minute_word, spoken_time
@@ -28,17 +28,11 @@ from words.pages import minute_word, spoken_time
 bp = Blueprint("paging", __name__, url_prefix="/voice/pages")
 
 MAX_MENU_TRIES = 3
-MAX_ID = 2**31 - 1  # the database's integer ids: a larger `?page=` is no page, not an overflow
-
-
-def _id_arg(name: str) -> int:
-    value = request.args.get(name, type=int)
-    return value if value is not None and 0 < value <= MAX_ID else 0
 
 
 def _call_pages() -> tuple[Page, list[Page]]:
     """The page the call was placed for (`?page=`), and every page riding on this call."""
-    lead = session.get(Page, _id_arg("page"))
+    lead = session.get(Page, id_arg("page"))
     if lead is None or lead.channel is not Channel.VOICE:
         abort(404, "unknown page")
     sid = form_value("CallSid", 64)
@@ -176,7 +170,7 @@ def _url(endpoint: str, lead: Page, callout: Callout, tries: int | None = None) 
 
 
 def _callout_of(pages: list[Page]) -> Callout:
-    wanted = _id_arg("callout")
+    wanted = id_arg("callout")
     for callout in _bundle(pages):
         if callout.id == wanted:
             return callout

@@ -44,6 +44,15 @@ def form_value(name: str, size: int | None = None) -> str:
     return value[:size] if size is not None else value
 
 
+MAX_ID = 2**31 - 1  # the database's integer ids: a larger `?page=` is no row, not an overflow
+
+
+def id_arg(name: str) -> int:
+    """A row id from the query string (`?page=`, `?test=`): 0 when absent, malformed or out of range."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= MAX_ID else 0
+
+
 def twilio_request(view: Callable[..., Any]) -> Callable[..., Any]:
     """Decorate a webhook: forged or unsigned requests get 403 and touch nothing."""
 
