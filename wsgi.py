@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import text
 
 import dashboard
+import mail
 import migrations
 import models
 import oncall
@@ -82,6 +83,10 @@ def configuration(instance: Path) -> dict[str, Any]:
         "PAGE_RING_SECONDS": int(env("PAGE_RING_SECONDS") or 25),  # how long a page call rings
         "TAKEOVER_LINK_MAX_AGE": int(env("TAKEOVER_LINK_MAX_AGE") or 12 * 3600),
         "TWILIO_TIMEOUT": float(env("TWILIO_TIMEOUT") or 10),
+        # E-mail (pages when no phone carrier can, alerts): smtp://user:password@host:port; unset, none.
+        "SMTP_URL": env("SMTP_URL"),
+        "MAIL_FROM": env("MAIL_FROM"),
+        "SMTP_TIMEOUT": float(env("SMTP_TIMEOUT") or 10),
         "METRICS_TOKEN": env("METRICS_TOKEN"),  # set: /metrics asks for `Authorization: Bearer <it>`
         "TASKS_INLINE": False,
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # webhooks and forms are small; refuse anything larger (413)
@@ -108,6 +113,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         models.session.remove()
 
     voice.register(app)
+    mail.register(app)
     oncall.register(app)
     dashboard.register(app)
 

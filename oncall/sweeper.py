@@ -9,10 +9,8 @@ from __future__ import annotations
 import logging
 
 import clock
-import tasks
-from oncall import pagetests
+from oncall import delivery, pagetests
 from oncall.callouts import note_breaches, overdue
-from oncall.page_claims import DELIVER_DUE_JOB
 from oncall.rota_alerts import warn_supervisor
 from oncall.steps import run_due_batch
 from oncall.voicemails import callers_not_told, catch_up, notify_caller
@@ -37,7 +35,7 @@ def sweep() -> int:
             pass
     except NoOrganisation:
         return 0
-    tasks.run(DELIVER_DUE_JOB)  # the sender's share, in this process: no queue between
+    delivery.deliver_due()  # in this process: no queue between
     note_breaches(clock.now())
     warn_supervisor(clock.now())  # a gap in the rota within 24 h: the supervisor hears of it once
     for callout_id in callers_not_told(clock.now()):

@@ -1,5 +1,5 @@
-"""A page test at the telephony edge: the test SMS and the test call (1 confirms), their status
-callbacks, and the look-up at Twilio of what no callback said. oncall/pagetests.py judges the result.
+"""A page test at the telephony edge: the test SMS and the test call (1 confirms), sent through the
+outbox like every message, their status callbacks, and the look-up at Twilio of what no callback said. oncall/pagetests.py judges the result.
 
 The test call is placed like a page call (machine detection on, the same ring time): what it proves
 is what a real page needs, down to Twilio reaching PUBLIC_BASE_URL for the call's words and the key.
@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, request
 from sqlalchemy import update
 from twilio.twiml.voice_response import VoiceResponse
 
 import clock
 import tasks
-from models import PageTest, changed, session
-from oncall import pagetests
+from models import Channel, PageTest, changed, session
+from oncall import outbox, pagetests
+from oncall.carriers import Outgoing
 from oncall.links import absolute_url
 from oncall.sending import SendError
 from voice import sender
@@ -51,24 +52,17 @@ def send_test(test_id: int) -> None:
     test.call_status = SENDING if "voice" in wanted else None
     if "sms" in wanted:
         try:
-            sent = sender.send_sms(
-                test.to_number,
-                test_page_sms(test.person.language, test.origin),
-                status_callback=absolute_url("page_tests.status", test=test.id),
-            )
+            body = test_page_sms(test.person.language, test.origin)
+            message = Outgoing(Channel.SMS, test.to_number, body, about=("page_test", test.id))
+            sent = outbox.send("page_test", message, test.person_id)
             test.sms_sid, test.sms_status = sent.sid, sent.status
         except SendError as exc:
             test.sms_status, test.sms_error = "failed", _code(exc)
             log.warning("page test %d: the SMS was refused (%s)", test.id, exc)
     if "voice" in wanted:
         try:
-            placed = sender.place_call(
-                test.to_number,
-                absolute_url("page_tests.call", test=test.id),
-                status_callback=absolute_url("page_tests.status", test=test.id),
-                machine_detection="Enable",
-                timeout=int(current_app.config["PAGE_RING_SECONDS"]),
-            )
+            message = Outgoing(Channel.VOICE, test.to_number, about=("page_test", test.id))
+            placed = outbox.send("page_test", message, test.person_id)
             test.call_sid, test.call_status = placed.sid, placed.status
         except SendError as exc:
             test.call_status, test.call_error = "failed", _code(exc)
