@@ -8,6 +8,8 @@ from __future__ import annotations
 import smtplib
 import ssl
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -56,16 +58,11 @@ class SmtpCarrier:
         self.server = server
         self.sender = sender or f"astreinte@{server.host}"
 
-    def send(self, message: Outgoing) -> Sent:
-        mail = EmailMessage()
-        mail["From"] = self.sender
-        mail["To"] = message.to
-        mail["Subject"] = message.subject
-        mail["Date"] = formatdate(localtime=False)
-        mail["Message-ID"] = msgid = make_msgid(uuid.uuid4().hex[:12], domain=self.server.host)
-        mail.set_content(message.body)
-        timeout = float(current_app.config.get("SMTP_TIMEOUT", 10))
+    @contextmanager
+    def _session(self) -> Iterator[smtplib.SMTP]:
+        """A logged-in SMTP session; every failure told as a SendError."""
         server = self.server
+        timeout = float(current_app.config.get("SMTP_TIMEOUT", 10))
         try:
             cls = smtplib.SMTP_SSL if server.tls else smtplib.SMTP
             with cls(server.host, server.port, timeout=timeout) as smtp:
@@ -75,7 +72,7 @@ class SmtpCarrier:
                     smtp.ehlo()
                 if server.user:
                     smtp.login(server.user, server.password or "")
-                refused = smtp.send_message(mail)
+                yield smtp
         except smtplib.SMTPAuthenticationError as exc:
             raise SendError(f"SMTP login refused: {exc.smtp_code}", AUTHENTICATION, temporary=False) from exc
         except smtplib.SMTPRecipientsRefused as exc:
@@ -87,10 +84,26 @@ class SmtpCarrier:
         except (OSError, smtplib.SMTPException) as exc:  # a time-out is an OSError
             # Cut off after DATA the server may hold it, and no look-up exists: one more per fault at most.
             raise SendError(f"SMTP unreachable: {type(exc).__name__}", None, temporary=True) from exc
+
+    def send(self, message: Outgoing) -> Sent:
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = message.to
+        mail["Subject"] = message.subject
+        mail["Date"] = formatdate(localtime=False)
+        mail["Message-ID"] = msgid = make_msgid(uuid.uuid4().hex[:12], domain=self.server.host)
+        mail.set_content(message.body)
+        with self._session() as smtp:
+            refused = smtp.send_message(mail)
         if refused:
             code = next(iter(refused.values()))[0]
             raise SendError(f"SMTP recipient refused: {code}", code, temporary=400 <= code < 500)
         return Sent(msgid.strip("<>")[:64], "sent")
+
+    def probe(self) -> None:
+        """Connect, log in, say goodbye."""
+        with self._session() as smtp:
+            smtp.noop()
 
     def look_up(self, message: Outgoing, since: datetime, until: datetime | None) -> list[Sent]:
         return []  # SMTP keeps no list of what it accepted

@@ -4,7 +4,8 @@ A carrier is an adapter in its own room at the edge (Twilio's in voice/, e-mail 
 it only sends and looks up, and answers in domain words: `Sent`, or `SendError` with a code and whether
 it is temporary. This room never knows which one it talks to. A carrier failing again and again
 (`SET_ASIDE_AFTER` faults in a row for `FAILING_FOR`: 5xx, time-outs, authentication) is set aside: it is skipped, and
-probed with one real message at most every `PROBE_EVERY`, back in use as soon as a probe succeeds.
+probed every `PROBE_EVERY` (the sweeper asks it whether it answers, and one real message may go
+through it), back in use as soon as a probe succeeds.
 Its state is a row of `carrier_health`, so every web process and worker agrees.
 """
 
@@ -85,6 +86,10 @@ class Carrier(Protocol):
     def look_up(self, message: Outgoing, since: datetime, until: datetime | None) -> list[Sent]:
         """What the carrier accepted for `message.to` between `since` and `until` (SendError when it
         cannot be asked; a carrier that cannot be asked at all answers [])."""
+        ...
+
+    def probe(self) -> None:
+        """Ask the carrier whether it answers, sending nothing to anyone (SendError when not)."""
         ...
 
 
@@ -199,6 +204,23 @@ def untold(name: str) -> None:
         .values(told_at=None)
         .execution_options(synchronize_session=False)
     )
+
+
+def probe_due(now: datetime) -> None:
+    """Probe each carrier set aside whose probe is due (the sweeper, every few seconds): back in use
+    as soon as it answers, even on a night nothing else is sent."""
+    for row in set_aside():
+        carrier = next((c for c in registered() if c.name == row.carrier), None)
+        if carrier is None or not usable(row.carrier, now):
+            continue
+        try:
+            carrier.probe()
+        except SendError as exc:
+            fault(row.carrier, exc, now)
+            log.warning("carrier %s probed: still failing (%s)", row.carrier, exc)
+        else:
+            succeeded(row.carrier, now)
+    session.commit()
 
 
 def set_aside() -> list[CarrierHealth]:

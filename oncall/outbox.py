@@ -73,9 +73,6 @@ def send(
     lead = pages[0].id if pages else None
     for carrier in tried:
         now = clock.now()
-        if not carriers.usable(carrier.name, now):
-            errors.append(SendError(f"{carrier.name} set aside", None, temporary=True))
-            continue
         row = OutgoingMessage(
             kind=kind,
             person_id=person_id,
@@ -88,6 +85,10 @@ def send(
             page_id=lead,
         )
         session.add(row)
+        if not carriers.usable(carrier.name, now):  # set aside, and not its turn to be probed
+            errors.append(SendError(f"{carrier.name} set aside", None, temporary=True))
+            row.state, row.details = MessageState.FAILED_TEMPORARY, {"error": "set aside"}
+            continue
         session.flush()
         try:
             sent = carrier.send(message)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 import clock
-from oncall import delivery, pagetests
+from oncall import carriers, delivery, pagetests
 from oncall.callouts import note_breaches, overdue
 from oncall.rota_alerts import warn_supervisor
 from oncall.steps import run_due_batch
@@ -29,6 +29,7 @@ def sweep() -> int:
         due = overdue(now)
     except NoOrganisation:
         return 0
+    carriers.probe_due(now)  # a carrier set aside is back in use as soon as it answers
     catch_up(now)  # messages and receipts a failure left half-done
     try:
         while run_due_batch()[1]:  # every step due, claimed in bulk (a storm's thousands too)

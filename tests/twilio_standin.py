@@ -101,6 +101,8 @@ class _State:
     latency: float = 0.0  # every accepted request is answered this late
     chaos_rng: random.Random = field(default_factory=lambda: random.Random(0))
     injected: list[tuple[str, int, bool]] = field(default_factory=list)  # (kind, status, accepted)
+    outage: Failure | None = None  # every request (sends, look-ups, the account) answers this
+    refused: int = 0  # requests answered by the outage
 
 
 class TwilioStandIn:
@@ -195,6 +197,26 @@ class TwilioStandIn:
         connection unanswered."""
         with self.lock:
             self.state.failures[kind].extend(Failure(status, code, delay, accept) for _ in range(times))
+
+    def down(self, status: int = 503, code: int | None = 20503, delay: float = 0.0) -> None:
+        """Twilio's API out of order: every request answers `status` (after `delay`) until `up()`."""
+        with self.lock:
+            self.state.outage = Failure(status, code, delay)
+
+    def up(self) -> None:
+        with self.lock:
+            self.state.outage = None
+
+    @property
+    def refused(self) -> int:
+        with self.lock:
+            return self.state.refused
+
+    def _outage(self) -> Failure | None:
+        with self.lock:
+            if self.state.outage is not None:
+                self.state.refused += 1
+            return self.state.outage
 
     def chaos(self, rate: float, seed: int = 0) -> None:
         """From now on, `rate` of the POSTs (SMS and calls) misbehave, drawn from CHAOS."""
@@ -339,6 +361,8 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802 - the account, its numbers, and the lists filtered by To
             if not self._authorised():
                 return self._error(401, 20003, "Authenticate")
+            if (outage := standin._outage()) is not None:
+                return self._fail(outage)
             path, _, query = self.path.partition("?")
             account = f"/2010-04-01/Accounts/{standin.account_sid}"
             if path == account + ".json":
@@ -424,6 +448,8 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
             prefix = f"/2010-04-01/Accounts/{standin.account_sid}/"
             if not self._authorised():
                 return self._error(401, 20003, "Authenticate")
+            if (outage := standin._outage()) is not None:
+                return self._fail(outage)
             if self.path == prefix + "Messages.json":
                 kind = "sms"
             elif self.path == prefix + "Calls.json":

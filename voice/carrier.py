@@ -54,6 +54,9 @@ class TwilioCarrier:
             timeout=int(current_app.config["PAGE_RING_SECONDS"]),
         )
 
+    def probe(self) -> None:
+        sender.fetch_account()
+
     def look_up(self, message: Outgoing, since: datetime, until: datetime | None) -> list[Sent]:
         if message.channel is Channel.SMS:
             return sender.sent_sms(message.to, since, until)

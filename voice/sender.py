@@ -190,5 +190,15 @@ def fetch_status(sid: str) -> Status:
         raise _error(exc) from exc
 
 
+def fetch_account() -> None:
+    """Whether Twilio answers with our credentials: the account, fetched (SendError when not)."""
+    if current_app.config["TWILIO_OUTBOX"]:
+        return
+    try:
+        _client().api.v2010.accounts(current_app.config["TWILIO_ACCOUNT_SID"]).fetch()
+    except Exception as exc:  # noqa: BLE001
+        raise _error(exc) from exc
+
+
 def new_local_sid(prefix: str) -> str:
     return f"{prefix}local{uuid.uuid4().hex[:24]}"

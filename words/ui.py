@@ -269,7 +269,12 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "resolved": ("résolue", "resolved"),
         "closed": ("clôturée", "closed"),
     },
-    "channel": {"sms": ("SMS", "SMS"), "voice": ("appel", "call"), "web": ("web", "web")},
+    "channel": {
+        "sms": ("SMS", "SMS"),
+        "voice": ("appel", "call"),
+        "web": ("web", "web"),
+        "email": ("e-mail", "e-mail"),
+    },
     "via": {"sms": ("SMS", "SMS"), "voice": ("appel", "call"), "web": ("lien", "link")},  # a takeover
     "page_status": {
         "queued": ("en file", "queued"),
