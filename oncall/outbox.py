@@ -178,13 +178,14 @@ def cancelled(pages: Sequence[Page]) -> None:
         )
 
 
-def latest(limit: int = 20) -> list[OutgoingMessage]:
-    """The last messages, newest first (`astreinte outbox`)."""
+def latest(limit: int = 20, person_id: str | None = None) -> list[OutgoingMessage]:
+    """The last messages, newest first (`astreinte outbox`), to one person or to anyone."""
+    query = select(OutgoingMessage)
+    if person_id is not None:
+        query = query.where(OutgoingMessage.person_id == person_id)
     return list(
         session.scalars(
-            select(OutgoingMessage)
-            .order_by(OutgoingMessage.created_at.desc(), OutgoingMessage.id.desc())
-            .limit(limit)
+            query.order_by(OutgoingMessage.created_at.desc(), OutgoingMessage.id.desc()).limit(limit)
         )
     )
 

@@ -12,8 +12,10 @@ from sqlalchemy import select
 
 from models import Channel, MessageState, OutgoingMessage, Page, session
 from oncall.sweeper import sweep
+from org.load import load, read_file
 
 from . import smtp_server, twilio_standin
+from .conftest import ORG_FILE
 from .oncall_helpers import ALICE, leave_voicemail, refreshed
 from .smtp_server import smtp_config
 from .twilio_standin import standin_config
@@ -38,10 +40,6 @@ def _link(body: str) -> str:
 def test_a_step_by_email_pages_by_email_with_the_facts_and_the_link_that_takes_over(
     twilio, mailbox, clock, client, org
 ):
-    from org.load import load, read_file
-
-    from .conftest import ORG_FILE
-
     doc = read_file(ORG_FILE)
     doc["astreinte"]["policy"][0]["by"] = ["sms", "voice", "email"]
     load(doc)

@@ -124,6 +124,7 @@ def _carry_history(message: sa.Table) -> None:
         sa.column("created_at", sa.DateTime(timezone=True)),
         sa.column("updated_at", sa.DateTime(timezone=True)),
     )
+    said = {m.sid: m.body or "" for m in conn.execute(sa.select(outbox.c.sid, outbox.c.body))}
     paged = {}
     for p in conn.execute(sa.select(page).order_by(page.c.id)):
         paged.setdefault(p.twilio_sid, p.id)
@@ -138,7 +139,7 @@ def _carry_history(message: sa.Table) -> None:
                 state=PAGE_STATES.get(p.status, "sent")
                 if paged[p.twilio_sid] == p.id or p.twilio_sid is None
                 else "bundled",
-                body="",
+                body=said.get(p.twilio_sid, "") if paged[p.twilio_sid] == p.id else "",
                 details={"status": p.status, "error_code": p.error_code, "answered_by": p.answered_by},
                 page_id=p.id,
                 created_at=p.created_at,
