@@ -38,10 +38,14 @@ def parse_smtp_url(url: str) -> SmtpServer:
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise ValueError("SMTP_URL: expected smtp://user:password@host:port")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("SMTP_URL: the port must be a number (smtp://user:password@host:587)") from None
     tls = parts.scheme == "smtps"
     return SmtpServer(
         host=parts.hostname,
-        port=parts.port or (465 if tls else 587),
+        port=port or (465 if tls else 587),
         user=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
         tls=tls,

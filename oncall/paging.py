@@ -155,7 +155,8 @@ def failed(batch: Batch, code: int | None, temporary: bool, maybe_sent: bool = F
 
 def _by_email_too(page: Page) -> bool:
     """A phone page its carriers could not deliver goes to the person's e-mail too, at once (well
-    within the minute), once per callout and step: a pending e-mail page is written."""
+    within the minute): a pending e-mail page is written, unless one was since this page was made (its
+    retries, and the call made with the SMS, share that e-mail)."""
     person = page.person
     if page.channel not in PHONE or not person.email or not carriers.channel_served(Channel.EMAIL):
         return False
@@ -163,8 +164,8 @@ def _by_email_too(page: Page) -> bool:
         select(Page.id).where(
             Page.callout_id == page.callout_id,
             Page.person_id == person.id,
-            Page.step == page.step,
             Page.channel == Channel.EMAIL,
+            Page.created_at >= page.created_at,
         )
     )
     if mailed is not None or page.callout.state is not CalloutState.PAGING:

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from models import Channel, MessageState, OutgoingMessage, Page, session
+from models import Channel, MessageState, OutgoingMessage, Page, Ticket, session
 from oncall.sweeper import sweep
 from org.load import load, read_file
+from org.orgfile import OrgFileError, parse
+from wsgi import create_app
 
 from . import smtp_server, twilio_standin
 from .conftest import ORG_FILE
@@ -111,3 +113,32 @@ def test_without_smtp_url_there_is_no_email_and_the_org_file_may_still_name_addr
     twilio.fail_next("sms", status=400, code=21614)
     leave_voicemail("104233")
     assert session.scalar(select(Page).where(Page.channel == Channel.EMAIL)) is None
+
+
+def test_a_subject_written_to_smuggle_a_header_stays_in_the_subject(twilio, mailbox, clock, org):
+    ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
+    ticket.subject = "Panne\r\nBcc: mallory@evil.example\r\n\r\nfaux corps"
+    session.commit()
+    twilio.fail_next("sms", status=400, code=21614)
+    leave_voicemail("104233")
+    mail = mailbox.to(ALICE_MAIL)[0]
+    assert mail.message["Bcc"] is None and not mailbox.to("mallory@evil.example")
+    assert mail.subject.endswith("Panne Bcc: mallory@evil.example faux corps")
+
+
+@pytest.mark.parametrize(
+    "url", ["http://smtp.example.fr", "smtp://", "mailto:a@b.c", "smtp//user:pw@host:25", "smtp://h:notaport"]
+)
+def test_a_malformed_smtp_url_stops_the_start_naming_the_variable(app_config, url):
+    with pytest.raises(ValueError, match="SMTP_URL"):
+        create_app({**app_config, "SMTP_URL": url})
+
+
+def test_people_email_in_the_org_file_is_checked(org):
+    doc = read_file(ORG_FILE)
+    doc["people"][0]["email"] = "alice at example"
+    doc["people"][1]["email"] = "bruno@example.fr\nBcc: x@y.z"
+    with pytest.raises(OrgFileError) as refused:
+        parse(doc)
+    said = str(refused.value)
+    assert "people[0].email" in said and "people[1].email" in said
