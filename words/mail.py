@@ -1,5 +1,6 @@
 """What an e-mail page says (the same facts and the same take-over link as the page SMS, with room to
-spell them out), and what the outbox tells a supervisor when a carrier is set aside."""
+spell them out), what the outbox tells a supervisor when a carrier is set aside, and the one key of a
+page call through the second carrier."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ register(
             "en": "On-call: the carrier {carrier} is failing ({error}). Pages go through the other ways "
             "until it answers again.",
         },
+        "page_press_1": {"fr": "Pour prendre en charge, tapez 1.", "en": "To take over, press 1."},
         "health.carrier_set_aside": {
             "fr": "L'opérateur {carrier} échoue depuis {time} : mis de côté, les pages passent par les "
             "autres moyens.",
