@@ -71,6 +71,7 @@ def deliver_pages(person_id: str, channel: str) -> None:
                 maybe_sent = False  # the carrier answered the look-up: it does not hold the page
             if found is not None:
                 log.warning("pages %s had reached the carrier (%s): not sent again", _ids(batch), found.sid)
+                outbox.found(batch.pages, found)
                 paging.sent(batch, found.sid, found.status)
                 return
         paging.failed(batch, exc.code, exc.temporary, maybe_sent=maybe_sent)
@@ -97,6 +98,7 @@ def _reconcile(person_id: str, channel: Channel) -> bool:
             return False
         if found is not None:
             log.warning("pages %s had reached the carrier (%s): not sent again", _ids(attempt), found.sid)
+            outbox.found(attempt.pages, found)
             paging.sent(attempt, found.sid, found.status)
         else:
             log.warning("pages %s had not reached the carrier: sent again", _ids(attempt))

@@ -163,6 +163,19 @@ def note(carrier_id: str, status: str, details: dict[str, Any] | None = None) ->
             row.details = {**(row.details or {}), **details, "status": status}
 
 
+def found(pages: Sequence[Page], sent: Sent) -> None:
+    """An attempt whose answer never came was found at the carrier: its rows say so."""
+    rows = session.scalars(
+        select(OutgoingMessage).where(
+            OutgoingMessage.page_id.in_([p.id for p in pages]),
+            OutgoingMessage.state == MessageState.MAYBE_SENT,
+        )
+    )
+    for row in rows:
+        row.state, row.carrier_id = state_of(sent.status), sent.sid
+        row.details = {**(row.details or {}), "status": sent.status, "found": True}
+
+
 def cancelled(pages: Sequence[Page]) -> None:
     """Pages no longer worth sending (their callout was taken over or cancelled meanwhile)."""
     for page in pages:

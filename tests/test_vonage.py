@@ -4,15 +4,17 @@ page call or by replying `OK 104233` to its SMS; every webhook of Vonage is sign
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from models import CalloutState, Channel, OutgoingMessage, session
+from oncall.sweeper import sweep
 
 from . import smtp_server, twilio_standin, vonage_standin
-from .oncall_helpers import ALICE, leave_voicemail, refreshed
+from .oncall_helpers import ALICE, CHLOE, leave_voicemail, refreshed
 from .smtp_server import smtp_config
 from .twilio_standin import standin_config
 from .vonage_standin import vonage_config
@@ -124,3 +126,28 @@ def test_twilio_and_vonage_both_down_the_page_goes_by_email_only(twilio, vonage,
     assert ("vonage", "failed_temporary") in _carriers_of(Channel.SMS)
     vonage.up()
     twilio.up()
+
+
+def test_twilio_down_ten_minutes_every_page_goes_by_vonage_the_supervisor_is_told_once_twilio_comes_back(
+    twilio, vonage, mailbox, clock, capsys
+):
+    twilio.down(503, 20503)
+    leave_voicemail("104233")
+    assert vonage.sms_to(ALICE) and vonage.calls_to(ALICE)  # at once, through the second carrier
+    for _ in range(60):  # ten minutes of the worker's sweeper
+        clock.advance(seconds=10)
+        sweep()
+    told = [m for m in vonage.sms_to(CHLOE) if "twilio" in m.text]
+    assert len(told) == 1  # the supervisor, once, by whatever works: Vonage's SMS
+    assert not mailbox.mails  # a phone carrier delivered every page: no e-mail
+    during = Counter((m.carrier, m.state.value) for m in session.scalars(select(OutgoingMessage)))
+    twilio.up()
+    back = clock.now()
+    for _ in range(66):
+        clock.advance(seconds=10)
+        sweep()
+    assert [m for m in twilio.messages if m.at >= back], "Twilio is used again"
+    assert len([m for m in vonage.sms_to(CHLOE) if "twilio" in m.text]) == 1
+    after = Counter((m.carrier, m.state.value) for m in session.scalars(select(OutgoingMessage))) - during
+    with capsys.disabled():
+        print(f"\nTwilio down 10 min, Vonage up: {dict(during)}; after Twilio came back: {dict(after)}")
