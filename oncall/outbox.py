@@ -62,11 +62,13 @@ def send(
     message: Outgoing,
     person_id: str | None = None,
     pages: Sequence[Page] = (),
+    only: str | None = None,
 ) -> Sent:
-    """Send `message` through the first carrier of its channel that takes it; one row per carrier
-    tried. Pages carried together (a bundle) get one row each: the lead `sent`, the others `bundled`.
-    SendError when none took it (temporary when any failure was; maybe-sent when one may hold it)."""
-    tried = [c for c in carriers.for_channel(message.channel)]
+    """Send `message` through the first carrier of its channel that takes it (or through the carrier
+    named `only`: a test of that carrier); one row per carrier tried. Pages carried together (a bundle)
+    get one row each: the lead `sent`, the others `bundled`. SendError when none took it (temporary
+    when any failure was; maybe-sent when one may hold it)."""
+    tried = [c for c in carriers.for_channel(message.channel) if only is None or c.name == only]
     if not tried:
         raise SendError(f"no carrier for {message.channel.value}", None, temporary=False)
     errors: list[SendError] = []

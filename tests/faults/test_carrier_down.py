@@ -83,6 +83,13 @@ def test_twilio_down_for_ten_minutes_pages_by_email_within_a_minute_tells_the_su
     probes_and_sends = twilio.refused
     assert probes_and_sends <= 10 * 2 + 12, probes_and_sends  # about one probe a minute, and the first tries
     during = _by_carrier()
+    # And nothing else was sent: one e-mail per round of the policy, one warning.
+    assert Counter(m.to[0] for m in mailbox.mails) == {
+        ALICE_MAIL: 3,
+        "bruno.petit@astreinte.example": 1,
+        CHLOE_MAIL: 1,
+    }
+    assert not twilio.messages and not twilio.calls  # Twilio kept nothing while it was down
 
     twilio.up()
     back = clock.now()
