@@ -28,11 +28,17 @@ from dashboard.openapi import describe
 from dashboard.web import unknown_page
 from models import ApiToken, Call, Callout, Page, Person, Ticket, TicketEvent, session
 from oncall.rota import all_overrides, desk_overrides, who_is_on_call
-from oncall.ticket_callouts import page_if_due
-from oncall.ticket_changes import TicketChange, TicketConflict, change_ticket, read_status, status_word
+from oncall.ticket_changes import (
+    TicketChange,
+    TicketConflict,
+    change_ticket,
+    open_ticket,
+    read_status,
+    status_word,
+)
 from org.load import NoOrganisation, current_org
 from org.orgfile import POSITIONS, ROLES
-from tickets.service import NOTE_MAX, DuplicateTicket, TicketError, create_ticket, find_ticket
+from tickets.service import NOTE_MAX, DuplicateTicket, TicketError, find_ticket
 from tickets.sla import SlaClock, ticket_clocks
 from tickets.timeline import tell
 from words.catalogue import LANGUAGES
@@ -305,7 +311,7 @@ def post_ticket() -> tuple[Response, int]:
         return _error(400, f"description: at most {DESCRIPTION_MAX} characters", "description")
     current_org()  # 503 before anything is written when no organisation is loaded
     try:
-        ticket = create_ticket(
+        ticket = open_ticket(
             client=body["client"].strip(),
             priority=body["priority"].strip(),
             subject=body["subject"],
@@ -319,7 +325,6 @@ def post_ticket() -> tuple[Response, int]:
         return _error(409, str(exc), exc.field)
     except TicketError as exc:
         return _error(400, str(exc), exc.field)
-    page_if_due(ticket)  # a priority that pages on open, a major incident: the night is paged now
     response = jsonify(ticket_json(ticket))
     response.headers["Location"] = f"/api/tickets/{ticket.number}"
     return response, 201

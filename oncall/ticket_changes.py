@@ -10,6 +10,7 @@ or a priority that pages on open, set while the astreinte runs, pages now.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -26,10 +27,19 @@ from tickets.service import (
     change_priority,
     change_status,
     check_note,
+    create_ticket,
     set_major_incident,
 )
 from tickets.timeline import add_event
 from words.ui import label
+
+
+def open_ticket(**fields: Any) -> Ticket:
+    """Open a ticket (`tickets.service.create_ticket`'s fields) and, when it pages without a call
+    tonight (a `page_on_open` priority, a major incident), page now."""
+    ticket = create_ticket(**fields)
+    page_if_due(ticket)
+    return ticket
 
 
 class TicketConflict(TicketError):
