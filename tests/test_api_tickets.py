@@ -9,10 +9,12 @@ from sqlalchemy import func, select
 
 from dashboard.api import create_token
 from models import Callout, CalloutState, Channel, OutboxMessage, Person, Ticket, session
+from oncall.overrides import cover
 from oncall.sweeper import sweep
 from oncall.takeover import take_over
 
 from . import factories
+from .conftest import paris
 from .oncall_helpers import ALICE, CALLER, CHLOE, leave_voicemail, refreshed
 
 
@@ -228,3 +230,17 @@ def test_oncall_names_tonights_holders_and_where_each_comes_from(api, clock, org
 def test_oncall_refuses_a_time_it_cannot_read(api, org):
     answer = api.get("/api/oncall?at=tonight")
     assert answer.status_code == 400 and answer.json["field"] == "at"
+
+
+def test_oncall_says_when_a_desk_change_holds_the_position(api, clock, org):
+    cover(
+        org,
+        "chloe",
+        "primary",
+        paris("2026-11-24 22:00"),
+        paris("2026-11-25 08:30"),
+        "Alice est malade",
+        "agnes",
+    )
+    primary = {p["position"]: p for p in api.get("/api/oncall").json["positions"]}["primary"]
+    assert (primary["person"], primary["name"], primary["source"]) == ("chloe", "Chloé Durand", "desk_change")
