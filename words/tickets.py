@@ -3,7 +3,8 @@ the escalations of a ticket's own clocks, and how the timeline tells a change of
 
 from __future__ import annotations
 
-from words.catalogue import register
+from words.catalogue import CATALOGUE, register
+from words.ui import EN
 
 register(
     {
@@ -91,5 +92,66 @@ register(
             "fr": "aucun mobile ni adresse connus",
             "en": "no known mobile nor address",
         },
+    }
+)
+
+# The dashboard's words for tickets (keyed by their French text, as words/ui.py's).
+TICKETS_EN: dict[str, str] = {
+    "Requêtes": "Tickets",
+    "Nouvelle requête": "New ticket",
+    "Statut": "Status",
+    "Priorité": "Priority",
+    "Objet": "Subject",
+    "toutes": "all",
+    "tous": "all",
+    "hors délai": "overdue",
+    "cette nuit": "tonight",
+    "Filtrer": "Filter",
+    "Tout afficher": "Show all",
+    "Délais comptés depuis l'ouverture de chaque requête, comme sur sa page.": "Deadlines counted from each "
+    "ticket's opening, as on its page.",
+    "fait en {span}": "done in {span}",
+    "dépassé de {span}": "overdue by {span}",
+    "attente client": "client standby",
+    "reste {span}": "{span} left",
+    "incident majeur": "major incident",
+    "Incident majeur": "Major incident",
+    "Aucune requête ne correspond.": "No ticket matches.",
+    "Les {n} plus récentes : affinez les filtres.": "The {n} most recent: narrow the filters.",
+    "Ouvrir la requête": "Open the ticket",
+    "Numéro (facultatif : celui de l'outil de tickets)": "Number (optional: the ticketing tool's)",
+    "Incident majeur (alerte l'astreinte et le superviseur la nuit)": "Major incident (pages on-call and the "
+    "supervisor at night)",
+    "alerte l'astreinte dès l'ouverture": "pages on-call as soon as opened",
+    "Enregistrer": "Save",
+    "Requête refusée : {reason}": "Ticket refused: {reason}",
+    "Requête {number} ouverte.": "Ticket {number} opened.",
+    "Modification refusée : {reason}": "Change refused: {reason}",
+    "Requête modifiée.": "Ticket changed.",
+    "Rien à changer.": "Nothing to change.",
+    "Alerte sans appel de {at}": "Alert without a call at {at}",
+    "échéance {at}, {span} après l'alerte": "due {at}, {span} after the alert",
+    "délai de la requête dépassé à {at}": "the ticket's deadline was missed at {at}",
+    "Chaque alerte d'astreinte a son propre délai, compté depuis le message (ou l'alerte sans appel) : voir "
+    "« Astreintes ». La première prise en charge arrête aussi le délai de la requête.": "Each on-call alert has "
+    "its own deadline, counted from the message (or the alert without a call): see “Callouts”. The first "
+    "takeover stops the ticket's deadline too.",
+    "Indisponibilité par client": "Unavailability per client",
+}
+for _fr in [k for k in TICKETS_EN if f"ui:{k}" in CATALOGUE]:
+    del TICKETS_EN[_fr]  # already said by words/ui.py
+EN.update(TICKETS_EN)
+register({f"ui:{fr}": {"fr": fr, "en": en} for fr, en in TICKETS_EN.items()})
+register(
+    {
+        "label.origin.page_on_open": {
+            "fr": "priorité qui alerte dès l'ouverture",
+            "en": "priority that pages on open",
+        },
+        "label.origin.major_incident": {"fr": "incident majeur", "en": "major incident"},
+        "label.origin.breach": {"fr": "délai de prise en charge dépassé", "en": "takeover deadline missed"},
+        "label.event.priority": {"fr": "priorité", "en": "priority"},
+        "label.event.major_incident": {"fr": "incident majeur", "en": "major incident"},
+        "label.event.client_notice": {"fr": "client prévenu", "en": "client told"},
     }
 )
