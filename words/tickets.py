@@ -137,6 +137,13 @@ TICKETS_EN: dict[str, str] = {
     "its own deadline, counted from the message (or the alert without a call): see “Callouts”. The first "
     "takeover stops the ticket's deadline too.",
     "Indisponibilité par client": "Unavailability per client",
+    "Indisponibilité": "Unavailability",
+    "% du mois": "% of the month",
+    "Prises en charge hors délai": "Late takeovers",
+    "Résolutions hors délai": "Late resolutions",
+    "Du moment où la requête est ouverte à sa résolution, sans l'attente client ; les requêtes simultanées "
+    "d'un client comptent une fois.": "From the ticket's opening to its resolution, client standby left "
+    "out; a client's simultaneous tickets count once.",
 }
 for _fr in [k for k in TICKETS_EN if f"ui:{k}" in CATALOGUE]:
     del TICKETS_EN[_fr]  # already said by words/ui.py
