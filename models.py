@@ -349,9 +349,10 @@ class Callout(Base):
 
     @property
     def callback_number(self) -> str | None:
-        """The number to call back: the caller's, when a message opened the callout."""
+        """The number to call back: the caller's when a message opened the callout, else the client's
+        first contact with a phone (a ticket that paged without a call)."""
         if self.voicemail is None:
-            return None
+            return next((c.phone for c in self.ticket.client.contacts if c.phone), None)
         return self.voicemail.callback_number or self.voicemail.call.callback_number
 
     @property
