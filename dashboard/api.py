@@ -428,6 +428,8 @@ def get_oncall() -> Any:
             return _error(400, "at: expected an ISO 8601 instant (2026-11-24T23:10:00+01:00)", "at")
         if at.tzinfo is None:
             at = at.replace(tzinfo=org.timezone)  # a local time, as people write it
+        if not 2000 <= at.year <= 2999:  # 0001-01-01 or 9999-12-31 would overflow once moved to UTC
+            return _error(400, "at: out of range (years 2000 to 2999)", "at")
     file_only = who_is_on_call(org, at, org.rota.overrides)
     rota_only = who_is_on_call(org, at, ())
     held = who_is_on_call(org, at, all_overrides(org))

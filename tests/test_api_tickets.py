@@ -228,9 +228,26 @@ def test_oncall_names_tonights_holders_and_where_each_comes_from(api, clock, org
     assert local["at"] == "2026-11-25T23:00:00+01:00"
 
 
-def test_oncall_refuses_a_time_it_cannot_read(api, org):
-    answer = api.get("/api/oncall?at=tonight")
+@pytest.mark.parametrize("at", ["tonight", "0001-01-01T00:00:00%2B14:00", "9999-12-31T23:59", "2026-13-01"])
+def test_oncall_refuses_a_time_it_cannot_read(api, org, at):
+    answer = api.get(f"/api/oncall?at={at}")
     assert answer.status_code == 400 and answer.json["field"] == "at"
+
+
+def test_a_resolution_sent_twice_tells_the_client_once(api, clock, org):
+    leave_voicemail("104233")
+    for _ in range(2):  # the ticketing tool retries
+        assert api.patch("/api/tickets/104233", json={"status": "resolved"}).status_code == 200
+    assert len([b for b in sms_to(CALLER) if "résolue" in b]) == 1
+    timeline = api.get("/api/tickets/104233").json["timeline"]
+    assert [e["kind"] for e in timeline].count("client_notice") == 1
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(api, org):
+    answer = api.patch(
+        "/api/tickets/104233", data=b"{" + b" " * (2 * 1024 * 1024) + b"}", content_type="application/json"
+    )
+    assert answer.status_code == 413 and "error" in answer.json
 
 
 def test_oncall_says_when_a_desk_change_holds_the_position(api, clock, org):
