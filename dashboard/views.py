@@ -226,7 +226,14 @@ def ticket(number: str) -> str:
         people=people(),
         statuses=status_choices(row.status),
         priorities=list(org.priorities.values()) if org else [],
+        first_takeover=_first_takeover(callouts),
     )
+
+
+def _first_takeover(callouts: list[Callout]) -> Callout | None:
+    """The callout whose takeover stopped the ticket's takeover clock, if a night takeover did."""
+    taken = [c for c in callouts if c.taken_over_at is not None]
+    return min(taken, key=lambda c: clock.as_utc(c.taken_over_at or c.opened_at)) if taken else None
 
 
 @bp.post("/tickets/<number>/status")

@@ -9,7 +9,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from models import Callout, CalloutState, Ticket, session
+from models import Callout, CalloutState, Channel, Person, Ticket, session
+from oncall.takeover import take_over
 
 from . import factories
 from .oncall_helpers import ALICE, CALLER, CHLOE, leave_voicemail, refreshed
@@ -129,3 +130,17 @@ def test_a_forged_form_changes_nothing_and_a_stranger_sees_nothing(client, org, 
     row = factories.ticket("104240")
     assert row.priority == "medium" and not row.major_incident
     assert session.scalar(select(Callout.id)) is None and sms_to(ALICE) == []
+
+
+def test_the_ticket_page_tells_both_takeover_figures_in_one_sentence(client, agent, clock):
+    ticket = factories.extra_ticket("104253", priority="high", opened="2026-11-25 01:55")
+    clock.set("2026-11-25 02:10")
+    callout = leave_voicemail(ticket.number)
+    clock.set("2026-11-25 02:57")
+    take_over(callout, session.get(Person, "chloe"), Channel.SMS)
+    page = text(client.get("/tickets/104253"))
+    assert (
+        "Prise en charge à 02:57 par Chloé Durand : 1 h 02 min après l'ouverture de la requête (délai de la "
+        "requête), 47 min après le message de 02:10 (délai d'astreinte)." in page
+    )
+    assert "hors délai" in page  # the ticket's ½ h, missed by its own count

@@ -137,6 +137,12 @@ TICKETS_EN: dict[str, str] = {
     "its own deadline, counted from the message (or the alert without a call): see “Callouts”. The first "
     "takeover stops the ticket's deadline too.",
     "Indisponibilité par client": "Unavailability per client",
+    "Prise en charge à {at} par {who} : {ticket_span} après l'ouverture de la requête (délai de la requête), "
+    "{callout_span} après {origin} de {start} (délai d'astreinte).": "Taken over at {at} by {who}: {ticket_span} "
+    "after the ticket was opened (the ticket's deadline), {callout_span} after {origin} of {start} (the "
+    "on-call deadline).",
+    "le message": "the message",
+    "l'alerte": "the alert",
     "Indisponibilité": "Unavailability",
     "% du mois": "% of the month",
     "Prises en charge hors délai": "Late takeovers",
