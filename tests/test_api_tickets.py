@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard.api import create_token
-from models import Callout, CalloutState, Channel, OutboxMessage, Person, Ticket, session
+from models import Callout, CalloutState, Channel, OutboxMessage, Person, RefusalReason, Ticket, session
 from oncall.overrides import cover
 from oncall.sweeper import sweep
 from oncall.takeover import take_over
+from tickets.eligibility import refusal
 
 from . import factories
 from .conftest import paris
@@ -262,3 +263,18 @@ def test_oncall_says_when_a_desk_change_holds_the_position(api, clock, org):
     )
     primary = {p["position"]: p for p in api.get("/api/oncall").json["positions"]}["primary"]
     assert (primary["person"], primary["name"], primary["source"]) == ("chloe", "Chloé Durand", "desk_change")
+
+
+def test_a_closure_contested_within_48_hours_reopens_the_ticket_and_pages(api, clock, org):
+    assert api.patch("/api/tickets/104233", json={"status": "closed"}).status_code == 200
+    clock.advance(hours=30)
+    assert refusal(factories.ticket("104233"), org) is None  # still the astreinte's: the client contests
+    callout = leave_voicemail("104233")
+    assert api.get("/api/tickets/104233").json["status"] == "open"
+    assert refreshed(callout).state is CalloutState.PAGING and refreshed(callout).pages  # bruno, by the override
+
+
+def test_a_closure_older_than_48_hours_is_closed_to_the_astreinte(api, clock, org):
+    api.patch("/api/tickets/104233", json={"status": "closed"})
+    clock.advance(hours=49)
+    assert refusal(factories.ticket("104233"), org) is RefusalReason.TICKET_CLOSED

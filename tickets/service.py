@@ -129,12 +129,19 @@ def create_ticket(
 
 
 def reopen_contested(ticket: Ticket, actor: str) -> None:
-    """The client contests a resolution (a message on a resolved ticket, 004): the ticket reopens,
-    and its timeline says why."""
-    if ticket.status is not TicketStatus.RESOLVED:
+    """The client contests a resolution or a closure (a message on a resolved or closed ticket, 004):
+    the ticket reopens, and its timeline says why."""
+    if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         return
     resolved_at = ticket.resolved_at
-    change_status(ticket, TicketStatus.OPEN, actor, note="résolution contestée par le client", commit=False)
+    change_status(
+        ticket,
+        TicketStatus.OPEN,
+        actor,
+        note="résolution contestée par le client",
+        commit=False,
+        contest=True,
+    )
     add_event(
         ticket,
         "contest",
@@ -144,12 +151,18 @@ def reopen_contested(ticket: Ticket, actor: str) -> None:
 
 
 def change_status(
-    ticket: Ticket, status: str | TicketStatus, actor: str, note: str = "", commit: bool = True
+    ticket: Ticket,
+    status: str | TicketStatus,
+    actor: str,
+    note: str = "",
+    commit: bool = True,
+    contest: bool = False,
 ) -> TicketStatus:
     """Move a ticket to `status` and commit (unless the caller has more to write in the same
     transaction). Client standby stops the SLA clocks until it ends. Returns the new status.
 
-    A closed ticket stays closed; a resolved one may be reopened (the client contests the closure).
+    A closed ticket stays closed, unless the client contests the closure (`contest`, within 48 h: 004);
+    a resolved one may be reopened.
     """
     try:
         new = TicketStatus(status)
@@ -160,7 +173,7 @@ def change_status(
     old = ticket.status
     if new is old:
         raise TicketError("status", f"the ticket is already {new.value}")
-    if old is TicketStatus.CLOSED:
+    if old is TicketStatus.CLOSED and not contest:
         raise TicketError("status", "a closed ticket cannot change any more")
     now = clock.now()
     if old is TicketStatus.CLIENT_STANDBY and ticket.standby_since is not None:
@@ -174,7 +187,7 @@ def change_status(
         ticket.taken_over_at = now
     if new in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         ticket.resolved_at = ticket.resolved_at or now
-    elif old is TicketStatus.RESOLVED:
+    elif old in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         ticket.resolved_at = None  # reopened: the resolution clock runs again
     ticket.status = new
     facts = {"from": old.value, "to": new.value, "note": note.strip()[:NOTE_MAX] or None}
