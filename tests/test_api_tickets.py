@@ -271,7 +271,9 @@ def test_a_closure_contested_within_48_hours_reopens_the_ticket_and_pages(api, c
     assert refusal(factories.ticket("104233"), org) is None  # still the astreinte's: the client contests
     callout = leave_voicemail("104233")
     assert api.get("/api/tickets/104233").json["status"] == "open"
-    assert refreshed(callout).state is CalloutState.PAGING and refreshed(callout).pages  # bruno, by the override
+    assert (
+        refreshed(callout).state is CalloutState.PAGING and refreshed(callout).pages
+    )  # bruno, by the override
 
 
 def test_a_closure_older_than_48_hours_is_closed_to_the_astreinte(api, clock, org):
