@@ -45,8 +45,8 @@ def astreinte_runs(org: Org, now: datetime) -> bool:
 def pages_without_a_call(org: Org, ticket: Ticket) -> str | None:
     """Why this ticket pages tonight without a call (an origin), or None. A major incident always
     does; a `page_on_open` priority does when the astreinte may take the ticket (client option,
-    service covered)."""
-    if not ticket.status.is_open:
+    service covered). A ticket someone holds already (taken over, client standby) pages nobody."""
+    if ticket.status is not TicketStatus.OPEN:
         return None
     if ticket.major_incident:
         return MAJOR_INCIDENT
@@ -101,8 +101,13 @@ def page_if_due(ticket: Ticket) -> Callout | None:
     nothing pages for it yet, open its callout and page now. Returns the callout opened."""
     org = current_org()
     now = clock.now()
+    if not astreinte_runs(org, now):
+        return None
+    if ticket.major_incident and ticket.status is TicketStatus.IN_PROGRESS:
+        _tell_major_incident(org, ticket)  # someone is on it: the persons in charge are told (001)
+        return None
     origin = pages_without_a_call(org, ticket)
-    if origin is None or not astreinte_runs(org, now):
+    if origin is None:
         return None
     if (running := paging_callout(ticket)) is not None:
         if ticket.major_incident and running.escalation_level == 0:  # flagged while it pages: escalate now
@@ -118,6 +123,17 @@ def page_if_due(ticket: Ticket) -> Callout | None:
     session.commit()
     start_paging(callout.id)
     return callout
+
+
+def _tell_major_incident(org: Org, ticket: Ticket) -> None:
+    """A ticket already taken over becomes a major incident: the first escalation level is texted,
+    once per flagging."""
+    flagged = [e for e in ticket.events if e.kind == "major_incident" and (e.data or {}).get("on")]
+    told = _told(ticket.id, "escalation", "major_incident")
+    if flagged and told and clock.as_utc(told[-1].at) >= clock.as_utc(flagged[-1].at):
+        return
+    _text_role(org, ticket, 1, "major_incident")
+    session.commit()
 
 
 # --- a ticket's own takeover clock ----------------------------------------------------------------
@@ -233,7 +249,9 @@ def _text_role(org: Org, ticket: Ticket, level: int, clock_name: str, **facts: o
     if person is None:
         log.error("escalation of ticket %s: nobody holds the role %s", ticket.number, role)
         return
-    key = "sms_inactivity" if clock_name == "inactivity" else "sms_ticket_breach"
+    key = {"inactivity": "sms_inactivity", "major_incident": "sms_major_incident"}.get(
+        clock_name, "sms_ticket_breach"
+    )
     body = gsm7(
         text(
             key,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models import Callout, Channel, Person, session
 from oncall.sweeper import sweep
@@ -99,3 +99,18 @@ def test_a_resolved_ticket_is_never_told_inactive(org, clock):
     clock.set(start + timedelta(hours=3))
     sweep()
     assert not any(number in body for body in sms_to(CHLOE))
+
+
+def test_a_taken_over_ticket_flagged_major_texts_the_supervisor_without_paging_again(org, clock):
+    number = _open(priority="urgent")
+    callout = session.scalar(select(Callout).where(Callout.ticket.has(number=number)))
+    take_over(callout, session.get(Person, "alice"), Channel.SMS)
+    pages = len(sms_to(ALICE))
+    clock.advance(minutes=5)
+    change_ticket(find_ticket(number), TicketChange(major_incident=True), actor="api:itsm")
+    told = [b for b in sms_to(CHLOE) if number in b]
+    assert len(told) == 1 and told[0].startswith("Incident majeur")
+    assert len(sms_to(ALICE)) == pages  # alice holds it already: no second page
+    assert session.scalar(select(func.count()).select_from(Callout)) == 1
+    change_ticket(find_ticket(number), TicketChange(note="point à 6 h"), actor="alice")
+    assert len([b for b in sms_to(CHLOE) if number in b]) == 1  # told once per flagging

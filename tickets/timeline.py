@@ -79,8 +79,8 @@ def _told(kind: str, d: dict[str, Any], lang: str, tz: tzinfo) -> str | None:
         return s("event.gap", role=label("notify", d["position"], lang))
     if kind == "escalation" and d.get("clock") == "resolution" and "name" in d:
         return s("event.escalation.resolution", level=d["level"], name=d["name"])
-    if kind == "escalation" and d.get("clock") == "ticket_takeover" and "name" in d:
-        return s("event.escalation.ticket_takeover", level=d["level"], name=d["name"])
+    if kind == "escalation" and d.get("clock") in ("ticket_takeover", "major_incident") and "name" in d:
+        return s(f"event.escalation.{d['clock']}", level=d["level"], name=d["name"])
     if kind == "escalation" and d.get("clock") == "inactivity" and "name" in d:
         return s("event.escalation.inactivity", level=d["level"], name=d["name"], hours=int(d["hours"]))
     if kind == "priority" and "to" in d:

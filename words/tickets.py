@@ -35,6 +35,10 @@ register(
             "Voir le tableau de bord.",
             "en": "Escalation: ticket {ticket} {client} ({subject}) not taken over in time. See the dashboard.",
         },
+        "sms_major_incident": {  # 001: a major incident is escalated at once
+            "fr": "Incident majeur : {ticket} {client} ({subject}), déjà pris en charge. Voir le tableau de bord.",
+            "en": "Major incident: ticket {ticket} {client} ({subject}), already taken over. See the dashboard.",
+        },
         "sms_inactivity": {
             "fr": "Escalade : {ticket} {client} ({subject}) prise en charge mais sans activité depuis "
             "{hours} h. Voir le tableau de bord.",
@@ -69,6 +73,10 @@ register(
         "event.escalation.ticket_takeover": {
             "fr": "escalade niveau {level} : {name} prévenu(e) par SMS (prise en charge hors délai)",
             "en": "escalation level {level}: {name} texted (takeover missed)",
+        },
+        "event.escalation.major_incident": {
+            "fr": "escalade niveau {level} : {name} prévenu(e) par SMS (incident majeur)",
+            "en": "escalation level {level}: {name} texted (major incident)",
         },
         "event.escalation.inactivity": {
             "fr": "escalade niveau {level} : {name} prévenu(e) par SMS (aucune activité depuis {hours} h)",
