@@ -68,6 +68,12 @@ def test_an_urgent_ticket_opened_at_night_from_the_dashboard_pages_at_once(clien
     assert any(number in body for body in sms_to(ALICE))
     page = text(client.get(f"/tickets/{number}"))
     assert "Alerte sans appel" in page and "alerté sans appel" in page
+    now = client.get("/now")
+    assert now.status_code == 200 and number in text(now)
+    link = re.search(r"https://astreinte\.example\.test(/o/\S+)", sms_to(ALICE)[0]).group(1)
+    mobile = client.get(link)  # the take-over page of the SMS: no message to play, the button
+    assert mobile.status_code == 200 and number in text(mobile)
+    assert "/voicemail/" not in mobile.get_data(as_text=True)
     assert session.scalar(select(Ticket.subject).where(Ticket.number == number)) == "Site à l'arrêt"
 
 
