@@ -21,9 +21,10 @@ from sqlalchemy import select
 import clock
 from devtools.sandbox import example_organisation, throwaway
 from devtools.simulator import Call, Phone
-from models import Callout, Channel, OutboxMessage, Page, Person, Ticket, TicketEvent, session
+from models import Callout, Channel, OutboxMessage, Page, Person, Ticket, TicketEvent, TicketStatus, session
 from oncall.links import absolute_url
 from oncall.sweeper import sweep
+from oncall.ticket_changes import TicketChange, change_ticket
 from org.load import current_org
 from tickets.service import create_ticket
 from tickets.timeline import tell
@@ -237,6 +238,16 @@ def play(app: Flask, evening: datetime | None = None, echo: Any = click.echo) ->
     )
     first = night.client_calls(ISABELLE, first_ticket.number, "4821")
     night.technician_answers(first, "1")
+    clock.set(evening + timedelta(hours=1, minutes=15))  # 00:20: the link is back up
+    taker = session.get(Callout, first.id, populate_existing=True)
+    name = taker.taker.name if taker and taker.taker else "le technicien"
+    change_ticket(
+        first_ticket, TicketChange(status=TicketStatus.RESOLVED, note="lien SDSL rétabli"), actor=name
+    )
+    night.say(
+        f"requête {first_ticket.number} résolue par {name} : le client est prévenu, 48 h pour contester"
+    )
+    night._outbox_since(clock.now() - timedelta(seconds=1))
 
     clock.set(evening + timedelta(hours=2, minutes=50))  # 01:55: the night shift opens a ticket online
     ticket = create_ticket(
