@@ -77,6 +77,20 @@ class Night:
         self._outbox_since(callout.opened_at - timedelta(seconds=1))
         return callout
 
+    def ticket_breaches(self, ticket: Ticket) -> None:
+        """The sweeper finds the ticket's own takeover deadline passed: the night is paged without a
+        call, and the technician takes it over by SMS."""
+        sweep()
+        callout = session.scalar(
+            select(Callout).where(Callout.ticket_id == ticket.id).order_by(Callout.id.desc())
+        )
+        assert callout is not None, "the ticket's breach opened no callout"
+        self.say(f"requête {ticket.number} : personne ne l'a prise en charge dans son délai")
+        self.callouts.append(callout.id)
+        self._outbox_since(callout.opened_at - timedelta(seconds=1))
+        person = callout.pages[0].person
+        self.replies_by_sms(person, f"OK {ticket.number}")
+
     def technician_answers(self, callout: Callout, keys: str) -> None:
         page = self._last_call(callout)
         person = page.person
@@ -236,6 +250,9 @@ def play(app: Flask, evening: datetime | None = None, echo: Any = click.echo) ->
     night.echo(
         f"{night.local(first_ticket.opened_at)}  requête {first_ticket.number} ouverte par le service desk"
     )
+    clock.set(evening - timedelta(hours=3, minutes=54))  # 19:11: nobody took it over within its ½ h
+    night.ticket_breaches(first_ticket)
+    clock.set(evening)
     first = night.client_calls(ISABELLE, first_ticket.number, "4821")
     night.technician_answers(first, "1")
     clock.set(evening + timedelta(hours=1, minutes=15))  # 00:20: the link is back up
