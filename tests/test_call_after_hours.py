@@ -55,13 +55,14 @@ def test_the_takeover_delay_said_and_texted_is_the_one_of_the_organisation_file(
     call = up_to_the_beep(phone).record(seconds=20).press("1")
     call.expect("prise en charge dans un délai de 1 heure 30").expect_not("30 minutes")
     assert session.scalar(select(Callout)).due_at == paris("2026-11-25 00:40")
-    assert sms_to(ISABELLE)[0].endswith("Prise en charge avant 00:40.")
+    assert sms_to(ISABELLE)[0].endswith("Prise en charge avant 00:40. Suivi : support.serveurcom.com")
 
 
 def test_the_caller_gets_an_sms_receipt_on_a_mobile(phone):
     up_to_the_beep(phone).record(seconds=20).press("1")
     assert sms_to(ISABELLE) == [
         "Serveurcom astreinte : votre message de 23:10 sur la demande 104233 est transmis. Prise en charge avant 23:40."
+        " Suivi : support.serveurcom.com"
     ]
 
 
@@ -87,6 +88,7 @@ def test_nine_at_the_greeting_switches_to_english(phone):
     assert row.language == "en" and row.outcome is CallOutcome.VOICEMAIL
     assert sms_to(ISABELLE) == [
         "Serveurcom on-call: your message of 23:10 on ticket 104233 was passed on. A technician will take it over by 23:40."
+        " Follow it on support.serveurcom.com"
     ]
 
 

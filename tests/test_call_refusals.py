@@ -212,7 +212,9 @@ def test_a_desk_that_never_opens_still_gets_a_refusal_that_says_why(phone):
     doc["business_hours"] = {}  # the astreinte answers around the clock
     load(doc)
     call = _with_pin(phone, "104240", "4821")
-    call.expect("n'est pas couvert par l'astreinte : votre requête sera traitée aux heures ouvrées. Écrivez")
+    call.expect(
+        "n'est pas couvert par l'astreinte : votre requête sera traitée aux heures ouvrées. Contactez-nous"
+    )
     _hang_up_at_the_desk_offer(call)
     _refused(call, "service_not_covered")
 

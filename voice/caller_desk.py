@@ -12,6 +12,7 @@ from org.orgfile import Org
 from tickets.calls import caller_number, keep_recording
 from voice.caller_ivr import kept, next_seq, record_message
 from voice.twiml import say
+from words.caller import named
 
 ANSWERED = ("completed", "answered")
 
@@ -26,7 +27,7 @@ def forward(call: Call, org: Org) -> VoiceResponse:
     call.step = "desk"
     n = next_seq(call)
     r = VoiceResponse()
-    say(r, "caller.desk.connecting", call.language)
+    say(r, named("caller.desk.connecting", org), call.language, name=org.name)
     dial = r.dial(
         action=absolute_url("caller.desk_dialled", n=n),
         method="POST",

@@ -37,7 +37,7 @@ from tickets.pins import Gate, clear_failures, gate, locked_until, record_failur
 from tickets.service import find_ticket
 from tickets.timeline import add_event
 from voice.twiml import SPEECH_LANGUAGE, document, say, voice_of
-from words.caller import PORTAL, desk_reopens, spoken_delay, spoken_number
+from words.caller import desk_reopens, named, portal_said, spoken_delay, spoken_number
 from words.catalogue import CATALOGUE, digits, text
 
 MAX_TRIES = 3
@@ -163,7 +163,13 @@ def end(call: Call, reason: RefusalReason, before: Before | None = None) -> Voic
     if reason in DESK_OFFER:
         call.step = "desk_message"
         remember(call, for_desk=True)
-        say(r, "caller.desk_offer", call.language, portal=PORTAL, days=_retention_days())
+        say(
+            r,
+            "caller.desk_offer",
+            call.language,
+            portal=portal_said(current_org(), call.language),
+            days=_retention_days(),
+        )
         record_message(r, absolute_url("caller.desk_recorded", n=n))
     say(r, "caller.goodbye", call.language)
     r.hangup()
@@ -174,7 +180,7 @@ def _refusal_values(call: Call, reason: RefusalReason) -> dict[str, object]:
     org = current_org()
     now = clock.now().astimezone(org.timezone)
     values: dict[str, object] = {
-        "portal": text("caller.portal", call.language),
+        "portal": portal_said(org, call.language),
     }
     if reason is RefusalReason.LOCKED:
         until = locked_until(_gate(call)) or now
@@ -193,7 +199,8 @@ def greeting(call: Call) -> VoiceResponse:
 
 
 def _q_greeting(g: VoiceResponse, call: Call) -> None:
-    say(g, "caller.welcome", call.language)
+    org = current_org()
+    say(g, named("caller.welcome", org), call.language, name=org.name)
     if call.language == "fr" and "en" in current_org().languages:
         say(g, "caller.english", "en")
     say(g, "caller.ask_ticket", call.language)
@@ -303,7 +310,8 @@ def _ready(call: Call, step: str) -> bool:
 def _ticket_entered(call: Call, keys: str) -> VoiceResponse:
     if call.step == "greeting" and keys == "9" and "en" in current_org().languages:
         call.language = "en"
-        return ask(call, "ticket", [("caller.welcome", {})])  # the welcome they could not follow
+        org = current_org()  # the welcome they could not follow
+        return ask(call, "ticket", [(named("caller.welcome", org), {"name": org.name})])
     low, high = TICKET_DIGITS
     if not keys.isdigit() or not low <= len(keys) <= high:
         reason = RefusalReason.UNKNOWN_TICKET  # keys, not silence: the end says how to get a ticket
@@ -330,7 +338,7 @@ def _open_first(call: Call) -> Before:
     if recall(call, "told_open_first"):
         return []
     remember(call, told_open_first=True)
-    return [("caller.open_first", {"portal": PORTAL})]
+    return [("caller.open_first", {"portal": portal_said(current_org(), call.language)})]
 
 
 def _gate(call: Call) -> Gate:

@@ -15,15 +15,22 @@ from org.phones import e164, parse_number
 from words.catalogue import digits, register, text
 from words.ui import MONTHS, WEEKDAYS
 
-PORTAL = "support.serveurcom.com"  # the client portal, where a requête is opened (seed 003)
-
 register(
     {
-        "caller.portal": {"fr": PORTAL, "en": PORTAL},
+        # The organisation file's `portal`, as the refusals say it; without one, the desk by day.
+        "caller.portal": {
+            "fr": "sur le portail client {portal}",
+            "en": "on the customer portal {portal}",
+        },
+        "caller.portal.none": {"fr": "aux heures ouvrées", "en": "during business hours"},
         # --- after hours: the astreinte ---
         "caller.welcome": {
-            "fr": "Bienvenue à l'astreinte Serveurcom, pour les requêtes déjà ouvertes.",
-            "en": "Welcome to Serveurcom on-call, for tickets already opened.",
+            "fr": "Bienvenue à l'astreinte {name}, pour les requêtes déjà ouvertes.",
+            "en": "Welcome to {name} on-call, for tickets already opened.",
+        },
+        "caller.welcome.unnamed": {
+            "fr": "Bienvenue à l'astreinte, pour les requêtes déjà ouvertes.",
+            "en": "Welcome to the on-call service, for tickets already opened.",
         },
         "caller.english": {
             "fr": "For English, press 9.",
@@ -34,8 +41,8 @@ register(
             "en": "Key in your ticket number, then hash.",
         },
         "caller.open_first": {  # said early to a caller with no ticket (silence, an unknown number)
-            "fr": "Cette ligne sert aux requêtes déjà ouvertes. Pour en ouvrir une : le portail client {portal}.",
-            "en": "This line serves tickets already opened. To open one: the customer portal {portal}.",
+            "fr": "Cette ligne sert aux requêtes déjà ouvertes. Pour en ouvrir une, contactez-nous {portal}.",
+            "en": "This line is for tickets that are already open. To open one, contact us {portal}.",
         },
         "caller.bad_ticket": {
             "fr": "Un numéro de requête comporte de {min} à {max} chiffres.",
@@ -127,15 +134,15 @@ register(
         },
         # --- refusals: why, and what to do next ---
         "caller.refused.unknown_ticket": {
-            "fr": "L'astreinte ne traite que les requêtes déjà ouvertes : ouvrez une requête sur le portail "
-            "client {portal}, puis rappelez-nous avec son numéro.",
-            "en": "The on-call service only handles tickets that are already open: open a ticket on the "
-            "customer portal {portal}, then call us back with its number.",
+            "fr": "L'astreinte ne traite que les requêtes déjà ouvertes : ouvrez une requête {portal}, "
+            "puis rappelez-nous avec son numéro.",
+            "en": "The on-call service only handles tickets that are already open: open a ticket {portal}, "
+            "then call us back with its number.",
         },
         "caller.refused.ticket_closed": {
-            "fr": "Cette requête est close. Pour un nouvel incident, ouvrez une requête sur le portail client "
-            "{portal}, puis rappelez-nous avec son numéro.",
-            "en": "This ticket is closed. For a new incident, open a ticket on the customer portal {portal}, "
+            "fr": "Cette requête est close. Pour un nouvel incident, ouvrez une requête {portal}, "
+            "puis rappelez-nous avec son numéro.",
+            "en": "This ticket is closed. For a new incident, open a ticket {portal}, "
             "then call us back with its number.",
         },
         "caller.refused.bad_pin": {
@@ -170,26 +177,30 @@ register(
         },
         "caller.refused.no_input": {
             "fr": "Sans réponse de votre part, nous mettons fin à l'appel. Rappelez-nous quand vous le "
-            "souhaitez, ou écrivez-nous sur le portail client {portal}.",
-            "en": "We did not get an answer, so we are ending the call. Call us back whenever you like, or write to "
-            "us on the customer portal {portal}.",
+            "souhaitez, ou contactez-nous {portal}.",
+            "en": "We did not get an answer, so we are ending the call. Call us back whenever you like, or contact "
+            "us {portal}.",
         },
         "caller.refused.no_callback_number": {
             "fr": "Sans numéro de rappel valide, nous ne pouvons pas transmettre votre demande. Rappelez-nous "
-            "d'un autre téléphone, ou écrivez-nous sur le portail client {portal}.",
+            "d'un autre téléphone, ou contactez-nous {portal}.",
             "en": "Without a valid callback number we cannot pass on your request. Call us back from another "
-            "phone, or write to us on the customer portal {portal}.",
+            "phone, or contact us {portal}.",
         },
         "caller.desk_offer": {  # after a refusal: a message for the desk (no page), in the morning's call log
-            "fr": "Écrivez-nous sur le portail client {portal}, ou laissez ici un message au service client. "
+            "fr": "Contactez-nous {portal}, ou laissez ici un message au service client. "
             "Il est enregistré et conservé {days} jours. Après le bip, parlez, puis dièse.",
-            "en": "Write to us on the customer portal {portal}, or leave a message here for the service desk. "
+            "en": "Contact us {portal}, or leave a message here for the service desk. "
             "It is recorded and kept {days} days. After the beep, speak, then press hash.",
         },
         # --- business hours: the service desk ---
         "caller.desk.connecting": {
-            "fr": "Serveurcom, bonjour. Nous vous mettons en relation avec le service client.",
-            "en": "Hello, this is Serveurcom. We are putting you through to the service desk.",
+            "fr": "{name}, bonjour. Nous vous mettons en relation avec le service client.",
+            "en": "Hello, this is {name}. We are putting you through to the service desk.",
+        },
+        "caller.desk.connecting.unnamed": {
+            "fr": "Bonjour. Nous vous mettons en relation avec le service client.",
+            "en": "Hello. We are putting you through to the service desk.",
         },
         "caller.desk.unavailable": {
             "fr": "Le service client est momentanément indisponible. Après le bip, laissez votre nom, votre "
@@ -205,24 +216,47 @@ register(
         },
         # --- the caller's SMS: one GSM-7 segment with the brand (no ç, ê, â: one of them makes the
         # whole SMS UCS-2, 70 characters a segment; é, è, à are GSM-7) ---
+        "caller.sms.brand": {"fr": "{name} astreinte : ", "en": "{name} on-call: "},
+        "caller.sms.brand.unnamed": {"fr": "Astreinte : ", "en": "On-call: "},
+        "caller.sms.portal": {"fr": " Suivi : {portal}", "en": " Follow it on {portal}"},
         "caller.sms.receipt": {
-            "fr": "Serveurcom astreinte : votre message de {time} sur la demande {number} est transmis. "
+            "fr": "votre message de {time} sur la demande {number} est transmis. "
             "Prise en charge avant {due}.",
-            "en": "Serveurcom on-call: your message of {time} on ticket {number} was passed on. "
+            "en": "your message of {time} on ticket {number} was passed on. "
             "A technician will take it over by {due}.",
         },
         "caller.sms.taken_over": {
-            "fr": "Serveurcom astreinte : {name} a pris en charge votre demande {number} à {time}.",
-            "en": "Serveurcom on-call: {name} took over your ticket {number} at {time}.",
+            "fr": "{name} a pris en charge votre demande {number} à {time}.",
+            "en": "{name} took over your ticket {number} at {time}.",
         },
         "caller.sms.escalated": {
-            "fr": "Serveurcom astreinte : le délai de {due} est dépassé pour votre demande {number}. "
+            "fr": "le délai de {due} est dépassé pour votre demande {number}. "
             "Nous alertons le responsable d'astreinte.",
-            "en": "Serveurcom on-call: the {due} deadline on your ticket {number} was missed. "
+            "en": "the {due} deadline on your ticket {number} was missed. "
             "We are alerting the on-call supervisor.",
         },
     }
 )
+
+
+def named(key: str, org: Org) -> str:
+    """The entry that names the provider (`name` in the organisation file), or its `.unnamed` twin."""
+    return key if org.name else f"{key}.unnamed"
+
+
+def portal_said(org: Org, lang: str) -> str:
+    """Where a ticket is opened, as a refusal says it: "sur le portail client support.example.com"."""
+    if not org.portal:
+        return text("caller.portal.none", lang)
+    return text("caller.portal", lang, portal=org.portal)
+
+
+def caller_sms(org: Org, key: str, lang: str, **values: object) -> str:
+    """An SMS to a caller: the provider's name first, the portal last (both from the organisation file)."""
+    body = text(named("caller.sms.brand", org), lang, name=org.name) + text(key, lang, **values)
+    if org.portal:
+        body += text("caller.sms.portal", lang, portal=org.portal)
+    return body
 
 
 def spoken_opening(opening: datetime, now: datetime, lang: str) -> str:
