@@ -21,6 +21,16 @@ def test_astreinte_call_walks_a_night_call_in_the_terminal(app, phone):
     assert "-- call ended" in out and "outcome: voicemail" in out and "ticket: 104233" in out
 
 
+def test_astreinte_call_puts_an_urgent_caller_through_to_the_technician_who_accepts(app, phone):
+    keys = "\n".join(["104245#", "4821#", "1", "t", "1"]) + "\n"
+    result = app.test_cli_runner().invoke(args=["call", ISABELLE], input=keys)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Pour parler maintenant au technicien d'astreinte, tapez 1" in out
+    assert "technician « Astreinte Serveurcom : un client demande à vous parler maintenant." in out
+    assert "-- put through" in out and "outcome: connected, ticket: 104245" in out
+
+
 def test_astreinte_call_keeps_hints_keys_and_speech_on_lines_of_their_own(app, phone):
     keys = "\n".join(["104233#", "4821#", "", "r20", "1"]) + "\n"
     lines = app.test_cli_runner().invoke(args=["call", ISABELLE], input=keys).output.splitlines()

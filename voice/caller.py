@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 import clock
 from models import Call, session
+from oncall import live
 from oncall.voicemails import deliver, end_call
 from org.hours import is_business_hours
 from org.load import NoOrganisation, current_org
@@ -126,6 +127,7 @@ def status() -> Response:
     call.status = status or call.status
     if status in FINAL_STATUSES:
         end_call(call, _field("CallDuration", 10))
+        live.hung_up(call)  # gone while we rang the technicians: the callout pages
     session.commit()
     return twiml(VoiceResponse())
 

@@ -23,6 +23,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 import clock
 from models import Call, RefusalReason
+from oncall import live
 from oncall.callouts import last_taken_over
 from oncall.links import absolute_url
 from oncall.tonight import on_call_tonight, technician_calling
@@ -36,6 +37,7 @@ from tickets.eligibility import contested, refusal
 from tickets.pins import Gate, clear_failures, gate, locked_until, record_failure, reserve_attempt
 from tickets.service import find_ticket
 from tickets.timeline import add_event
+from voice import live_dial
 from voice.twiml import SPEECH_LANGUAGE, document, say, voice_of
 from words.caller import desk_reopens, named, portal_said, spoken_delay, spoken_number
 from words.catalogue import CATALOGUE, digits, text
@@ -64,7 +66,7 @@ def record_message(r: VoiceResponse, action: str) -> None:
 
 
 ENTRIES = ("greeting", "ticket", "pin", "callback_key")
-CONFIRMATIONS = ("callback", "callback_confirm", "message_confirm")
+CONFIRMATIONS = ("live_offer", "callback", "callback_confirm", "message_confirm")
 # Refusals that leave a way forward on the line itself: a message for the desk (it pages nobody).
 DESK_OFFER = frozenset(
     {
@@ -222,6 +224,7 @@ QUESTIONS: dict[str, Callable[[VoiceResponse, Call], None]] = {
         g, call, "caller.read_callback", recall(call, "callback_candidate", "")
     ),
     "message_confirm": lambda g, call: say(g, "caller.confirm_message", call.language),
+    "live_offer": lambda g, call: say(g, "live.offer", call.language),
 }
 
 
@@ -240,6 +243,8 @@ def answer(call: Call, step: str, keys: str | None) -> VoiceResponse:
         return retry(call, step, None if step == "record" else "caller.nothing_heard", RefusalReason.NO_INPUT)
     if "*" in keys:
         return back(call, step)
+    if step == "live_offer":  # 1 talks now; any other key, like silence, leaves a message
+        return _talk_now(call) if keys == "1" else _message_path(call)
     if step == "callback" and keys == "3" and recall(call, "may_escalate"):
         remember(call, escalate=True)  # the callout of this message escalates at once
         return _use_callback(call, caller_number(call), [("caller.escalation_noted", {})])
@@ -283,6 +288,7 @@ def back(call: Call, step: str) -> VoiceResponse:
         "greeting": "greeting",
         "ticket": "greeting",
         "pin": "ticket",
+        "live_offer": "pin",
         "callback": "pin",
         "callback_key": "callback" if caller_number(call) else "pin",
         "callback_confirm": "callback_key",
@@ -301,6 +307,7 @@ def _ready(call: Call, step: str) -> bool:
         "pin": call.ticket_id is not None,
         "callback": pin_ok and caller_number(call) is not None,
         "callback_key": pin_ok,
+        "live_offer": pin_ok,
         "callback_confirm": pin_ok and bool(recall(call, "callback_candidate")),
         "record": pin_ok and bool(call.callback_number),
         "message_confirm": pin_ok and call.voicemail is not None,
@@ -376,7 +383,24 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
         name = taken.taker.first_name if taken.taker else "?"
         remember(call, may_escalate=True)
         before.append(("caller.already_taken", {"name": name, "time": f"{at.hour} h {at.minute:02d}"}))
+    elif live.offered(current_org(), call, clock.now()):  # an urgent ticket: talk now, or a message
+        return ask(call, "live_offer", before)
+    return _message_path(call, before)
+
+
+def _message_path(call: Call, before: Before | None = None) -> VoiceResponse:
+    """After the PIN (or when nobody took the live call): the callback number, then the message."""
     return ask(call, "callback" if caller_number(call) else "callback_key", before)
+
+
+def _talk_now(call: Call) -> VoiceResponse:
+    """1 at the offer: tonight's chain is rung, level by level (`voice/live.py` takes it from there)."""
+    org = current_org()
+    level = live.start(org, call)
+    if level is None:  # the rota emptied since the offer
+        return _message_path(call)
+    call.step = "live"
+    return kept(call, live_dial.dial(call, org, level, next_seq(call)))
 
 
 def _callback_entered(call: Call, keys: str) -> VoiceResponse:
@@ -426,11 +450,13 @@ ENTERED: dict[str, Callable[[Call, str], VoiceResponse]] = {
     "record": lambda call, keys: retry(call, "record", None, RefusalReason.NO_INPUT),
 }
 CONFIRMED: dict[str, Callable[[Call], VoiceResponse]] = {
+    "live_offer": _message_path,
     "callback": lambda call: _use_callback(call, caller_number(call)),
     "callback_confirm": lambda call: _use_callback(call, recall(call, "callback_candidate")),
     "message_confirm": _message_confirmed,
 }
 CHANGED: dict[str, Callable[[Call], VoiceResponse]] = {
+    "live_offer": _message_path,
     "callback": lambda call: ask(call, "callback_key"),
     "callback_confirm": lambda call: ask(call, "callback_key"),
     "message_confirm": _record_again,
