@@ -33,3 +33,26 @@ def test_a_caller_who_knows_ticket_and_pin_reaches_the_beep_in_three_keys_and_45
     print(f"{lang}: {words} words (≈ {words / WORDS_PER_SECOND:.0f} s), {keys} key sequences to the beep")
     assert keys <= 3
     assert words <= 110, call.transcript  # 45 s at 2.5 words a second, rounded down
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_an_urgent_caller_hears_the_offer_soon_and_the_technician_rings_seconds_after_their_1(phone, lang):
+    call = phone.call(from_=ISABELLE)
+    keys = 0
+    if lang == "en":
+        call.press("9")
+        keys += 1
+    call.press("104245#").expect("PIN").press("4821#")
+    keys += 2
+    call.expect("press 1" if lang == "en" else "tapez 1")
+    words = sum(len(line.split()) for line in call.said)
+    said = len(call.said)
+    call.press("1")
+    to_ring = sum(len(line.split()) for line in call.said[said:]) / WORDS_PER_SECOND
+    print(
+        f"{lang}: {words} words (≈ {words / WORDS_PER_SECOND:.0f} s) and {keys} key sequences to the offer; "
+        f"the technician's phone rings {to_ring:.1f} s after the caller's 1"
+    )
+    assert call.pending == "dial" and len(call.rings_at) == 1
+    assert keys <= 3 and words <= 110, call.transcript
+    assert to_ring <= 5  # one sentence, then the <Dial>
