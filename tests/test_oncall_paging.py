@@ -190,7 +190,8 @@ def test_a_bundle_of_two_alerts_is_one_sms_whose_short_link_opens_both(twilio, c
         as_text=True
     )
     assert f'id="callout-{first.id}"' in html and f'id="callout-{second.id}"' in html
-    assert "06 11 22 33 44" in html and 'href="tel:+33611223344"' in html
+    assert "06 11 22 33 44" in html and "tel:" not in html  # the client is called through astreinte
+    assert f'action="/o/{body.rsplit("/", 1)[-1]}/call/{first.id}"' in html
 
 
 def test_a_callout_the_desk_stops_in_the_morning_after_a_missed_night_stays_breached(twilio, clock, client):

@@ -70,7 +70,47 @@ register(
             "fr": "{taker} a déjà pris en charge cette requête. Au revoir.",
             "en": "{taker} already took over this ticket. Goodbye.",
         },
+        # --- calling the client back through astreinte ---
+        "callback.connecting": {
+            "fr": "Requête {ticket} : nous appelons le client, qui verra le numéro du support.",
+            "en": "Ticket {ticket}: we are calling the client, who will see the support number.",
+        },
+        "callback.unavailable": {
+            "fr": "Cette alerte n'a plus de client à rappeler. Au revoir.",
+            "en": "This alert has no client to call back any more. Goodbye.",
+        },
+        "callback.take_over_now": {
+            "fr": "Pour prendre en charge la requête {ticket}, tapez 1.",
+            "en": "To take over ticket {ticket}, press 1.",
+        },
+        "callback.already": {
+            "fr": "{name} a déjà pris en charge cette requête.",
+            "en": "{name} already took over this ticket.",
+        },
+        "callback.goodbye": {"fr": "Au revoir.", "en": "Goodbye."},
+        "web_call_through": {
+            "fr": "Appeler le client via l'astreinte",
+            "en": "Call the client through astreinte",
+        },
+        "web_calling_you": {
+            "fr": "Nous vous appelons au {phone} : décrochez, nous vous mettons en relation avec le client "
+            "(il verra le numéro du support). L'alerte est suspendue pendant l'appel.",
+            "en": "We are calling you on {phone}: pick up and we put you through to the client (they see the "
+            "support number). Paging waits while you talk.",
+        },
+        "web_call_failed": {
+            "fr": "L'appel n'a pas pu être passé. Réessayez dans un instant.",
+            "en": "The call could not be placed. Try again in a moment.",
+        },
         # --- the timeline ---
+        "event.client_call": {
+            "fr": "{name} appelle le client via l'astreinte (alerte suspendue)",
+            "en": "{name} calls the client through astreinte (paging held)",
+        },
+        "event.client_call.ended": {
+            "fr": "{name} appelle le client via l'astreinte (alerte suspendue jusqu'à {time})",
+            "en": "{name} calls the client through astreinte (paging held until {time})",
+        },
         "event.live_request": {
             "fr": "Le client demande à parler au technicien ({names})",
             "en": "The client asks to talk to the technician ({names})",
