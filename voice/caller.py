@@ -101,8 +101,8 @@ def incoming() -> Response:
         if call is None:
             after_hours = not is_business_hours(org, clock.now())
             call = new_call(sid, _field("From"), _field("To") or org.support_number, after_hours)
-        if (rota_answer := caller_ivr.technician_rota(call, org)) is not None:
-            answer = rota_answer  # a technician's own phone: who is on call tonight
+        if call.after_hours and (rota_answer := caller_ivr.technician_rota(call, org)) is not None:
+            answer = rota_answer  # a technician's own phone at night: who is on call; by day, the desk
         elif call.after_hours:
             answer = caller_ivr.greeting(call)
         else:
