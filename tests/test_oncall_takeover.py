@@ -325,3 +325,17 @@ def test_ok_alone_with_two_messages_on_one_ticket_takes_over_that_ticket(twilio,
     _status, body = twilio.reply(ALICE, "OK")
     assert "pris en charge la requête 104233" in body
     assert refreshed(first).state is refreshed(second).state is CalloutState.TAKEN_OVER
+
+
+def test_the_page_call_and_sms_say_when_the_caller_speaks_english(twilio, clock):
+    leave_voicemail("104233", language="en")
+    sms = twilio.sms_to(ALICE).body
+    assert "Client 06 11 22 33 44 (parle anglais)." in sms
+    call = twilio.ring(twilio.call_to(ALICE))
+    call.expect("Requête 1 0 4 2 3 3").expect("Le client parle anglais").expect("Pour prendre en charge")
+
+
+def test_a_french_caller_is_not_announced_by_language(twilio, clock):
+    leave_voicemail("104233")
+    assert "anglais" not in twilio.sms_to(ALICE).body
+    twilio.ring(twilio.call_to(ALICE)).expect("Requête 1 0 4 2 3 3").expect_not("anglais")

@@ -195,6 +195,8 @@ def _menu(r: VoiceResponse, lead: Page, callout: Callout, lang: str, tries: int)
         priority=alert.priority,
         time=spoken_time(alert.message_at, lang),
     )
+    if alert.english:
+        say(gather, "live.speaks_english", lang)
     minutes = int((alert.due_at - clock.now()).total_seconds() // 60)
     if minutes >= 0:
         say(gather, "page_left", lang, minutes=minutes, unit=minute_word(minutes, lang))
