@@ -34,7 +34,9 @@ def test_a_withheld_caller_id_reaches_the_desk_shown_as_the_support_number(phone
 def test_when_the_desk_does_not_answer_the_caller_leaves_a_message_that_pages_nobody(phone, clock):
     clock.set("2026-11-25 15:00")
     call = phone.call(from_=ISABELLE).dial_unanswered()
-    call.expect("momentanément indisponible").expect("Ce message est enregistré").record(seconds=30)
+    call.expect("momentanément indisponible").expect(
+        "Votre message sera enregistré et conservé 90 jours"
+    ).record(seconds=30)
     call.expect("transmis au service client")
     assert call.ended
     row = call_row(call)

@@ -35,8 +35,8 @@ def test_every_refusal_names_what_to_do_next():
 
 
 def test_the_recording_notice_is_said_before_the_beep():
-    assert "Ce message est enregistré" in CATALOGUE["caller.notice"]["fr"]
-    assert "This message is recorded" in CATALOGUE["caller.notice"]["en"]
+    assert "Votre message sera enregistré" in CATALOGUE["caller.notice"]["fr"]
+    assert "Your message will be recorded" in CATALOGUE["caller.notice"]["en"]
 
 
 def test_the_desk_reopening_is_said_like_people_say_it():

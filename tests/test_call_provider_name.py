@@ -34,7 +34,7 @@ def test_another_provider_is_named_in_the_greeting_and_its_portal_given_to_a_cal
 
 def test_another_provider_is_named_in_english_too(phone, breizh):
     call = phone.call(from_=ISABELLE).press("9")
-    call.expect("Welcome to Breizh Télécom on-call").expect_not("Serveurcom")
+    call.expect("Good evening: Breizh Télécom on-call").expect_not("Serveurcom")
 
 
 def test_another_provider_is_named_in_the_desk_greeting(phone, clock, breizh):
@@ -55,7 +55,7 @@ def test_a_file_without_name_or_portal_still_loads_and_names_nobody(phone, org):
     del doc["name"], doc["portal"]
     load(doc)
     call = phone.call(from_=ISABELLE)
-    call.expect("Bienvenue à l'astreinte, pour les requêtes déjà ouvertes").silence()
+    call.expect("Bonsoir, ici l'astreinte, réservée aux requêtes déjà ouvertes").silence()
     call.expect("Pour en ouvrir une, contactez-nous aux heures ouvrées")
     call.press("104233#").expect("code PIN").press("4821#").expect("nous vous rappellerons").silence()
     call.expect("après le bip").record(seconds=20).press("1")

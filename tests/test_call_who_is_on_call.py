@@ -42,7 +42,7 @@ def test_a_technician_is_answered_in_their_own_language(phone):
 
 def test_a_client_hears_nothing_of_the_rota(phone, clock):
     call = phone.call(from_=ISABELLE)
-    call.expect("Bienvenue à l'astreinte").expect_not("astreinte principale")
+    call.expect("ici l'astreinte").expect_not("astreinte principale")
     clock.set("2026-11-25 10:00")
     desk = phone.call(from_=ISABELLE)
     assert desk.pending == "dial" and "Alice Martin" not in desk.transcript

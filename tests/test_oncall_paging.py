@@ -249,6 +249,7 @@ def test_a_missed_resolution_target_escalates_to_the_supervisor_once(twilio, clo
     assert twilio.sms_to(CHLOE).body.startswith(
         "Escalade : 104233 Boulangerie Dupont (Coupure totale du lien SDSL) non résolue"
     )
+    assert twilio.sms_to(CHLOE).body.endswith("https://astreinte.example.test/tickets/104233")  # one tap away
 
 
 def test_a_major_incident_pages_the_supervisor_at_once_beside_the_on_call_technician(twilio, clock):

@@ -190,6 +190,8 @@ def desk_dialled() -> Response:
     replay = _replay(call)
     if replay is not None:
         return replay
+    if _field("CallStatus", 20) in FINAL_STATUSES:  # the caller hung up while the desk rang: not executed
+        return twiml(VoiceResponse())
     return _answer(call, caller_desk.dialled(call, _field("DialCallStatus", 20)))
 
 

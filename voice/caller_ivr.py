@@ -39,7 +39,7 @@ from tickets.service import find_ticket
 from tickets.timeline import add_event
 from voice import live_dial
 from voice.twiml import SPEECH_LANGUAGE, document, say, voice_of
-from words.caller import desk_reopens, named, portal_said, spoken_delay, spoken_number
+from words.caller import desk_reopens, hello, named, portal_said, spoken_delay, spoken_number
 from words.catalogue import CATALOGUE, digits, text
 
 MAX_TRIES = 3
@@ -202,10 +202,15 @@ def greeting(call: Call) -> VoiceResponse:
 
 def _q_greeting(g: VoiceResponse, call: Call) -> None:
     org = current_org()
-    say(g, named("caller.welcome", org), call.language, name=org.name)
-    if call.language == "fr" and "en" in current_org().languages:
+    if not call.tries:  # the greeting is said once: silence hears the question again, not the welcome
+        say(g, named("caller.welcome", org), call.language, **_welcome_values(org, call.language))
+    if call.language == "fr" and "en" in org.languages:
         say(g, "caller.english", "en")
     say(g, "caller.ask_ticket", call.language)
+
+
+def _welcome_values(org: Org, lang: str) -> dict[str, object]:
+    return {"name": org.name, "hello": hello(org, clock.now(), lang)}
 
 
 def _say_number(g: VoiceResponse, call: Call, key: str, number: str) -> None:
@@ -318,7 +323,7 @@ def _ticket_entered(call: Call, keys: str) -> VoiceResponse:
     if call.step == "greeting" and keys == "9" and "en" in current_org().languages:
         call.language = "en"
         org = current_org()  # the welcome they could not follow
-        return ask(call, "ticket", [(named("caller.welcome", org), {"name": org.name})])
+        return ask(call, "ticket", [(named("caller.welcome", org), _welcome_values(org, "en"))])
     low, high = TICKET_DIGITS
     if not keys.isdigit() or not low <= len(keys) <= high:
         reason = RefusalReason.UNKNOWN_TICKET  # keys, not silence: the end says how to get a ticket

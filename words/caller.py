@@ -23,22 +23,24 @@ register(
             "en": "on the customer portal {portal}",
         },
         "caller.portal.none": {"fr": "aux heures ouvrées", "en": "during business hours"},
+        "caller.hello.day": {"fr": "Bonjour", "en": "Hello"},
+        "caller.hello.evening": {"fr": "Bonsoir", "en": "Good evening"},
         # --- after hours: the astreinte ---
         "caller.welcome": {
-            "fr": "Bienvenue à l'astreinte {name}, pour les requêtes déjà ouvertes.",
-            "en": "Welcome to {name} on-call, for tickets already opened.",
+            "fr": "{hello}, ici l'astreinte {name}, réservée aux requêtes déjà ouvertes.",
+            "en": "{hello}: {name} on-call, for open tickets only.",
         },
         "caller.welcome.unnamed": {
-            "fr": "Bienvenue à l'astreinte, pour les requêtes déjà ouvertes.",
-            "en": "Welcome to the on-call service, for tickets already opened.",
+            "fr": "{hello}, ici l'astreinte, réservée aux requêtes déjà ouvertes.",
+            "en": "{hello}: the on-call service, for open tickets only.",
         },
         "caller.english": {
             "fr": "For English, press 9.",
             "en": "For English, press 9.",
         },
         "caller.ask_ticket": {
-            "fr": "Tapez votre numéro de requête, puis dièse.",
-            "en": "Key in your ticket number, then hash.",
+            "fr": "Tapez votre numéro de requête, puis tapez dièse.",
+            "en": "Enter your ticket number, then press hash.",
         },
         "caller.open_first": {  # said early to a caller with no ticket (silence, an unknown number)
             "fr": "Cette ligne sert aux requêtes déjà ouvertes. Pour en ouvrir une, contactez-nous {portal}.",
@@ -53,9 +55,9 @@ register(
             "en": "We cannot find a ticket numbered {digits}.",
         },
         "caller.ask_pin": {  # the ticket number read back inside the question: no key to confirm it
-            "fr": "Requête {digits}. Tapez votre code PIN client, puis dièse, ou étoile pour corriger "
+            "fr": "Requête {digits}. Tapez votre code PIN client, puis tapez dièse, ou étoile pour corriger "
             "le numéro.",
-            "en": "Ticket {digits}. Key in your customer PIN, then hash, or star to correct the number.",
+            "en": "Ticket {digits}. Enter your PIN and press hash; star corrects the number.",
         },
         "caller.wrong_pin": {
             "fr": "Ce code PIN est incorrect.",
@@ -63,7 +65,7 @@ register(
         },
         "caller.pin_ok": {  # the subject follows, in the voice of the language it is written in
             "fr": "Merci. Requête :",
-            "en": "Thank you. Your ticket:",
+            "en": "Thank you. Ticket:",
         },
         "caller.contest": {  # 004: a resolved ticket may be contested for 48 h
             "fr": "Cette requête est résolue : votre message la rouvrira.",
@@ -82,8 +84,8 @@ register(
             "en": "We will call you back on {digits}. For another number, press 2.",
         },
         "caller.ask_callback": {
-            "fr": "Tapez le numéro de téléphone où vous rappeler, puis dièse.",
-            "en": "Key in the phone number we can call you back on, then hash.",
+            "fr": "Tapez le numéro de téléphone où vous rappeler, puis tapez dièse.",
+            "en": "Enter the phone number we can call you back on, then press hash.",
         },
         "caller.invalid_callback": {
             "fr": "Ce numéro de téléphone n'est pas valide.",
@@ -95,13 +97,13 @@ register(
         },
         "caller.read_callback": {
             "fr": "Vous avez tapé le {digits}. Tapez 1 pour confirmer, 2 pour le corriger.",
-            "en": "You keyed {digits}. Press 1 to confirm, 2 to correct it.",
+            "en": "You entered {digits}. Press 1 to confirm, 2 to correct it.",
         },
         "caller.notice": {  # RGPD: that it is recorded, what for, how long (the controller is in the welcome)
-            "fr": "Ce message est enregistré et conservé {days} jours pour traiter votre requête. "
-            "Après le bip, dites votre nom et la raison de l'appel, puis dièse.",
-            "en": "This message is recorded and kept {days} days to handle your ticket. "
-            "After the beep, say your name and why you are calling, then hash.",
+            "fr": "Votre message sera enregistré et conservé {days} jours pour traiter votre requête. "
+            "Après le bip, dites votre nom et la raison de l'appel, puis tapez dièse.",
+            "en": "Your message will be recorded and kept for {days} days to handle your ticket. "
+            "After the beep, give your name and reason for calling, then press hash.",
         },
         "caller.no_message": {
             "fr": "Nous n'avons pas entendu de message.",
@@ -113,9 +115,9 @@ register(
         },
         "caller.message_sent": {
             "fr": "Votre message est transmis au technicien d'astreinte pour la requête {digits}. "
-            "Votre demande sera prise en charge dans un délai de {delay}.",
+            "Votre demande sera prise en charge au plus tard dans {delay}.",
             "en": "Your message has been passed on to the on-call technician for ticket {digits}. "
-            "A technician will pick up your request within {delay}.",
+            "A technician will take it over within {delay} at the latest.",
         },
         "caller.sms_coming": {
             "fr": "Vous allez recevoir une confirmation par SMS.",
@@ -189,9 +191,9 @@ register(
         },
         "caller.desk_offer": {  # after a refusal: a message for the desk (no page), in the morning's call log
             "fr": "Contactez-nous {portal}, ou laissez ici un message au service client. "
-            "Il est enregistré et conservé {days} jours. Après le bip, parlez, puis dièse.",
+            "Votre message sera enregistré et conservé {days} jours. Après le bip, parlez, puis tapez dièse.",
             "en": "Contact us {portal}, or leave a message here for the service desk. "
-            "It is recorded and kept {days} days. After the beep, speak, then press hash.",
+            "It will be recorded and kept for {days} days. After the beep, speak, then press hash.",
         },
         # --- business hours: the service desk ---
         "caller.desk.connecting": {
@@ -205,10 +207,10 @@ register(
         "caller.desk.unavailable": {
             "fr": "Le service client est momentanément indisponible. Après le bip, laissez votre nom, votre "
             "numéro de requête si vous en avez un, et la raison de votre appel : nous vous rappellerons. "
-            "Ce message est enregistré. Tapez dièse pour terminer.",
+            "Votre message sera enregistré et conservé {days} jours. Tapez dièse pour terminer.",
             "en": "The service desk is unavailable at the moment. After the beep, leave your name, your ticket number "
-            "if you have one, and why you are calling: we will call you back. This message is recorded. "
-            "Press hash when you are done.",
+            "if you have one, and why you are calling: we will call you back. Your message will be recorded and "
+            "kept for {days} days. Press hash when you are done.",
         },
         "caller.desk.thanks": {
             "fr": "Merci, votre message est transmis au service client. Au revoir.",
@@ -242,6 +244,12 @@ register(
 def named(key: str, org: Org) -> str:
     """The entry that names the provider (`name` in the organisation file), or its `.unnamed` twin."""
     return key if org.name else f"{key}.unnamed"
+
+
+def hello(org: Org, now: datetime, lang: str) -> str:
+    """ "Bonsoir" from 18:00 until 5:00, "Bonjour" otherwise (a Saturday morning is the astreinte too)."""
+    hour = now.astimezone(org.timezone).hour
+    return text("caller.hello.evening" if hour >= 18 or hour < 5 else "caller.hello.day", lang)
 
 
 def portal_said(org: Org, lang: str) -> str:
@@ -346,10 +354,13 @@ def spoken_number(raw: str, region: str, lang: str) -> str:
     number = parse_number(raw, region)
     if number is None:
         return digits(raw, lang)
-    if phonenumbers.region_code_for_number(number) == region:
-        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    own = phonenumbers.region_code_for_number(number)
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    if own == region:
         if lang == "fr" and region == "FR":
             return french_pairs(national)
+        return digits(national, lang)
+    if own and national.lstrip().startswith("0"):  # abroad, as its owner knows it: "0 7 9 1 1…" in the UK
         return digits(national, lang)
     return "+ " + digits(e164(number), lang)
 

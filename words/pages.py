@@ -27,9 +27,8 @@ register(
             "{reply}OK {ticket} or {link}",
         },
         "sms_resolution_missed": {  # every missed commitment escalates (003): the resolution target too
-            "fr": "Escalade : {ticket} {client} ({subject}) non résolue dans le délai. "
-            "Voir le tableau de bord.",
-            "en": "Escalation: ticket {ticket} {client} ({subject}) not resolved in time. See the dashboard.",
+            "fr": "Escalade : {ticket} {client} ({subject}) non résolue dans le délai. {link}",
+            "en": "Escalation: ticket {ticket} {client} ({subject}) not resolved in time. {link}",
         },
         "sms_priority": {"fr": " prio {priority}", "en": " priority {priority}"},
         "sms_english": {"fr": " (parle anglais)", "en": " (speaks English)"},
