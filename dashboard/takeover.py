@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, render_template, stream_with_conte
 
 import clock
 from models import Callout, Channel, Person, Voicemail, session
+from oncall.callback import calling
 from oncall.links import Link, LinkExpired, LinkInvalid, read_media_token, read_token
 from oncall.paging import alert_of
 from oncall.takeover import Takeover, first_name, take_over
@@ -162,6 +163,8 @@ def call_client(token: str, callout_id: int) -> Response:
     if isinstance(found, Response):
         return found
     link, person, callout = found
+    if calling(callout):  # a second tap (or a second technician) while the first call is on
+        return _render(token, link, person, status=409, message=text("web_call_busy", person.language))
     if call_technician(callout, person):
         return _render(
             token, link, person, message=text("web_calling_you", person.language, phone=person.phone)

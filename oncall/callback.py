@@ -9,7 +9,7 @@ call began and ended (`client_call`), so a second report of the same end changes
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 
@@ -28,6 +28,17 @@ GRACE = timedelta(minutes=2)  # after the call: time to take over before the nex
 def client_number(callout: Callout) -> str | None:
     """Where the client asked to be called back (the message's callback number, else the call's)."""
     return callout.voicemail.callback_number or callout.voicemail.call.callback_number or None
+
+
+def calling(callout: Callout) -> bool:
+    """Is a call to the client of `callout` under way (begun, not ended, within `HOLD`)?"""
+    now = clock.now()
+    for event in callout.ticket.events:
+        data = event.data or {}
+        if event.kind == "client_call" and data.get("callout") == callout.id and not data.get("ended"):
+            if clock.as_utc(datetime.fromisoformat(data["at"])) > now - HOLD:
+                return True
+    return False
 
 
 def hold(callout: Callout, person: Person) -> bool:

@@ -4,13 +4,16 @@ leaves the message path of every night."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from dashboard.api import create_token
 from models import Call, Callout, CallOutcome, CalloutState, Channel, Page, session
 from org.load import load, read_file
-from tests.conftest import ORG_FILE
+from org.orgfile import OrgFileError, parse
+from tests.conftest import ORG_FILE, PARIS
 from tests.phone import ISABELLE, call_row
+from tickets.timeline import tell
 
 ALICE = "+33612345678"  # primary tonight (Tue 24 Nov 2026)
 BRUNO = "+33623456789"  # backup
@@ -240,3 +243,54 @@ def test_live_routes_refuse_forgeries_and_answer_odd_or_replayed_requests_withou
     assert status == 200 and again == first
     assert call_row(call).state["live_level"] == 1
     assert _callouts() == []
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (
+            {"priorities": ["critical"], "ring": "20s"},
+            "astreinte.live_connect.priorities[0]: unknown priority",
+        ),
+        (
+            {"priorities": ["low"]},
+            "astreinte.live_connect.priorities[0]: 'low' is not handled by the astreinte",
+        ),
+        ({"priorities": "urgent"}, "astreinte.live_connect.priorities: expected a list"),
+        ({"priorities": ["urgent"], "ring": "3s"}, "astreinte.live_connect.ring: between 5s and 60s"),
+        ({"priorities": ["urgent"], "ring": "soon"}, "astreinte.live_connect.ring: 'soon' is not a duration"),
+        (
+            {"priorities": ["urgent"], "record": "yes"},
+            "astreinte.live_connect.record: expected true or false",
+        ),
+        (
+            {"priorities": ["urgent"], "rings": "20s"},
+            "astreinte.live_connect.rings: unknown key (did you mean ring?)",
+        ),
+        ("urgent", "astreinte.live_connect: expected a mapping"),
+    ],
+)
+def test_a_bad_live_connect_is_refused_naming_its_key(value, problem):
+    doc = read_file(ORG_FILE)
+    doc["astreinte"]["live_connect"] = value
+    with pytest.raises(OrgFileError) as refused:
+        parse(doc)
+    assert any(p.startswith(problem) for p in refused.value.problems), refused.value.problems
+
+
+def test_the_example_file_offers_live_connect_to_urgent_tickets():
+    live = parse(read_file(ORG_FILE)).live_connect
+    assert live is not None and live.priorities == {"urgent"} and live.ring.total_seconds() == 20
+    assert live.record is False
+
+
+def test_the_timeline_tells_the_live_call(phone):
+    call = _up_to_the_offer(phone).press("1")
+    call.dial_unanswered()
+    call.pick_up(BRUNO).press("1")
+    (callout,) = _callouts()
+    told = [tell(e, "fr", PARIS) for e in sorted(callout.ticket.events, key=lambda e: e.id)]
+    assert "Le client demande à parler au technicien (Alice Martin, Bruno Petit)" in told
+    assert any(
+        line.startswith("Pris en charge par Bruno Petit par mise en relation directe") for line in told
+    )

@@ -37,7 +37,10 @@ def test_the_take_over_page_calls_the_technician_then_the_client_from_the_suppor
     asked = client.post(f"{link}/call/{callout.id}")
     assert asked.status_code == 200 and "Nous vous appelons au +33612345678" in asked.get_data(as_text=True)
 
+    again = client.post(f"{link}/call/{callout.id}")  # a second tap while the first call is on
+    assert again.status_code == 409 and "déjà en cours" in again.get_data(as_text=True)
     placed = twilio.calls_to(ALICE)[-1]
+    assert len(twilio.calls_to(ALICE)) == 2  # the page call, and the one she asked for
     assert placed.from_ == SUPPORT
     alice = twilio.ring(placed)
     alice.expect("Requête 1 0 4 2 3 3 : nous appelons le client, qui verra le numéro du support")

@@ -55,8 +55,8 @@ register(
             "en": "To take the call, press 1. Otherwise, hang up.",
         },
         "live.no_key": {
-            "fr": "Sans réponse, nous appelons le suivant. Au revoir.",
-            "en": "No answer: we are calling the next person. Goodbye.",
+            "fr": "Sans touche 1, l'appel n'est pas pris. Au revoir.",
+            "en": "Without the 1, the call is not taken. Goodbye.",
         },
         "live.put_through": {
             "fr": "Vous avez pris en charge la requête {digits}. Vous êtes en relation avec le client.",
@@ -97,6 +97,10 @@ register(
             "(il verra le numéro du support). L'alerte est suspendue pendant l'appel.",
             "en": "We are calling you on {phone}: pick up and we put you through to the client (they see the "
             "support number). Paging waits while you talk.",
+        },
+        "web_call_busy": {
+            "fr": "Un appel vers le client est déjà en cours pour cette alerte.",
+            "en": "A call to the client is already under way for this alert.",
         },
         "web_call_failed": {
             "fr": "L'appel n'a pas pu être passé. Réessayez dans un instant.",
