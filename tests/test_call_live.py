@@ -48,6 +48,7 @@ def test_an_urgent_caller_is_put_through_and_the_technician_accepts_with_1(phone
     assert f'callerId="{org.support_number}"' in call.last_twiml and 'timeout="20"' in call.last_twiml
     assert ISABELLE not in call.last_twiml  # the caller's number is never shown to the technician
     assert "record" not in call.last_twiml  # no recording unless the organisation file asks
+    assert 'ringTone="fr"' in call.last_twiml and 'answerOnBridge="true"' in call.last_twiml
 
     alice = call.pick_up(ALICE)
     assert alice.from_ == org.support_number  # Alice's phone shows the support number

@@ -18,6 +18,18 @@ from org.orgfile import Org
 from voice.twiml import say
 
 
+# The ringback tones Twilio plays (TwiML <Dial ringTone>): the caller hears their own country's ring.
+RING_TONES = frozenset(
+    "at au be bg br ch cl cn cz de dk ee es fi fr gr hu il in it jp lt mx my nl no nz ph pl pt ru se sg th tw "
+    "uk us ve za".split()
+)
+
+
+def ring_tone(region: str) -> str:
+    tone = "uk" if region == "GB" else region.lower()
+    return tone if tone in RING_TONES else "us"
+
+
 def dial(call: Call, org: Org, level: Level, n: int) -> VoiceResponse:
     """Tell the caller we are calling (the first level, or the backup), then ring `level`."""
     assert org.live_connect is not None
@@ -42,7 +54,7 @@ def dial(call: Call, org: Org, level: Level, n: int) -> VoiceResponse:
         timeout=int(org.live_connect.ring.total_seconds()),
         caller_id=org.support_number,
         answer_on_bridge=True,
-        ring_tone=org.region.lower(),
+        ring_tone=ring_tone(org.region),
         **extra,
     )
     d.number(
