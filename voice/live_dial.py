@@ -17,7 +17,6 @@ from oncall.live import Level
 from org.orgfile import Org
 from voice.twiml import say
 
-
 # The ringback tones Twilio plays (TwiML <Dial ringTone>): the caller hears their own country's ring.
 RING_TONES = frozenset(
     "at au be bg br ch cl cn cz de dk ee es fi fr gr hu il in it jp lt mx my nl no nz ph pl pt ru se sg th tw "
