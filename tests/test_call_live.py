@@ -12,6 +12,7 @@ from models import Call, Callout, CallOutcome, CalloutState, Channel, Page, sess
 from org.load import load, read_file
 from org.orgfile import OrgFileError, parse
 from tests.conftest import ORG_FILE, PARIS
+from tests.factories import login
 from tests.phone import ISABELLE, call_row
 from tickets.timeline import tell
 
@@ -295,3 +296,15 @@ def test_the_timeline_tells_the_live_call(phone):
     assert any(
         line.startswith("Pris en charge par Bruno Petit par mise en relation directe") for line in told
     )
+
+
+def test_the_desk_sees_the_live_call_in_the_call_log_and_on_the_ticket(phone, client):
+    call = _up_to_the_offer(phone).press("1")
+    call.pick_up(ALICE).press("1")
+    call.talk(180)
+    login(client)
+    calls = client.get("/calls").get_data(as_text=True)
+    assert "mis en relation avec le technicien" in calls
+    ticket = client.get(f"/tickets/{URGENT}").get_data(as_text=True)
+    assert "Le client demande à parler au technicien (Alice Martin, Bruno Petit)" in ticket
+    assert "par mise en relation directe" in ticket
