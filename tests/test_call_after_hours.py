@@ -80,7 +80,7 @@ def test_no_sms_receipt_for_a_landline(phone):
 def test_nine_at_the_greeting_switches_to_english(phone):
     call = phone.call(from_=ISABELLE)
     call.expect("For English, press 9").press("9")
-    call.expect("Good evening: Serveurcom on-call").expect("ticket number").press("104233#")
+    call.expect("Good evening, this is Serveurcom on-call").expect("ticket number").press("104233#")
     call.expect("Ticket 1 0 4 2 3 3. Enter your PIN").expect("star corrects the number").press("4821#")
     call.expect("We will call you back on 0 6 1 1 2 2 3 3 4 4").expect(
         "For another number, press 2"

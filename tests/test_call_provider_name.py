@@ -34,7 +34,7 @@ def test_another_provider_is_named_in_the_greeting_and_its_portal_given_to_a_cal
 
 def test_another_provider_is_named_in_english_too(phone, breizh):
     call = phone.call(from_=ISABELLE).press("9")
-    call.expect("Good evening: Breizh Télécom on-call").expect_not("Serveurcom")
+    call.expect("Good evening, this is Breizh Télécom on-call").expect_not("Serveurcom")
 
 
 def test_another_provider_is_named_in_the_desk_greeting(phone, clock, breizh):

@@ -28,11 +28,11 @@ register(
         # --- after hours: the astreinte ---
         "caller.welcome": {
             "fr": "{hello}, ici l'astreinte {name}, réservée aux requêtes déjà ouvertes.",
-            "en": "{hello}: {name} on-call, for open tickets only.",
+            "en": "{hello}, this is {name} on-call, for open tickets only.",
         },
         "caller.welcome.unnamed": {
             "fr": "{hello}, ici l'astreinte, réservée aux requêtes déjà ouvertes.",
-            "en": "{hello}: the on-call service, for open tickets only.",
+            "en": "{hello}, this is the on-call service, for open tickets only.",
         },
         "caller.english": {
             "fr": "For English, press 9.",
@@ -102,7 +102,7 @@ register(
         "caller.notice": {  # RGPD: that it is recorded, what for, how long (the controller is in the welcome)
             "fr": "Votre message sera enregistré et conservé {days} jours pour traiter votre requête. "
             "Après le bip, dites votre nom et la raison de l'appel, puis tapez dièse.",
-            "en": "Your message will be recorded and kept for {days} days to handle your ticket. "
+            "en": "Your message will be recorded and kept for {days} days for your ticket. "
             "After the beep, give your name and reason for calling, then press hash.",
         },
         "caller.no_message": {
