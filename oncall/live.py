@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -155,6 +155,27 @@ def hung_up(call: Call) -> Callout | None:
         session.rollback()
         log.exception("paging of callout %s did not start; the sweeper will", callout.id)
     return callout
+
+
+FORGOTTEN = timedelta(minutes=15)  # far beyond a chain's ringing: a call still "being put through" is gone
+
+
+def catch_up(now: datetime) -> int:
+    """Callers who pressed 1 and whose end never reached us (a lost status callback): still ringing
+    the chain a quarter of an hour later means gone. Their callout opens and pages (the sweeper)."""
+    stale = session.scalars(
+        select(Call).where(
+            Call.step == "live",
+            Call.outcome == CallOutcome.IN_PROGRESS,
+            Call.started_at < now - FORGOTTEN,
+        )
+    )
+    opened = 0
+    for call in list(stale):
+        if hung_up(call) is not None:
+            log.warning("live request of call %s: its end never came; the callout pages", call.id)
+            opened += 1
+    return opened
 
 
 def _callout(call: Call) -> Callout:

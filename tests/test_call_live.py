@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from dashboard.api import create_token
 from models import Call, Callout, CallOutcome, CalloutState, Channel, Page, session
+from oncall.sweeper import sweep
 from org.load import load, read_file
 from org.orgfile import OrgFileError, parse
 from tests.conftest import ORG_FILE, PARIS
@@ -308,3 +309,17 @@ def test_the_desk_sees_the_live_call_in_the_call_log_and_on_the_ticket(phone, cl
     ticket = client.get(f"/tickets/{URGENT}").get_data(as_text=True)
     assert "Le client demande à parler au technicien (Alice Martin, Bruno Petit)" in ticket
     assert "par mise en relation directe" in ticket
+
+
+def test_a_caller_whose_end_never_reached_us_is_paged_by_the_sweeper(phone, clock):
+    call = _up_to_the_offer(phone).press("1")
+    assert call.pending == "dial"  # the status callback of the hang-up is lost
+    clock.advance(minutes=10)
+    sweep()
+    assert _callouts() == []  # maybe still ringing: nothing yet
+    clock.advance(minutes=6)
+    sweep()
+    (callout,) = _callouts()
+    assert callout.state is CalloutState.PAGING and _pages()
+    sweep()
+    assert len(_callouts()) == 1  # once
