@@ -24,6 +24,7 @@ from org.load import current_org
 from org.orgfile import Org
 from org.phones import mobile_number, readable_phone
 from tickets.timeline import add_event
+from words.caller import caller_sms
 from words.catalogue import text
 from words.pages import gsm7
 
@@ -69,7 +70,7 @@ def notice(org: Org, ticket: Ticket, status: TicketStatus, lang: str = "fr") -> 
         "support": readable_phone(org.support_number, org.region) or org.support_number,
     }
     return (
-        text(f"client.sms.{status.value}", lang, **values),
+        caller_sms(org, f"client.sms.{status.value}", lang, **values),  # the provider's name, the portal
         text(f"client.email.subject.{status.value}", lang, **values),
     )
 

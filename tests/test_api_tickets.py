@@ -48,11 +48,9 @@ def sms_to(number: str) -> list[str]:
 
 
 def about(number: str) -> list[str]:
-    """Every SMS and call that names the ticket (a page call's TwiML URL names its page, not the ticket)."""
+    """Every SMS that names the ticket (a page's SMS goes with its call)."""
     return [
-        body
-        for body in session.scalars(select(OutboxMessage.body).order_by(OutboxMessage.id))
-        if body and (number in body or "/voice/pages/" in body)
+        b for b in session.scalars(select(OutboxMessage.body).order_by(OutboxMessage.id)) if b and number in b
     ]
 
 

@@ -27,7 +27,7 @@ def test_the_demo_night_takes_one_call_at_the_first_page_and_escalates_the_other
     assert "délai dépassé, escalade niveau 1" in text
     assert "pris en charge par Chloé Durand (par SMS) en 47 min" in text  # French words only
     # the technician resolves 104252 at 00:20: the client is told, nobody is told it was missed
-    assert "Votre requete 104252 est résolue (25/11 00:20)" in text and "48 h pour contester" in text
+    assert "votre requete 104252 est résolue (25/11 00:20)" in text and "48 h pour contester" in text
     assert "client prévenu (résolue)" in text and "résolution non tenue" not in text
     assert "personne ne l'a prise en charge dans son délai" in text and "Délai dépassé depuis 19:10" in text
 

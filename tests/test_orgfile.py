@@ -70,8 +70,8 @@ def test_a_changed_file_updates_in_place(app, doc):
             "astreinte.takeover: 'half an hour' is not a duration",
         ),
         (
-            lambda d: d["tickets"][0].update(priority="critique"),
-            "tickets[0].priority: unknown priority 'critique'",
+            lambda d: d["tickets"][0].update(priority="critical"),
+            "tickets[0].priority: unknown priority 'critical'",
         ),
         (
             lambda d: d["priorities"]["urgent"].update(page_on_open="yes"),

@@ -10,15 +10,15 @@ register(
     {
         # --- the client told of a resolution or a closure (004: 48 h to contest) --------------------
         "client.sms.resolved": {
-            "fr": "Votre requête {number} est résolue ({time}). Si le problème persiste, vous avez {hours} h "
+            "fr": "votre requête {number} est résolue ({time}). Si le problème persiste, vous avez {hours} h "
             "pour contester : appelez le {support}.",
-            "en": "Your ticket {number} was resolved ({time}). If the problem persists, you have {hours} h "
+            "en": "your ticket {number} was resolved ({time}). If the problem persists, you have {hours} h "
             "to contest it: call {support}.",
         },
         "client.sms.closed": {
-            "fr": "Votre requête {number} est clôturée ({time}). Vous avez {hours} h pour contester cette "
+            "fr": "votre requête {number} est clôturée ({time}). Vous avez {hours} h pour contester cette "
             "clôture : appelez le {support}.",
-            "en": "Your ticket {number} was closed ({time}). You have {hours} h to contest the closure: "
+            "en": "your ticket {number} was closed ({time}). You have {hours} h to contest the closure: "
             "call {support}.",
         },
         "client.email.subject.resolved": {
