@@ -158,12 +158,17 @@ def note_ticket_breaches(now: datetime) -> int:
     hours the supervisor is texted (level 1). A ticket the astreinte does not take waits for the
     desk's hours. Returns how many breaches were noted."""
     org = current_org()
-    targets = [p.takeover for p in org.priorities.values() if p.takeover is not None]
-    if not targets:
+    # 003: only the priorities with an escalation matrix escalate (a low ticket waits for the desk)
+    escalating = {
+        k: p for k, p in org.priorities.items() if p.takeover is not None and p.escalate_after_breach
+    }
+    if not escalating:
         return 0
+    targets = [p.takeover for p in escalating.values() if p.takeover is not None]
     candidates = session.scalars(
         select(Ticket).where(
             Ticket.status == TicketStatus.OPEN,
+            Ticket.priority.in_(list(escalating)),
             Ticket.taken_over_at.is_(None),
             Ticket.opened_at <= now - min(targets),
             Ticket.opened_at >= now - BREACH_LOOKBACK,
@@ -210,6 +215,8 @@ def note_inactive_tickets(now: datetime) -> int:
             Ticket.status == TicketStatus.IN_PROGRESS,
             Ticket.priority.in_(list(spans)),
             Ticket.updated_at <= now - min(spans.values()),
+            # past the last level's span nothing is left to tell: old quiet tickets are not read each sweep
+            Ticket.updated_at >= now - max(spans.values()) * (len(ROLES) + 1),
         )
     ).all()
     told = 0

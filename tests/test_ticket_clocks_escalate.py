@@ -114,3 +114,11 @@ def test_a_taken_over_ticket_flagged_major_texts_the_supervisor_without_paging_a
     assert session.scalar(select(func.count()).select_from(Callout)) == 1
     change_ticket(find_ticket(number), TicketChange(note="point à 6 h"), actor="alice")
     assert len([b for b in sms_to(CHLOE) if number in b]) == 1  # told once per flagging
+
+
+def test_a_low_ticket_missing_its_deadline_escalates_to_nobody(org, clock):
+    clock.set("2026-11-24 09:00")
+    number = _open(priority="low")  # 003: only medium and high escalate
+    clock.set("2026-11-24 17:30")  # its 4 business hours are past
+    sweep()
+    assert not any(number in body for body in sms_to(CHLOE))
