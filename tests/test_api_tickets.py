@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from dashboard.api import create_token
 from models import Callout, CalloutState, Channel, OutboxMessage, Person, RefusalReason, Ticket, session
+from oncall.client_notices import EMAIL_SENDER
 from oncall.overrides import cover
 from oncall.sweeper import sweep
 from oncall.takeover import take_over
@@ -278,3 +279,29 @@ def test_a_closure_older_than_48_hours_is_closed_to_the_astreinte(api, clock, or
     api.patch("/api/tickets/104233", json={"status": "closed"})
     clock.advance(hours=49)
     assert refusal(factories.ticket("104233"), org) is RefusalReason.TICKET_CLOSED
+
+
+def test_with_an_email_sender_plugged_in_the_contacts_get_the_notice_by_email(api, app, clock, org):
+    class Mailbox:  # the process edge: what an SMTP carrier would hand to the server
+        def __init__(self) -> None:
+            self.sent: list[tuple[str, str, str]] = []
+
+        def send_email(self, to: str, subject: str, body: str) -> str:
+            self.sent.append((to, subject, body))
+            return f"<{len(self.sent)}@test>"
+
+    mailbox = Mailbox()
+    app.extensions[EMAIL_SENDER] = mailbox
+    try:
+        answer = api.patch("/api/tickets/104240", json={"status": "resolved"})
+    finally:
+        del app.extensions[EMAIL_SENDER]
+    assert [(to, subject) for to, subject, _ in mailbox.sent] == [
+        ("isabelle@boulangerie-dupont.example", "Requête 104240 résolue")
+    ]
+    assert "48 h pour contester" in mailbox.sent[0][2]
+    notice = answer.json["timeline"][-1]["text"]
+    assert (
+        notice
+        == "client prévenu (résolue) : SMS au +33611223344, e-mail à isabelle@boulangerie-dupont.example"
+    )
