@@ -31,10 +31,12 @@ TONIGHT = timedelta(hours=14)  # as /now: the morning review sees the whole nigh
 class Row:
     ticket: Ticket
     clocks: TicketClocks | None
-    night_callouts: int
+    late_callout: bool  # a night alert of the ticket passed its own deadline with nobody
 
     @property
     def breached(self) -> bool:
+        if self.late_callout:
+            return True
         if self.clocks is None:
             return False
         return any(c is not None and c.breached for c in (self.clocks.takeover, self.clocks.resolution))
@@ -68,14 +70,14 @@ def ticket_list() -> str:
     if f.get("tonight"):
         query = query.where(or_(Ticket.opened_at >= now - TONIGHT, night.exists()))
     tickets = list(session.scalars(query.limit(LIST_MAX)).unique())
-    counts = dict(
-        session.execute(
-            select(Callout.ticket_id, Callout.id).where(
-                Callout.ticket_id.in_([x.id for x in tickets]), Callout.opened_at >= now - TONIGHT
+    late = set(
+        session.scalars(
+            select(Callout.ticket_id).where(
+                Callout.ticket_id.in_([x.id for x in tickets]), Callout.breached_at.is_not(None)
             )
-        ).all()
+        )
     )
-    rows = [Row(x, ticket_clocks(org, x, now) if org else None, int(x.id in counts)) for x in tickets]
+    rows = [Row(x, ticket_clocks(org, x, now) if org else None, x.id in late) for x in tickets]
     if f.get("breached"):
         rows = [r for r in rows if r.breached]
     return render_template(

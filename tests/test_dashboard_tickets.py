@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Callout, CalloutState, Channel, Person, Ticket, session
+from oncall.sweeper import sweep
 from oncall.takeover import take_over
 
 from . import factories
@@ -70,6 +71,7 @@ def test_an_urgent_ticket_opened_at_night_from_the_dashboard_pages_at_once(clien
     assert "Alerte sans appel" in page and "alerté sans appel" in page
     now = client.get("/now")
     assert now.status_code == 200 and number in text(now)
+    assert "alerte sans appel à 23:10 (priorité qui alerte dès l'ouverture)" in text(now)
     link = re.search(r"https://astreinte\.example\.test(/o/\S+)", sms_to(ALICE)[0]).group(1)
     mobile = client.get(link)  # the take-over page of the SMS: no message to play, the button
     assert mobile.status_code == 200 and number in text(mobile)
@@ -150,3 +152,13 @@ def test_the_ticket_page_tells_both_takeover_figures_in_one_sentence(client, age
         "requête), 47 min après le message de 02:10 (délai d'astreinte)." in page
     )
     assert "hors délai" in page  # the ticket's ½ h, missed by its own count
+
+
+def test_a_medium_ticket_whose_night_alert_was_missed_is_listed_overdue(client, agent, clock):
+    factories.extra_ticket("104260", priority="medium", opened="2026-11-24 23:00")
+    leave_voicemail("104260")
+    clock.advance(minutes=40)  # the message's 30 minutes are gone; the ticket's own 2 h are not
+    sweep()
+    assert "104260" in listed(client, "?breached=1")
+    row = re.search(r'<tr data-ticket="104260".*?</tr>', client.get("/tickets").get_data(as_text=True), re.S)
+    assert "astreinte hors délai" in text_of(row.group(0)) and "reste 1 h" in text_of(row.group(0))

@@ -150,6 +150,8 @@ TICKETS_EN: dict[str, str] = {
     "after the ticket was opened (the ticket's deadline), {callout_span} after {origin} of {start} (the "
     "on-call deadline).",
     "le message": "the message",
+    "alerte sans appel à": "alert without a call at",
+    "astreinte hors délai": "on-call deadline missed",
     "l'alerte": "the alert",
     "Indisponibilité": "Unavailability",
     "% du mois": "% of the month",
