@@ -177,7 +177,10 @@ def link_voicemail(token: str, callout_id: int) -> Response:
     found = _callout_in(token, callout_id)
     if isinstance(found, Response):
         return found
-    return _stream(found[2].voicemail)
+    voicemail = found[2].voicemail
+    if voicemail is None:
+        abort(404, "no message: the ticket itself opened this alert")
+    return _stream(voicemail)
 
 
 @bp.get("/o/media/<token>")

@@ -26,8 +26,9 @@ GRACE = timedelta(minutes=2)  # after the call: time to take over before the nex
 
 
 def client_number(callout: Callout) -> str | None:
-    """Where the client asked to be called back (the message's callback number, else the call's)."""
-    return callout.voicemail.callback_number or callout.voicemail.call.callback_number or None
+    """Where the client asked to be called back (the message's callback number, else the call's; for
+    a ticket that paged without a call, the client's contact)."""
+    return callout.callback_number or None
 
 
 def calling(callout: Callout) -> bool:

@@ -57,7 +57,7 @@ def open_callout(voicemail: Voicemail) -> Callout:
         return existing
     org = current_org()
     assert voicemail.ticket is not None
-    if voicemail.ticket.status is TicketStatus.RESOLVED:  # the caller contests the resolution (004)
+    if voicemail.ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):  # contested (004)
         reopen_contested(voicemail.ticket, actor=voicemail.call.from_number)
     opened = voicemail.recorded_at or clock.now()
     callout = Callout(

@@ -198,7 +198,7 @@ def _receipt_failed(call: Call, to: str, body: str, at: datetime, exc: SendError
 
 def caller_gets_sms(callout: Callout) -> bool:
     """Whether the caller is told of the takeover by SMS: the same number as the receipt, a mobile."""
-    return receipt_number(callout.voicemail.call) is not None
+    return callout.voicemail is not None and receipt_number(callout.voicemail.call) is not None
 
 
 @tasks.job("notify_caller")
@@ -207,6 +207,8 @@ def notify_caller(callout_id: int) -> None:
     callout = session.get(Callout, callout_id)
     if callout is None or callout.state is not CalloutState.TAKEN_OVER or callout.taken_over_at is None:
         return
+    if callout.voicemail is None:
+        return  # opened by the ticket itself: nobody called, nobody waits for this SMS
     ticket = callout.ticket
     if any(_takeover_told(e, callout_id) for e in ticket.events):
         return  # sent already (a duplicate job)
@@ -247,7 +249,9 @@ def _taken_over_with(callout: Callout, number: str | None) -> list[int]:
             Callout.taken_over_by == callout.taken_over_by,
         )
     )
-    return sorted(c.id for c in others if receipt_number(c.voicemail.call) == number)
+    return sorted(
+        c.id for c in others if c.voicemail is not None and receipt_number(c.voicemail.call) == number
+    )
 
 
 def _text_caller(ticket: Ticket, callout_id: int, number: str, body: str, **facts: object) -> None:
@@ -286,7 +290,7 @@ def notify_caller_breach(callout_id: int) -> None:
     told = [
         e for e in ticket.events if e.kind == "caller_sms" and (e.data or {}).get("callout") == callout_id
     ]
-    if any((e.data or {}).get("breach") for e in told):
+    if any((e.data or {}).get("breach") for e in told) or callout.voicemail is None:
         return
     number = receipt_number(callout.voicemail.call)
     if number is None:

@@ -75,7 +75,18 @@ _KEYS: dict[str, Any] = {
     "holidays": None,
     "closures": None,
     "languages": None,
-    "priorities": {"*": {"label", "takeover", "resolution", "clock", "astreinte", "escalate_after_breach"}},
+    "priorities": {
+        "*": {
+            "label",
+            "takeover",
+            "resolution",
+            "clock",
+            "astreinte",
+            "escalate_after_breach",
+            "page_on_open",
+            "inactivity",
+        }
+    },
     "astreinte": {
         "takeover": None,
         "policy": {"[]": {"after", "notify", "by"}},

@@ -28,6 +28,8 @@ class Priority:
     clock: str  # "24/7" or "business_hours"
     astreinte: bool
     escalate_after_breach: tuple[timedelta, ...] = ()
+    page_on_open: bool = False  # a ticket opened while the astreinte runs pages at once, with no call
+    inactivity: timedelta | None = None  # a taken-over ticket nobody touches this long escalates (000)
 
 
 @dataclass(frozen=True)

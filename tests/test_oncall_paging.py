@@ -271,6 +271,7 @@ def test_a_resolution_still_missed_climbs_to_the_manager_then_the_director(twili
 
     ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
     ticket.opened_at = clock.now()
+    ticket.taken_over_at = clock.now()  # worked on, yet not resolved (an untaken one would page the night)
     session.commit()
     clock.advance(hours=4, minutes=1)
     sweep()
@@ -295,6 +296,7 @@ def test_a_failed_escalation_sms_is_tried_again_at_the_next_sweep(twilio, clock)
 
     ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
     ticket.opened_at = clock.now()
+    ticket.taken_over_at = clock.now()  # worked on, yet not resolved (an untaken one would page the night)
     session.commit()
     clock.advance(hours=4, minutes=1)
     twilio.fail_next("sms", status=503, code=20503)

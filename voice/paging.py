@@ -124,13 +124,14 @@ def key() -> object:
             _already(r, result.callout, lang)
         _next_or_goodbye(r, lead, pages, callout, lang)
     elif pressed == "2":
-        if callout.voicemail.recording_sid and callout.voicemail.purged_at is None:
-            r.play(media_url(callout.voicemail_id))
+        voicemail = callout.voicemail
+        if voicemail is not None and voicemail.recording_sid and voicemail.purged_at is None:
+            r.play(media_url(voicemail.id))
         else:
             say(r, "page_no_message", lang)
         r.redirect(_url("paging.menu", lead, callout))
     elif pressed == "3":
-        number = callout.voicemail.callback_number or callout.voicemail.call.callback_number
+        number = callout.callback_number
         if not number:
             say(r, "page_no_callback", lang)
             r.redirect(_url("paging.menu", lead, callout))

@@ -326,7 +326,12 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "manager": ("responsable", "manager"),
         "director": ("directeur", "director"),
     },
-    "priority": {"high": ("Élevée", "High"), "medium": ("Moyenne", "Medium"), "low": ("Faible", "Low")},
+    "priority": {
+        "urgent": ("Urgente", "Urgent"),
+        "high": ("Élevée", "High"),
+        "medium": ("Moyenne", "Medium"),
+        "low": ("Faible", "Low"),
+    },
     "actor": {  # who wrote an event, when it is not a person
         "organisation file": ("fichier d'organisation", "organisation file"),
         "portail client": ("portail client", "client portal"),
