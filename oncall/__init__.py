@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from oncall import delivery, steps, voicemails  # noqa: F401 - their jobs register on import
+from models import Channel
+from oncall import client_notices, delivery, outbox, steps, voicemails  # noqa: F401 - their jobs register on import
 from oncall.metrics import bp as metrics_bp
 from oncall.outbox_cli import outbox_command
 
@@ -16,3 +17,5 @@ from oncall.outbox_cli import outbox_command
 def register(app: Flask) -> None:
     app.register_blueprint(metrics_bp)
     app.cli.add_command(outbox_command)
+    if any(Channel.EMAIL in c.channels for c in app.extensions.get("carriers", [])):
+        app.extensions[client_notices.EMAIL_SENDER] = outbox.EmailThroughOutbox()

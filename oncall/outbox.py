@@ -193,6 +193,14 @@ def cancelled(pages: Sequence[Page]) -> None:
         )
 
 
+class EmailThroughOutbox:
+    """The client notices' e-mail hook (`client_notices.EMAIL_SENDER`), plugged into the outbox when an
+    e-mail carrier is registered: each notice is an outgoing message like any other."""
+
+    def send_email(self, to: str, subject: str, body: str) -> str:
+        return send("client_notice", Outgoing(Channel.EMAIL, to, body, subject)).sid
+
+
 def latest(limit: int = 20, person_id: str | None = None) -> list[OutgoingMessage]:
     """The last messages, newest first (`astreinte outbox`), to one person or to anyone."""
     query = select(OutgoingMessage)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 
 import clock
-from oncall import carriers, delivery, pagetests
+from oncall import carriers, delivery, live, pagetests
 from oncall.callouts import note_breaches, overdue
 from oncall.rota_alerts import warn_supervisor
 from oncall.steps import run_due_batch
+from oncall.ticket_callouts import note_inactive_tickets, note_ticket_breaches
 from oncall.voicemails import callers_not_told, catch_up, notify_caller
 from org.load import NoOrganisation
 
@@ -31,6 +32,7 @@ def sweep() -> int:
         return 0
     carriers.probe_due(now)  # a carrier set aside is back in use as soon as it answers
     catch_up(now)  # messages and receipts a failure left half-done
+    live.catch_up(now)  # callers put through whose end never reached us
     try:
         while run_due_batch()[1]:  # every step due, claimed in bulk (a storm's thousands too)
             pass
@@ -38,6 +40,8 @@ def sweep() -> int:
         return 0
     delivery.deliver_due()  # in this process: no queue between
     note_breaches(clock.now())
+    note_ticket_breaches(clock.now())  # a ticket's own takeover clock, with no caller's message behind it
+    note_inactive_tickets(clock.now())  # a taken-over ticket nobody touches climbs the matrix (000)
     warn_supervisor(clock.now())  # a gap in the rota within 24 h: the supervisor hears of it once
     for callout_id in callers_not_told(clock.now()):
         notify_caller(callout_id)

@@ -136,7 +136,7 @@ def _callers_to_tell(callout: Callout, siblings: list[int]) -> list[int]:
     told: set[str | None] = set()
     chosen = []
     for row in [callout, *(session.get(Callout, i) for i in siblings)]:
-        if row is None:
+        if row is None or row.voicemail is None:
             continue
         number = receipt_number(row.voicemail.call)
         if number not in told:
@@ -206,9 +206,7 @@ def reply_text(reply: Reply, person: Person) -> str:
     tz = current_org().timezone
     if reply.kind == "taken" and reply.takeover and reply.takeover.at:
         callout = reply.takeover.callout
-        callback = readable_number(
-            callout.voicemail.callback_number or callout.voicemail.call.callback_number, current_org().region
-        )
+        callback = readable_number(callout.callback_number, current_org().region)
         return text(
             "sms_taken",
             lang,

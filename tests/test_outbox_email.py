@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from dashboard.api import create_token
 from models import Channel, MessageState, OutgoingMessage, Page, Ticket, session
 from oncall.sweeper import sweep
 from org.load import load, read_file
@@ -142,3 +143,18 @@ def test_people_email_in_the_org_file_is_checked(org):
         parse(doc)
     said = str(refused.value)
     assert "people[0].email" in said and "people[1].email" in said
+
+
+def test_the_clients_notice_of_a_resolved_ticket_goes_by_email_through_the_outbox(
+    client, mailbox, clock, org
+):
+    token = create_token("itsm")
+    answer = client.patch(
+        "/api/tickets/104240", json={"status": "resolved"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    mail = mailbox.to("isabelle@boulangerie-dupont.example")
+    assert len(mail) == 1 and mail[0].subject == "Requête 104240 résolue"
+    assert "48 h pour contester" in mail[0].body
+    row = session.scalar(select(OutgoingMessage).where(OutgoingMessage.kind == "client_notice"))
+    assert row.carrier == "smtp" and row.state is MessageState.SENT and row.channel is Channel.EMAIL

@@ -7,7 +7,7 @@ and every page already sent is mirrored as one (its carrier id, its status in th
 stay: they keep the callout's bookkeeping (step, attempts, retry time).
 
 Revision ID: 0007_outbox
-Revises: 0006_page_tests
+Revises: 0010_ticket_callouts
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_outbox"
-down_revision = "0006_page_tests"
+down_revision = "0010_ticket_callouts"
 branch_labels = None
 depends_on = None
 
