@@ -12,7 +12,7 @@ Its state is a row of `carrier_health`, so every web process and worker agrees.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -62,14 +62,16 @@ class SendError(Exception):
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One message as a carrier sees it. A call says what it is about (`about`: ("page", id) or
-    ("page_test", id)); the carrier's room knows where its words are."""
+    """One message as a carrier sees it. A call says what it is about (`about`: "page", "page_test",
+    "callback") and the ids that name it (`ids`: {"page": 12}); the carrier's room knows where its
+    words are."""
 
     channel: Channel
     to: str
     body: str = ""
     subject: str = ""
-    about: tuple[str, int] | None = None
+    about: str | None = None
+    ids: dict[str, int | str] = field(default_factory=dict)
 
 
 class Carrier(Protocol):

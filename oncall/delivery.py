@@ -37,7 +37,7 @@ def _email(batch: page_claims.Batch, now: datetime) -> Outgoing:
 
 
 def _call(batch: page_claims.Batch, now: datetime) -> Outgoing:
-    return Outgoing(Channel.VOICE, batch.to, about=("page", batch.lead.id))
+    return Outgoing(Channel.VOICE, batch.to, about="page", ids={"page": batch.lead.id})
 
 
 # What a page says, in the form of each channel.

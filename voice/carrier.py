@@ -5,6 +5,7 @@ credentials) the same adapter is named `outbox`, and nothing leaves the machine.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
@@ -14,19 +15,38 @@ from oncall.carriers import Outgoing, Sent
 from oncall.links import absolute_url
 from voice import sender
 
-# Where Twilio fetches the words of a call, and where it reports its statuses, by what it is about.
-_CALL_WORDS = {"page": ("paging.call", "page"), "page_test": ("page_tests.call", "test")}
-_CALL_STATUS = {"page": ("paging.status", None), "page_test": ("page_tests.status", "test")}
+
+@dataclass(frozen=True)
+class _Call:
+    """Where Twilio fetches the words of a call about something, where it reports its statuses (each
+    endpoint with the ids it takes), whether it detects an answering machine, how long it rings."""
+
+    words: tuple[str, tuple[str, ...]]
+    status: tuple[str, tuple[str, ...]]
+    machine_detection: str | None  # answered is not acknowledged: a machine is a failure
+    ring: str | int  # a setting's name, or seconds
+
+
+_CALLS = {
+    "page": _Call(("paging.call", ("page",)), ("paging.status", ()), "Enable", "PAGE_RING_SECONDS"),
+    "page_test": _Call(
+        ("page_tests.call", ("test",)), ("page_tests.status", ("test",)), "Enable", "PAGE_RING_SECONDS"
+    ),
+    # The technician asked for it (the take-over page's button): no key needed to prove a human.
+    "callback": _Call(
+        ("callback.connect", ("callout", "person")), ("callback.status", ("callout",)), None, 30
+    ),
+}
 _SMS_STATUS = {
-    None: ("sms.status", None),
-    "page": ("sms.status", None),
-    "page_test": ("page_tests.status", "test"),
+    None: ("sms.status", ()),
+    "page": ("sms.status", ()),
+    "page_test": ("page_tests.status", ("test",)),
 }
 
 
-def _url(endpoint: tuple[str, str | None], about: tuple[str, int] | None) -> str:
-    name, arg = endpoint
-    return absolute_url(name, **({arg: about[1]} if arg and about else {}))
+def _url(endpoint: tuple[str, tuple[str, ...]], message: Outgoing) -> str:
+    name, args = endpoint
+    return absolute_url(name, **{arg: message.ids[arg] for arg in args})
 
 
 class TwilioCarrier:
@@ -39,19 +59,19 @@ class TwilioCarrier:
         return "outbox" if current_app.config["TWILIO_OUTBOX"] else "twilio"
 
     def send(self, message: Outgoing) -> Sent:
-        kind = message.about[0] if message.about else None
         if message.channel is Channel.SMS:
-            return sender.send_sms(
-                message.to, message.body, status_callback=_url(_SMS_STATUS[kind], message.about)
-            )
-        if kind not in _CALL_WORDS:
+            status = _url(_SMS_STATUS[message.about], message)
+            return sender.send_sms(message.to, message.body, status_callback=status)
+        call = _CALLS.get(message.about or "")
+        if call is None:
             raise ValueError(f"a call must say what it is about, not {message.about!r}")
+        ring = call.ring if isinstance(call.ring, int) else int(current_app.config[call.ring])
         return sender.place_call(
             message.to,
-            _url(_CALL_WORDS[kind], message.about),
-            status_callback=_url(_CALL_STATUS[kind], message.about),
-            machine_detection="Enable",  # answered is not acknowledged: a machine is a failure
-            timeout=int(current_app.config["PAGE_RING_SECONDS"]),
+            _url(call.words, message),
+            status_callback=_url(call.status, message),
+            machine_detection=call.machine_detection,
+            timeout=ring,
         )
 
     def probe(self) -> None:

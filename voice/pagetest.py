@@ -55,7 +55,7 @@ def send_test(test_id: int) -> None:
     if "sms" in wanted:
         try:
             body = test_page_sms(test.person.language, test.origin)
-            message = Outgoing(Channel.SMS, test.to_number, body, about=("page_test", test.id))
+            message = Outgoing(Channel.SMS, test.to_number, body, about="page_test", ids={"test": test.id})
             sent = outbox.send("page_test", message, test.person_id, only=TWILIO.name)
             test.sms_sid, test.sms_status = sent.sid, sent.status
         except SendError as exc:
@@ -63,7 +63,7 @@ def send_test(test_id: int) -> None:
             log.warning("page test %d: the SMS was refused (%s)", test.id, exc)
     if "voice" in wanted:
         try:
-            message = Outgoing(Channel.VOICE, test.to_number, about=("page_test", test.id))
+            message = Outgoing(Channel.VOICE, test.to_number, about="page_test", ids={"test": test.id})
             placed = outbox.send("page_test", message, test.person_id, only=TWILIO.name)
             test.call_sid, test.call_status = placed.sid, placed.status
         except SendError as exc:

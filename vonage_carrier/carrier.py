@@ -90,9 +90,9 @@ class VonageCarrier:
     def send(self, message: Outgoing) -> Sent:
         if message.channel is Channel.SMS:
             return self._sms(message)
-        if not message.about or message.about[0] != "page":
+        if message.about != "page":
             raise SendError("Vonage places page calls only", None, temporary=False)
-        page_id = message.about[1]
+        page_id = message.ids["page"]
         request = CreateCallRequest(
             to=[{"type": "phone", "number": _number(message.to)}],
             from_={"type": "phone", "number": self._from()},
