@@ -115,3 +115,20 @@ def test_twilio_answering_slowly_makes_no_page_wait_beyond_its_time_out(app, twi
     assert spent < 3 * (app.config["TWILIO_TIMEOUT"] + 0.5), spent
     assert len(mailbox.to(ALICE_MAIL)) == 1
     twilio.up()
+
+
+def test_a_mail_server_answering_slowly_holds_no_page_beyond_its_time_out(app, twilio, mailbox, clock):
+    twilio.down(503, 20503)
+    mailbox.silent = 2.5  # the server sits on the message past SMTP_TIMEOUT (1 s here)
+    began = time.monotonic()
+    leave_voicemail("104233")
+    assert (
+        time.monotonic() - began < 3 * (app.config["TWILIO_TIMEOUT"] + 0.5) + app.config["SMTP_TIMEOUT"] + 0.5
+    )
+    row = next(m for m in _messages() if m.channel is Channel.EMAIL)
+    assert row.state is MessageState.FAILED_TEMPORARY  # tried again, never waited on
+    mailbox.silent = 0.0
+    time.sleep(2)  # the server finishes with the first attempt (it may keep it: one more per fault)
+    _minutes(twilio, clock, 2)
+    assert 1 <= len(mailbox.to(ALICE_MAIL)) <= 2
+    twilio.up()
