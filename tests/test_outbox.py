@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import select, text
 
 import migrations
 import models
-from models import Channel, MessageState, OutgoingMessage, session
+from devtools.network import Network
+from models import Channel, MessageState, OutgoingMessage, Person, session
 from oncall.sending import send_sms
+from oncall.sweeper import sweep
+from oncall.takeover import take_over
 
-from .oncall_helpers import ALICE, CALLER, leave_voicemail
+from .oncall_helpers import ALICE, CALLER, leave_voicemail, refreshed
 
 
 def test_in_local_outbox_mode_every_message_is_a_row_with_its_state(org, clock):
@@ -125,3 +129,31 @@ def test_the_upgrade_carries_the_local_outbox_and_the_pages_sent_over(tmp_path: 
         ("message", "sms", "+33611223344", "outbox", "SMlocal1", "sent", "Votre message est transmis"),
     ]
     assert "outbox_message" not in tables and "carrier_health" in tables
+
+
+def test_a_night_pages_the_primary_once_and_nothing_else_leaves(org, clock):
+    network = Network()
+    callout = leave_voicemail("104233")
+    network.expect(ALICE, Channel.SMS, "Astreinte 104233")
+    network.expect(ALICE, Channel.VOICE)
+    network.nothing_else()
+    clock.advance(minutes=5)
+    sweep()  # the policy's second step calls alice again
+    network.expect(ALICE, Channel.VOICE)
+    network.nothing_else()
+    take_over(refreshed(callout), session.get(Person, "alice"), Channel.SMS)
+    session.commit()
+    network.expect(CALLER, Channel.SMS, "Alice a pris en charge")  # the caller is told
+    clock.advance(minutes=30)
+    sweep()
+    network.nothing_else()  # taken over: no more pages
+
+
+def test_nothing_else_names_what_was_not_expected(org, clock):
+    network = Network()
+    leave_voicemail("104233")
+    network.expect(ALICE, Channel.SMS)
+    with pytest.raises(
+        AssertionError, match="and nothing else was sent, but: voice to \\+33612345678 by outbox"
+    ):
+        network.nothing_else()
