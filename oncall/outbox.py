@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -50,6 +51,9 @@ _STATES = {
 }
 # Nobody was reached: the states a failure is told from.
 NOT_REACHED = {MessageState.FAILED_PERMANENT, MessageState.CANCELLED}
+# The carrier's words for a message it could not deliver (a person not answering is not among them).
+UNDELIVERED = {"undelivered", "failed"}
+RECENTLY = timedelta(minutes=15)  # a carrier that could not deliver to an address is tried last meanwhile
 
 
 def state_of(status: str | None) -> MessageState:
@@ -69,6 +73,8 @@ def send(
     get one row each: the lead `sent`, the others `bundled`. SendError when none took it (temporary
     when any failure was; maybe-sent when one may hold it)."""
     tried = [c for c in carriers.for_channel(message.channel) if only is None or c.name == only]
+    failed_here = _undelivered_by(message.to)
+    tried.sort(key=lambda c: c.name in failed_here)  # stable: the others first, in their order
     if not tried:
         raise SendError(f"no carrier for {message.channel.value}", None, temporary=False)
     errors: list[SendError] = []
@@ -137,6 +143,19 @@ def send(
     )
 
 
+def _undelivered_by(address: str) -> set[str]:
+    """The carriers that reported a message to `address` undelivered lately."""
+    rows = session.scalars(
+        select(OutgoingMessage).where(
+            OutgoingMessage.to_address == address,
+            OutgoingMessage.state == MessageState.FAILED_PERMANENT,
+            OutgoingMessage.updated_at >= clock.now() - RECENTLY,
+            OutgoingMessage.carrier_id.is_not(None),
+        )
+    )
+    return {r.carrier for r in rows if r.carrier and (r.details or {}).get("status") in UNDELIVERED}
+
+
 def _failed(exc: SendError) -> MessageState:
     return MessageState.FAILED_TEMPORARY if exc.temporary else MessageState.FAILED_PERMANENT
 
@@ -160,9 +179,8 @@ def note(carrier_id: str, status: str, details: dict[str, Any] | None = None) ->
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if details:
-        for row in session.scalars(select(OutgoingMessage).where(OutgoingMessage.carrier_id == carrier_id)):
-            row.details = {**(row.details or {}), **details, "status": status}
+    for row in session.scalars(select(OutgoingMessage).where(OutgoingMessage.carrier_id == carrier_id)):
+        row.details = {**(row.details or {}), **(details or {}), "status": status}
 
 
 def found(pages: Sequence[Page], sent: Sent) -> None:

@@ -208,6 +208,28 @@ def note_status(page: Page, status: str) -> None:
         )
         if status != "machine" and _by_email_too(page):  # the carrier could not deliver it
             schedule_delivery(page.person_id, Channel.EMAIL)
+        if status in outbox.UNDELIVERED and _again_by_another_carrier(page):
+            schedule_delivery(page.person_id, page.channel)
+
+
+def _again_by_another_carrier(page: Page) -> bool:
+    """The carrier reported the page undelivered (not a person who did not answer): when another carrier
+    serves the channel, the page is made again, once, and the outbox tries the others first."""
+    if page.channel not in PHONE or len(carriers.for_channel(page.channel)) < 2:
+        return False
+    again = session.scalar(
+        select(Page.id).where(
+            Page.callout_id == page.callout_id,
+            Page.person_id == page.person_id,
+            Page.channel == page.channel,
+            Page.created_at >= page.created_at,
+            Page.id != page.id,
+        )
+    )
+    if again is not None or page.callout.state is not CalloutState.PAGING:
+        return False
+    create_page(page.callout, page.person, page.channel, page.step)
+    return True
 
 
 def _page_facts(page: Page, **facts: Any) -> dict[str, Any]:

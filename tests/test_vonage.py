@@ -151,3 +151,20 @@ def test_twilio_down_ten_minutes_every_page_goes_by_vonage_the_supervisor_is_tol
     after = Counter((m.carrier, m.state.value) for m in session.scalars(select(OutgoingMessage))) - during
     with capsys.disabled():
         print(f"\nTwilio down 10 min, Vonage up: {dict(during)}; after Twilio came back: {dict(after)}")
+
+
+def test_an_sms_twilio_reports_undelivered_is_sent_again_through_vonage(twilio, vonage, mailbox, clock):
+    leave_voicemail("104233")
+    assert len(twilio.sms_sent_to(ALICE)) == 1 and not vonage.sms_to(ALICE)
+    assert twilio.status(twilio.sms_to(ALICE), "undelivered", error_code="30008") == 200
+    assert len(mailbox.to(ALICE_MAIL)) == 1  # at once by e-mail
+    clock.advance(seconds=31)  # PAGE_SMS_INTERVAL: one SMS to a number every 30 s, whatever the carrier
+    sweep()
+    again = vonage.sms_to(ALICE)
+    assert len(again) == 1 and again[0].text.startswith("Astreinte 104233")  # the other carrier
+    assert len(twilio.sms_sent_to(ALICE)) == 1  # not Twilio again
+    assert len(mailbox.to(ALICE_MAIL)) == 1  # and the e-mail: one more per fault at most
+    assert (
+        twilio.status(twilio.sms_to(ALICE), "undelivered", error_code="30008") == 200
+    )  # Twilio repeats itself
+    assert len(vonage.sms_to(ALICE)) == 1 and len(mailbox.to(ALICE_MAIL)) == 1  # nothing more

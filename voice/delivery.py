@@ -74,16 +74,15 @@ def record_status(
     """
     status, answered_by, error_code = reported(status, answered_by, error_code)
     pages = list(session.scalars(select(Page).where(Page.twilio_sid == sid)))
-    moved = False
+    moved = [p for p in pages if status and is_later(status, p.status)]
+    if moved and status:  # the outbox first: a page made again avoids the carrier that failed it
+        outbox.note(sid, status, {"error_code": error_code, "answered_by": answered_by})
     for page in pages:
         if answered_by:
             page.answered_by = answered_by
         if error_code:
             page.error_code = error_code
-        if status and is_later(status, page.status):
+        if status and page in moved:
             paging.note_status(page, status)
-            moved = True
-    if moved and status:
-        outbox.note(sid, status, {"error_code": error_code, "answered_by": answered_by})
     session.commit()
     return pages

@@ -202,9 +202,9 @@ def events() -> Response:
     if not uuid or not status:
         return Response(status=204)
     pages = list(session.scalars(select(Page).where(Page.twilio_sid == uuid)))
-    for page in pages:
-        paging.note_status(page, status)
     if pages:
         outbox.note(uuid, status)
+    for page in pages:
+        paging.note_status(page, status)
     session.commit()
     return Response(status=204)
