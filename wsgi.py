@@ -27,9 +27,9 @@ from org.cli import load_command
 from serving import logs, supervisor, web
 from serving import worker as worker_loop
 from voice.check import check_command
+from voice.production import DEV_AUTH_TOKEN, is_production, outbox_warnings, start_problems
 
 ROOT = Path(__file__).resolve().parent
-DEV_AUTH_TOKEN = "astreinte-development-token"  # signs webhooks in local-outbox mode only
 
 
 def _instance() -> Path:
@@ -44,8 +44,13 @@ def _secret_key(instance: Path) -> str:
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        try:  # 0600 from its first byte: never readable by others, not even for an instant
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process wrote it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 
@@ -54,13 +59,19 @@ def configuration(instance: Path) -> dict[str, Any]:
     env = os.environ.get
     sid, token = env("TWILIO_ACCOUNT_SID"), env("TWILIO_AUTH_TOKEN")
     public = (env("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    production = is_production({"PUBLIC_BASE_URL": public})
+    # The development token is public (it is in the source): never a webhook key in production,
+    # where an outbox asked for (ASTREINTE_OUTBOX=1) without a token takes no webhook at all.
+    fallback_token = secrets.token_hex(32) if production else DEV_AUTH_TOKEN
     return {
         "INSTANCE": instance,
         "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance / 'astreinte.db'}",
         "REDIS_URL": tasks.default_redis_url(instance),
         "TWILIO_ACCOUNT_SID": sid,
-        "TWILIO_AUTH_TOKEN": token or DEV_AUTH_TOKEN,
-        "TWILIO_OUTBOX": not (sid and token),  # no credentials: nothing leaves the machine
+        "TWILIO_AUTH_TOKEN": token or fallback_token,
+        # No credentials, or ASTREINTE_OUTBOX=1: nothing leaves the machine (docs/security.md).
+        "TWILIO_OUTBOX": env("ASTREINTE_OUTBOX") == "1" or not (sid and token),
+        "PRODUCTION": production,
         "TWILIO_API_BASE_URL": env("TWILIO_API_BASE_URL") or "https://api.twilio.com",
         # SMS through a Messaging Service (its sender pool) instead of the support number.
         "TWILIO_MESSAGING_SERVICE_SID": env("TWILIO_MESSAGING_SERVICE_SID"),
@@ -82,7 +93,8 @@ def configuration(instance: Path) -> dict[str, Any]:
         "PAGE_RING_SECONDS": int(env("PAGE_RING_SECONDS") or 25),  # how long a page call rings
         "TAKEOVER_LINK_MAX_AGE": int(env("TAKEOVER_LINK_MAX_AGE") or 12 * 3600),
         "TWILIO_TIMEOUT": float(env("TWILIO_TIMEOUT") or 10),
-        "METRICS_TOKEN": env("METRICS_TOKEN"),  # set: /metrics asks for `Authorization: Bearer <it>`
+        # Set: /metrics asks for `Authorization: Bearer <it>`; unset, /metrics is closed in production.
+        "METRICS_TOKEN": env("METRICS_TOKEN"),
         "TASKS_INLINE": False,
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # webhooks and forms are small; refuse anything larger (413)
         "SESSION_COOKIE_HTTPONLY": True,
@@ -148,6 +160,7 @@ def healthz() -> tuple[Response, int]:
         except Exception:  # noqa: BLE001 - a warning that cannot be computed is not an outage
             current_app.logger.exception("rota warnings could not be computed")
             models.session.rollback()
+    found += outbox_warnings(asked_language())
     body = jsonify(status="ok" if ok else "fail", checks=checks, warnings=found)
     return body, 200 if ok else 503
 
@@ -165,6 +178,16 @@ def db_group() -> None:
 def db_upgrade() -> None:
     upgrade_database()
     click.echo("database up to date")
+
+
+def refuse_unsafe_start() -> None:
+    """A production start with a missing or placeholder secret stops here, naming each variable."""
+    problems = start_problems(dict(os.environ))
+    if problems:
+        for problem in problems:
+            click.echo(f"astreinte: refusing to start: {problem}", err=True)
+        click.echo("astreinte: see docs/security.md (production settings)", err=True)
+        sys.exit(2)
 
 
 def upgrade_database() -> None:
@@ -193,6 +216,7 @@ def _host_port(f: Any) -> Any:
 @click.command("serve", help="The web application only (webhooks, API, dashboard), behind gunicorn.")
 @_host_port
 def serve(host: str, port: int, workers: int, threads: int) -> None:
+    refuse_unsafe_start()
     web.serve(create_app, host, port, workers, threads)
 
 
@@ -200,6 +224,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 @click.option("--burst", is_flag=True, help="Run what is queued, then stop.")
 @with_appcontext
 def worker(burst: bool) -> None:
+    refuse_unsafe_start()
     worker_loop.run(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
 
 
@@ -208,6 +233,7 @@ def worker(burst: bool) -> None:
 )
 @_host_port
 def up(host: str, port: int, workers: int, threads: int) -> None:
+    refuse_unsafe_start()
     command = [sys.executable, "-c", "import wsgi; wsgi.cli()"]
     options = ["--workers", str(workers), "--threads", str(threads)]
     sys.exit(supervisor.run(command, host, port, _instance(), options))
@@ -232,6 +258,7 @@ def __getattr__(name: str) -> Any:
     module stays cheap."""
     if name == "app":
         logs.configure()
+        refuse_unsafe_start()
         globals()["app"] = create_app()
         return globals()["app"]
     raise AttributeError(name)
