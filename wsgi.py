@@ -12,6 +12,7 @@ import click
 from flask import Flask, Response, current_app, jsonify
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import dashboard
 import migrations
@@ -101,6 +102,9 @@ def configuration(instance: Path) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": public.startswith("https://"),  # served over HTTPS: never send it in clear
         "PERMANENT_SESSION_LIFETIME": int(env("SESSION_LIFETIME") or 8 * 3600),
+        # How many proxies in front append to X-Forwarded-For (nginx: 1). 0: the socket's address is
+        # the client's, and X-Forwarded-For is ignored (anyone could write it).
+        "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES") or 0),
     }
 
 
@@ -109,6 +113,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance))
     app.config.update(configuration(instance))
     app.config.update(config or {})
+    if proxies := int(app.config["TRUSTED_PROXIES"]):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
     logs.init_app(app)
 
     engine = models.make_engine(app.config["DATABASE_URL"])
