@@ -19,7 +19,7 @@ import clock
 from models import Client, Contact, Organisation, Person, Service, Ticket, TicketEvent, session
 from org.orgfile import Org, OrgFileError, parse
 from org.phones import parse_phone
-from org.pins import hash_pin, is_current, pin_matches
+from org.pins import hash_pin, is_current, pin_matches, weakness
 
 
 class NoOrganisation(RuntimeError):
@@ -127,6 +127,10 @@ def _check_data(doc: dict[str, Any], org: Org) -> dict[str, list[dict[str, Any]]
             isinstance(pin, str | int) and str(pin).isdigit() and 4 <= len(str(pin)) <= 8
         ):
             problems.append(f'{where}.pin: a PIN is 4 to 8 digits, written in quotes ("4821")')
+        elif pin_hash is None and (weak := weakness(str(pin))):
+            problems.append(
+                f"{where}.pin: too easy to guess ({weak}): choose another one, 6 digits recommended"
+            )
         contacts = []
         for j, ct in enumerate(c.get("contacts") or []):
             phone = None

@@ -6,11 +6,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 from sqlalchemy import select, text
 
 import models
 from models import Organisation, session
 from org.load import load, read_file
+from org.orgfile import OrgFileError
 from tests.conftest import ORG_FILE
 from tests.phone import ISABELLE
 from wsgi import create_app, upgrade_database
@@ -66,3 +68,22 @@ def test_the_migration_takes_pins_out_of_an_organisation_stored_before(tmp_path)
         assert not any(pin in _database_text(engine) for pin in PINS)
         models.session.remove()
     engine.dispose()
+
+
+def test_a_pin_too_easy_to_guess_is_refused_on_load_with_a_clear_message(app):
+    for weak, why in [
+        ("0000", "the same digit repeated"),
+        ("1234", "a run of digits"),
+        ("987654", "a run of digits"),
+        ("121212", "a repeated pattern"),
+        ("2580", "among the first guesses"),
+    ]:
+        doc = _org_with_pins()
+        doc["clients"][0]["pin"] = weak
+        with pytest.raises(OrgFileError) as refused:
+            load(doc)
+        assert f"clients[0].pin: too easy to guess ({why}): choose another one, 6 digits recommended" in str(
+            refused.value
+        )
+        assert weak not in str(refused.value)  # the message never repeats the PIN
+    load(_org_with_pins())  # 739164 and 582039 are fine

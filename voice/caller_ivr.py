@@ -22,9 +22,11 @@ from flask import current_app
 from twilio.twiml.voice_response import VoiceResponse
 
 import clock
+import tasks
 from models import Call, RefusalReason
 from oncall.callouts import last_taken_over
 from oncall.links import absolute_url
+from oncall.pin_alerts import tell_of_pin_lock
 from oncall.tonight import on_call_tonight, technician_calling
 from oncall.voicemails import deliver, receipt_number
 from org.load import current_org
@@ -336,7 +338,7 @@ def _open_first(call: Call) -> Before:
 def _gate(call: Call) -> Gate:
     assert call.client is not None
     contacts = {contact.phone for contact in call.client.contacts if contact.phone}
-    return gate(call.client.account, caller_number(call), contacts)
+    return gate(call.client.account, caller_number(call), contacts, call.id)
 
 
 def _pin_entered(call: Call, keys: str) -> VoiceResponse:
@@ -347,6 +349,7 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
     remember(call, pins_compared=int(recall(call, "pins_compared", 0)) + 1)  # the call log's audit
     if not check_pin(call.client, keys):
         if record_failure(held):
+            tasks.enqueue(tell_of_pin_lock, call.id)  # the supervisor knows of the lock tonight
             return end(call, RefusalReason.LOCKED)
         return retry(call, "pin", "caller.wrong_pin", RefusalReason.BAD_PIN)
     clear_failures(held)
