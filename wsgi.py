@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 import secrets
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -141,11 +142,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _holds_metrics_token() -> bool:
+    """Whether this request carries `Authorization: Bearer <METRICS_TOKEN>` (names in /healthz)."""
+    token = current_app.config.get("METRICS_TOKEN")
+    given = request.headers.get("Authorization", "")
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
 def healthz() -> tuple[Response, int]:
     """The process answers, the database and Redis are reachable: 200, else 503. Business conditions
     (a rota gap now or within 24 hours, no organisation loaded) are warnings in the JSON, never a 503:
     a load balancer must not pull the only process answering callers over a rota (DESIGN contract).
-    The warnings are French, or English with `?lang=en` or `Accept-Language: en`."""
+    The warnings are French, or English with `?lang=en` or `Accept-Language: en`; they name people
+    only for a caller holding METRICS_TOKEN (anyone reaches /healthz)."""
     checks: dict[str, str] = {}
     try:
         models.session.execute(text("SELECT 1"))
@@ -162,7 +171,7 @@ def healthz() -> tuple[Response, int]:
     found: list[str] = []
     if checks["database"] == "ok":
         try:
-            found = warnings(asked_language())
+            found = warnings(asked_language(), named=_holds_metrics_token())
         except Exception:  # noqa: BLE001 - a warning that cannot be computed is not an outage
             current_app.logger.exception("rota warnings could not be computed")
             models.session.rollback()

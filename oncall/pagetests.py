@@ -260,15 +260,18 @@ def failing(now: datetime) -> list[PageTest]:
     return [t for t in latest_by_person(now).values() if t.outcome == "failed"]
 
 
-def warnings(now: datetime, lang: str = "fr") -> list[str]:
-    """A line for each person whose pager failed its latest test: for /healthz and the banner."""
+def warnings(now: datetime, lang: str = "fr", named: bool = True) -> list[str]:
+    """A line for each person whose pager failed its latest test: for /healthz and the banner.
+    `named=False` (an unauthenticated /healthz) says that a test failed, never whose."""
     try:
         tz = current_org().timezone
     except NoOrganisation:
         return []
     return [
         t(
-            "test de la page de {name} en échec le {day} ({what})",
+            "test de la page de {name} en échec le {day} ({what})"
+            if named
+            else "test d'une page en échec le {day} ({what})",
             lang,
             name=test.person.name,
             day=test.created_at.astimezone(tz).strftime("%d/%m %H:%M"),
