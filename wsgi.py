@@ -14,6 +14,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import text
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import dashboard
 import migrations
@@ -109,9 +110,19 @@ def configuration(instance: Path) -> dict[str, Any]:
     }
 
 
+class RowId(IntegerConverter):
+    """`<int:…>` in a route: at most the database's largest integer id; a larger one is a 404 (on
+    PostgreSQL it was an overflow, a 500)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     instance = Path((config or {}).get("INSTANCE") or _instance())
     app = Flask(__name__, instance_path=str(instance))
+    app.url_map.converters["int"] = RowId
     app.config.update(configuration(instance))
     app.config.update(config or {})
     if proxies := int(app.config["TRUSTED_PROXIES"]):

@@ -208,8 +208,9 @@ def _count_failure(name: str) -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path of this site: never an open redirect."""
-    if not target:
+    """Only a path of this site: never an open redirect, nor a control character (a CR LF in a
+    Location header is a 500, or a header injected)."""
+    if not target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return url_for("dashboard.now")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
