@@ -31,7 +31,7 @@ from oncall.tonight import on_call_tonight, technician_calling
 from oncall.voicemails import deliver, receipt_number
 from org.load import current_org
 from org.orgfile import Org
-from org.phones import e164, parse_number
+from org.phones import e164, is_callable, parse_number
 from org.pins import check_pin
 from tickets.calls import caller_number, keep_recording, recall, refuse, remember
 from tickets.eligibility import contested, refusal
@@ -211,7 +211,7 @@ QUESTIONS: dict[str, Callable[[VoiceResponse, Call], None]] = {
     "pin": lambda g, call: say(
         g, "caller.ask_pin", call.language, digits=digits(call.entered_ticket or "", call.language)
     ),
-    "callback": lambda g, call: _say_number(g, call, "caller.offer_callback", caller_number(call) or ""),
+    "callback": lambda g, call: _say_number(g, call, "caller.offer_callback", _own_callback(call) or ""),
     "callback_key": lambda g, call: say(g, "caller.ask_callback", call.language),
     "callback_confirm": lambda g, call: _say_number(
         g, call, "caller.read_callback", recall(call, "callback_candidate", "")
@@ -237,7 +237,7 @@ def answer(call: Call, step: str, keys: str | None) -> VoiceResponse:
         return back(call, step)
     if step == "callback" and keys == "3" and recall(call, "may_escalate"):
         remember(call, escalate=True)  # the callout of this message escalates at once
-        return _use_callback(call, caller_number(call), [("caller.escalation_noted", {})])
+        return _use_callback(call, _own_callback(call), [("caller.escalation_noted", {})])
     if step in CONFIRMATIONS:
         if keys == "1":
             return CONFIRMED[step](call)
@@ -263,7 +263,7 @@ def retry(
     if call.tries >= MAX_TRIES:
         if step in CONFIRMATIONS:
             return CONFIRMED[step](call)  # never a "no": like silence, it confirms (and keeps the message)
-        if step == "callback_key" and (own := caller_number(call)):  # their caller ID still reaches them
+        if step == "callback_key" and (own := _own_callback(call)):  # their caller ID still reaches them
             said = spoken_number(own, current_org().region, call.language)
             return _use_callback(call, own, [*before, ("caller.callback_kept", {"digits": said})])
         return end(call, reason, before)
@@ -279,7 +279,7 @@ def back(call: Call, step: str) -> VoiceResponse:
         "ticket": "greeting",
         "pin": "ticket",
         "callback": "pin",
-        "callback_key": "callback" if caller_number(call) else "pin",
+        "callback_key": "callback" if _own_callback(call) else "pin",
         "callback_confirm": "callback_key",
         "message_confirm": "record",
         "record": "callback",
@@ -294,7 +294,7 @@ def _ready(call: Call, step: str) -> bool:
     pin_ok = bool(recall(call, "pin_ok"))
     return {
         "pin": call.ticket_id is not None,
-        "callback": pin_ok and caller_number(call) is not None,
+        "callback": pin_ok and _own_callback(call) is not None,
         "callback_key": pin_ok,
         "callback_confirm": pin_ok and bool(recall(call, "callback_candidate")),
         "record": pin_ok and bool(call.callback_number),
@@ -371,11 +371,21 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
         name = taken.taker.first_name if taken.taker else "?"
         remember(call, may_escalate=True)
         before.append(("caller.already_taken", {"name": name, "time": f"{at.hour} h {at.minute:02d}"}))
-    return ask(call, "callback" if caller_number(call) else "callback_key", before)
+    return ask(call, "callback" if _own_callback(call) else "callback_key", before)
+
+
+def _own_callback(call: Call) -> str | None:
+    """The caller ID as a callback number: None when withheld, or premium-rate or satellite (the
+    technician's key 3 dials it from the support number: never a number that bills us)."""
+    own = caller_number(call)
+    parsed = parse_number(own, current_org().region)
+    return own if parsed is not None and is_callable(parsed) else None
 
 
 def _callback_entered(call: Call, keys: str) -> VoiceResponse:
     number = parse_number(keys, current_org().region)
+    if number is not None and not is_callable(number):
+        return retry(call, "callback_key", "caller.uncallable_callback", RefusalReason.NO_CALLBACK_NUMBER)
     if number is None:
         return retry(call, "callback_key", "caller.invalid_callback", RefusalReason.NO_CALLBACK_NUMBER)
     remember(call, callback_candidate=e164(number))
@@ -421,7 +431,7 @@ ENTERED: dict[str, Callable[[Call, str], VoiceResponse]] = {
     "record": lambda call, keys: retry(call, "record", None, RefusalReason.NO_INPUT),
 }
 CONFIRMED: dict[str, Callable[[Call], VoiceResponse]] = {
-    "callback": lambda call: _use_callback(call, caller_number(call)),
+    "callback": lambda call: _use_callback(call, _own_callback(call)),
     "callback_confirm": lambda call: _use_callback(call, recall(call, "callback_candidate")),
     "message_confirm": _message_confirmed,
 }
