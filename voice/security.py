@@ -77,7 +77,7 @@ def signature_is_valid() -> bool:
 def _cheap_refusal() -> int | None:
     """413 or 403 for a request that cannot be a good webhook, found without parsing its form: a
     signature not shaped like Twilio's, a body over MAX_BODY, more than MAX_FIELDS fields."""
-    if (request.content_length or 0) > current_app.config["MAX_CONTENT_LENGTH"]:
+    if (request.content_length or 0) > (current_app.config.get("MAX_CONTENT_LENGTH") or MAX_BODY):
         return 413
     if not _SIGNATURE.fullmatch(request.headers.get("X-Twilio-Signature", "")):
         return 403
