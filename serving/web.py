@@ -23,6 +23,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 # HEAD_SECONDS. Twilio sends a webhook in one go; 8 slow sockets used to hold every thread.
 HEAD_SECONDS = 10
 EARLY_BYTES = 96 * 1024  # headers plus the largest webhook (voice.security.MAX_BODY: 64 KiB)
+_CONTINUE = re.compile(rb"\r\nexpect:[ \t]*100-continue", re.IGNORECASE)
 _LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d{1,12})", re.IGNORECASE)
 
 
@@ -51,6 +52,8 @@ def _request_is_in(data: bytes) -> bool:
     end = data.find(b"\r\n\r\n")
     if end < 0:
         return len(data) >= EARLY_BYTES  # too long for headers: gunicorn refuses it (limit_request_*)
+    if _CONTINUE.search(data, 0, end + 2):
+        return True  # the client waits for gunicorn's "100 Continue" before it sends the body
     length = _LENGTH.search(data, 0, end + 2)
     body = int(length.group(1)) if length else 0
     return len(data) >= min(end + 4 + body, EARLY_BYTES)
