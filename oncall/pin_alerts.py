@@ -1,5 +1,6 @@
 """The supervisor told of a PIN lock: a number locked out of a client account, or an account locked
-for strangers, is someone guessing (or a client in trouble), and somebody should know tonight."""
+for strangers, is someone guessing (or a client in trouble), and somebody should know tonight. So are
+repeated wrong PINs behind one of the client's own numbers, which are never locked."""
 
 from __future__ import annotations
 
@@ -23,14 +24,21 @@ register(
             "en": "On call: the PIN of {client} ({account}) is locked after repeated wrong entries, "
             "call from {number}. If it was not the client, someone is guessing their PIN.",
         },
+        "pin_guessed_sms": {
+            "fr": "Astreinte : codes PIN faux répétés pour {client} ({account}) depuis {number}, un numéro du "
+            "client (jamais verrouillé). Si ce n'est pas le client, quelqu'un devine son code derrière son numéro.",
+            "en": "On call: repeated wrong PINs for {client} ({account}) from {number}, one of the client's "
+            "numbers (never locked). If it was not the client, someone is guessing behind their number.",
+        },
         "pin_withheld": {"fr": "numéro masqué", "en": "a withheld number"},
     }
 )
 
 
 @job("tell_of_pin_lock")
-def tell_of_pin_lock(call_id: int) -> None:
-    """Job: text the supervisor that this call's wrong PINs set a lock, once per call."""
+def tell_of_pin_lock(call_id: int, locked: bool = True) -> None:
+    """Job: text the supervisor that this call's wrong PINs set a lock (or, `locked=False`, filled the
+    watch on one of the client's own numbers), once per call."""
     call = session.get(Call, call_id)
     if call is None or call.client is None or recall(call, "lock_told"):
         return
@@ -44,7 +52,13 @@ def tell_of_pin_lock(call_id: int) -> None:
         return
     lang = supervisor.language
     number = caller_number(call) or text("pin_withheld", lang)
-    body = text("pin_locked_sms", lang, client=call.client.name, account=call.client.account, number=number)
+    body = text(
+        "pin_locked_sms" if locked else "pin_guessed_sms",
+        lang,
+        client=call.client.name,
+        account=call.client.account,
+        number=number,
+    )
     try:
         send_sms(supervisor.phone, body)
     except SendError as exc:

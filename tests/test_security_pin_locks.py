@@ -26,6 +26,16 @@ def test_wrong_pins_keyed_with_the_clients_own_number_never_lock_the_client_out(
     client.expect("Coupure totale du lien SDSL").expect_not("suspendu")
 
 
+def test_guessing_behind_the_clients_own_number_is_told_to_the_supervisor(phone):
+    """Never locked, but never silent: 5 wrong PINs in 15 minutes from a client's number text the
+    supervisor (a forged caller ID would otherwise guess 3 PINs a call without end)."""
+    _with_pin(phone, "0000", ISABELLE).press("1111#").press("2222#").hangup()
+    assert sms_to(CHLOE) == []
+    _with_pin(phone, "3333", ISABELLE).press("4444#").hangup()
+    [told] = sms_to(CHLOE)
+    assert "codes PIN faux répétés pour Boulangerie Dupont (C1001) depuis +33611223344" in told
+
+
 def test_one_withheld_stranger_does_not_lock_every_withheld_caller(phone):
     """Before: every withheld caller shared one counter; a stranger's five guesses locked them all."""
     _five_wrong_pins(phone, "anonymous")

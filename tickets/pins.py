@@ -11,7 +11,8 @@ Two counters (`PinLock` rows):
 
 The client's registered contact numbers are never locked: a caller ID is easy to forge, and a lock on
 it would shut the client out. A call from one counts on its own (`contact:C1001:<call>`), bounded by
-the IVR's three tries per call; the supervisor is told of every lock (oncall/pin_alerts.py).
+the IVR's three tries per call, and the number's wrong PINs are watched (`watch:C1001:+33611223344`):
+PIN_MAX_FAILURES of them within the window tell the supervisor, as every lock does (oncall/pin_alerts.py).
 
 The count holds under concurrency: an attempt is reserved by one conditional UPDATE before the (slow)
 hash is compared, so forty wrong PINs keyed at once get exactly PIN_MAX_FAILURES comparisons; a right
@@ -40,6 +41,7 @@ class Gate:
     """The counters one PIN attempt is held by: [(key, limit)]."""
 
     keys: tuple[tuple[str, int], ...]
+    watch: str | None = None  # a client's registered number: counted, never locked (`watch_failure`)
 
     @property
     def names(self) -> list[str]:
@@ -52,7 +54,7 @@ def gate(account: str, number: str | None, contacts: set[str], call_id: int) -> 
     one of the client's registered contact numbers (the client is never locked out by strangers)."""
     limit = setting("PIN_MAX_FAILURES")
     if number is not None and number in contacts:
-        return Gate(((f"contact:{account}:{call_id}"[:60], limit),))
+        return Gate(((f"contact:{account}:{call_id}"[:60], limit),), watch=f"watch:{account}:{number}"[:60])
     own = f"caller:{account}:{number}" if number is not None else f"caller:{account}:withheld:{call_id}"
     return Gate(((own[:60], limit), (f"client:{account}", setting("PIN_ACCOUNT_MAX_FAILURES"))))
 
@@ -119,6 +121,34 @@ def record_failure(held: Gate, at: datetime | None = None) -> bool:
         )
     session.commit()
     return locked_until(held, at) is not None
+
+
+def watch_failure(held: Gate, at: datetime | None = None) -> bool:
+    """A wrong PIN keyed with one of the client's registered numbers: counted on that number, never
+    a lock. True each time PIN_MAX_FAILURES of them fall within the window (someone may be guessing
+    behind a forged caller ID: the supervisor is told, and the count starts again)."""
+    if held.watch is None:
+        return False
+    at = at or clock.now()
+    window_start = at - timedelta(minutes=setting("PIN_FAILURE_WINDOW_MINUTES"))
+    _ensure(held.watch)
+    session.execute(
+        update(PinLock)
+        .where(PinLock.key == held.watch, PinLock.first_failure_at < window_start)
+        .values(failures=0, first_failure_at=None)
+    )
+    session.execute(
+        update(PinLock)
+        .where(PinLock.key == held.watch)
+        .values(failures=PinLock.failures + 1, first_failure_at=func.coalesce(PinLock.first_failure_at, at))
+    )
+    full = changed(
+        update(PinLock)
+        .where(PinLock.key == held.watch, PinLock.failures >= setting("PIN_MAX_FAILURES"))
+        .values(failures=0, first_failure_at=None)
+    )
+    session.commit()
+    return bool(full)
 
 
 def clear_failures(held: Gate) -> None:

@@ -35,7 +35,15 @@ from org.phones import e164, is_callable, parse_number
 from org.pins import check_pin
 from tickets.calls import caller_number, keep_recording, recall, refuse, remember
 from tickets.eligibility import contested, refusal
-from tickets.pins import Gate, clear_failures, gate, locked_until, record_failure, reserve_attempt
+from tickets.pins import (
+    Gate,
+    clear_failures,
+    gate,
+    locked_until,
+    record_failure,
+    reserve_attempt,
+    watch_failure,
+)
 from tickets.service import find_ticket
 from tickets.timeline import add_event
 from voice.twiml import SPEECH_LANGUAGE, document, say, voice_of
@@ -351,6 +359,8 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
         if record_failure(held):
             tasks.enqueue(tell_of_pin_lock, call.id)  # the supervisor knows of the lock tonight
             return end(call, RefusalReason.LOCKED)
+        if watch_failure(held):  # wrong PINs behind the client's own number: maybe a forged one
+            tasks.enqueue(tell_of_pin_lock, call.id, False)
         return retry(call, "pin", "caller.wrong_pin", RefusalReason.BAD_PIN)
     clear_failures(held)
     remember(call, pin_ok=True)
