@@ -1,6 +1,6 @@
 """A junk-signed flood against real calls: can a stranger jam the line? (docs/security.md)
 
-Starts the stack of bench/stack.py (gunicorn with `serve`'s defaults, 2 workers x 4 threads, a Twilio
+Starts the stack of bench/stack.py (gunicorn as `serve` runs it, 2 workers x 4 threads, a Twilio
 stand-in, a scratch SQLite or DATABASE_URL, Redis: EMPTIED, scratch ones only), then N threads loop
 `POST /voice/incoming` with 90,000 empty fields (~700 kB) and a junk signature (half `abc`, half
 shaped like Twilio's), while signed real calls arrive one after the other. Prints the CPU one junk
@@ -75,7 +75,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=25)
     parser.add_argument("--seconds", type=float, default=120)
     args = parser.parse_args()
-    args.web_workers, args.threads = 2, 4  # `astreinte serve`'s defaults
+    args.web_workers, args.threads = 2, 4  # `astreinte serve`'s defaults, and its worker class
+    args.worker_class = "serving.web.HeadersFirstWorker"
     stack = Stack(args)
     try:
         stack.start()
