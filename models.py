@@ -218,6 +218,7 @@ class CallOutcome(enum.StrEnum):
     VOICEMAIL = "voicemail"  # after hours, a message on an eligible ticket
     REFUSED = "refused"  # after hours, refused: `reason` says why
     ABANDONED = "abandoned"  # hung up before the end: `reason` names the step
+    CONNECTED = "connected"  # after hours, put through to the technician on call, who accepted
 
 
 class RefusalReason(enum.StrEnum):
@@ -318,6 +319,7 @@ class Channel(enum.StrEnum):
     SMS = "sms"
     VOICE = "voice"
     WEB = "web"
+    LIVE = "live"  # the technician accepted the caller put through to them (live connect)
 
 
 class Callout(Base):

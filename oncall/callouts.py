@@ -28,6 +28,7 @@ from models import (
     session,
 )
 from oncall import policy
+from oncall.links import absolute_url
 from oncall.sending import SendError, send_sms
 from org.load import current_org
 from org.orgfile import ROLES, Org
@@ -307,6 +308,7 @@ def _escalate_missed_resolution(org: Org, ticket: Ticket, level: int) -> None:
             ticket=ticket.number,
             client=ticket.client.name,
             subject=ticket.subject[:60],
+            link=absolute_url("dashboard.ticket", number=ticket.number),
         )
     )
     data: dict[str, object] = {

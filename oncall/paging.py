@@ -69,6 +69,7 @@ def alert_of(callout: Callout, lang: str, org: Org) -> Alert:
         message_at=callout.opened_at.astimezone(org.timezone),
         subject=ticket.subject,
         callback_shown=readable_number(callback if callback != "-" else None, org.region),
+        english=callout.voicemail.call.language == "en",
     )
 
 

@@ -10,7 +10,7 @@ import logging
 
 import clock
 import tasks
-from oncall import pagetests
+from oncall import live, pagetests
 from oncall.callouts import note_breaches, overdue
 from oncall.page_claims import DELIVER_DUE_JOB
 from oncall.rota_alerts import warn_supervisor
@@ -32,6 +32,7 @@ def sweep() -> int:
     except NoOrganisation:
         return 0
     catch_up(now)  # messages and receipts a failure left half-done
+    live.catch_up(now)  # callers put through whose end never reached us
     try:
         while run_due_batch()[1]:  # every step due, claimed in bulk (a storm's thousands too)
             pass

@@ -32,8 +32,7 @@ from org.load import current_org
 from org.phones import mobile_number
 from tickets.calls import caller_number, recall, remember, seconds
 from tickets.timeline import add_event
-from words.caller import clock_time
-from words.catalogue import text
+from words.caller import caller_sms, clock_time
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +133,10 @@ def send_receipt(call_id: int) -> None:
     )
     if to is None or call.ticket is None or callout is None:
         return
-    tz = current_org().timezone
-    body = text(
+    org = current_org()
+    tz = org.timezone
+    body = caller_sms(
+        org,
         "caller.sms.receipt",
         call.language,
         number=call.ticket.number,
@@ -223,7 +224,8 @@ def notify_caller(callout_id: int) -> None:
     org = current_org()
     lang = callout.voicemail.call.language or "fr"
     at = callout.taken_over_at.astimezone(org.timezone)
-    body = text(
+    body = caller_sms(
+        org,
         "caller.sms.taken_over",
         lang,
         number=ticket.number,
@@ -290,7 +292,8 @@ def notify_caller_breach(callout_id: int) -> None:
     if number is None:
         return  # not a mobile: the timeline already says the caller gets no SMS
     org = current_org()
-    body = text(
+    body = caller_sms(
+        org,
         "caller.sms.escalated",
         callout.voicemail.call.language or "fr",
         number=ticket.number,

@@ -108,6 +108,15 @@ def _told(kind: str, d: dict[str, Any], lang: str, tz: tzinfo) -> str | None:
             "event.takeover", name=d["name"], via=label("via", d["via"], lang), minutes=d["seconds"] // 60
         )
         return told + (s("event.late") if d.get("breached") else "")
+    if kind in ("live_request", "live_unanswered") and "names" in d:
+        return s(f"event.{kind}", names=", ".join(d["names"]))
+    if kind == "client_call" and "name" in d:
+        if d.get("ended"):
+            ended = datetime.fromisoformat(d["ended"]).astimezone(tz)
+            return s("event.client_call.ended", name=d["name"], time=f"{ended:%H:%M}")
+        return s("event.client_call", name=d["name"])
+    if kind == "live_hung_up":
+        return s("event.live_hung_up")
     if kind == "caller_sms" and "sent" in d:
         if d["sent"]:
             return s("event.caller_sms", body=d["body"])

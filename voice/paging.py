@@ -13,8 +13,9 @@ from twilio.twiml.voice_response import VoiceResponse
 
 import clock
 from models import Callout, CalloutState, Channel, Page, session
+from oncall.callback import hold
 from oncall.callouts import decline
-from oncall.links import media_url
+from oncall.links import absolute_url, media_url
 from oncall.paging import alert_of
 from oncall.takeover import first_name, take_over
 from oncall.voicemails import caller_gets_sms
@@ -135,7 +136,9 @@ def key() -> object:
             r.redirect(_url("paging.menu", lead, callout))
         else:
             say(r, "page_connecting", lang)
-            dial = r.dial(caller_id=current_org().support_number, action=_url("paging.menu", lead, callout))
+            hold(callout, person)  # paging waits while they talk; the <Dial> action resumes it
+            ended = absolute_url("callback.ended", callout=callout.id, person=person.id)
+            dial = r.dial(caller_id=current_org().support_number, action=ended, method="POST")
             dial.number(number)
     elif pressed == "9" and callout.state is CalloutState.PAGING:
         decline(callout, person, pages)
@@ -192,6 +195,8 @@ def _menu(r: VoiceResponse, lead: Page, callout: Callout, lang: str, tries: int)
         priority=alert.priority,
         time=spoken_time(alert.message_at, lang),
     )
+    if alert.english:
+        say(gather, "live.speaks_english", lang)
     minutes = int((alert.due_at - clock.now()).total_seconds() // 60)
     if minutes >= 0:
         say(gather, "page_left", lang, minutes=minutes, unit=minute_word(minutes, lang))
