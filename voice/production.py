@@ -57,7 +57,7 @@ def start_problems(env: dict[str, str]) -> list[str]:
             "TWILIO_AUTH_TOKEN is missing while TWILIO_ACCOUNT_SID is set: nothing would be paged, and "
             "webhooks would be checked against the public development token"
         )
-    elif token and not sid:
+    elif token and not sid and not outbox_asked:
         problems.append("TWILIO_ACCOUNT_SID is missing while TWILIO_AUTH_TOKEN is set")
     elif not sid and not token and not outbox_asked:
         problems.append(
