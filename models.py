@@ -6,7 +6,9 @@ Times are stored as timezone-aware UTC; local time (Europe/Paris) exists only at
 from __future__ import annotations
 
 import enum
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -601,8 +603,30 @@ def make_engine(url: str) -> Engine:
     sqlite = url.startswith("sqlite")
     engine = create_engine(url, pool_pre_ping=not sqlite, pool_recycle=POOL_RECYCLE_SECONDS)
     if engine.dialect.name == "sqlite":
+        _private_sqlite_file(engine.url.database)
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _private_sqlite_file(database: str | None) -> None:
+    """The SQLite file holds calls, numbers and PIN hashes: 0600 from its first byte (SQLite gives its
+    -wal and -shm files the database file's mode), and an older file's group or other bits taken away."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # SQLite says what is wrong with the path when it connects
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except OSError:
+            pass
 
 
 def bind(engine: Engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 import secrets
 import sys
@@ -9,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import text
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 import dashboard
 import migrations
@@ -27,9 +30,9 @@ from org.cli import load_command
 from serving import logs, supervisor, web
 from serving import worker as worker_loop
 from voice.check import check_command
+from voice.production import DEV_AUTH_TOKEN, is_production, outbox_warnings, start_problems
 
 ROOT = Path(__file__).resolve().parent
-DEV_AUTH_TOKEN = "astreinte-development-token"  # signs webhooks in local-outbox mode only
 
 
 def _instance() -> Path:
@@ -44,8 +47,13 @@ def _secret_key(instance: Path) -> str:
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        try:  # 0600 from its first byte: never readable by others, not even for an instant
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process wrote it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_hex(32))
     return path.read_text().strip()
 
 
@@ -54,13 +62,19 @@ def configuration(instance: Path) -> dict[str, Any]:
     env = os.environ.get
     sid, token = env("TWILIO_ACCOUNT_SID"), env("TWILIO_AUTH_TOKEN")
     public = (env("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    production = is_production({"PUBLIC_BASE_URL": public})
+    # The development token is public (it is in the source): never a webhook key in production,
+    # where an outbox asked for (ASTREINTE_OUTBOX=1) without a token takes no webhook at all.
+    fallback_token = secrets.token_hex(32) if production else DEV_AUTH_TOKEN
     return {
         "INSTANCE": instance,
         "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance / 'astreinte.db'}",
         "REDIS_URL": tasks.default_redis_url(instance),
         "TWILIO_ACCOUNT_SID": sid,
-        "TWILIO_AUTH_TOKEN": token or DEV_AUTH_TOKEN,
-        "TWILIO_OUTBOX": not (sid and token),  # no credentials: nothing leaves the machine
+        "TWILIO_AUTH_TOKEN": token or fallback_token,
+        # No credentials, or ASTREINTE_OUTBOX=1: nothing leaves the machine (docs/security.md).
+        "TWILIO_OUTBOX": env("ASTREINTE_OUTBOX") == "1" or not (sid and token),
+        "PRODUCTION": production,
         "TWILIO_API_BASE_URL": env("TWILIO_API_BASE_URL") or "https://api.twilio.com",
         # SMS through a Messaging Service (its sender pool) instead of the support number.
         "TWILIO_MESSAGING_SERVICE_SID": env("TWILIO_MESSAGING_SERVICE_SID"),
@@ -82,21 +96,37 @@ def configuration(instance: Path) -> dict[str, Any]:
         "PAGE_RING_SECONDS": int(env("PAGE_RING_SECONDS") or 25),  # how long a page call rings
         "TAKEOVER_LINK_MAX_AGE": int(env("TAKEOVER_LINK_MAX_AGE") or 12 * 3600),
         "TWILIO_TIMEOUT": float(env("TWILIO_TIMEOUT") or 10),
-        "METRICS_TOKEN": env("METRICS_TOKEN"),  # set: /metrics asks for `Authorization: Bearer <it>`
+        # Set: /metrics asks for `Authorization: Bearer <it>`; unset, /metrics is closed in production.
+        "METRICS_TOKEN": env("METRICS_TOKEN"),
         "TASKS_INLINE": False,
         "MAX_CONTENT_LENGTH": 1024 * 1024,  # webhooks and forms are small; refuse anything larger (413)
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": public.startswith("https://"),  # served over HTTPS: never send it in clear
         "PERMANENT_SESSION_LIFETIME": int(env("SESSION_LIFETIME") or 8 * 3600),
+        # How many proxies in front append to X-Forwarded-For (nginx: 1). 0: the socket's address is
+        # the client's, and X-Forwarded-For is ignored (anyone could write it).
+        "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES") or 0),
     }
+
+
+class RowId(IntegerConverter):
+    """`<int:…>` in a route: at most the database's largest integer id; a larger one is a 404 (on
+    PostgreSQL it was an overflow, a 500)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     instance = Path((config or {}).get("INSTANCE") or _instance())
     app = Flask(__name__, instance_path=str(instance))
+    app.url_map.converters["int"] = RowId
     app.config.update(configuration(instance))
     app.config.update(config or {})
+    if proxies := int(app.config["TRUSTED_PROXIES"]):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
     logs.init_app(app)
 
     engine = models.make_engine(app.config["DATABASE_URL"])
@@ -123,11 +153,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _holds_metrics_token() -> bool:
+    """Whether this request carries `Authorization: Bearer <METRICS_TOKEN>` (names in /healthz)."""
+    token = current_app.config.get("METRICS_TOKEN")
+    given = request.headers.get("Authorization", "")
+    return bool(token) and hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
 def healthz() -> tuple[Response, int]:
     """The process answers, the database and Redis are reachable: 200, else 503. Business conditions
     (a rota gap now or within 24 hours, no organisation loaded) are warnings in the JSON, never a 503:
     a load balancer must not pull the only process answering callers over a rota (DESIGN contract).
-    The warnings are French, or English with `?lang=en` or `Accept-Language: en`."""
+    The warnings are French, or English with `?lang=en` or `Accept-Language: en`; they name people
+    only for a caller holding METRICS_TOKEN (anyone reaches /healthz)."""
     checks: dict[str, str] = {}
     try:
         models.session.execute(text("SELECT 1"))
@@ -144,10 +182,11 @@ def healthz() -> tuple[Response, int]:
     found: list[str] = []
     if checks["database"] == "ok":
         try:
-            found = warnings(asked_language())
+            found = warnings(asked_language(), named=_holds_metrics_token())
         except Exception:  # noqa: BLE001 - a warning that cannot be computed is not an outage
             current_app.logger.exception("rota warnings could not be computed")
             models.session.rollback()
+    found += outbox_warnings(asked_language())
     body = jsonify(status="ok" if ok else "fail", checks=checks, warnings=found)
     return body, 200 if ok else 503
 
@@ -165,6 +204,16 @@ def db_group() -> None:
 def db_upgrade() -> None:
     upgrade_database()
     click.echo("database up to date")
+
+
+def refuse_unsafe_start() -> None:
+    """A production start with a missing or placeholder secret stops here, naming each variable."""
+    problems = start_problems(dict(os.environ))
+    if problems:
+        for problem in problems:
+            click.echo(f"astreinte: refusing to start: {problem}", err=True)
+        click.echo("astreinte: see docs/security.md (production settings)", err=True)
+        sys.exit(2)
 
 
 def upgrade_database() -> None:
@@ -193,6 +242,7 @@ def _host_port(f: Any) -> Any:
 @click.command("serve", help="The web application only (webhooks, API, dashboard), behind gunicorn.")
 @_host_port
 def serve(host: str, port: int, workers: int, threads: int) -> None:
+    refuse_unsafe_start()
     web.serve(create_app, host, port, workers, threads)
 
 
@@ -200,6 +250,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
 @click.option("--burst", is_flag=True, help="Run what is queued, then stop.")
 @with_appcontext
 def worker(burst: bool) -> None:
+    refuse_unsafe_start()
     worker_loop.run(current_app._get_current_object(), burst=burst)  # type: ignore[attr-defined]
 
 
@@ -208,6 +259,7 @@ def worker(burst: bool) -> None:
 )
 @_host_port
 def up(host: str, port: int, workers: int, threads: int) -> None:
+    refuse_unsafe_start()
     command = [sys.executable, "-c", "import wsgi; wsgi.cli()"]
     options = ["--workers", str(workers), "--threads", str(threads)]
     sys.exit(supervisor.run(command, host, port, _instance(), options))
@@ -232,6 +284,7 @@ def __getattr__(name: str) -> Any:
     module stays cheap."""
     if name == "app":
         logs.configure()
+        refuse_unsafe_start()
         globals()["app"] = create_app()
         return globals()["app"]
     raise AttributeError(name)

@@ -138,7 +138,8 @@ class Stack:
         redis.Redis.from_url(self.redis_url).flushdb()
         gunicorn = [str(BIN / "gunicorn"), "-w", str(self.args.web_workers), "--log-level", "warning"]
         if self.args.threads > 1:
-            gunicorn += ["--worker-class", "gthread", "--threads", str(self.args.threads)]
+            worker_class = getattr(self.args, "worker_class", "gthread")
+            gunicorn += ["--worker-class", worker_class, "--threads", str(self.args.threads)]
         self.procs.append(
             subprocess.Popen(
                 [*gunicorn, "-b", f"127.0.0.1:{self.bare_port}", "--chdir", str(ROOT / "bench"), "bare:app"],

@@ -146,8 +146,11 @@ def role_required(role: Role) -> Callable[[Callable[..., Any]], Callable[..., An
 
 
 # Guesses are counted per name *and address* (a stranger's guesses lock the stranger out, not the
-# agent at her desk) and per address whatever the name (one machine trying many names).
+# agent at her desk), per address whatever the name (one machine trying many names), and per name
+# whatever the address (guesses spread over many addresses). The address is the client's as the
+# trusted proxies tell it (TRUSTED_PROXIES, wsgi.py): behind nginx, never the proxy's own.
 MAX_ADDRESS_FAILURES = 30
+MAX_ACCOUNT_FAILURES = 30
 # When Redis is down the counts live in this process: a throttle that fails open would let a guesser
 # try as fast as the server answers. (Each web process counts apart: at worst a few times the limit.)
 _LOCAL: dict[str, tuple[int, float]] = {}
@@ -155,9 +158,13 @@ _LOCAL_MAX = 10_000
 _local_lock = threading.Lock()
 
 
-def _keys(name: str) -> tuple[str, str]:
+def _keys(name: str) -> tuple[str, str, str]:
     address = request.remote_addr or "-"
-    return f"astreinte:login-failures:{name.lower()}|{address}", f"astreinte:login-failures-from:{address}"
+    return (
+        f"astreinte:login-failures:{name.lower()}|{address}",
+        f"astreinte:login-failures-from:{address}",
+        f"astreinte:login-failures-of:{name.lower()}",
+    )
 
 
 def _local_count(key: str, now: float) -> int:
@@ -166,16 +173,21 @@ def _local_count(key: str, now: float) -> int:
 
 
 def _throttled(name: str) -> bool:
-    """Whether this name from this address, or this address, made too many failed logins lately."""
-    pair, address = _keys(name)
+    """Whether this name from this address, this address, or this name from anywhere made too many
+    failed logins lately."""
+    pair, address, account = _keys(name)
     try:
-        counts = tasks.connection().mget([pair, address])
-        by_pair, by_address = (int(c or 0) for c in counts)
+        counts = tasks.connection().mget([pair, address, account])
+        by_pair, by_address, by_account = (int(c or 0) for c in counts)
     except redis.RedisError:
         now = time.monotonic()
         with _local_lock:
-            by_pair, by_address = _local_count(pair, now), _local_count(address, now)
-    return by_pair >= MAX_LOGIN_FAILURES or by_address >= MAX_ADDRESS_FAILURES
+            by_pair, by_address, by_account = (_local_count(k, now) for k in (pair, address, account))
+    return (
+        by_pair >= MAX_LOGIN_FAILURES
+        or by_address >= MAX_ADDRESS_FAILURES
+        or by_account >= MAX_ACCOUNT_FAILURES
+    )
 
 
 def _count_failure(name: str) -> None:
@@ -196,8 +208,9 @@ def _count_failure(name: str) -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path of this site: never an open redirect."""
-    if not target:
+    """Only a path of this site: never an open redirect, nor a control character (a CR LF in a
+    Location header is a 500, or a header injected)."""
+    if not target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return url_for("dashboard.now")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

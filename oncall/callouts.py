@@ -157,9 +157,21 @@ def run_next_step_now(callout_id: int, after_step: int | None = None) -> bool:
 
 
 def decline(callout: Callout, person: Person, pages: list[Page]) -> None:
-    """`person` declined in a page call (9): noted on the pages and the timeline; the next step runs now."""
+    """`person` declined in a page call (9): noted on the pages and the timeline; the next step runs now.
+    Once: a 9 replayed (Twilio's retry, a forged replay of the signed request) moves nothing, since the
+    conditional UPDATE of the pages lets one decline through."""
+    ids = [page.id for page in pages if page.callout_id == callout.id]
+    won = changed(
+        update(Page)
+        .where(Page.id.in_(ids), Page.status != "declined")
+        .values(status="declined")
+        .execution_options(synchronize_session=False)
+    )
+    if not won:
+        session.rollback()
+        return
     for page in pages:
-        if page.callout_id == callout.id:
+        if page.id in ids:
             page.status = "declined"
     add_event(
         callout.ticket,

@@ -48,18 +48,19 @@ def _coming_gaps(org: Org, now: datetime, active: set[str]) -> list[tuple[str, d
     return sorted(found.items(), key=lambda item: item[1])
 
 
-def warnings(lang: str = "fr") -> list[str]:
+def warnings(lang: str = "fr", named: bool = True) -> list[str]:
     """What an operator must fix, in `lang`, listed by /healthz, which stays 200 (the web application
     must keep answering calls; a rota gap is a business condition, not an outage) and shown as the
     dashboard's banner: a pager that failed its latest test, a position nobody holds now, one nobody
-    will hold within 24 hours, no organisation loaded."""
+    will hold within 24 hours, no organisation loaded. `named=False`: nobody's name (/healthz without
+    the metrics token, which anyone may read)."""
     try:
         org = current_org()
     except NoOrganisation:
         return [text("health.no_org", lang)]
     now, active = clock.now(), active_people()
     now_gaps = _gaps_now(org, now, active)
-    pagers = pagetests.warnings(now, lang)  # a pager that failed its test
+    pagers = pagetests.warnings(now, lang, named)  # a pager that failed its test
     found = [text("health.gap_now", lang, role=role_label(p, lang), position=p) for p in now_gaps]
     return (
         pagers

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -56,7 +57,12 @@ def start(
     night: str | None = None,
 ) -> PageTest | None:
     """Write a new test of `person`'s page (committed; the sender sends it). None when this evening's
-    test of that person exists already (another worker's sweeper wrote it)."""
+    test of that person exists already (another worker's sweeper wrote it). A test asked for again
+    before PAGE_SMS_INTERVAL / PAGE_CALL_INTERVAL have passed since the last one to that number is
+    that last one: carriers block a number that insists, as they would for pages."""
+    if origin != "evening" and (recent_one := _recent_test(person.phone)) is not None:
+        log.info("page test of %s asked again too soon: test %d stands", person.id, recent_one.id)
+        return recent_one
     test = PageTest(
         person_id=person.id,
         origin=origin,
@@ -73,6 +79,18 @@ def start(
         return None
     log.info("page test %d of %s (%s): %s", test.id, person.id, origin, test.channels)
     return test
+
+
+def _recent_test(number: str) -> PageTest | None:
+    config = current_app.config
+    interval = max(int(config["PAGE_SMS_INTERVAL"]), int(config["PAGE_CALL_INTERVAL"]))
+    since = clock.now() - timedelta(seconds=interval)
+    return session.scalar(
+        select(PageTest)
+        .where(PageTest.to_number == number, PageTest.created_at > since)
+        .order_by(PageTest.id.desc())
+        .limit(1)
+    )
 
 
 def problems(test: PageTest, final: bool) -> list[str]:
@@ -242,15 +260,18 @@ def failing(now: datetime) -> list[PageTest]:
     return [t for t in latest_by_person(now).values() if t.outcome == "failed"]
 
 
-def warnings(now: datetime, lang: str = "fr") -> list[str]:
-    """A line for each person whose pager failed its latest test: for /healthz and the banner."""
+def warnings(now: datetime, lang: str = "fr", named: bool = True) -> list[str]:
+    """A line for each person whose pager failed its latest test: for /healthz and the banner.
+    `named=False` (an unauthenticated /healthz) says that a test failed, never whose."""
     try:
         tz = current_org().timezone
     except NoOrganisation:
         return []
     return [
         t(
-            "test de la page de {name} en échec le {day} ({what})",
+            "test de la page de {name} en échec le {day} ({what})"
+            if named
+            else "test d'une page en échec le {day} ({what})",
             lang,
             name=test.person.name,
             day=test.created_at.astimezone(tz).strftime("%d/%m %H:%M"),

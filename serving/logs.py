@@ -103,7 +103,7 @@ def configure(level: str | None = None, fmt: str | None = None, stream: Any = No
 
 def init_app(app: Flask) -> None:
     """A request id on every request (the caller's X-Request-Id when it sends a sane one), the Twilio
-    SID of a webhook, and one line per request naming its route, never its path (links carry tokens)."""
+    SID of a webhook (set by voice.security), and one line per request naming its route, never its path (links carry tokens)."""
     requests_log = logging.getLogger("astreinte.request")
 
     @app.before_request
@@ -111,10 +111,8 @@ def init_app(app: Flask) -> None:
         given = request.headers.get("X-Request-Id", "")
         g.request_id = given if re.fullmatch(r"[\w.-]{8,64}", given) else uuid.uuid4().hex[:16]
         g.request_started = time.monotonic()
-        if request.mimetype == "application/x-www-form-urlencoded":
-            sid = request.form.get("CallSid") or request.form.get("MessageSid")
-            if sid and re.fullmatch(r"[A-Z]{2}[\w]{1,64}", sid):
-                g.call_sid = sid
+        # The webhook's SID (`g.call_sid`) is noted by voice.security once the signature holds: the
+        # form of a stranger's request is never parsed before that.
 
     @app.after_request
     def _line(response: Response) -> Response:

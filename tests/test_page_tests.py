@@ -177,3 +177,16 @@ def test_a_test_asked_for_an_unknown_person_is_refused_with_a_message(app, twili
     )
     assert "Personne inconnue." in factories.visible_text(response)
     assert not twilio.messages and not twilio.calls
+
+
+def test_ten_presses_of_the_button_send_one_test_until_the_page_intervals_pass(app, twilio, clock, client):
+    """Before: 10 presses in 0.2 s sent 10 SMS and 10 calls to one phone (carriers block that)."""
+    factories.login(client)
+    token = factories.csrf(client, "/page-tests")
+    for _ in range(10):
+        client.post("/page-tests", data={"person": "bruno", "csrf_token": token})
+    assert len(twilio.sms_sent_to(BRUNO)) == 1 and len(twilio.calls_to(BRUNO)) == 1
+    assert session.query(PageTest).count() == 1
+    clock.advance(seconds=app.config["PAGE_CALL_INTERVAL"] + 1)
+    client.post("/page-tests", data={"person": "bruno", "csrf_token": token})
+    assert len(twilio.sms_sent_to(BRUNO)) == 2 and len(twilio.calls_to(BRUNO)) == 2

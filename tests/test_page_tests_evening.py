@@ -41,7 +41,7 @@ def test_at_18_05_those_on_call_get_one_test_sms_each(twilio, clock):
 
 
 def test_a_pager_that_stays_silent_is_told_to_the_supervisor_once_and_shown_on_the_desk(
-    twilio, clock, client
+    app, twilio, clock, client
 ):
     clock.set(TUESDAY_EVENING)
     sweep()
@@ -58,7 +58,13 @@ def test_a_pager_that_stays_silent_is_told_to_the_supervisor_once_and_shown_on_t
     )
     health = client.get("/healthz").get_json()
     assert client.get("/healthz").status_code == 200  # a business warning, never an outage
-    assert any("Bruno Petit" in w and "30003" in w for w in health["warnings"])
+    # Anyone reaches /healthz: it says a test failed, never whose (before, it named Bruno Petit).
+    assert "test d'une page en échec le 24/11 18:06 (SMS non remis, code 30003)" in health["warnings"]
+    assert not any("Bruno" in w for w in health["warnings"])
+    app.config["METRICS_TOKEN"] = "m" * 40  # the operator's monitoring holds the token: names
+    named = client.get("/healthz", headers={"Authorization": "Bearer " + "m" * 40}).get_json()
+    assert any("Bruno Petit" in w and "30003" in w for w in named["warnings"])
+    app.config["METRICS_TOKEN"] = None
     assert "\nastreinte_pagers_failing 1.0\n" in client.get("/metrics").get_data(as_text=True)
     factories.login(client)
     now = text(client.get("/now"))  # the banner of every page

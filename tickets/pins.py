@@ -1,12 +1,18 @@
 """Wrong PINs, counted so that a stranger cannot shut a client out of the emergency line.
 
 Two counters (`PinLock` rows):
-- per client account *and* calling number (`caller:C1001:+33611223344`): PIN_MAX_FAILURES wrong PINs
+- per client account *and* calling number (`caller:C1001:+33699887766`): PIN_MAX_FAILURES wrong PINs
   within PIN_FAILURE_WINDOW_MINUTES lock that number out of that account for PIN_LOCK_MINUTES. A
-  stranger's guesses lock the stranger's number, never the client's own phones;
-- per client account (`client:C1001`), against guessing spread over many numbers: PIN_ACCOUNT_MAX_FAILURES
-  wrong PINs from numbers that are not the client's registered contacts lock the account for every
-  number *except* those contacts.
+  stranger's guesses lock the stranger's number. A withheld number is nobody's: each withheld call
+  counts apart (`caller:C1001:withheld:<call>`), so one stranger never locks every withheld caller;
+- per client account (`client:C1001`), against guessing spread over many numbers (withheld ones too):
+  PIN_ACCOUNT_MAX_FAILURES wrong PINs from numbers that are not the client's registered contacts lock
+  the account for every number *except* those contacts.
+
+The client's registered contact numbers are never locked: a caller ID is easy to forge, and a lock on
+it would shut the client out. A call from one counts on its own (`contact:C1001:<call>`), bounded by
+the IVR's three tries per call, and the number's wrong PINs are watched (`watch:C1001:+33611223344`):
+PIN_MAX_FAILURES of them within the window tell the supervisor, as every lock does (oncall/pin_alerts.py).
 
 The count holds under concurrency: an attempt is reserved by one conditional UPDATE before the (slow)
 hash is compared, so forty wrong PINs keyed at once get exactly PIN_MAX_FAILURES comparisons; a right
@@ -35,19 +41,22 @@ class Gate:
     """The counters one PIN attempt is held by: [(key, limit)]."""
 
     keys: tuple[tuple[str, int], ...]
+    watch: str | None = None  # a client's registered number: counted, never locked (`watch_failure`)
 
     @property
     def names(self) -> list[str]:
         return [key for key, _ in self.keys]
 
 
-def gate(account: str, number: str | None, contacts: set[str]) -> Gate:
-    """The counters of a caller on an account: their own, and the account's unless they call from
+def gate(account: str, number: str | None, contacts: set[str], call_id: int) -> Gate:
+    """The counters of a caller on an account: their own (their number's, or this call's when the
+    number is withheld or one of the client's contacts), and the account's unless they call from
     one of the client's registered contact numbers (the client is never locked out by strangers)."""
-    keys = [(f"caller:{account}:{number or 'withheld'}"[:60], setting("PIN_MAX_FAILURES"))]
-    if number is None or number not in contacts:
-        keys.append((f"client:{account}", setting("PIN_ACCOUNT_MAX_FAILURES")))
-    return Gate(tuple(keys))
+    limit = setting("PIN_MAX_FAILURES")
+    if number is not None and number in contacts:
+        return Gate(((f"contact:{account}:{call_id}"[:60], limit),), watch=f"watch:{account}:{number}"[:60])
+    own = f"caller:{account}:{number}" if number is not None else f"caller:{account}:withheld:{call_id}"
+    return Gate(((own[:60], limit), (f"client:{account}", setting("PIN_ACCOUNT_MAX_FAILURES"))))
 
 
 def locked_until(held: Gate, at: datetime | None = None) -> datetime | None:
@@ -112,6 +121,34 @@ def record_failure(held: Gate, at: datetime | None = None) -> bool:
         )
     session.commit()
     return locked_until(held, at) is not None
+
+
+def watch_failure(held: Gate, at: datetime | None = None) -> bool:
+    """A wrong PIN keyed with one of the client's registered numbers: counted on that number, never
+    a lock. True each time PIN_MAX_FAILURES of them fall within the window (someone may be guessing
+    behind a forged caller ID: the supervisor is told, and the count starts again)."""
+    if held.watch is None:
+        return False
+    at = at or clock.now()
+    window_start = at - timedelta(minutes=setting("PIN_FAILURE_WINDOW_MINUTES"))
+    _ensure(held.watch)
+    session.execute(
+        update(PinLock)
+        .where(PinLock.key == held.watch, PinLock.first_failure_at < window_start)
+        .values(failures=0, first_failure_at=None)
+    )
+    session.execute(
+        update(PinLock)
+        .where(PinLock.key == held.watch)
+        .values(failures=PinLock.failures + 1, first_failure_at=func.coalesce(PinLock.first_failure_at, at))
+    )
+    full = changed(
+        update(PinLock)
+        .where(PinLock.key == held.watch, PinLock.failures >= setting("PIN_MAX_FAILURES"))
+        .values(failures=0, first_failure_at=None)
+    )
+    session.commit()
+    return bool(full)
 
 
 def clear_failures(held: Gate) -> None:

@@ -104,6 +104,8 @@ def _reply_text(reply: Reply, person: Person) -> str:
         )
     if reply.kind in ("no_callout", "already"):
         return text("sms_no_callout", lang, ticket=reply.ticket)
+    if reply.kind == "not_paged":
+        return text("sms_not_paged", lang, ticket=reply.ticket)
     if reply.kind == "nothing_waiting":
         return text("sms_nothing_waiting", lang)
     if reply.kind == "several":

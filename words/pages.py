@@ -66,6 +66,10 @@ register(
             "fr": "Aucune alerte en cours pour la requête {ticket}.",
             "en": "No alert is waiting for ticket {ticket}.",
         },
+        "sms_not_paged": {
+            "fr": "Vous n'êtes pas alerté pour la requête {ticket} : prenez-la en charge depuis le tableau de bord.",
+            "en": "You were not paged for ticket {ticket}: take it over from the dashboard.",
+        },
         "sms_nothing_waiting": {
             "fr": "Aucune alerte en attente pour vous. Pour prendre en charge : OK suivi du numéro de requête.",
             "en": "No alert is waiting for you. To take over: OK followed by the ticket number.",

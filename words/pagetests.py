@@ -55,6 +55,7 @@ register(
             "Aucun test de page ces 7 derniers jours.": "No page test in the last 7 days.",
             "test de la page de {name} en échec le {day} ({what})": "test of {name}'s page failed on {day} "
             "({what})",
+            "test d'une page en échec le {day} ({what})": "a page test failed on {day} ({what})",
             "Quand": "When",
             "Qui": "Who",
             "Origine": "Origin",
