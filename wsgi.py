@@ -57,6 +57,9 @@ def configuration(instance: Path) -> dict[str, Any]:
     return {
         "INSTANCE": instance,
         "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance / 'astreinte.db'}",
+        # A connection per web thread (`serve` sets WEB_THREADS) and one for the rest (a worker's sweeper):
+        # no request waits for one, none is opened and closed per request.
+        "DATABASE_POOL_SIZE": int(env("DATABASE_POOL_SIZE") or int(env("WEB_THREADS") or 4) + 1),
         "REDIS_URL": tasks.default_redis_url(instance),
         "TWILIO_ACCOUNT_SID": sid,
         "TWILIO_AUTH_TOKEN": token or DEV_AUTH_TOKEN,
@@ -99,7 +102,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     logs.init_app(app)
 
-    engine = models.make_engine(app.config["DATABASE_URL"])
+    engine = models.make_engine(app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"])
     app.extensions["engine"] = engine
     models.bind(engine)
 
