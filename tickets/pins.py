@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 import clock
@@ -70,27 +70,26 @@ def reserve_attempt(held: Gate, at: datetime | None = None) -> bool:
     window_start = at - timedelta(minutes=setting("PIN_FAILURE_WINDOW_MINUTES"))
     taken: list[str] = []
     for key, limit in held.keys:
-        _ensure(key)
-        # a lock that ran out, or slips older than the window, are forgotten (idempotent)
-        session.execute(
+        # One statement: a lock that ran out, or slips older than the window, are forgotten (this
+        # attempt is then the first), else the attempt is counted if the counter is not full.
+        stale = or_(
+            PinLock.locked_until <= at,
+            and_(PinLock.locked_until.is_(None), PinLock.first_failure_at < window_start),
+        )
+        attempt = (
             update(PinLock)
             .where(
-                PinLock.key == key,
-                or_(
-                    PinLock.locked_until <= at,
-                    and_(PinLock.locked_until.is_(None), PinLock.first_failure_at < window_start),
-                ),
+                PinLock.key == key, or_(stale, and_(PinLock.locked_until.is_(None), PinLock.failures < limit))
             )
-            .values(failures=0, first_failure_at=None, locked_until=None)
-        )
-        won = changed(
-            update(PinLock)
-            .where(PinLock.key == key, PinLock.failures < limit, PinLock.locked_until.is_(None))
             .values(
-                failures=PinLock.failures + 1,
-                first_failure_at=func.coalesce(PinLock.first_failure_at, at),
+                failures=case((stale, 1), else_=PinLock.failures + 1),
+                first_failure_at=case((stale, at), else_=func.coalesce(PinLock.first_failure_at, at)),
+                locked_until=None,
             )
         )
+        won = changed(attempt)
+        if not won and _ensure(key):  # this caller's first attempt: the counter did not exist yet
+            won = changed(attempt)
         if not won:
             _give_back(taken)
             session.commit()
@@ -133,11 +132,13 @@ def _give_back(keys: list[str]) -> None:
         )
 
 
-def _ensure(key: str) -> None:
+def _ensure(key: str) -> bool:
+    """The counter exists; True when it did not (this call, or another at the same instant, made it)."""
     if session.get(PinLock, key) is not None:
-        return
+        return False
     try:
         with session.begin_nested():  # two calls may count the same key at once
             session.add(PinLock(key=key, failures=0))
     except IntegrityError:
         pass
+    return True
