@@ -72,6 +72,8 @@ def configuration(instance: Path) -> dict[str, Any]:
         "TWILIO_VOICE": env("TWILIO_VOICE") or "Polly.Lea",
         "RECORDINGS_DIR": Path(env("RECORDINGS_DIR") or instance / "recordings"),
         "RECORDING_RETENTION_DAYS": int(env("RECORDING_RETENTION_DAYS") or 90),
+        # How far back the recordings of Twilio's fallback are looked for (every host down that long).
+        "FALLBACK_LOOKBACK_HOURS": int(env("FALLBACK_LOOKBACK_HOURS") or 24),
         # Repeated wrong PINs lock the calling number out of that client account for a while...
         "PIN_MAX_FAILURES": int(env("PIN_MAX_FAILURES") or 5),
         # ... and wrong PINs from numbers that are not the client's contacts lock the account for them.

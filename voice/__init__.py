@@ -7,6 +7,7 @@ from flask import Flask
 
 from voice import delivery  # noqa: F401 - the sender's jobs register on import
 from voice.caller import bp as caller_bp
+from voice.fallback import bp as fallback_bp
 from voice.pagetest import bp as page_tests_bp
 from voice.pagetest_cli import page_group
 from voice.paging import bp as paging_bp
@@ -17,6 +18,7 @@ from voice.sms import bp as sms_bp
 
 def register(app: Flask) -> None:
     app.register_blueprint(caller_bp)
+    app.register_blueprint(fallback_bp)
     app.register_blueprint(paging_bp)
     app.register_blueprint(sms_bp)
     app.register_blueprint(page_tests_bp)

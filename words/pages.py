@@ -31,6 +31,12 @@ register(
             "Voir le tableau de bord.",
             "en": "Escalation: ticket {ticket} {client} ({subject}) not resolved in time. See the dashboard.",
         },
+        "sms_fallback_message": {  # a message the fallback recorded while astreinte was down, no ticket known
+            "fr": "Astreinte : message laissé à {time} pendant une panne par {caller}, requête inconnue. "
+            "Il attend le service desk ; rappelez le client si besoin.",
+            "en": "On-call: message left at {time} during an outage by {caller}, no known ticket. "
+            "It waits for the desk; call the client back if needed.",
+        },
         "sms_priority": {"fr": " prio {priority}", "en": " priority {priority}"},
         "sms_reply": {"fr": "Répondez ", "en": "Reply "},
         "sms_page_bundle": {
