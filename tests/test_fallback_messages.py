@@ -7,11 +7,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from models import Call, Callout, CallOutcome, Voicemail, VoicemailKind, session
-from tests.conftest import paris
+import clock as clock_module
+from models import Call, Callout, CallOutcome, Person, Voicemail, VoicemailKind, session
+from oncall.rota import who_is_on_call
+from org.load import current_org, load, read_file
+from tests.conftest import ORG_FILE, paris
 from tests.phone import ISABELLE
 from voice.fallback import recover_messages
 
+from .processes import start_worker, stop_worker, wait_for, worker_env, worker_said
 from .twilio_standin import fixtures
 
 app_config, twilio_server, twilio = fixtures()
@@ -148,3 +152,22 @@ def test_without_a_twilio_account_there_is_nothing_to_ask(app, twilio, clock):
     app.config["TWILIO_OUTBOX"] = True  # local-outbox mode: no Twilio account to ask
     assert recover_messages() == 0
     assert twilio.recording_queries == []
+
+
+def test_a_worker_that_starts_pages_for_what_the_fallback_recorded_while_it_was_away(app, twilio, tmp_path):
+    """The real `astreinte worker`, real clock: the messages are looked up as it starts."""
+    doc = read_file(ORG_FILE)
+    doc["business_hours"], doc["closures"] = {}, []  # whatever the wall clock says: the astreinte
+    load(doc)
+    twilio.fallback_recorded(ISABELLE, SUPPORT)
+    primary = session.get(Person, who_is_on_call(current_org(), clock_module.now()).primary)
+    assert primary is not None
+    env = worker_env(app.config, twilio, FALLBACK_LOOKBACK_HOURS="1")
+    proc = start_worker(app, env, tmp_path / "worker.log", timeout=60)
+    try:
+        sms = wait_for(lambda: twilio.sms_sent_to(primary.phone), timeout=60, every=0.2)
+        assert sms, f"no page after the worker started; it said:\n{worker_said(proc)[-3000:]}"
+        assert sms[0].body.startswith("Astreinte 104233")
+        assert "DateCreated>" in twilio.recording_queries[0]
+    finally:
+        stop_worker(proc)
