@@ -15,6 +15,7 @@ PIN gives its reservation back. Hashing and comparing are `org/pins.py`'s.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -63,10 +64,30 @@ def locked_until(held: Gate, at: datetime | None = None) -> datetime | None:
     return max(ends) if ends else None
 
 
+BUSY_WAIT = 0.05  # seconds between two tries while other attempts of the same caller are compared
+BUSY_TRIES = 20  # a second at most: a comparison takes milliseconds
+
+
 def reserve_attempt(held: Gate, at: datetime | None = None) -> bool:
     """Count this attempt on every counter before the PIN is compared; False (nothing counted) when
-    one of them is locked or full. Committed at once: the slow comparison holds no lock."""
-    at = at or clock.now()
+    one of them is locked, or stays full. Committed at once: the slow comparison holds no lock.
+
+    A counter full of attempts still being compared, with no lock (callers of one switchboard number
+    keying their PINs at the same instant, in an outage), is waited for, up to a second: those
+    comparisons end within milliseconds and either clear it (right PINs) or lock it (wrong ones). So
+    no more than the limit is ever compared at once, and a right PIN is not refused for being sixth."""
+    for _ in range(BUSY_TRIES):
+        if _reserve_once(held, at or clock.now()):
+            return True
+        if locked_until(held, at) is not None:
+            session.commit()
+            return False
+        session.commit()  # no snapshot held while waiting
+        time.sleep(BUSY_WAIT)
+    return False
+
+
+def _reserve_once(held: Gate, at: datetime) -> bool:
     window_start = at - timedelta(minutes=setting("PIN_FAILURE_WINDOW_MINUTES"))
     taken: list[str] = []
     for key, limit in held.keys:
