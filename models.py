@@ -607,6 +607,9 @@ def make_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
     )
     if engine.dialect.name == "postgresql":
         event.listen(engine, "checkout", _closed_by_server)
+        if not event.contains(session, "do_orm_execute", _retry_on_dead_connection):
+            # only where connections die: any listener costs every statement a second ORM pre-pass
+            event.listen(session, "do_orm_execute", _retry_on_dead_connection)
     return engine
 
 
@@ -638,9 +641,6 @@ def _retry_on_dead_connection(state: ORMExecuteState) -> Result[Any] | None:
             raise
         s.rollback()
         return state.invoke_statement()
-
-
-event.listen(session, "do_orm_execute", _retry_on_dead_connection)
 
 
 def bind(engine: Engine) -> None:
