@@ -147,6 +147,22 @@ def test_the_fallbacks_recording_callback_looks_the_message_up_at_once_when_sign
     assert len(twilio.recording_queries) == (0 if signature else 1)
 
 
+def test_the_recording_callback_sent_twice_keeps_and_pages_the_message_once(app, twilio, clock):
+    call, recording = twilio.fallback_recorded(ISABELLE, SUPPORT)
+    callback = {
+        "AccountSid": twilio.account_sid,
+        "CallSid": call.sid,
+        "RecordingSid": recording.sid,
+        "RecordingStatus": "completed",
+    }
+    assert twilio.phone.send("/voice/fallback/recording", callback)[0] == 200
+    texts = len(twilio.sms_sent_to(ALICE))
+    assert twilio.phone.send("/voice/fallback/recording", callback)[0] == 200  # Twilio retries
+    assert session.scalar(select(func.count()).select_from(Voicemail)) == 1
+    assert session.scalar(select(func.count()).select_from(Callout)) == 1
+    assert len(twilio.sms_sent_to(ALICE)) == texts
+
+
 def test_without_a_twilio_account_there_is_nothing_to_ask(app, twilio, clock):
     twilio.fallback_recorded(ISABELLE, SUPPORT)
     app.config["TWILIO_OUTBOX"] = True  # local-outbox mode: no Twilio account to ask
