@@ -69,6 +69,9 @@ def configuration(instance: Path) -> dict[str, Any]:
     return {
         "INSTANCE": instance,
         "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance / 'astreinte.db'}",
+        # A connection per web thread (`serve` sets WEB_THREADS) and one for the rest (a worker's sweeper):
+        # no request waits for one, none is opened and closed per request.
+        "DATABASE_POOL_SIZE": int(env("DATABASE_POOL_SIZE") or int(env("WEB_THREADS") or 4) + 1),
         "REDIS_URL": tasks.default_redis_url(instance),
         "TWILIO_ACCOUNT_SID": sid,
         "TWILIO_AUTH_TOKEN": token or fallback_token,
@@ -83,6 +86,8 @@ def configuration(instance: Path) -> dict[str, Any]:
         "TWILIO_VOICE": env("TWILIO_VOICE") or "Polly.Lea",
         "RECORDINGS_DIR": Path(env("RECORDINGS_DIR") or instance / "recordings"),
         "RECORDING_RETENTION_DAYS": int(env("RECORDING_RETENTION_DAYS") or 90),
+        # How far back the recordings of Twilio's fallback are looked for (every host down that long).
+        "FALLBACK_LOOKBACK_HOURS": int(env("FALLBACK_LOOKBACK_HOURS") or 24),
         # Repeated wrong PINs lock the calling number out of that client account for a while...
         "PIN_MAX_FAILURES": int(env("PIN_MAX_FAILURES") or 5),
         # ... and wrong PINs from numbers that are not the client's contacts lock the account for them.
@@ -129,7 +134,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
     logs.init_app(app)
 
-    engine = models.make_engine(app.config["DATABASE_URL"])
+    engine = models.make_engine(app.config["DATABASE_URL"], app.config["DATABASE_POOL_SIZE"])
     app.extensions["engine"] = engine
     models.bind(engine)
 

@@ -86,14 +86,16 @@ def is_empty() -> bool:
 
 
 _CHECKSUM = select(Organisation.checksum).limit(1)  # built once: every webhook asks
+CHECKSUM_COLUMN = _CHECKSUM.scalar_subquery()  # read along with another row: no statement of its own
 
 
 def current_org() -> Org:
     """The loaded organisation. One SELECT of its checksum per request or job (a load in another
-    process is seen by the next request); the document is read and parsed only when it changed."""
+    process is seen by the next request), or none when a query read it along (`checksum_read`); the
+    document is read and parsed only when it changed."""
     if (memo := g.get("org")) is not None:
         return memo  # type: ignore[no-any-return]
-    checksum = session.scalar(_CHECKSUM)
+    checksum = g.pop("org_checksum", None) or session.scalar(_CHECKSUM)
     if checksum is None:
         raise NoOrganisation("no organisation file loaded: run `astreinte load examples/org.yaml`")
     cached = current_app.extensions.get("org")
@@ -104,6 +106,12 @@ def current_org() -> Org:
         current_app.extensions["org"] = cached
     g.org = cached[1]
     return cached[1]
+
+
+def checksum_read(checksum: str | None) -> None:
+    """The checksum as a query of this request read it (CHECKSUM_COLUMN): `current_org` uses it."""
+    if checksum is not None and g.get("org") is None:
+        g.org_checksum = checksum
 
 
 # --- the parts that go to tables ----------------------------------------------------------------

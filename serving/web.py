@@ -129,6 +129,7 @@ class _Server(BaseApplication):  # type: ignore[misc]
 
 def serve(factory: Callable[[], Flask], host: str, port: int, workers: int, threads: int) -> None:
     """Serve until SIGTERM or SIGINT: gunicorn then lets requests in flight finish (up to 10 s)."""
+    os.environ["WEB_THREADS"] = str(threads)  # each process's database pool: one connection a thread
     _Server(
         factory,
         {

@@ -20,13 +20,16 @@ from rq import SimpleWorker
 
 import tasks
 from oncall.sweeper import sweep
+from org.load import NoOrganisation
 from serving import logs
+from voice.fallback import recover_messages
 from voice.retention import purge_recordings
 
 log = logging.getLogger("astreinte.worker")
 
 SWEEP_EVERY = 10.0  # seconds
 PURGE_EVERY = 3600.0
+FALLBACK_EVERY = 300.0  # seconds between two looks at Twilio for messages its fallback recorded
 RECONNECT_MAX = 5.0  # seconds between two attempts to reach a Redis that went away
 
 
@@ -54,10 +57,13 @@ class _Worker(SimpleWorker):
 
 
 def sweep_forever(app: Flask, stop: threading.Event, every: float = SWEEP_EVERY) -> None:
-    """Re-run overdue work from the database every `every` seconds, and purge recordings past their
-    retention once an hour. Nothing a sweep raises stops the next one."""
+    """Re-run overdue work from the database every `every` seconds, purge recordings past their
+    retention once an hour, and ask Twilio for the messages its fallback recorded while no host
+    answered: at once, then every FALLBACK_EVERY. Nothing a sweep raises stops the next one."""
     last_purge = -PURGE_EVERY
     logs.job_context.set("sweep")
+    last_fallback = time.monotonic()
+    _recover_fallback(app)
     while not stop.wait(every):
         try:
             with app.app_context():
@@ -67,6 +73,19 @@ def sweep_forever(app: Flask, stop: threading.Event, every: float = SWEEP_EVERY)
                     purge_recordings()
         except Exception:  # noqa: BLE001 - keep sweeping; the error is logged
             log.exception("sweep failed; the next one runs in %.0f s", every)
+        if time.monotonic() - last_fallback >= FALLBACK_EVERY:
+            last_fallback = time.monotonic()
+            _recover_fallback(app)
+
+
+def _recover_fallback(app: Flask) -> None:
+    try:
+        with app.app_context():
+            recover_messages()
+    except NoOrganisation:
+        pass  # nothing loaded yet: nobody to page
+    except Exception:  # noqa: BLE001 - the next round asks again; the error is logged
+        log.exception("the messages recorded by Twilio's fallback could not be recovered")
 
 
 def run(app: Flask, burst: bool = False) -> None:

@@ -51,6 +51,9 @@ def test_the_fallback_twiml_records_a_message_at_twilio_and_thanks_the_caller():
     assert (
         record.get("action", "").endswith("/fallback-thanks.xml") and int(record.get("maxLength", "0")) >= 60
     )
+    # when a host answers again, it hears of each message at once (the sweeper finds the rest)
+    assert record.get("recordingStatusCallback", "").endswith("/voice/fallback/recording")
+    assert record.get("recordingStatusCallbackEvent") == "completed"
     thanks = ET.parse(DEPLOY / "twilio" / "fallback-thanks.xml").getroot()
     assert [child.tag for child in thanks] == ["Say", "Hangup"]
 

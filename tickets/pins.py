@@ -21,11 +21,12 @@ PIN gives its reservation back. Hashing and comparing are `org/pins.py`'s.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 import clock
@@ -72,34 +73,53 @@ def locked_until(held: Gate, at: datetime | None = None) -> datetime | None:
     return max(ends) if ends else None
 
 
+BUSY_WAIT = 0.05  # seconds between two tries while other attempts of the same caller are compared
+BUSY_TRIES = 20  # a second at most: a comparison takes milliseconds
+
+
 def reserve_attempt(held: Gate, at: datetime | None = None) -> bool:
     """Count this attempt on every counter before the PIN is compared; False (nothing counted) when
-    one of them is locked or full. Committed at once: the slow comparison holds no lock."""
-    at = at or clock.now()
+    one of them is locked, or stays full. Committed at once: the slow comparison holds no lock.
+
+    A counter full of attempts still being compared, with no lock (callers of one switchboard number
+    keying their PINs at the same instant, in an outage), is waited for, up to a second: those
+    comparisons end within milliseconds and either clear it (right PINs) or lock it (wrong ones). So
+    no more than the limit is ever compared at once, and a right PIN is not refused for being sixth."""
+    for _ in range(BUSY_TRIES):
+        if _reserve_once(held, at or clock.now()):
+            return True
+        if locked_until(held, at) is not None:
+            session.commit()
+            return False
+        session.commit()  # no snapshot held while waiting
+        time.sleep(BUSY_WAIT)
+    return False
+
+
+def _reserve_once(held: Gate, at: datetime) -> bool:
     window_start = at - timedelta(minutes=setting("PIN_FAILURE_WINDOW_MINUTES"))
     taken: list[str] = []
     for key, limit in held.keys:
-        _ensure(key)
-        # a lock that ran out, or slips older than the window, are forgotten (idempotent)
-        session.execute(
+        # One statement: a lock that ran out, or slips older than the window, are forgotten (this
+        # attempt is then the first), else the attempt is counted if the counter is not full.
+        stale = or_(
+            PinLock.locked_until <= at,
+            and_(PinLock.locked_until.is_(None), PinLock.first_failure_at < window_start),
+        )
+        attempt = (
             update(PinLock)
             .where(
-                PinLock.key == key,
-                or_(
-                    PinLock.locked_until <= at,
-                    and_(PinLock.locked_until.is_(None), PinLock.first_failure_at < window_start),
-                ),
+                PinLock.key == key, or_(stale, and_(PinLock.locked_until.is_(None), PinLock.failures < limit))
             )
-            .values(failures=0, first_failure_at=None, locked_until=None)
-        )
-        won = changed(
-            update(PinLock)
-            .where(PinLock.key == key, PinLock.failures < limit, PinLock.locked_until.is_(None))
             .values(
-                failures=PinLock.failures + 1,
-                first_failure_at=func.coalesce(PinLock.first_failure_at, at),
+                failures=case((stale, 1), else_=PinLock.failures + 1),
+                first_failure_at=case((stale, at), else_=func.coalesce(PinLock.first_failure_at, at)),
+                locked_until=None,
             )
         )
+        won = changed(attempt)
+        if not won and _ensure(key):  # this caller's first attempt: the counter did not exist yet
+            won = changed(attempt)
         if not won:
             _give_back(taken)
             session.commit()
@@ -170,11 +190,13 @@ def _give_back(keys: list[str]) -> None:
         )
 
 
-def _ensure(key: str) -> None:
+def _ensure(key: str) -> bool:
+    """The counter exists; True when it did not (this call, or another at the same instant, made it)."""
     if session.get(PinLock, key) is not None:
-        return
+        return False
     try:
         with session.begin_nested():  # two calls may count the same key at once
             session.add(PinLock(key=key, failures=0))
     except IntegrityError:
         pass
+    return True

@@ -317,16 +317,23 @@ def back(call: Call, step: str) -> VoiceResponse:
 
 def _ready(call: Call, step: str) -> bool:
     """What a step needs from the earlier ones (a request out of order starts again)."""
-    pin_ok = bool(recall(call, "pin_ok"))
-    return {
-        "pin": call.ticket_id is not None,
-        "callback": pin_ok and own_callback(call) is not None,
-        "callback_key": pin_ok,
-        "live_offer": pin_ok,
-        "callback_confirm": pin_ok and bool(recall(call, "callback_candidate")),
-        "record": pin_ok and bool(call.callback_number),
-        "message_confirm": pin_ok and call.voicemail is not None,
-    }.get(step, True) and call.after_hours
+    if not call.after_hours:
+        return False
+    if step == "pin":
+        return call.ticket_id is not None
+    if step not in READY_AFTER_PIN:
+        return True
+    return bool(recall(call, "pin_ok")) and READY_AFTER_PIN[step](call)  # only this step's (no lazy loads)
+
+
+READY_AFTER_PIN: dict[str, Callable[[Call], bool]] = {
+    "callback": lambda call: own_callback(call) is not None,
+    "callback_key": lambda call: True,
+    "live_offer": lambda call: True,
+    "callback_confirm": lambda call: bool(recall(call, "callback_candidate")),
+    "record": lambda call: bool(call.callback_number),
+    "message_confirm": lambda call: call.voicemail is not None,
+}
 
 
 def _ticket_entered(call: Call, keys: str) -> VoiceResponse:
@@ -445,10 +452,10 @@ def _use_callback(call: Call, number: str | None, before: Before | None = None) 
 
 
 def _message_confirmed(call: Call) -> VoiceResponse:
-    voicemail = deliver(call)
-    if voicemail is None:
-        return ask(call, "record")
+    if call.voicemail is None or not call.voicemail.recording_sid:
+        return ask(call, "record")  # nothing recorded: deliver() would keep nothing either
     assert call.ticket is not None
+    # The answer first, then deliver(): the call's new step and the callout go in one commit.
     call.step = "done"
     next_seq(call)
     r = VoiceResponse()
@@ -463,7 +470,9 @@ def _message_confirmed(call: Call) -> VoiceResponse:
         say(r, "caller.sms_coming", call.language)
     say(r, "caller.goodbye", call.language)
     r.hangup()
-    return kept(call, r)
+    kept(call, r)
+    deliver(call, kept=True)  # recorded by the <Record> action's request, committed then
+    return r
 
 
 def _record_again(call: Call) -> VoiceResponse:

@@ -30,6 +30,12 @@ register(
             "fr": "Escalade : {ticket} {client} ({subject}) non résolue dans le délai. {link}",
             "en": "Escalation: ticket {ticket} {client} ({subject}) not resolved in time. {link}",
         },
+        "sms_fallback_message": {  # a message the fallback recorded while astreinte was down, no ticket known
+            "fr": "Astreinte : message laissé à {time} pendant une panne par {caller}, requête inconnue. "
+            "Il attend le service desk ; rappelez le client si besoin.",
+            "en": "On-call: message left at {time} during an outage by {caller}, no known ticket. "
+            "It waits for the desk; call the client back if needed.",
+        },
         "sms_priority": {"fr": " prio {priority}", "en": " priority {priority}"},
         "sms_english": {"fr": " (parle anglais)", "en": " (speaks English)"},
         "sms_reply": {"fr": "Répondez ", "en": "Reply "},
