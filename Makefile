@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 # requirements.lock holds the exact versions the suite passed with (pip constraints): every install
 # from it is the same. `make lock` writes it again after a change of pyproject.toml.
 LOCK := requirements.lock
+# `make run PORT=5055` serves on another port; links and calendar addresses follow it.
+PORT ?= 5000
 
 .PHONY: run test lint bench demo clean lock
 
@@ -25,7 +27,7 @@ lock: $(STAMP)
 run: $(STAMP)
 	$(BIN)/astreinte db upgrade
 	$(BIN)/astreinte load examples/org.yaml --if-empty
-	$(BIN)/astreinte up
+	$(BIN)/astreinte up --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -190,9 +190,19 @@ def _host_port(f: Any) -> Any:
     return click.option("--host", default="127.0.0.1", show_default=True)(f)
 
 
+def _refuse_busy_port(host: str, port: int) -> None:
+    if reason := web.port_taken(host, port):
+        raise click.ClickException(
+            f"port {port} on {host} is not free ({reason}): stop what listens there, "
+            f"or serve on another port (astreinte up --port {port + 1}, make run PORT={port + 1})"
+        )
+
+
 @click.command("serve", help="The web application only (webhooks, API, dashboard), behind gunicorn.")
 @_host_port
 def serve(host: str, port: int, workers: int, threads: int) -> None:
+    _refuse_busy_port(host, port)
+    web.follow_port(host, port)
     web.serve(create_app, host, port, workers, threads)
 
 
@@ -208,6 +218,8 @@ def worker(burst: bool) -> None:
 )
 @_host_port
 def up(host: str, port: int, workers: int, threads: int) -> None:
+    _refuse_busy_port(host, port)
+    web.follow_port(host, port)
     command = [sys.executable, "-c", "import wsgi; wsgi.cli()"]
     options = ["--workers", str(workers), "--threads", str(threads)]
     sys.exit(supervisor.run(command, host, port, _instance(), options))

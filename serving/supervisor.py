@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import tasks
+from serving.web import port_taken
 
 log = logging.getLogger("astreinte.up")
 
@@ -138,6 +139,11 @@ def run(command: list[str], host: str, port: int, instance: Path, web_options: l
         announced = False
         while not stopping:
             now = time.monotonic()
+            web_proc = children["web"].proc
+            if not announced and web_proc is not None and web_proc.poll() is not None:
+                if reason := port_taken(host, port):  # taken since `up` checked it
+                    log.error("port %s on %s is not free (%s): astreinte stops", port, host, reason)
+                    return 1
             for child in children.values():
                 child.watch(now)
             if not announced and _listening(host, port):

@@ -1,0 +1,100 @@
+"""A provider's first hour with the real command: serving on the port asked for (links follow it), a busy
+port refused at once, astreinte's own version, and the schema's state and history."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from wsgi import DEV_AUTH_TOKEN
+
+from .processes import astreinte, free_port, stop, wait_serving
+
+
+def _env(tmp_path: Path, **more: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in ("DATABASE_URL", "REDIS_URL", "PUBLIC_BASE_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
+    }
+    env.update(ASTREINTE_INSTANCE=str(tmp_path / "instance"), WEB_CONCURRENCY="1", WEB_THREADS="2")
+    env.update(more)
+    return env
+
+
+def _run(tmp_path: Path, *args: str, timeout: float = 60, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        astreinte(*args), env=_env(tmp_path, **env), capture_output=True, text=True, timeout=timeout
+    )
+
+
+def _signed_call(port: int, signed_for: str) -> int:
+    """A call as Twilio sends it, signed for the URL `signed_for`, posted to the server on `port`."""
+    form = {"CallSid": "CA" + "1" * 32, "From": "+33611223344", "To": "+33100000000", "AccountSid": "AC1"}
+    signature = RequestValidator(DEV_AUTH_TOKEN).compute_signature(signed_for, form)
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/voice/incoming",
+        data=urllib.parse.urlencode(form).encode(),
+        headers={"X-Twilio-Signature": signature},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.mark.parametrize("command", ["up", "serve"])
+def test_a_busy_port_is_an_immediate_one_line_error_naming_it(tmp_path, command):
+    port = free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        started = time.monotonic()
+        result = _run(tmp_path, command, "--port", str(port), timeout=30)
+        took = time.monotonic() - started
+    assert result.returncode != 0
+    assert took < 10, f"{took:.1f} s"
+    said = result.stderr.strip().splitlines()
+    assert len(said) == 1 and f"port {port}" in said[0], result.stderr
+    assert f"--port {port + 1}" in said[0]
+    assert "is up" not in result.stdout + result.stderr
+
+
+def test_serving_on_another_port_makes_the_links_follow_it(tmp_path):
+    assert _run(tmp_path, "db", "upgrade").returncode == 0
+    port = free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        astreinte("serve", "--port", str(port)), env=_env(tmp_path), stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        # Twilio signs the URL it calls: the server on `port` takes it as its own public address.
+        here = f"http://127.0.0.1:{port}/voice/incoming"
+        assert wait_serving(lambda: _signed_call(port, here) == 200), (tmp_path / "serve.log").read_text()
+        assert _signed_call(port, "http://127.0.0.1:5000/voice/incoming") == 403
+    finally:
+        stop(proc)
+
+
+def test_a_public_base_url_that_is_set_is_kept_whatever_the_port(tmp_path):
+    assert _run(tmp_path, "db", "upgrade").returncode == 0
+    port = free_port()
+    env = _env(tmp_path, PUBLIC_BASE_URL="http://desk.example.test")
+    proc = subprocess.Popen(astreinte("serve", "--port", str(port)), env=env, stderr=subprocess.DEVNULL)
+    try:
+        public = "http://desk.example.test/voice/incoming"
+        assert wait_serving(lambda: _signed_call(port, public) == 200)
+        assert _signed_call(port, f"http://127.0.0.1:{port}/voice/incoming") == 403
+    finally:
+        stop(proc)
