@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _installed
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +170,52 @@ def db_upgrade() -> None:
     click.echo("database up to date")
 
 
+@db_group.command("current", help="The revision the database is at, and whether it is the newest.")
+@with_appcontext
+def db_current() -> None:
+    at, newest = migrations.current(current_app.extensions["engine"]), migrations.head()
+    known = [rev.id for rev in migrations.history()]
+    if at is None:
+        click.echo("empty database (no migration applied): run `astreinte db upgrade`")
+    elif at == newest:
+        click.echo(f"{at} (head: up to date)")
+    elif at in known:
+        behind = known.index(at)
+        click.echo(f"{at}: {behind} migration(s) behind {newest}: run `astreinte db upgrade`")
+    else:
+        click.echo(f"{at}: unknown to astreinte {version()} (its newest is {newest})")
+
+
+@db_group.command("history", help="Every migration, newest first; the database's is marked.")
+@with_appcontext
+def db_history() -> None:
+    at = migrations.current(current_app.extensions["engine"])
+    for rev in migrations.history():
+        mark = "  <- the database" if rev.id == at else ""
+        click.echo(f"{rev.id:<24} {rev.doc}{mark}")
+
+
+@db_group.command(
+    "downgrade",
+    help="Undo the migrations above REVISION (an id from `db history`, -1, or base). Back up first: "
+    "what they added is dropped with its data.",
+    context_settings={"ignore_unknown_options": True},  # `-1` is a revision, not an option
+)
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    engine = current_app.extensions["engine"]
+    before = migrations.current(engine)
+    known = {rev.id for rev in migrations.history()}
+    if revision not in known and revision != "base" and not re.fullmatch(r"-\d+", revision):
+        raise click.ClickException(f"unknown revision {revision!r}: see `astreinte db history`")
+    try:
+        migrations.downgrade(engine, revision)
+    except Exception as exc:  # noqa: BLE001 - Alembic's refusal, said in one line
+        raise click.ClickException(f"downgrade to {revision} refused: {exc}") from exc
+    click.echo(f"database downgraded from {before or 'nothing'} to {migrations.current(engine) or 'base'}")
+
+
 def upgrade_database() -> None:
     migrations.upgrade(current_app.extensions["engine"])
 
@@ -225,11 +274,38 @@ def up(host: str, port: int, workers: int, threads: int) -> None:
     sys.exit(supervisor.run(command, host, port, _instance(), options))
 
 
+def version() -> str:
+    """astreinte's own version, as installed (pyproject.toml)."""
+    try:
+        return _installed("astreinte")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"astreinte {version()}")
+        ctx.exit()
+
+
 _group = FlaskGroup(
     create_app=create_app,
     add_default_commands=False,
+    add_version_option=False,
     load_dotenv=False,
     help="astreinte: the after-hours voice front desk.",
+)
+# Flask's own options (--app, --env-file, --debug) choose nothing here: the application is this one.
+_group.params = [p for p in _group.params if p.name not in ("app", "env_file", "debug")]
+_group.params.append(
+    click.Option(
+        ["--version"],
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_print_version,
+        help="Show astreinte's version and exit.",
+    )
 )
 
 

@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,33 @@ def test_a_public_base_url_that_is_set_is_kept_whatever_the_port(tmp_path):
         assert _signed_call(port, f"http://127.0.0.1:{port}/voice/incoming") == 403
     finally:
         stop(proc)
+
+
+def test_version_is_astreintes_own_and_help_offers_no_flask_options(tmp_path):
+    said = _run(tmp_path, "--version")
+    assert said.returncode == 0
+    assert said.stdout.strip() == f"astreinte {version('astreinte')}"
+    assert version("astreinte") != "0.1.0" and "Flask" not in said.stdout
+    help_ = _run(tmp_path, "--help").stdout
+    assert "--env-file" not in help_ and "--app" not in help_ and "--version" in help_
+
+
+def test_db_current_history_and_downgrade_say_where_the_schema_stands(tmp_path):
+    said = _run(tmp_path, "db", "current")
+    assert said.returncode == 0 and "run `astreinte db upgrade`" in said.stdout
+    assert _run(tmp_path, "db", "upgrade").returncode == 0
+    history = _run(tmp_path, "db", "history").stdout.splitlines()
+    newest, previous = history[0].split()[0], history[1].split()[0]
+    assert history[0].endswith("<- the database") and history[-1].startswith("0001")
+    assert _run(tmp_path, "db", "current").stdout.strip() == f"{newest} (head: up to date)"
+
+    down = _run(tmp_path, "db", "downgrade", "-1")
+    assert down.returncode == 0, down.stderr
+    assert down.stdout.strip() == f"database downgraded from {newest} to {previous}"
+    assert _run(tmp_path, "db", "current").stdout.startswith(f"{previous}: 1 migration(s) behind {newest}")
+    assert _run(tmp_path, "db", "upgrade").returncode == 0
+    assert "(head: up to date)" in _run(tmp_path, "db", "current").stdout
+
+    wrong = _run(tmp_path, "db", "downgrade", "0042_nothing")
+    assert wrong.returncode != 0 and "unknown revision '0042_nothing'" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
