@@ -268,6 +268,11 @@ def worker(burst: bool) -> None:
 @_host_port
 def up(host: str, port: int, workers: int, threads: int) -> None:
     _refuse_busy_port(host, port)
+    if not os.environ.get("REDIS_URL"):
+        try:
+            tasks.redis_executable()
+        except tasks.NoRedisServer as exc:
+            raise click.ClickException(str(exc)) from exc
     web.follow_port(host, port)
     command = [sys.executable, "-c", "import wsgi; wsgi.cli()"]
     options = ["--workers", str(workers), "--threads", str(threads)]

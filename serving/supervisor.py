@@ -121,7 +121,7 @@ def run(command: list[str], host: str, port: int, instance: Path, web_options: l
         children["redis"] = Child("redis", _redis)
         children["redis"].launch()
         env["REDIS_URL"] = tasks.default_redis_url(instance)
-        log.info("embedded redis-server on %s", env["REDIS_URL"])
+        log.info("embedded %s on %s", tasks.redis_executable(), env["REDIS_URL"])
 
     def _spawn(*args: str) -> Callable[[], subprocess.Popen[bytes]]:
         return lambda: subprocess.Popen([*command, *args], env=env, preexec_fn=_die_with_parent)

