@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import sys
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _installed
@@ -13,8 +14,8 @@ from typing import Any
 
 import click
 from flask import Flask, Response, current_app, jsonify
-from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import text
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from sqlalchemy import func, select, text
 
 import dashboard
 import migrations
@@ -276,7 +277,31 @@ def up(host: str, port: int, workers: int, threads: int) -> None:
     web.follow_port(host, port)
     command = [sys.executable, "-c", "import wsgi; wsgi.cli()"]
     options = ["--workers", str(workers), "--threads", str(threads)]
-    sys.exit(supervisor.run(command, host, port, _instance(), options))
+    sys.exit(supervisor.run(command, host, port, _instance(), options, after_upgrade=_first_admin_hint))
+
+
+def _command_name() -> str:
+    """How the person who started us calls `astreinte` (`.venv/bin/astreinte` under `make run`)."""
+    given = Path(sys.argv[0]) if sys.argv and sys.argv[0] not in ("", "-c") else None
+    if given is None or given.name != "astreinte" or shutil.which("astreinte") == str(given):
+        return "astreinte"
+    try:
+        return str(given.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(given)
+
+
+def _first_admin_hint() -> None:
+    """With no dashboard user yet, say how to make the first administrator: nobody can log in before."""
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        if models.session.scalar(select(func.count()).select_from(models.User)):
+            return
+    click.echo(
+        "No dashboard user yet: create the first administrator (the password is asked for), then log in:\n"
+        f"    {_command_name()} user add admin --role admin",
+        err=True,
+    )
 
 
 def version() -> str:

@@ -98,8 +98,16 @@ def _listening(host: str, port: int) -> bool:
         return s.connect_ex((host if host not in ("0.0.0.0", "::") else "127.0.0.1", port)) == 0
 
 
-def run(command: list[str], host: str, port: int, instance: Path, web_options: list[str]) -> int:
-    """Start everything, supervise until a signal, stop in order. `command` runs `astreinte`."""
+def run(
+    command: list[str],
+    host: str,
+    port: int,
+    instance: Path,
+    web_options: list[str],
+    after_upgrade: Callable[[], None] | None = None,
+) -> int:
+    """Start everything, supervise until a signal, stop in order. `command` runs `astreinte`;
+    `after_upgrade` runs once the schema is up to date (the first-admin hint)."""
     stopping: list[int] = []
 
     def _stop(signum: int, _frame: Any) -> None:
@@ -131,6 +139,8 @@ def run(command: list[str], host: str, port: int, instance: Path, web_options: l
         if upgrade.returncode != 0:
             log.error("the database could not be upgraded (code %s)", upgrade.returncode)
             return 1
+        if after_upgrade is not None:
+            after_upgrade()
         children["worker"] = Child("worker", _spawn("worker"))
         children["web"] = Child("web", _spawn("serve", "--host", host, "--port", str(port), *web_options))
         if not stopping:

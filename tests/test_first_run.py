@@ -4,6 +4,7 @@ port refused at once, astreinte's own version, and the schema's state and histor
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -13,6 +14,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from http.cookiejar import CookieJar
 from importlib.metadata import version
 from pathlib import Path
 
@@ -182,3 +184,79 @@ def test_without_any_redis_server_up_says_what_to_install(tmp_path):
     assert result.returncode != 0
     said = result.stderr.strip().splitlines()
     assert len(said) == 1 and "apt install redis-server" in said[0] and "REDIS_URL" in said[0], result.stderr
+
+
+class Browser:
+    """A browser against a real server: cookies kept, forms posted with the token of the page."""
+
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=10) as resp:
+            return resp.read().decode()
+
+    def post(self, path: str, form: dict[str, str], token_from: str) -> str:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', self.get(token_from))
+        assert token, f"no form on {token_from}"
+        data = urllib.parse.urlencode({"csrf_token": token.group(1), **form}).encode()
+        with self.opener.open(self.base + path, data=data, timeout=10) as resp:
+            return resp.read().decode()
+
+
+def test_the_first_admin_is_made_as_up_says_and_adds_users_from_the_web(tmp_path):
+    port = free_port()
+    log = tmp_path / "up.log"
+    env = _env(tmp_path)
+    proc = subprocess.Popen(
+        astreinte("up", "--port", str(port)), env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+    try:
+        said = wait_serving(lambda: "--role admin" in log.read_text() and log.read_text())
+        assert said, log.read_text()
+        command = re.search(r"^\s+astreinte (user add \S+ --role admin)$", said, re.M)
+        assert command, said
+        made = subprocess.run(
+            astreinte(*command.group(1).split()),
+            env=env,
+            input="a first long secret\n",
+            text=True,
+            capture_output=True,
+        )
+        assert made.returncode == 0, made.stderr
+        name = command.group(1).split()[2]
+
+        admin = Browser(port)
+        assert wait_serving(lambda: admin.get("/login"))
+        admin.post("/login", {"name": name, "password": "a first long secret"}, "/login")
+        page = admin.post(
+            "/admin/users",
+            {"name": "agnes", "role": "agent", "language": "fr", "password": "agnes's long secret"},
+            "/admin/users",
+        )
+        assert "agnes peut se connecter" in page
+        agnes = Browser(port)
+        now = agnes.post("/login", {"name": "agnes", "password": "agnes's long secret"}, "/login")
+        assert "Maintenant" in now and "agnes" in now
+    finally:
+        stop(proc, timeout=60)
+
+
+def test_up_says_nothing_of_a_first_admin_once_there_is_one(tmp_path):
+    env = _env(tmp_path)
+    assert _run(tmp_path, "db", "upgrade").returncode == 0
+    made = subprocess.run(
+        astreinte("user", "add", "root", "--role", "admin"), env=env, input="a first long secret\n", text=True
+    )
+    assert made.returncode == 0
+    port = free_port()
+    log = tmp_path / "up.log"
+    proc = subprocess.Popen(
+        astreinte("up", "--port", str(port)), env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+    try:
+        assert wait_serving(lambda: "astreinte is up on" in log.read_text()), log.read_text()
+        assert "user add" not in log.read_text()
+    finally:
+        stop(proc, timeout=60)
