@@ -46,7 +46,6 @@ EN: dict[str, str] = {
     "Aucun jeton.": "No token.",
     "Ajouter un utilisateur": "Add a user",
     "Ajouter": "Add",
-    "État": "State",
     "actif": "active",
     "désactivé le {day}": "disabled on {day}",
     "Désactiver": "Disable",
