@@ -15,7 +15,8 @@ from typing import Any
 import click
 from flask import Flask, Response, current_app, jsonify
 from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
-from sqlalchemy import func, select, text
+from sqlalchemy import func, make_url, select, text
+from sqlalchemy.exc import DBAPIError
 
 import dashboard
 import migrations
@@ -340,9 +341,33 @@ _group.params.append(
 
 
 def cli() -> None:
-    """The `astreinte` command: logging configured (LOG_LEVEL, LOG_FORMAT), then the subcommand."""
+    """The `astreinte` command: logging configured (LOG_LEVEL, LOG_FORMAT), then the subcommand. The
+    usual mistakes (a database never migrated, one that does not answer) are one line with the fix."""
     logs.configure()
-    _group()
+    try:
+        _group()
+    except DBAPIError as exc:
+        click.echo(f"astreinte: {database_trouble(exc)}", err=True)
+        sys.exit(1)
+
+
+def database_trouble(exc: DBAPIError) -> str:
+    """What went wrong with the database, in one line, and what to do."""
+    said = (
+        str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
+    )
+    missing = re.search(
+        r'no such (?:table|column): (\S+)|(?:relation|column) "?([^" ]+)"? does not exist', said
+    )
+    if missing:
+        what = missing.group(1) or missing.group(2)
+        return f"the database schema is missing {what} (not migrated yet?): run `astreinte db upgrade`"
+    url = make_url(os.environ.get("DATABASE_URL") or f"sqlite:///{_instance() / 'astreinte.db'}")
+    shown = url.render_as_string(hide_password=True)
+    return (
+        f"the database {shown} cannot be used ({said}): check DATABASE_URL and that the database "
+        "server runs and accepts this user"
+    )
 
 
 def __getattr__(name: str) -> Any:

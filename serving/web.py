@@ -76,8 +76,25 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return self.factory()
 
 
+log = logging.getLogger("astreinte.web")
+
+
 def serve(factory: Callable[[], Flask], host: str, port: int, workers: int, threads: int) -> None:
     """Serve until SIGTERM or SIGINT: gunicorn then lets requests in flight finish (up to 10 s)."""
+    log.info(
+        "web starting on %s (pid %s, %s process(es) x %s threads)",
+        local_address(host, port),
+        os.getpid(),
+        workers,
+        threads,
+    )
+    try:
+        _run(factory, host, port, workers, threads)
+    finally:
+        log.info("web stopped (pid %s)", os.getpid())
+
+
+def _run(factory: Callable[[], Flask], host: str, port: int, workers: int, threads: int) -> None:
     _Server(
         factory,
         {

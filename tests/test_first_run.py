@@ -260,3 +260,25 @@ def test_up_says_nothing_of_a_first_admin_once_there_is_one(tmp_path):
         assert "user add" not in log.read_text()
     finally:
         stop(proc, timeout=60)
+
+
+def test_a_database_never_migrated_is_one_line_saying_to_upgrade(tmp_path):
+    said = _run(tmp_path, "user", "list")
+    assert said.returncode == 1
+    assert said.stderr.strip().splitlines() == [
+        "astreinte: the database schema is missing user_account (not migrated yet?): run `astreinte db upgrade`"
+    ]
+
+
+def test_an_unreachable_database_is_one_line_naming_it_without_its_password(tmp_path):
+    port = free_port()
+    url = f"postgresql+psycopg://astreinte:s3cret@127.0.0.1:{port}/astreinte"
+    said = _run(tmp_path, "user", "list", DATABASE_URL=url)
+    assert said.returncode == 1
+    lines = said.stderr.strip().splitlines()
+    assert len(lines) == 1, said.stderr
+    assert (
+        f"the database postgresql+psycopg://astreinte:***@127.0.0.1:{port}/astreinte cannot be used"
+        in lines[0]
+    )
+    assert "check DATABASE_URL" in lines[0] and "s3cret" not in lines[0]
