@@ -120,7 +120,7 @@ class Night:
                             "Direction": "outbound-api",
                         },
                     )
-                    self.say(f"    {page.person.name} ne répond pas ({status})")
+                    self.say(f"    {page.person.name} ne répond pas ({label('page_status', status)})")
             if any(p.person_id == target for p in session.get(Callout, callout.id).pages):  # type: ignore[union-attr]
                 person = session.get(Person, target)
                 assert person is not None
@@ -188,7 +188,8 @@ class Night:
                 if (event.data or {}).get("callout", callout.id) != callout.id:
                     continue
                 self.echo(
-                    f"  {self.local(event.at)}  {event.kind:<11} {tell(event, 'fr', self.org.timezone)}"
+                    f"  {self.local(event.at)}  {label('event', event.kind):<16} "
+                    f"{tell(event, 'fr', self.org.timezone)}"
                 )
             taker = callout.taker.name if callout.taker else "personne"
             via = label("via", callout.taken_over_via.value) if callout.taken_over_via else "-"
@@ -196,7 +197,12 @@ class Night:
             self.echo(
                 f"  ⇒ message {self.local(callout.opened_at)}, échéance {self.local(callout.due_at)}, "
                 f"pris en charge par {taker} (par {via}) en {waited} min, "
-                f"délai {'dépassé' if callout.breached else 'tenu'}, escalade niveau {callout.escalation_level}"
+                f"délai {'dépassé' if callout.breached else 'tenu'}, "
+                + (
+                    f"escalade niveau {callout.escalation_level}"
+                    if callout.escalation_level
+                    else "prise en charge sans escalade"
+                )
             )
 
 

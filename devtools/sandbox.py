@@ -5,6 +5,7 @@ live queue or a real phone (a walk through the IVR once paged a whole on-call ch
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -62,6 +63,11 @@ def throwaway(app: Flask, org_document: Any, keep: Path | None = None) -> Iterat
     outbox mode; the live database, queue and Twilio settings come back afterwards. The file is
     deleted unless `keep` names where to leave it."""
     saved_config = {key: app.config.get(key) for key in _CONFIG}
+    # The script is the output: the application's INFO lines would bury it (LOG_LEVEL set keeps them).
+    root = logging.getLogger()
+    saved_level = root.level
+    if not os.environ.get("LOG_LEVEL"):
+        root.setLevel(max(saved_level, logging.WARNING))
     saved_cache = {key: app.extensions.pop(key) for key in _CACHED if key in app.extensions}
     folder = Path(tempfile.mkdtemp(prefix="astreinte-simulation-"))
     path = keep.resolve() if keep else folder / "simulation.db"
@@ -84,6 +90,7 @@ def throwaway(app: Flask, org_document: Any, keep: Path | None = None) -> Iterat
         load(org_document)
         yield path
     finally:
+        root.setLevel(saved_level)
         session.remove()
         engine.dispose()
         for key in _CACHED:

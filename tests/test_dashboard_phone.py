@@ -143,7 +143,10 @@ def test_on_a_phone_a_waiting_ticket_fits_the_screen_pages_and_all(phone_page, b
     log_in(phone_page, "sophie", PASSWORD)
     card = phone_page.locator("article.callout").first
     assert card.locator(".left").inner_text() == "reste 15 min 30 s"
-    assert "échec · erreur 13225" in card.inner_text()
+    assert (
+        "échec · erreur 13225 : destination interdite par les autorisations géographiques du compte"
+        in card.inner_text()
+    )
     rightmost = card.evaluate(
         "c => Math.max(...[c, ...c.querySelectorAll('*')].map(e => e.getBoundingClientRect().right))"
     )

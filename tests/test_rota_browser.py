@@ -26,7 +26,7 @@ def desk(app, clock, org):
 
 def test_a_swap_made_in_the_browser_changes_who_is_paged_that_night(page, desk):
     log_in(page, "sophie", PASSWORD)
-    page.get_by_role("link", name="Rota").click()
+    page.get_by_role("link", name="Planning").click()
     assert page.locator("#primary-now").inner_text() == "Alice Martin"
     swap = page.locator("form.swap-form")
     swap.get_by_label("Personne").select_option("alice")

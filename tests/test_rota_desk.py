@@ -57,7 +57,7 @@ def test_a_cover_made_in_the_dashboard_changes_who_is_paged_that_night(client, a
     assert "Changement n° 1 enregistré." in page
     assert re.search(r"Maintenant Principal Chloé Durand Renfort Bruno Petit", page)
     assert (
-        "Chloé Durand est principal du mar. 24/11 22:00 au mer. 25/11 08:30, à la place de Alice Martin"
+        "Chloé Durand est principal du mar. 24/11 22:00 au mer. 25/11 08:30, à la place d'Alice Martin"
         in page
     )
     assert "sophie" in page and "Alice est malade" in page
@@ -73,7 +73,7 @@ def test_an_undone_cover_gives_the_night_back_and_stays_in_the_timeline(client, 
     assert "Changement n° 1 annulé." in page
     assert re.search(r"Maintenant Principal Alice Martin Renfort Bruno Petit", page)
     assert "Changement n° 1 annulé — Alice va mieux" in page  # the timeline keeps both entries
-    assert "à la place de Alice Martin — Alice est malade" in page
+    assert "à la place d'Alice Martin — Alice est malade" in page
     assert "Le changement n° 1 est déjà annulé." in text(undo(client, 1))
 
     leave_voicemail("104233")

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from words.catalogue import CATALOGUE, register
+from words.catalogue import CATALOGUE, fill, register
 
 EN: dict[str, str] = {
     "Astreinte": "On-call desk",
     "Maintenant": "Now",
     "Journal des appels": "Call log",
-    "Rota": "Rota",
+    "Planning": "Rota",
     "Rapports": "Reports",
     "N° de requête": "Ticket no.",
     "Ouvrir": "Open",
@@ -160,7 +160,7 @@ EN: dict[str, str] = {
     "Appels": "Calls",
     "Historique": "Timeline",
     # rota
-    "Rota d'astreinte": "On-call rota",
+    "Planning d'astreinte": "On-call rota",
     "Aucun fichier d'organisation chargé.": "No organisation file loaded.",
     "Principal": "Primary",
     "Renfort": "Backup",
@@ -214,7 +214,7 @@ EN: dict[str, str] = {
     "Enregistrer l'échange": "Save the swap",
     "Remplacements du fichier d'organisation": "Overrides in the organisation file",
     "Aux mêmes heures, un changement du bureau l'emporte sur le fichier d'organisation ; recharger le fichier le garde.": "For the same hours, a change by the desk wins over the organisation file; loading the file again keeps it.",
-    "Historique du rota": "The rota's history",
+    "Historique du planning": "The rota's history",
     "Aucun changement pour l'instant.": "No change yet.",
     "Calendriers": "Calendars",
     "Adresse du calendrier de {whose} (copiez-la maintenant : elle ne sera plus affichée)": "Calendar address of {whose} (copy it now: it will not be shown again)",
@@ -226,7 +226,7 @@ EN: dict[str, str] = {
     "Révoquer": "Revoke",
     "Adresse du calendrier révoquée.": "Calendar address revoked.",
     "Changement n° {change} enregistré.": "Change no. {change} saved.",
-    "Le rota était enregistré au même instant par quelqu'un d'autre : réessayez.": "Someone else was saving "
+    "Le planning était enregistré au même instant par quelqu'un d'autre : réessayez.": "Someone else was saving "
     "the rota at the same instant: try again.",
     "Changement n° {change} annulé.": "Change no. {change} undone.",
     "Changement n° {change} annulé": "Change no. {change} undone",
@@ -356,7 +356,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "cancelled": ("annulation", "cancelled"),
         "page_failed": ("alerte en échec", "page failed"),
         "page_error": ("erreur d'alerte", "page error"),
-        "gap": ("rota incomplète", "rota gap"),
+        "gap": ("planning incomplet", "rota gap"),
         "caller_sms": ("SMS au client", "SMS to the caller"),
         "desk_message": ("message au service client", "message for the desk"),
     },
@@ -424,7 +424,7 @@ def t(text: str, lang: str = "fr", **values: Any) -> str:
     entry = CATALOGUE.get(f"ui:{text}")
     if entry is not None:
         text = entry.get(lang, text)
-    return text.format(**values) if values else text
+    return fill(text, lang, **values) if values else text
 
 
 def label(kind: str, value: str | None, lang: str = "fr") -> str:
