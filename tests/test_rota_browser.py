@@ -67,7 +67,9 @@ def test_a_cover_refused_for_its_overlap_then_undone_in_the_browser(page, desk):
     assert refusal.startswith("Chevauchement : le changement n° 1 couvre déjà le rôle principal")
     assert page.locator("tr[data-change]").count() == 1
 
-    page.locator("tr[data-change='1']").get_by_role("button", name="Annuler").click()
+    page.locator("tr[data-change='1']").get_by_role("link", name="Annuler…").click()
+    assert "Chloé Durand est principal" in page.locator(".undo-what").inner_text()  # asked first
+    page.get_by_role("button", name="Oui, annuler ce changement").click()
     assert page.locator(".flash").first.inner_text() == "Changement n° 1 annulé."
     assert page.locator("tr[data-change]").count() == 0
     assert page.locator("#primary-now").inner_text() == "Alice Martin"
