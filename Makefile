@@ -36,7 +36,7 @@ lock: $(STAMP)
 
 run: $(RUN_STAMP)
 	$(BIN)/astreinte db upgrade
-	$(BIN)/astreinte load examples/org.yaml --if-empty
+	$(BIN)/astreinte load examples/org.yaml --if-changed
 	$(BIN)/astreinte up --port $(PORT)
 
 test: $(STAMP)

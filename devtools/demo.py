@@ -19,7 +19,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 import clock
-from devtools.sandbox import example_organisation, throwaway
+from devtools.sandbox import example_organisation, recordings_beside, throwaway
 from devtools.simulator import Call, Phone
 from models import Callout, Channel, OutboxMessage, Page, Person, Ticket, TicketEvent, session
 from oncall.links import absolute_url
@@ -295,7 +295,7 @@ def demo_command(night_of: str | None, keep: Path | None) -> None:
             clock.release()
     if keep:
         click.echo(f"\nla nuit est gardée dans {path} ; pour la parcourir dans le tableau de bord :")
-        click.echo(f"  export DATABASE_URL=sqlite:///{path}")
+        click.echo(f"  export DATABASE_URL=sqlite:///{path} RECORDINGS_DIR={recordings_beside(path)}")
         click.echo("  astreinte user add agnes --role agent && astreinte serve --port 5001")
     else:
         click.echo("\nbase jetable supprimée (--keep FICHIER la garde pour le tableau de bord)")

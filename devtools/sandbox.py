@@ -57,6 +57,11 @@ def example_organisation() -> Any:
     return read_file(EXAMPLE_ORG)
 
 
+def recordings_beside(database: Path) -> Path:
+    """Where the recordings of a simulation kept in `database` (`--keep FILE`) are left."""
+    return database.with_name(f"{database.stem}-recordings")
+
+
 @contextmanager
 def throwaway(app: Flask, org_document: Any, keep: Path | None = None) -> Iterator[Path]:
     """Run the body on a fresh SQLite database holding `org_document`, with jobs inline and Twilio in
@@ -84,7 +89,8 @@ def throwaway(app: Flask, org_document: Any, keep: Path | None = None) -> Iterat
             TASKS_INLINE=True,
             TWILIO_OUTBOX=True,
             TWILIO_ACCOUNT_SID=None,
-            RECORDINGS_DIR=folder / "recordings",
+            # Kept beside a kept database, so that its players play in the dashboard.
+            RECORDINGS_DIR=recordings_beside(path) if keep else folder / "recordings",
         )
         g.pop("org", None)
         load(org_document)

@@ -23,6 +23,7 @@ from twilio.request_validator import RequestValidator
 
 from wsgi import DEV_AUTH_TOKEN
 
+from .conftest import ORG_FILE
 from .processes import astreinte, free_port, healthz, stop, wait_serving
 
 
@@ -282,3 +283,24 @@ def test_an_unreachable_database_is_one_line_naming_it_without_its_password(tmp_
         in lines[0]
     )
     assert "check DATABASE_URL" in lines[0] and "s3cret" not in lines[0]
+
+
+def test_make_runs_load_picks_up_an_edited_organisation_file_and_says_so(tmp_path):
+    org_file = tmp_path / "org.yaml"
+    org_file.write_text(ORG_FILE.read_text())
+    assert _run(tmp_path, "db", "upgrade").returncode == 0
+    first = _run(tmp_path, "load", str(org_file), "--if-changed")
+    assert first.returncode == 0 and "loaded" in first.stdout
+
+    again = _run(tmp_path, "load", str(org_file), "--if-changed")
+    assert again.returncode == 0
+    assert "not edited since the organisation was loaded" in again.stdout
+    assert f"`astreinte load {org_file}` loads it anyway" in again.stdout
+
+    org_file.write_text(ORG_FILE.read_text().replace("Alice Martin", "Alice Marchand"))
+    later = time.time() + 5  # an edit made after the load, whatever the file system's clock grain
+    os.utime(org_file, (later, later))
+    edited = _run(tmp_path, "load", str(org_file), "--if-changed")
+    assert edited.returncode == 0, edited.stderr
+    assert "edited since the organisation was loaded: loading it again" in edited.stdout
+    assert "loaded (1 organisation, 1 people)" in edited.stdout, edited.stdout

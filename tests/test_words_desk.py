@@ -4,14 +4,19 @@ night told in words rather than internal codes, with no log line in the middle o
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import subprocess
+import wave
 
 import pytest
 
+from models import session
 from words.carriers import ERRORS, carrier_error
 from words.catalogue import de, elide
 from words.ui import t
+from wsgi import create_app
 
 from . import factories
 from .processes import astreinte
@@ -95,3 +100,35 @@ def test_the_demo_tells_the_night_in_words_without_log_lines(tmp_path):
     assert "alerte en échec  appel vers Bruno Petit : sans réponse" in said
     assert "Bruno Petit ne répond pas (sans réponse)" in said
     assert "prise en charge sans escalade" in said
+
+
+def test_a_kept_demo_night_plays_its_messages_in_the_dashboard_with_their_length(tmp_path):
+    kept = tmp_path / "night.db"
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "LOG_LEVEL")}
+    env["ASTREINTE_INSTANCE"] = str(tmp_path / "instance")
+    out = subprocess.run(
+        astreinte("demo", "--night", "2026-11-24", "--keep", str(kept)),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    recordings = tmp_path / "night-recordings"
+    assert f"RECORDINGS_DIR={recordings}" in out.stdout
+
+    app = create_app(
+        {"INSTANCE": tmp_path / "instance", "DATABASE_URL": f"sqlite:///{kept}", "RECORDINGS_DIR": recordings}
+    )
+    with app.app_context():
+        client = app.test_client()
+        factories.login(client)
+        calls = client.get("/calls").get_data(as_text=True)
+        assert calls.count('<span class="muted duration">0:25</span>') == 2, calls
+        audio = re.search(r'<audio[^>]* src="(/voicemails/\d+/audio)"', calls).group(1)
+        answer = client.get(audio)
+        assert answer.status_code == 200
+        with wave.open(io.BytesIO(answer.data)) as wav:
+            assert round(wav.getnframes() / wav.getframerate()) == 25
+        session.remove()
+    app.extensions["engine"].dispose()
