@@ -278,7 +278,7 @@ def up(host: str, port: int, workers: int, threads: int) -> None:
     web.follow_port(host, port)
     command = [sys.executable, "-c", "import wsgi; wsgi.cli()"]
     options = ["--workers", str(workers), "--threads", str(threads)]
-    sys.exit(supervisor.run(command, host, port, _instance(), options, after_upgrade=_first_admin_hint))
+    sys.exit(supervisor.run(command, host, port, _instance(), options, when_up=_first_admin_hint))
 
 
 def _command_name() -> str:

@@ -104,10 +104,10 @@ def run(
     port: int,
     instance: Path,
     web_options: list[str],
-    after_upgrade: Callable[[], None] | None = None,
+    when_up: Callable[[], None] | None = None,
 ) -> int:
     """Start everything, supervise until a signal, stop in order. `command` runs `astreinte`;
-    `after_upgrade` runs once the schema is up to date (the first-admin hint)."""
+    `when_up` runs once the web server answers (the first-admin hint, last on the screen)."""
     stopping: list[int] = []
 
     def _stop(signum: int, _frame: Any) -> None:
@@ -139,8 +139,6 @@ def run(
         if upgrade.returncode != 0:
             log.error("the database could not be upgraded (code %s)", upgrade.returncode)
             return 1
-        if after_upgrade is not None:
-            after_upgrade()
         children["worker"] = Child("worker", _spawn("worker"))
         children["web"] = Child("web", _spawn("serve", "--host", host, "--port", str(port), *web_options))
         if not stopping:
@@ -159,6 +157,11 @@ def run(
             if not announced and _listening(host, port):
                 announced = True
                 log.info("astreinte is up on http://%s:%s (Ctrl-C stops everything)", host, port)
+                if when_up is not None:
+                    try:
+                        when_up()
+                    except Exception:  # noqa: BLE001 - a hint never stops the desk
+                        log.exception("the first-admin check failed")
             time.sleep(0.2)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not break the order

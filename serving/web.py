@@ -81,17 +81,19 @@ log = logging.getLogger("astreinte.web")
 
 def serve(factory: Callable[[], Flask], host: str, port: int, workers: int, threads: int) -> None:
     """Serve until SIGTERM or SIGINT: gunicorn then lets requests in flight finish (up to 10 s)."""
+    arbiter = os.getpid()
     log.info(
         "web starting on %s (pid %s, %s process(es) x %s threads)",
         local_address(host, port),
-        os.getpid(),
+        arbiter,
         workers,
         threads,
     )
     try:
         _run(factory, host, port, workers, threads)
     finally:
-        log.info("web stopped (pid %s)", os.getpid())
+        if os.getpid() == arbiter:  # gunicorn's forked processes leave through here too
+            log.info("web stopped (pid %s)", arbiter)
 
 
 def _run(factory: Callable[[], Flask], host: str, port: int, workers: int, threads: int) -> None:
