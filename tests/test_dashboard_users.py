@@ -64,7 +64,7 @@ def test_resetting_a_password_ends_that_persons_sessions(app, client, admin):
     assert status == 302 and browser.get("/now").status_code == 200
 
     page = text(_post(client, f"/admin/users/{_user('agnes').id}/password", password="a brand new secret"))
-    assert "Mot de passe de agnes changé : ses sessions ouvertes sont fermées." in page
+    assert "Mot de passe d'agnes changé : ses sessions ouvertes sont fermées." in page
     assert browser.get("/now").headers["Location"].startswith("/login")  # her open session ended
     assert _log_in(app, "agnes", "correct horse battery")[1] == 401
     assert _log_in(app, "agnes", "a brand new secret")[1] == 302
