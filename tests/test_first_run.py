@@ -240,6 +240,14 @@ def test_the_first_admin_is_made_as_up_says_and_adds_users_from_the_web(tmp_path
         agnes = Browser(port)
         now = agnes.post("/login", {"name": "agnes", "password": "agnes's long secret"}, "/login")
         assert "Maintenant" in now and "agnes" in now
+
+        # The addresses astreinte hands out follow the port it serves on (no PUBLIC_BASE_URL set).
+        assert _run(tmp_path, "load", str(ORG_FILE)).returncode == 0
+        rota = admin.post("/rota/feeds/renew", {"person": "team"}, "/rota")
+        address = re.search(r'<code id="feed-url">([^<]+)</code>', rota)
+        assert address and address.group(1).startswith(f"http://127.0.0.1:{port}/calendar/"), rota[-2000:]
+        with urllib.request.urlopen(address.group(1), timeout=10) as feed:
+            assert feed.status == 200 and b"BEGIN:VCALENDAR" in feed.read()
     finally:
         stop(proc, timeout=60)
 
