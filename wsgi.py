@@ -27,6 +27,7 @@ import voice
 from dashboard.api import asked_language
 from devtools.cli import call_command
 from devtools.demo import demo_command
+from migrations.cli import db_group
 from oncall.health import warnings
 from org.cli import load_command
 from serving import logs, supervisor, web
@@ -158,64 +159,6 @@ def healthz() -> tuple[Response, int]:
 
 
 # --- commands -----------------------------------------------------------------------------------
-
-
-@click.group("db", help="The database schema.")
-def db_group() -> None:
-    pass
-
-
-@db_group.command("upgrade", help="Apply every migration (creates the database when needed).")
-@with_appcontext
-def db_upgrade() -> None:
-    upgrade_database()
-    click.echo("database up to date")
-
-
-@db_group.command("current", help="The revision the database is at, and whether it is the newest.")
-@with_appcontext
-def db_current() -> None:
-    at, newest = migrations.current(current_app.extensions["engine"]), migrations.head()
-    known = [rev.id for rev in migrations.history()]
-    if at is None:
-        click.echo("empty database (no migration applied): run `astreinte db upgrade`")
-    elif at == newest:
-        click.echo(f"{at} (head: up to date)")
-    elif at in known:
-        behind = known.index(at)
-        click.echo(f"{at}: {behind} migration(s) behind {newest}: run `astreinte db upgrade`")
-    else:
-        click.echo(f"{at}: unknown to astreinte {version()} (its newest is {newest})")
-
-
-@db_group.command("history", help="Every migration, newest first; the database's is marked.")
-@with_appcontext
-def db_history() -> None:
-    at = migrations.current(current_app.extensions["engine"])
-    for rev in migrations.history():
-        mark = "  <- the database" if rev.id == at else ""
-        click.echo(f"{rev.id:<24} {rev.doc}{mark}")
-
-
-@db_group.command(
-    "downgrade",
-    help="Undo the migrations above REVISION (an id from `db history`, -1, or base). Back up first: "
-    "what they added is dropped with its data.",
-    context_settings={"ignore_unknown_options": True},  # `-1` is a revision, not an option
-)
-@click.argument("revision")
-@with_appcontext
-def db_downgrade(revision: str) -> None:
-    engine = current_app.extensions["engine"]
-    before = migrations.current(engine)
-    known = {rev.id for rev in migrations.history()}
-    if revision not in known and revision != "base" and not re.fullmatch(r"-\d+", revision):
-        raise click.ClickException(f"unknown revision {revision!r}: see `astreinte db history`")
-    try:
-        migrations.downgrade(engine, revision)
-    except Exception as exc:  # noqa: BLE001 - Alembic's refusal, said in one line
-        raise click.ClickException(f"downgrade to {revision} refused: {exc}") from exc
-    click.echo(f"database downgraded from {before or 'nothing'} to {migrations.current(engine) or 'base'}")
 
 
 def upgrade_database() -> None:
