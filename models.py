@@ -216,6 +216,7 @@ class CallOutcome(enum.StrEnum):
     VOICEMAIL = "voicemail"  # after hours, a message on an eligible ticket
     REFUSED = "refused"  # after hours, refused: `reason` says why
     ABANDONED = "abandoned"  # hung up before the end: `reason` names the step
+    CONNECTED = "connected"  # after hours, put through to the technician on call, who accepted
 
 
 class RefusalReason(enum.StrEnum):
@@ -316,6 +317,7 @@ class Channel(enum.StrEnum):
     SMS = "sms"
     VOICE = "voice"
     WEB = "web"
+    LIVE = "live"  # the technician accepted the caller put through to them (live connect)
 
 
 class Callout(Base):
@@ -326,7 +328,9 @@ class Callout(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
-    voicemail_id: Mapped[int] = mapped_column(ForeignKey("voicemail.id"), unique=True)
+    # None for a callout the ticket opened itself (`origin`: page_on_open, major_incident, breach)
+    voicemail_id: Mapped[int | None] = mapped_column(ForeignKey("voicemail.id"), unique=True)
+    origin: Mapped[str] = mapped_column(String(20), default="voicemail", server_default="voicemail")
     state: Mapped[CalloutState] = mapped_column(_enum(CalloutState), default=CalloutState.PAGING)
     opened_at: Mapped[datetime] = mapped_column(default=clock.now)
     due_at: Mapped[datetime]
@@ -341,9 +345,17 @@ class Callout(Base):
     breached_at: Mapped[datetime | None]  # when the sweeper saw due_at pass with nobody (timeline, metrics)
 
     ticket: Mapped[Ticket] = relationship()
-    voicemail: Mapped[Voicemail] = relationship()
+    voicemail: Mapped[Voicemail | None] = relationship()
     taker: Mapped[Person | None] = relationship()
     pages: Mapped[list[Page]] = relationship(back_populates="callout", order_by="Page.created_at, Page.id")
+
+    @property
+    def callback_number(self) -> str | None:
+        """The number to call back: the caller's when a message opened the callout, else the client's
+        first contact with a phone (a ticket that paged without a call)."""
+        if self.voicemail is None:
+            return next((c.phone for c in self.ticket.client.contacts if c.phone), None)
+        return self.voicemail.callback_number or self.voicemail.call.callback_number
 
     @property
     def breached(self) -> bool:

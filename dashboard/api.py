@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,10 +24,21 @@ from dashboard.calllog import (
     parse_filter,
     parse_limit,
 )
+from dashboard.openapi import describe
 from dashboard.web import unknown_page
-from models import ApiToken, Call, Callout, Page, Ticket, TicketEvent, session
+from models import ApiToken, Call, Callout, Page, Person, Ticket, TicketEvent, session
+from oncall.rota import all_overrides, desk_overrides, who_is_on_call
+from oncall.ticket_changes import (
+    TicketChange,
+    TicketConflict,
+    change_ticket,
+    open_ticket,
+    read_status,
+    status_word,
+)
 from org.load import NoOrganisation, current_org
-from tickets.service import TicketError, create_ticket, find_ticket
+from org.orgfile import POSITIONS, ROLES
+from tickets.service import NOTE_MAX, DuplicateTicket, TicketError, find_ticket
 from tickets.sla import SlaClock, ticket_clocks
 from tickets.timeline import tell
 from words.catalogue import LANGUAGES
@@ -61,8 +72,13 @@ def _error(status: int, message: str, field: str | None = None) -> tuple[Respons
     return jsonify(body), status
 
 
+PUBLIC_ENDPOINTS = {"api.openapi"}  # the API's description is no secret
+
+
 @bp.before_request
 def _authenticate() -> Any:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -197,7 +213,7 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "priority": ticket.priority,
         "subject": ticket.subject,
         "description": ticket.description,
-        "status": ticket.status.value,
+        "status": status_word(ticket),
         "major_incident": ticket.major_incident,
         "opened_at": iso(ticket.opened_at),
         "taken_over_at": iso(
@@ -286,7 +302,7 @@ def post_ticket() -> tuple[Response, int]:
     for name in ("client", "priority", "subject"):
         if not isinstance(body.get(name), str) or not body[name].strip():
             return _error(400, f"{name}: required (a non-empty string)", name)
-    for name in ("service", "description"):
+    for name in ("service", "description", "number"):
         if body.get(name) is not None and not isinstance(body[name], str):
             return _error(400, f"{name}: expected a string", name)
     if not isinstance(body.get("major_incident", False), bool):
@@ -295,7 +311,7 @@ def post_ticket() -> tuple[Response, int]:
         return _error(400, f"description: at most {DESCRIPTION_MAX} characters", "description")
     current_org()  # 503 before anything is written when no organisation is loaded
     try:
-        ticket = create_ticket(
+        ticket = open_ticket(
             client=body["client"].strip(),
             priority=body["priority"].strip(),
             subject=body["subject"],
@@ -303,7 +319,10 @@ def post_ticket() -> tuple[Response, int]:
             description=body.get("description"),
             actor=f"api:{g.api_token.name}",
             major_incident=bool(body.get("major_incident", False)),
+            number=body.get("number"),
         )
+    except DuplicateTicket as exc:
+        return _error(409, str(exc), exc.field)
     except TicketError as exc:
         return _error(400, str(exc), exc.field)
     response = jsonify(ticket_json(ticket))
@@ -316,6 +335,44 @@ def get_ticket(number: str) -> Any:
     ticket = find_ticket(number)
     if ticket is None:
         return _error(404, f"ticket: no ticket {number!r}", "ticket")
+    return jsonify(ticket_json(ticket))
+
+
+PATCH_FIELDS = ("status", "priority", "major_incident", "note")
+
+
+@bp.patch("/tickets/<number>")
+def patch_ticket(number: str) -> Any:
+    """Change a ticket's status, priority, major-incident flag, or add a note; on the timeline as
+    `api:<token name>`."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _error(400, f"body: expected a JSON object with any of {', '.join(PATCH_FIELDS)}", "body")
+    if unknown := sorted(set(body) - set(PATCH_FIELDS)):
+        return _error(400, f"{unknown[0]}: unknown field (known: {', '.join(PATCH_FIELDS)})", unknown[0])
+    for name in ("status", "priority", "note"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            return _error(400, f"{name}: expected a string", name)
+    if body.get("major_incident") is not None and not isinstance(body["major_incident"], bool):
+        return _error(400, "major_incident: expected true or false", "major_incident")
+    if len(body.get("note") or "") > NOTE_MAX:
+        return _error(400, f"note: at most {NOTE_MAX} characters", "note")
+    current_org()
+    ticket = find_ticket(number)
+    if ticket is None:
+        return _error(404, f"ticket: no ticket {number!r}", "ticket")
+    try:
+        change = TicketChange(
+            status=read_status(body["status"]) if body.get("status") is not None else None,
+            priority=body.get("priority"),
+            major_incident=body.get("major_incident"),
+            note=body.get("note"),
+        )
+        change_ticket(ticket, change, actor=f"api:{g.api_token.name}")
+    except TicketConflict as exc:
+        return _error(409, str(exc), exc.field)
+    except TicketError as exc:
+        return _error(400, str(exc), exc.field)
     return jsonify(ticket_json(ticket))
 
 
@@ -355,3 +412,73 @@ def get_callouts() -> Any:
     rows = rows[:limit]
     cursor = make_cursor(rows[-1].opened_at, rows[-1].id) if more else None
     return jsonify(callouts=[callout_json(c) for c in rows], next=cursor)
+
+
+@bp.get("/oncall")
+def get_oncall() -> Any:
+    """Who holds each position and role at `?at=` (ISO 8601; now when absent), and where it comes
+    from: the weekly rota, an override of the organisation file, or a change made at the desk."""
+    org = current_org()
+    raw = (request.args.get("at") or "").strip()
+    at = clock.now()
+    if raw:
+        try:
+            at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            return _error(400, "at: expected an ISO 8601 instant (2026-11-24T23:10:00+01:00)", "at")
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=org.timezone)  # a local time, as people write it
+        if not 2000 <= at.year <= 2999:  # 0001-01-01 or 9999-12-31 would overflow once moved to UTC
+            return _error(400, "at: out of range (years 2000 to 2999)", "at")
+    file_only = who_is_on_call(org, at, org.rota.overrides)
+    rota_only = who_is_on_call(org, at, ())
+    held = who_is_on_call(org, at, all_overrides(org))
+    positions = []
+    for position in POSITIONS:
+        person = held[position]
+        if person != file_only[position] or _desk_holds(position, at, person):
+            source = "desk_change"
+        elif person != rota_only[position] or _file_holds(org, position, at, person):
+            source = "override"
+        else:
+            source = "rota"
+        positions.append({"position": position, "source": source, **_person_json(person)})
+    roles = [
+        {"role": role, "level": level, "source": "escalation", **_person_json(org.escalation.get(role))}
+        for level, role in enumerate(ROLES, start=1)
+    ]
+    return jsonify(at=iso(at), positions=positions, roles=roles)
+
+
+def _holds(overrides: Any, position: str, at: datetime, person: str | None) -> bool:
+    instant = at.astimezone(UTC)
+    return any(
+        o.position == position
+        and o.person == person
+        and o.start.astimezone(UTC) <= instant < o.end.astimezone(UTC)
+        for o in overrides
+    )
+
+
+def _desk_holds(position: str, at: datetime, person: str | None) -> bool:
+    return _holds(desk_overrides(), position, at, person)
+
+
+def _file_holds(org: Any, position: str, at: datetime, person: str | None) -> bool:
+    return _holds(org.rota.overrides, position, at, person)
+
+
+def _person_json(person_id: str | None) -> dict[str, Any]:
+    person = session.get(Person, person_id) if person_id else None
+    return {
+        "person": person_id,
+        "name": person.name if person else None,
+        "phone": person.phone if person else None,
+        "active": bool(person and person.active),
+    }
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    """The OpenAPI 3 description of every route of this API."""
+    return jsonify(describe(request.host_url.rstrip("/")))

@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 import clock
 from dashboard import charts, sheet
 from dashboard.auth import language
+from dashboard.unavailability import unavailability
 from dashboard.views import people
-from dashboard.web import bp, timezone
+from dashboard.web import bp, org_or_none, timezone
 from models import Call, Callout, CallOutcome, CalloutState, session
 from words.ui import label, t
 
@@ -186,6 +187,7 @@ def reports() -> str:
         previous=previous,
         following=following,
         history=past,
+        clients=unavailability(org_or_none(), *month_bounds(month, tz)),
     )
 
 
@@ -239,4 +241,45 @@ def reports_csv() -> Response:
         out.getvalue(),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="rapport-{month:%Y-%m}.csv"'},
+    )
+
+
+@bp.get("/reports/unavailability.csv")
+def unavailability_csv() -> Response:
+    tz = timezone()
+    month = _month_arg(tz)
+    out = io.StringIO()
+    out.write(sheet.BOM)
+    w = csv.writer(out, delimiter=sheet.DELIMITER)
+    w.writerow(
+        [
+            "mois",
+            "client",
+            "compte",
+            "requêtes",
+            "indisponibilité (h)",
+            "% indisponible",
+            "prises en charge hors délai",
+            "résolutions hors délai",
+            "astreintes hors délai",
+        ]
+    )
+    for row in unavailability(org_or_none(), *month_bounds(month, tz)):
+        w.writerow(
+            [
+                f"{month:%Y-%m}",
+                sheet.cell(row.name),
+                sheet.cell(row.account),
+                row.tickets,
+                sheet.decimal(row.hours),
+                sheet.decimal(row.unavailable_pct),
+                row.late_takeovers,
+                row.late_resolutions,
+                row.breached_callouts,
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="indisponibilite-{month:%Y-%m}.csv"'},
     )

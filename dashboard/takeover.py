@@ -9,11 +9,13 @@ from flask import Blueprint, Response, abort, render_template, stream_with_conte
 
 import clock
 from models import Callout, Channel, Person, Voicemail, session
+from oncall.callback import calling
 from oncall.links import Link, LinkExpired, LinkInvalid, read_media_token, read_token
 from oncall.paging import alert_of
 from oncall.takeover import Takeover, first_name, take_over
 from oncall.voicemails import caller_gets_sms
 from org.load import current_org
+from voice.callback import call_technician
 from voice.recordings import open_media
 from words.catalogue import text
 from words.pages import time_left
@@ -52,7 +54,12 @@ def _refused(key: str, status: int) -> Response:
 
 
 def _render(
-    token: str, link: Link, person: Person, result: Takeover | None = None, status: int = 200
+    token: str,
+    link: Link,
+    person: Person,
+    result: Takeover | None = None,
+    status: int = 200,
+    message: str | None = None,
 ) -> Response:
     org = current_org()
     lang = person.language
@@ -103,6 +110,7 @@ def _render(
         )
     elif result is not None:
         notice = text("web_cancelled", lang)
+    notice = message or notice
     html = render_template(
         "takeover/takeover.html",
         token=token,
@@ -147,12 +155,32 @@ def take(token: str, callout_id: int) -> Response:
     return _render(token, link, person, result, 200 if mine else 409)
 
 
+@bp.post("/o/<token>/call/<int:callout_id>")
+def call_client(token: str, callout_id: int) -> Response:
+    """Call the client through astreinte: we call the technician, then the client, from the support
+    number (no `tel:` link: the technician's own number stays private); paging waits meanwhile."""
+    found = _callout_in(token, callout_id)
+    if isinstance(found, Response):
+        return found
+    link, person, callout = found
+    if calling(callout):  # a second tap (or a second technician) while the first call is on
+        return _render(token, link, person, status=409, message=text("web_call_busy", person.language))
+    if call_technician(callout, person):
+        return _render(
+            token, link, person, message=text("web_calling_you", person.language, phone=person.phone)
+        )
+    return _render(token, link, person, status=409, message=text("web_call_failed", person.language))
+
+
 @bp.get("/o/<token>/voicemail/<int:callout_id>")
 def link_voicemail(token: str, callout_id: int) -> Response:
     found = _callout_in(token, callout_id)
     if isinstance(found, Response):
         return found
-    return _stream(found[2].voicemail)
+    voicemail = found[2].voicemail
+    if voicemail is None:
+        abort(404, "no message: the ticket itself opened this alert")
+    return _stream(voicemail)
 
 
 @bp.get("/o/media/<token>")

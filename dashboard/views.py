@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 import clock
 from dashboard.auth import current_user, language
+from dashboard.tickets import ticket_list
 from dashboard.web import bp, org_or_none
 from models import (
     Call,
@@ -27,8 +28,8 @@ from models import (
     session,
 )
 from oncall import pagetests
-from oncall.callouts import set_ticket_status
 from oncall.rota import who_is_on_call
+from oncall.ticket_changes import TicketChange, change_ticket, read_status
 from tickets.service import NOTE_MAX, TicketError, add_note, find_ticket
 from tickets.sla import ticket_clocks
 from words.ui import t
@@ -48,6 +49,9 @@ _REFUSALS_FR = {
     "must not be empty": "le texte est vide",
     f"at most {NOTE_MAX} characters": f"{NOTE_MAX} caractères au plus",
     "a closed ticket cannot change any more": "une requête clôturée ne change plus",
+    "the ticket is closed: it cannot change any more (a note may be added)": "une requête clôturée ne change "
+    "plus (une note reste possible)",
+    "nothing to change: give status, priority, major_incident or note": "rien à changer",
 }
 
 
@@ -151,11 +155,11 @@ def _on_call_now() -> Any:
 
 
 @bp.get("/tickets")
-def find() -> Response:
-    """The header's "go to ticket" box."""
+def find() -> Response | str:
+    """The header's "go to ticket" box; without a number, the list of tickets."""
     number = (request.args.get("number") or "").strip().lstrip("#")
     if not number:
-        return redirect(url_for("dashboard.now"))
+        return ticket_list()
     if find_ticket(number) is None:
         flash(t("Aucune requête n° {number}.", language(), number=number))
         return redirect(_back())
@@ -218,7 +222,15 @@ def ticket(number: str) -> str:
         calls=calls,
         people=people(),
         statuses=status_choices(row.status),
+        priorities=list(org.priorities.values()) if org else [],
+        first_takeover=_first_takeover(callouts),
     )
+
+
+def _first_takeover(callouts: list[Callout]) -> Callout | None:
+    """The callout whose takeover stopped the ticket's takeover clock, if a night takeover did."""
+    taken = [c for c in callouts if c.taken_over_at is not None]
+    return min(taken, key=lambda c: clock.as_utc(c.taken_over_at or c.opened_at)) if taken else None
 
 
 @bp.post("/tickets/<number>/status")
@@ -227,9 +239,12 @@ def set_status(number: str) -> Response:
     user = current_user()
     assert user is not None
     try:
-        set_ticket_status(
-            row, request.form.get("status", ""), actor=user.name, note=request.form.get("note", "")
+        change = TicketChange(
+            status=read_status(request.form.get("status", "")), note=request.form.get("note") or None
         )
+        if change.status is row.status:
+            raise TicketError("status", f"the ticket is already {row.status.value}")
+        change_ticket(row, change, actor=user.name)
     except TicketError as exc:
         session.rollback()
         flash(t("Statut refusé : {reason}", language(), reason=refusal(exc)), "error")

@@ -2,7 +2,8 @@
 
 Each prompt is printed; type keys and Enter (`104233#`), an empty line for silence, `h` to hang up,
 `r` / `r20` to speak for 20 seconds after the beep (`r20h`: then hang up), `a` / `n` when the desk
-rings (answered / no answer). In-process on a throw-away database by default (the live organisation,
+rings (answered / no answer); when a technician's phone rings (talk now), `t` / `m` / `n` (the technician
+picks up and then keys 1 or nothing, a voicemail picks up, no answer). In-process on a throw-away database by default (the live organisation,
 or the example one, copied into it: nothing reaches the live database, the queue or Twilio), or over
 HTTP against a running server with `--url`.
 """
@@ -29,6 +30,8 @@ _HINTS = {
     "gather": "keys then Enter, empty = silence, h = hang up",
     "record": "r20 = speak 20 s, r20h = then hang up, empty = silence, h = hang up",
     "dial": "a = the desk answers, n = no answer, h = hang up",
+    "screened": "t = the technician picks up, m = a voicemail picks up, n = no answer, h = hang up",
+    "technician": "the technician's keys (1 takes the call), empty = silence",
 }
 
 
@@ -79,7 +82,7 @@ def _walk(app: Flask, transport: Any, from_number: str, to_number: str | None) -
         raise click.ClickException(str(exc)) from None
     _show(call, 0)
     while not call.ended:
-        line = _read(call.pending or "")
+        line = _read("screened" if call.screened else call.pending or "")
         before = len(call.said)
         try:
             _act(call, line.strip())
@@ -125,6 +128,8 @@ def _act(call: Call, line: str) -> None:
             call.record(seconds=int(m.group(1) or 20), hangup=bool(m.group(2)))
         else:
             raise AssertionError("type r, r20, r20h, an empty line or h")
+    elif call.screened and line in ("t", "m"):
+        _technician(call, line)
     elif call.pending == "dial":
         if line == "a":
             call.dial_answered()
@@ -136,6 +141,28 @@ def _act(call: Call, line: str) -> None:
         call.silence()
     else:
         call.press(line)
+
+
+def _technician(call: Call, line: str) -> None:
+    """The technician's phone is picked up: the whisper, their key, and the two put through."""
+    leg = call.pick_up(answered_by="human" if line == "t" else "machine_end_beep")
+    for text in leg.said:
+        click.echo(f"  technician « {text} »")
+    if line == "m":
+        click.echo("  (a voicemail picks up: it presses nothing)")
+        keys = ""
+    else:
+        keys = _read("technician").strip()
+    heard = len(leg.said)
+    if keys in ("", "h"):
+        leg.silence()
+    else:
+        leg.press(keys)
+    for text in leg.said[heard:]:
+        click.echo(f"  technician « {text} »")
+    if leg.bridged:
+        click.echo("-- put through: the client and the technician talk (1 minute)")
+        call.talk(60)
 
 
 def _show(call: Call, since: int) -> None:

@@ -21,9 +21,10 @@ from sqlalchemy import select
 import clock
 from devtools.sandbox import example_organisation, recordings_beside, throwaway
 from devtools.simulator import Call, Phone
-from models import Callout, Channel, OutboxMessage, Page, Person, Ticket, TicketEvent, session
+from models import Callout, Channel, OutboxMessage, Page, Person, Ticket, TicketEvent, TicketStatus, session
 from oncall.links import absolute_url
 from oncall.sweeper import sweep
+from oncall.ticket_changes import TicketChange, change_ticket
 from org.load import current_org
 from tickets.service import create_ticket
 from tickets.timeline import tell
@@ -75,6 +76,20 @@ class Night:
         self.callouts.append(callout.id)
         self._outbox_since(callout.opened_at - timedelta(seconds=1))
         return callout
+
+    def ticket_breaches(self, ticket: Ticket) -> None:
+        """The sweeper finds the ticket's own takeover deadline passed: the night is paged without a
+        call, and the technician takes it over by SMS."""
+        sweep()
+        callout = session.scalar(
+            select(Callout).where(Callout.ticket_id == ticket.id).order_by(Callout.id.desc())
+        )
+        assert callout is not None, "the ticket's breach opened no callout"
+        self.say(f"requête {ticket.number} : personne ne l'a prise en charge dans son délai")
+        self.callouts.append(callout.id)
+        self._outbox_since(callout.opened_at - timedelta(seconds=1))
+        person = callout.pages[0].person
+        self.replies_by_sms(person, f"OK {ticket.number}")
 
     def technician_answers(self, callout: Callout, keys: str) -> None:
         page = self._last_call(callout)
@@ -241,8 +256,21 @@ def play(app: Flask, evening: datetime | None = None, echo: Any = click.echo) ->
     night.echo(
         f"{night.local(first_ticket.opened_at)}  requête {first_ticket.number} ouverte par le service desk"
     )
+    clock.set(evening - timedelta(hours=3, minutes=54))  # 19:11: nobody took it over within its ½ h
+    night.ticket_breaches(first_ticket)
+    clock.set(evening)
     first = night.client_calls(ISABELLE, first_ticket.number, "4821")
     night.technician_answers(first, "1")
+    clock.set(evening + timedelta(hours=1, minutes=15))  # 00:20: the link is back up
+    taker = session.get(Callout, first.id, populate_existing=True)
+    name = taker.taker.name if taker and taker.taker else "le technicien"
+    change_ticket(
+        first_ticket, TicketChange(status=TicketStatus.RESOLVED, note="lien SDSL rétabli"), actor=name
+    )
+    night.say(
+        f"requête {first_ticket.number} résolue par {name} : le client est prévenu, 48 h pour contester"
+    )
+    night._outbox_since(clock.now() - timedelta(seconds=1))
 
     clock.set(evening + timedelta(hours=2, minutes=50))  # 01:55: the night shift opens a ticket online
     ticket = create_ticket(

@@ -80,6 +80,12 @@ class Call:
         self.dialed: list[str] = []
         self.recording_sids: list[str] = []
         self.elapsed = 0.0
+        self.rings_at: list[float] = []  # `elapsed` when each <Dial> started ringing
+        self.legs: list[Call] = []  # the called parties that picked up a <Dial><Number url>
+        self.cancelled: list[str] = []  # numbers whose leg the network cancelled (the caller hung up)
+        self.answered_by = "human"  # on a called party's leg: who picked up (human, machine_start…)
+        self.parent: Call | None = None  # on a called party's leg: the call that dialled it
+        self.bridged = False  # a leg whose whisper ended without a hang-up: the two talk
         self._url = ""
         self._verb: ET.Element | None = None
         self._rest: list[ET.Element] = []
@@ -216,12 +222,87 @@ class Call:
         )
 
     def hangup(self) -> Call:
-        """The caller hangs up: Twilio posts the status callback."""
+        """The caller hangs up: Twilio posts the status callback. During a <Dial>, the network cancels
+        the called legs first and requests the <Dial> action (its TwiML is not executed)."""
         if self.ended:
             raise self.fail("the call has already ended")
+        dial = self._verb if self.pending == "dial" else None
         self._set_ended()
+        if dial is not None:
+            talking = any(leg.bridged and not leg.ended for leg in self.legs)
+            picked = {leg.to for leg in self.legs}
+            self.cancelled += [n for n in self.dialed if n not in picked]
+            for leg in self.legs:
+                if not leg.ended:
+                    if not leg.bridged:
+                        self.cancelled.append(leg.to)
+                    leg._set_ended()
+            if dial.get("action"):
+                status = "completed" if talking else "canceled"
+                params = {"CallStatus": "completed", "DialCallStatus": status, "DialCallSid": new_sid("CA")}
+                self._post(self._resolve(dial.get("action", "")), dial.get("method", "POST"), params)
         self._send_status("completed")
         return self
+
+    # --- a <Dial><Number url=…>: the called party's leg ---------------------------------------
+
+    @property
+    def screened(self) -> bool:
+        """Is the pending <Dial> one whose called party hears a whisper first (<Number url>)?"""
+        return self.pending == "dial" and self._verb is not None and any(n.get("url") for n in self._verb)
+
+    def pick_up(self, number: str | None = None, answered_by: str = "human") -> Call:
+        """The called party picks up the pending <Dial>: Twilio runs the <Number url> on their leg (a
+        whisper) before putting the two through. Returns that leg: the test hears and presses on it
+        (a voicemail answering presses nothing: `.silence()`)."""
+        dial = self._need("dial")
+        numbers = [n for n in dial if n.tag == "Number"]
+        chosen = next((n for n in numbers if number is None or (n.text or "").strip() == number), None)
+        if chosen is None:
+            raise self.fail(f"{number} is not dialled: {self.dialed}")
+        self.elapsed += 5  # a few rings
+        leg = Call(
+            self.phone,
+            new_sid("CA"),
+            dial.get("callerId", self.to),
+            (chosen.text or "").strip(),
+            "outbound-dial",
+            None,
+        )
+        leg.parent = self
+        leg.base["ParentCallSid"] = self.sid
+        leg.answered_by = answered_by
+        self.legs.append(leg)
+        if chosen.get("url"):
+            leg._fetch(chosen.get("url", ""), chosen.get("method", "POST"), {"CallStatus": "in-progress"})
+        else:
+            leg.bridged = True
+        return leg
+
+    def talk(self, seconds: int = 60) -> Call:
+        """The caller and the called party talk, then the called party hangs up: the <Dial> action."""
+        dial = self._need("dial")
+        leg = next((leg for leg in self.legs if leg.bridged and not leg.ended), None)
+        if leg is None:
+            raise self.fail("nobody was put through: no one to talk to")
+        self.elapsed += seconds
+        leg.elapsed += seconds
+        leg._set_ended()
+        params = {"DialCallStatus": "completed", "DialCallSid": leg.sid, "DialCallDuration": str(seconds)}
+        return self._dial_done(dial, params)
+
+    def _leg_gone(self) -> None:
+        """A called party's leg hung up before being put through: the caller's <Dial> ends (nobody
+        was connected) and its action says what comes next."""
+        parent = self.parent
+        if parent is None or self.bridged or parent.ended or parent.pending != "dial" or parent._verb is None:
+            return
+        dial = parent._verb
+        parent.heard = []
+        parent.elapsed += self.elapsed
+        parent._dial_done(
+            dial, {"DialCallStatus": "no-answer", "DialCallSid": self.sid, "DialCallDuration": "0"}
+        )
 
     def replay(self, index: int = -1) -> tuple[int, str]:
         """Send one of the earlier requests again, unchanged (Twilio retries)."""
@@ -286,6 +367,7 @@ class Call:
                 self.dialed = [(n.text or "").strip() for n in verb if n.tag == "Number"] or (
                     [verb.text.strip()] if verb.text and verb.text.strip() else []
                 )
+                self.rings_at.append(self.elapsed)
                 self._wait("dial", verb, verbs)
                 return
             elif tag == "Redirect":
@@ -294,9 +376,13 @@ class Call:
             elif tag in ("Hangup", "Reject"):
                 self._set_ended()
                 self._send_status("busy" if tag == "Reject" else "completed")
+                self._leg_gone()
                 return
             else:
                 raise self.fail(f"the phone does not know the verb <{tag}>")
+        if self.parent is not None:  # a whisper that ends without hanging up: the two are put through
+            self.bridged = True
+            return
         self._set_ended()  # end of the document: Twilio hangs up
         self._send_status("completed")
 

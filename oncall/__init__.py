@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from oncall import steps, voicemails  # noqa: F401 - their jobs register on import
+from oncall import client_notices, steps, voicemails  # noqa: F401 - their jobs register on import
 from oncall.metrics import bp as metrics_bp
 
 

@@ -28,6 +28,7 @@ from models import (
     session,
 )
 from oncall import policy
+from oncall.links import absolute_url
 from oncall.sending import SendError, send_sms
 from org.load import current_org
 from org.orgfile import ROLES, Org
@@ -56,7 +57,7 @@ def open_callout(voicemail: Voicemail) -> Callout:
         return existing
     org = current_org()
     assert voicemail.ticket is not None
-    if voicemail.ticket.status is TicketStatus.RESOLVED:  # the caller contests the resolution (004)
+    if voicemail.ticket.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED):  # contested (004)
         reopen_contested(voicemail.ticket, actor=voicemail.call.from_number)
     opened = voicemail.recorded_at or clock.now()
     callout = Callout(
@@ -295,6 +296,7 @@ def _escalate_missed_resolution(org: Org, ticket: Ticket, level: int) -> None:
             ticket=ticket.number,
             client=ticket.client.name,
             subject=ticket.subject[:60],
+            link=absolute_url("dashboard.ticket", number=ticket.number),
         )
     )
     data: dict[str, object] = {

@@ -58,7 +58,7 @@ def alert_of(callout: Callout, lang: str, org: Org) -> Alert:
     ticket = callout.ticket
     priority = org.priorities.get(ticket.priority)
     label = (priority.label if lang == "fr" else priority.key.capitalize()) if priority else ticket.priority
-    callback = callout.voicemail.callback_number or callout.voicemail.call.callback_number or "-"
+    callback = callout.callback_number or "-"
     return Alert(
         ticket=ticket.number,
         client=ticket.client.name,
@@ -69,6 +69,7 @@ def alert_of(callout: Callout, lang: str, org: Org) -> Alert:
         message_at=callout.opened_at.astimezone(org.timezone),
         subject=ticket.subject,
         callback_shown=readable_number(callback if callback != "-" else None, org.region),
+        english=callout.voicemail is not None and callout.voicemail.call.language == "en",
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 import clock
 from models import Callout, Page, Person, session
 from org.orgfile import Org, PolicyStep
+from tickets.sla import add_on_clock
 from words.ui import label
 
 
@@ -32,10 +33,21 @@ def step_due_at(org: Org, callout: Callout, index: int) -> datetime | None:
     level = s.escalation_level
     priority = org.priorities.get(callout.ticket.priority)
     if level and priority is not None and len(priority.escalate_after_breach) >= level:
-        # 003's escalation matrix: level N is reached when the commitment is missed by the ticket
-        # priority's delay (high: 15 min, 30 min, 1 h; medium: 1 h, 12 h, 24 h).
-        return callout.due_at + priority.escalate_after_breach[level - 1]
+        # 003's escalation matrix: level N is reached when the priority's own commitment is missed by
+        # its delay (high: ½ h then 15 min, 30 min, 1 h; medium: 2 h then 1 h, 12 h, 24 h).
+        return commitment_due(org, callout) + priority.escalate_after_breach[level - 1]
     return callout.opened_at + s.after
+
+
+def commitment_due(org: Org, callout: Callout) -> datetime:
+    """When the takeover commitment of the ticket's priority falls for this callout: counted from the
+    message on the priority's clock, never before the astreinte's own deadline (`due_at`). A callout
+    opened because the ticket's clock had already breached counts from that breach."""
+    priority = org.priorities.get(callout.ticket.priority)
+    if priority is None or priority.takeover is None or callout.origin == "breach":
+        return callout.due_at
+    own = add_on_clock(org, priority.clock, callout.opened_at, priority.takeover)
+    return max(clock.as_utc(callout.due_at), own)
 
 
 def next_action_at(org: Org, callout: Callout, index: int, now: datetime) -> datetime | None:

@@ -10,11 +10,12 @@ import logging
 
 import clock
 import tasks
-from oncall import pagetests
+from oncall import live, pagetests
 from oncall.callouts import note_breaches, overdue
 from oncall.page_claims import DELIVER_DUE_JOB
 from oncall.rota_alerts import warn_supervisor
 from oncall.steps import run_due_batch
+from oncall.ticket_callouts import note_inactive_tickets, note_ticket_breaches
 from oncall.voicemails import callers_not_told, catch_up, notify_caller
 from org.load import NoOrganisation
 
@@ -32,6 +33,7 @@ def sweep() -> int:
     except NoOrganisation:
         return 0
     catch_up(now)  # messages and receipts a failure left half-done
+    live.catch_up(now)  # callers put through whose end never reached us
     try:
         while run_due_batch()[1]:  # every step due, claimed in bulk (a storm's thousands too)
             pass
@@ -39,6 +41,8 @@ def sweep() -> int:
         return 0
     tasks.run(DELIVER_DUE_JOB)  # the sender's share, in this process: no queue between
     note_breaches(clock.now())
+    note_ticket_breaches(clock.now())  # a ticket's own takeover clock, with no caller's message behind it
+    note_inactive_tickets(clock.now())  # a taken-over ticket nobody touches climbs the matrix (000)
     warn_supervisor(clock.now())  # a gap in the rota within 24 h: the supervisor hears of it once
     for callout_id in callers_not_told(clock.now()):
         notify_caller(callout_id)

@@ -133,7 +133,7 @@ def _callers_to_tell(callout: Callout, siblings: list[int]) -> list[int]:
     told: set[str | None] = set()
     chosen = []
     for row in [callout, *(session.get(Callout, i) for i in siblings)]:
-        if row is None:
+        if row is None or row.voicemail is None:
             continue
         number = receipt_number(row.voicemail.call)
         if number not in told:

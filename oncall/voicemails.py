@@ -32,8 +32,7 @@ from org.load import current_org
 from org.phones import mobile_number
 from tickets.calls import caller_number, recall, remember, seconds
 from tickets.timeline import add_event
-from words.caller import clock_time
-from words.catalogue import text
+from words.caller import caller_sms, clock_time
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +133,10 @@ def send_receipt(call_id: int) -> None:
     )
     if to is None or call.ticket is None or callout is None:
         return
-    tz = current_org().timezone
-    body = text(
+    org = current_org()
+    tz = org.timezone
+    body = caller_sms(
+        org,
         "caller.sms.receipt",
         call.language,
         number=call.ticket.number,
@@ -197,7 +198,7 @@ def _receipt_failed(call: Call, to: str, body: str, at: datetime, exc: SendError
 
 def caller_gets_sms(callout: Callout) -> bool:
     """Whether the caller is told of the takeover by SMS: the same number as the receipt, a mobile."""
-    return receipt_number(callout.voicemail.call) is not None
+    return callout.voicemail is not None and receipt_number(callout.voicemail.call) is not None
 
 
 @tasks.job("notify_caller")
@@ -206,6 +207,8 @@ def notify_caller(callout_id: int) -> None:
     callout = session.get(Callout, callout_id)
     if callout is None or callout.state is not CalloutState.TAKEN_OVER or callout.taken_over_at is None:
         return
+    if callout.voicemail is None:
+        return  # opened by the ticket itself: nobody called, nobody waits for this SMS
     ticket = callout.ticket
     if any(_takeover_told(e, callout_id) for e in ticket.events):
         return  # sent already (a duplicate job)
@@ -223,7 +226,8 @@ def notify_caller(callout_id: int) -> None:
     org = current_org()
     lang = callout.voicemail.call.language or "fr"
     at = callout.taken_over_at.astimezone(org.timezone)
-    body = text(
+    body = caller_sms(
+        org,
         "caller.sms.taken_over",
         lang,
         number=ticket.number,
@@ -245,7 +249,9 @@ def _taken_over_with(callout: Callout, number: str | None) -> list[int]:
             Callout.taken_over_by == callout.taken_over_by,
         )
     )
-    return sorted(c.id for c in others if receipt_number(c.voicemail.call) == number)
+    return sorted(
+        c.id for c in others if c.voicemail is not None and receipt_number(c.voicemail.call) == number
+    )
 
 
 def _text_caller(ticket: Ticket, callout_id: int, number: str, body: str, **facts: object) -> None:
@@ -284,13 +290,14 @@ def notify_caller_breach(callout_id: int) -> None:
     told = [
         e for e in ticket.events if e.kind == "caller_sms" and (e.data or {}).get("callout") == callout_id
     ]
-    if any((e.data or {}).get("breach") for e in told):
+    if any((e.data or {}).get("breach") for e in told) or callout.voicemail is None:
         return
     number = receipt_number(callout.voicemail.call)
     if number is None:
         return  # not a mobile: the timeline already says the caller gets no SMS
     org = current_org()
-    body = text(
+    body = caller_sms(
+        org,
         "caller.sms.escalated",
         callout.voicemail.call.language or "fr",
         number=ticket.number,

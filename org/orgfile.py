@@ -18,12 +18,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays as holidays_lib
 import phonenumbers
 
+from org.live_file import read_live_connect, read_name, read_portal
 from org.orgtypes import (
     CHANNELS,
     CLOCKS,
     POSITIONS,
     ROLES,
     WEEKDAYS,
+    LiveConnect,
     Org,
     Override,
     PersonEntry,
@@ -46,6 +48,7 @@ __all__ = [
     "WEEKDAYS",
     "Org",
     "OrgFileError",
+    "LiveConnect",
     "Override",
     "PersonEntry",
     "PolicyStep",
@@ -62,6 +65,8 @@ __all__ = [
 # Every key the file may hold, by place: a typo (`overides`) would otherwise drop what it carries.
 # "*" stands for the keys an administrator names (priorities); "[]" for each item of a list.
 _KEYS: dict[str, Any] = {
+    "name": None,
+    "portal": None,
     "timezone": None,
     "support_number": None,
     "desk_numbers": None,
@@ -70,13 +75,25 @@ _KEYS: dict[str, Any] = {
     "holidays": None,
     "closures": None,
     "languages": None,
-    "priorities": {"*": {"label", "takeover", "resolution", "clock", "astreinte", "escalate_after_breach"}},
+    "priorities": {
+        "*": {
+            "label",
+            "takeover",
+            "resolution",
+            "clock",
+            "astreinte",
+            "escalate_after_breach",
+            "page_on_open",
+            "inactivity",
+        }
+    },
     "astreinte": {
         "takeover": None,
         "policy": {"[]": {"after", "notify", "by"}},
         "repeat": {"every", "notify", "by"},
         "self_test": {"at", "notify", "by"},
         "contest_resolved": None,
+        "live_connect": {"priorities", "ring", "record"},
     },
     "escalation": None,
     "people": {"[]": {"id", "name", "phone", "language"}},
@@ -235,6 +252,8 @@ def parse(doc: Any) -> Org:
     repeat = read_repeat(c, ast.get("repeat"))
     self_test = read_self_test(c, ast.get("self_test"))
     contest = c.run("astreinte.contest_resolved", parse_duration, ast.get("contest_resolved", "48h"))
+    live_connect = read_live_connect(c, ast.get("live_connect"), priorities)
+    name, portal = read_name(c, doc.get("name")), read_portal(c, doc.get("portal"))
 
     rota = read_rota(c, doc.get("rota"), tz, known)
 
@@ -260,4 +279,7 @@ def parse(doc: Any) -> Org:
         repeat=repeat,
         self_test=self_test,
         contest_window=contest or timedelta(hours=48),
+        name=name,
+        portal=portal,
+        live_connect=live_connect,
     )

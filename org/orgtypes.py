@@ -28,6 +28,8 @@ class Priority:
     clock: str  # "24/7" or "business_hours"
     astreinte: bool
     escalate_after_breach: tuple[timedelta, ...] = ()
+    page_on_open: bool = False  # a ticket opened while the astreinte runs pages at once, with no call
+    inactivity: timedelta | None = None  # a taken-over ticket nobody touches this long escalates (000)
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,17 @@ class SelfTest:
     at: time
     notify: tuple[str, ...]  # positions
     by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LiveConnect:
+    """Callers of these priorities may talk to the technician on call at once: each level of the
+    chain (primary, then backup) rings `ring`; the technician accepts with a key. `record`: the
+    conversation is recorded, the notice said first."""
+
+    priorities: frozenset[str]
+    ring: timedelta = timedelta(seconds=20)
+    record: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +123,9 @@ class Org:
     repeat: Repeat | None = None
     self_test: SelfTest | None = None
     contest_window: timedelta = timedelta(hours=48)  # 004: a resolved ticket may be contested for 48 h
+    name: str = ""  # the provider, as callers know it ("Example Télécom"); none: the prompts name nobody
+    portal: str = ""  # where a client opens a ticket ("support.example.com"); none: the desk, by day
+    live_connect: LiveConnect | None = None  # urgent callers put through to the technician on call
 
     @property
     def region(self) -> str:

@@ -40,8 +40,19 @@ def read_priorities(c: Checker, value: dict[str, Any]) -> dict[str, Priority]:
             clock=clock_kind,
             astreinte=bool(p.get("astreinte", False)),
             escalate_after_breach=steps,
+            page_on_open=_flag(c, f"{where}.page_on_open", p.get("page_on_open", False)),
+            inactivity=c.run(f"{where}.inactivity", parse_duration, p["inactivity"])
+            if p.get("inactivity")
+            else None,
         )
     return priorities
+
+
+def _flag(c: Checker, where: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        c.fail(where, f"{value!r}: expected true or false")
+        return False
+    return value
 
 
 def read_policy(c: Checker, value: Any, escalation: dict[str, str]) -> tuple[PolicyStep, ...]:

@@ -75,7 +75,7 @@ def test_a_ticket_may_be_opened_as_a_major_incident(api, clock, org):
     [
         ({"priority": "high", "subject": "x"}, "client"),
         (factories.payload(client="C9999"), "client"),
-        (factories.payload(priority="urgent"), "priority"),
+        (factories.payload(priority="critical"), "priority"),
         (factories.payload(subject="  "), "subject"),
         (factories.payload(subject="x" * 301), "subject"),
         (factories.payload(service="FIBRE-9012"), "service"),  # Cabinet Moreau's, not Dupont's

@@ -14,16 +14,20 @@ from tests.phone import ISABELLE, call_row, sms_to, up_to_the_beep
 
 def test_a_night_call_in_french_leaves_a_message_and_opens_the_callout(phone):
     call = phone.call(from_=ISABELLE)
-    call.expect("Bienvenue à l'astreinte Serveurcom, pour les requêtes déjà ouvertes")
+    call.expect("Bonsoir, ici l'astreinte Serveurcom, réservée aux requêtes déjà ouvertes")
     call.expect("For English, press 9").expect("numéro de requête").press("104233#")
     call.expect("Requête 1 0 4 2 3 3. Tapez votre code PIN").expect("étoile pour corriger")
     call.expect_not("Coupure").press("4821#")
     call.expect("Merci. Requête : Coupure totale du lien SDSL")
     call.expect("nous vous rappellerons au zéro six, onze, vingt-deux, trente-trois, quarante-quatre")
     call.expect("pour un autre numéro, tapez 2").silence()
-    call.expect("ce message est enregistré et conservé 90 jours").expect("après le bip").record(seconds=20)
+    call.expect("votre message sera enregistré et conservé 90 jours").expect("après le bip").record(
+        seconds=20
+    )
     call.expect("tapez 1 pour envoyer votre message").press("1")
-    call.expect("requête 1 0 4 2 3 3").expect("dans un délai de 30 minutes").expect("SMS").expect("au revoir")
+    call.expect("requête 1 0 4 2 3 3").expect("au plus tard dans 30 minutes").expect("SMS").expect(
+        "au revoir"
+    )
     assert call.ended
 
     row = call_row(call)
@@ -53,15 +57,16 @@ def test_the_takeover_delay_said_and_texted_is_the_one_of_the_organisation_file(
     doc["astreinte"]["takeover"] = "90m"
     load(doc)
     call = up_to_the_beep(phone).record(seconds=20).press("1")
-    call.expect("prise en charge dans un délai de 1 heure 30").expect_not("30 minutes")
+    call.expect("prise en charge au plus tard dans 1 heure 30").expect_not("30 minutes")
     assert session.scalar(select(Callout)).due_at == paris("2026-11-25 00:40")
-    assert sms_to(ISABELLE)[0].endswith("Prise en charge avant 00:40.")
+    assert sms_to(ISABELLE)[0].endswith("Prise en charge avant 00:40. Suivi : support.serveurcom.com")
 
 
 def test_the_caller_gets_an_sms_receipt_on_a_mobile(phone):
     up_to_the_beep(phone).record(seconds=20).press("1")
     assert sms_to(ISABELLE) == [
         "Serveurcom astreinte : votre message de 23:10 sur la demande 104233 est transmis. Prise en charge avant 23:40."
+        " Suivi : support.serveurcom.com"
     ]
 
 
@@ -75,27 +80,28 @@ def test_no_sms_receipt_for_a_landline(phone):
 def test_nine_at_the_greeting_switches_to_english(phone):
     call = phone.call(from_=ISABELLE)
     call.expect("For English, press 9").press("9")
-    call.expect("Welcome to Serveurcom on-call").expect("ticket number").press("104233#")
-    call.expect("Ticket 1 0 4 2 3 3. Key in your customer PIN").expect("star to correct").press("4821#")
+    call.expect("Good evening, this is Serveurcom on-call").expect("ticket number").press("104233#")
+    call.expect("Ticket 1 0 4 2 3 3. Enter your PIN").expect("star corrects the number").press("4821#")
     call.expect("We will call you back on 0 6 1 1 2 2 3 3 4 4").expect(
         "For another number, press 2"
     ).silence()
-    call.expect("This message is recorded").record(seconds=30)
+    call.expect("Your message will be recorded").record(seconds=30)
     call.expect("Press 1 to send").press("1")
     call.expect("ticket 1 0 4 2 3 3").expect("within 30 minutes").expect("Goodbye")
     row = call_row(call)
     assert row.language == "en" and row.outcome is CallOutcome.VOICEMAIL
     assert sms_to(ISABELLE) == [
         "Serveurcom on-call: your message of 23:10 on ticket 104233 was passed on. A technician will take it over by 23:40."
+        " Follow it on support.serveurcom.com"
     ]
 
 
 def test_an_english_caller_hears_the_french_subject_in_the_french_voice(phone):
     call = phone.call(from_=ISABELLE).press("9").press("104233#").press("4821#")
-    call.expect("Thank you. Your ticket: Coupure totale du lien SDSL")
+    call.expect("Thank you. Ticket: Coupure totale du lien SDSL")
     subject = call.last_twiml.split("Coupure totale")[0].rsplit("<Say", 1)[1]
     assert 'language="fr-FR"' in subject and "Polly.Lea" in subject
-    assert '<Say language="en-GB" voice="Polly.Amy">Thank you. Your ticket:</Say>' in call.last_twiml
+    assert '<Say language="en-GB" voice="Polly.Amy">Thank you. Ticket:</Say>' in call.last_twiml
 
 
 def test_the_ticket_number_is_read_back_in_the_pin_question_and_star_corrects_it(phone):
@@ -112,7 +118,7 @@ def test_silence_at_a_confirmation_confirms(phone):
     call.press("104233#").expect("code PIN").press("4821#")
     call.expect("nous vous rappellerons").silence()
     call.expect("après le bip").record(seconds=10).silence()
-    call.expect("dans un délai de 30 minutes")
+    call.expect("au plus tard dans 30 minutes")
     assert call_row(call).callback_number == ISABELLE
 
 
@@ -193,5 +199,5 @@ def test_wrong_keys_at_the_message_confirmation_still_send_the_message(phone):
     call = up_to_the_beep(phone).record(seconds=20)
     call.press("7").expect("Nous n'avons pas compris").expect("tapez 1 pour envoyer")
     call.press("8").press("5")
-    call.expect("dans un délai de 30 minutes")
+    call.expect("au plus tard dans 30 minutes")
     assert call_row(call).outcome is CallOutcome.VOICEMAIL

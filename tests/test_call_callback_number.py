@@ -53,7 +53,7 @@ def test_three_invalid_numbers_after_asking_to_change_keep_the_caller_id(phone):
     call.expect(
         "Nous vous rappellerons donc au zéro six, onze, vingt-deux, trente-trois, quarante-quatre"
     ).expect("après le bip")
-    call.record(seconds=10).press("1").expect("dans un délai de 30 minutes")
+    call.record(seconds=10).press("1").expect("au plus tard dans 30 minutes")
     row = call_row(call)
     assert row.outcome is CallOutcome.VOICEMAIL and row.callback_number == ISABELLE
 

@@ -16,9 +16,19 @@ def test_astreinte_call_walks_a_night_call_in_the_terminal(app, phone):
     result = app.test_cli_runner().invoke(args=["call", ISABELLE], input=keys)
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "« Bienvenue à l'astreinte Serveurcom, pour les requêtes déjà ouvertes. »" in out
-    assert "1 0 4 2 3 3" in out and "Après le bip" in out and "dans un délai de 30 minutes" in out
+    assert "« Bonsoir, ici l'astreinte Serveurcom, réservée aux requêtes déjà ouvertes. »" in out
+    assert "1 0 4 2 3 3" in out and "Après le bip" in out and "au plus tard dans 30 minutes" in out
     assert "-- call ended" in out and "outcome: voicemail" in out and "ticket: 104233" in out
+
+
+def test_astreinte_call_puts_an_urgent_caller_through_to_the_technician_who_accepts(app, phone):
+    keys = "\n".join(["104245#", "4821#", "1", "t", "1"]) + "\n"
+    result = app.test_cli_runner().invoke(args=["call", ISABELLE], input=keys)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Pour parler maintenant au technicien d'astreinte, tapez 1" in out
+    assert "technician « Astreinte Serveurcom : un client demande à vous parler maintenant." in out
+    assert "-- put through" in out and "outcome: connected, ticket: 104245" in out
 
 
 def test_astreinte_call_keeps_hints_keys_and_speech_on_lines_of_their_own(app, phone):
@@ -27,7 +37,7 @@ def test_astreinte_call_keeps_hints_keys_and_speech_on_lines_of_their_own(app, p
     assert not [line for line in lines if "[gather" in line and "«" in line]
     assert "> 104233#" in lines and "> (silence)" in lines and "> r20" in lines
     hint = lines.index("  [gather: keys then Enter, empty = silence, h = hang up]")
-    assert lines[hint - 1] == "  « Tapez votre numéro de requête, puis dièse. »"
+    assert lines[hint - 1] == "  « Tapez votre numéro de requête, puis tapez dièse. »"
     assert lines[hint + 1] == "> 104233#" and lines[hint + 2].startswith(
         "  « Requête 1 0 4 2 3 3. Tapez votre code PIN"
     )

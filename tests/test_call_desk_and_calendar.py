@@ -34,7 +34,9 @@ def test_a_withheld_caller_id_reaches_the_desk_shown_as_the_support_number(phone
 def test_when_the_desk_does_not_answer_the_caller_leaves_a_message_that_pages_nobody(phone, clock):
     clock.set("2026-11-25 15:00")
     call = phone.call(from_=ISABELLE).dial_unanswered()
-    call.expect("momentanément indisponible").expect("Ce message est enregistré").record(seconds=30)
+    call.expect("momentanément indisponible").expect(
+        "Votre message sera enregistré et conservé 90 jours"
+    ).record(seconds=30)
     call.expect("transmis au service client")
     assert call.ended
     row = call_row(call)
@@ -87,7 +89,7 @@ def test_on_the_night_clocks_go_back_the_callout_is_due_thirty_real_minutes_late
     callout = session.scalar(select(Callout))
     assert callout.due_at - callout.opened_at == timedelta(minutes=30)
     assert callout.due_at.astimezone(paris("2026-10-25 12:00").tzinfo).strftime("%H:%M %Z") == "02:20 CET"
-    assert sms_to(ISABELLE)[0].endswith("Prise en charge avant 02:20.")
+    assert sms_to(ISABELLE)[0].endswith("Prise en charge avant 02:20. Suivi : support.serveurcom.com")
     assert call_row(call).outcome is CallOutcome.VOICEMAIL
 
 
@@ -98,4 +100,4 @@ def test_on_the_night_clocks_go_forward_the_desk_reopens_after_easter_monday(pho
     call = up_to_the_beep(phone).record(seconds=20).press("1")
     callout = session.scalar(select(Callout))
     assert callout.due_at == paris("2027-03-28 01:55").astimezone(UTC) + timedelta(minutes=30)  # real minutes
-    assert sms_to(ISABELLE)[0].endswith("Prise en charge avant 03:25.")
+    assert sms_to(ISABELLE)[0].endswith("Prise en charge avant 03:25. Suivi : support.serveurcom.com")

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import string
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from org.load import read_file
+from org.orgfile import parse
 from words import caller as prompts_caller  # noqa: F401 - registers the prompts
-from words.caller import PORTAL, spoken_delay, spoken_opening
+from words.caller import caller_sms, spoken_delay, spoken_opening
 from words.catalogue import CATALOGUE
 
 PARIS = ZoneInfo("Europe/Paris")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _blanks(template: str) -> set[str]:
@@ -31,9 +35,8 @@ def test_every_refusal_names_what_to_do_next():
 
 
 def test_the_recording_notice_is_said_before_the_beep():
-    assert "Ce message est enregistré" in CATALOGUE["caller.notice"]["fr"]
-    assert "This message is recorded" in CATALOGUE["caller.notice"]["en"]
-    assert PORTAL == "support.serveurcom.com"
+    assert "Votre message sera enregistré" in CATALOGUE["caller.notice"]["fr"]
+    assert "Your message will be recorded" in CATALOGUE["caller.notice"]["en"]
 
 
 def test_the_desk_reopening_is_said_like_people_say_it():
@@ -75,9 +78,10 @@ def test_delays_are_said_in_words_people_use():
 def test_the_callers_sms_fit_one_gsm7_segment_with_the_brand():
     from words.pages import GSM7, segments
 
+    org = parse(read_file(ROOT / "examples" / "org.yaml"))
     values = {"time": "23:10", "number": "104233", "due": "23:40", "name": "Alice"}
     for key in ("caller.sms.receipt", "caller.sms.taken_over", "caller.sms.escalated"):
         for lang in ("fr", "en"):
-            body = CATALOGUE[key][lang].format(**values)
-            assert body.startswith("Serveurcom"), body
+            body = caller_sms(org, key, lang, **values)
+            assert body.startswith("Serveurcom") and body.endswith("support.serveurcom.com"), body
             assert set(body) <= GSM7 and segments(body) == 1, (len(body), body)  # no ç, no ê

@@ -212,7 +212,9 @@ def test_a_desk_that_never_opens_still_gets_a_refusal_that_says_why(phone):
     doc["business_hours"] = {}  # the astreinte answers around the clock
     load(doc)
     call = _with_pin(phone, "104240", "4821")
-    call.expect("n'est pas couvert par l'astreinte : votre requête sera traitée aux heures ouvrées. Écrivez")
+    call.expect(
+        "n'est pas couvert par l'astreinte : votre requête sera traitée aux heures ouvrées. Contactez-nous"
+    )
     _hang_up_at_the_desk_offer(call)
     _refused(call, "service_not_covered")
 
@@ -226,7 +228,7 @@ def test_a_ticket_resolved_yesterday_may_be_contested_it_reaches_the_astreinte_a
     call = _with_pin(phone, "104233", "4821")
     call.expect("Cette requête est résolue : votre message la rouvrira").expect_not("close").silence()
     call.expect("après le bip").record(seconds=15).press("1")
-    call.expect("dans un délai de 30 minutes")
+    call.expect("au plus tard dans 30 minutes")
     ticket = _ticket("104233")
     session.refresh(ticket)
     assert ticket.status is TicketStatus.OPEN and ticket.resolved_at is None
@@ -257,7 +259,7 @@ def test_a_caller_on_a_ticket_already_taken_over_asks_for_escalation_with_3(phon
         "Pour demander une escalade, tapez 3"
     )
     call.press("3").expect("le responsable d'astreinte sera alerté").expect("après le bip").record(seconds=10)
-    call.press("1").expect("dans un délai de 30 minutes")
+    call.press("1").expect("au plus tard dans 30 minutes")
     second = session.scalars(select(Callout).order_by(Callout.id)).all()[-1]
     session.refresh(second)
     assert second.escalation_level == 1  # the supervisor is paged at once, not after a breach

@@ -147,7 +147,7 @@ def test_a_step_that_comes_out_of_order_starts_again(phone):
     status, body = phone.send(
         f"/voice/caller/step/callback?n={seq}", {**call.requests[0].params, "Digits": "1"}
     )
-    assert status == 200 and "Bienvenue" in body
+    assert status == 200 and "Bonsoir" in body
     assert call_row(call).callback_number is None
 
 
@@ -159,7 +159,7 @@ def test_with_redis_down_the_caller_hears_a_complete_call_and_the_message_is_kep
     app.config.update(TASKS_INLINE=False, REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens there
     app.extensions.pop("redis", None)
     call = up_to_the_beep(phone).record(seconds=20).press("1")
-    call.expect("dans un délai de 30 minutes").expect("au revoir")
+    call.expect("au plus tard dans 30 minutes").expect("au revoir")
     assert call_row(call).outcome is CallOutcome.VOICEMAIL
     callout = session.scalar(select(Callout))
     assert callout.next_action_at is not None  # the sweeper finds it in the database

@@ -1,5 +1,6 @@
-"""Escalation follows the seeds' matrix by priority: a high ticket reaches the supervisor 15 minutes
-after the missed takeover, a medium one only an hour after it."""
+"""Escalation follows the seeds' matrix by priority, counted from the priority's own commitment (003): a
+high ticket (½ h) reaches the supervisor 15 minutes after the missed takeover, a medium one (2 h) an
+hour after its 2 hours, the manager 12 h after them, the director 24 h after them."""
 
 from __future__ import annotations
 
@@ -46,16 +47,18 @@ def test_a_high_ticket_reaches_the_supervisor_fifteen_minutes_after_the_breach(o
     assert len(sms_to(DAVID)) == 1 and refreshed(callout).escalation_level == 2
 
 
-def test_a_medium_ticket_waits_an_hour_after_the_breach_before_escalating(org, clock):
+def test_a_medium_ticket_escalates_from_its_two_hour_commitment(org, clock):
     start = clock.now()
     callout = leave_voicemail(_medium_ticket())
     _advance_to(clock, start, 45)
-    _advance_to(clock, start, 89)
+    _advance_to(clock, start, 90)  # what the 30-minute deadline + 1 h would have said: not the matrix
     assert sms_to(CHLOE) == [] and refreshed(callout).escalation_level == 0
-    assert refreshed(callout).breached  # the 30 minutes are missed all the same
-    _advance_to(clock, start, 90)  # 30 min + 1 h
+    assert refreshed(callout).breached  # the astreinte's 30 minutes are missed all the same
+    _advance_to(clock, start, 179)
+    assert sms_to(CHLOE) == []
+    _advance_to(clock, start, 180)  # 2 h + 1 h
     assert len(sms_to(CHLOE)) == 1 and refreshed(callout).escalation_level == 1
-    _advance_to(clock, start, 12 * 60 + 29)
+    _advance_to(clock, start, 14 * 60 - 1)
     assert sms_to(DAVID) == []
-    _advance_to(clock, start, 12 * 60 + 30)  # 30 min + 12 h
+    _advance_to(clock, start, 14 * 60)  # 2 h + 12 h
     assert len(sms_to(DAVID)) == 1 and refreshed(callout).escalation_level == 2

@@ -222,7 +222,9 @@ def test_a_daylight_saving_night_pages_by_elapsed_time_and_speaks_local_time(twi
     assert refreshed(callout).escalation_level == 3 and refreshed(callout).breached
     clock.advance(minutes=5)
     twilio.reply(EMMA, "OK 104233")
-    assert twilio.sms_to(CALLER).body.endswith("Emma a pris en charge votre demande 104233 à 02:25.")
+    assert twilio.sms_to(CALLER).body.endswith(
+        "Emma a pris en charge votre demande 104233 à 02:25. Suivi : support.serveurcom.com"
+    )
     assert refreshed(callout).taken_over_at.astimezone(org.timezone).strftime("%H:%M %Z") == "02:25 CET"
 
 
@@ -251,13 +253,13 @@ def test_the_caller_is_told_by_sms_when_the_deadline_passes_and_then_who_took_ov
     escalated = [b for b in told if "dépassé" in b]
     assert escalated == [
         "Serveurcom astreinte : le délai de 23:40 est dépassé pour votre demande 104233. "
-        "Nous alertons le responsable d'astreinte."
+        "Nous alertons le responsable d'astreinte. Suivi : support.serveurcom.com"
     ]
     clock.advance(minutes=16)
     sweep()
     twilio.reply(CHLOE, "OK 104233")
     assert (
         twilio.sms_to(CALLER).body
-        == "Serveurcom astreinte : Chloé a pris en charge votre demande 104233 à 23:56."
+        == "Serveurcom astreinte : Chloé a pris en charge votre demande 104233 à 23:56. Suivi : support.serveurcom.com"
     )
     assert session.get(Callout, callout_id).state is CalloutState.TAKEN_OVER

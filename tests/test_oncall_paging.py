@@ -190,7 +190,8 @@ def test_a_bundle_of_two_alerts_is_one_sms_whose_short_link_opens_both(twilio, c
         as_text=True
     )
     assert f'id="callout-{first.id}"' in html and f'id="callout-{second.id}"' in html
-    assert "06 11 22 33 44" in html and 'href="tel:+33611223344"' in html
+    assert "06 11 22 33 44" in html and "tel:" not in html  # the client is called through astreinte
+    assert f'action="/o/{body.rsplit("/", 1)[-1]}/call/{first.id}"' in html
 
 
 def test_a_callout_the_desk_stops_in_the_morning_after_a_missed_night_stays_breached(twilio, clock, client):
@@ -248,6 +249,7 @@ def test_a_missed_resolution_target_escalates_to_the_supervisor_once(twilio, clo
     assert twilio.sms_to(CHLOE).body.startswith(
         "Escalade : 104233 Boulangerie Dupont (Coupure totale du lien SDSL) non résolue"
     )
+    assert twilio.sms_to(CHLOE).body.endswith("https://astreinte.example.test/tickets/104233")  # one tap away
 
 
 def test_a_major_incident_pages_the_supervisor_at_once_beside_the_on_call_technician(twilio, clock):
@@ -269,6 +271,7 @@ def test_a_resolution_still_missed_climbs_to_the_manager_then_the_director(twili
 
     ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
     ticket.opened_at = clock.now()
+    ticket.taken_over_at = clock.now()  # worked on, yet not resolved (an untaken one would page the night)
     session.commit()
     clock.advance(hours=4, minutes=1)
     sweep()
@@ -293,6 +296,7 @@ def test_a_failed_escalation_sms_is_tried_again_at_the_next_sweep(twilio, clock)
 
     ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
     ticket.opened_at = clock.now()
+    ticket.taken_over_at = clock.now()  # worked on, yet not resolved (an untaken one would page the night)
     session.commit()
     clock.advance(hours=4, minutes=1)
     twilio.fail_next("sms", status=503, code=20503)

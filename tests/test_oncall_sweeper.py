@@ -75,5 +75,5 @@ def test_the_callers_takeover_sms_lost_with_redis_is_sent_by_the_sweeper_once(tw
     sweep()
     sweep()
     assert [m.body for m in twilio.sms_sent_to(CALLER)] == [
-        "Serveurcom astreinte : Alice a pris en charge votre demande 104233 à 23:10."
+        "Serveurcom astreinte : Alice a pris en charge votre demande 104233 à 23:10. Suivi : support.serveurcom.com"
     ]

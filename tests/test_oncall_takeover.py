@@ -30,7 +30,7 @@ def test_alice_presses_1_in_the_page_call_and_takes_over(twilio, clock):
     assert callout.state is CalloutState.TAKEN_OVER and callout.taken_over_by == "alice"
     assert callout.taken_over_via.value == "voice" and not callout.breached
     assert twilio.sms_to(CALLER).body == (
-        "Serveurcom astreinte : Alice a pris en charge votre demande 104233 à 23:19."
+        "Serveurcom astreinte : Alice a pris en charge votre demande 104233 à 23:19. Suivi : support.serveurcom.com"
     )
     ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
     assert ticket.status is TicketStatus.IN_PROGRESS and ticket.taken_over_at == callout.taken_over_at
@@ -209,7 +209,7 @@ def test_emma_hears_her_page_in_english(twilio, clock):
     call.expect("priority High").expect("The deadline passed 60 minutes ago").expect("To take over, press 1")
     call.press("1").expect("you took over ticket 1 0 4 2 3 3")
     assert twilio.sms_to(CALLER).body.endswith(
-        "Emma a pris en charge votre demande 104233 à 00:40."
+        "Emma a pris en charge votre demande 104233 à 00:40. Suivi : support.serveurcom.com"
     )  # the caller's language
 
 
@@ -295,7 +295,9 @@ def test_an_english_caller_is_told_in_english_who_took_over(twilio, clock):
     leave_voicemail("104233", language="en")
     clock.advance(minutes=9)
     twilio.reply(ALICE, "OK 104233")
-    assert twilio.sms_to(CALLER).body == ("Serveurcom on-call: Alice took over your ticket 104233 at 23:19.")
+    assert twilio.sms_to(CALLER).body == (
+        "Serveurcom on-call: Alice took over your ticket 104233 at 23:19. Follow it on support.serveurcom.com"
+    )
 
 
 def test_a_caller_who_rang_twice_is_taken_over_once_and_nobody_is_paged_again(twilio, clock):
@@ -308,7 +310,7 @@ def test_a_caller_who_rang_twice_is_taken_over_once_and_nobody_is_paged_again(tw
         callout = refreshed(callout)
         assert callout.state is CalloutState.TAKEN_OVER and callout.taken_over_by == "alice"
     assert [m.body for m in twilio.sms_sent_to(CALLER) if "a pris en charge" in m.body] == [
-        "Serveurcom astreinte : Alice a pris en charge votre demande 104233 à 23:15."
+        "Serveurcom astreinte : Alice a pris en charge votre demande 104233 à 23:15. Suivi : support.serveurcom.com"
     ]  # one SMS for the caller, not one per message
     pages = len(twilio.messages) + len(twilio.calls)
     clock.advance(minutes=40)
@@ -323,3 +325,17 @@ def test_ok_alone_with_two_messages_on_one_ticket_takes_over_that_ticket(twilio,
     _status, body = twilio.reply(ALICE, "OK")
     assert "pris en charge la requête 104233" in body
     assert refreshed(first).state is refreshed(second).state is CalloutState.TAKEN_OVER
+
+
+def test_the_page_call_and_sms_say_when_the_caller_speaks_english(twilio, clock):
+    leave_voicemail("104233", language="en")
+    sms = twilio.sms_to(ALICE).body
+    assert "Client 06 11 22 33 44 (parle anglais)." in sms
+    call = twilio.ring(twilio.call_to(ALICE))
+    call.expect("Requête 1 0 4 2 3 3").expect("Le client parle anglais").expect("Pour prendre en charge")
+
+
+def test_a_french_caller_is_not_announced_by_language(twilio, clock):
+    leave_voicemail("104233")
+    assert "anglais" not in twilio.sms_to(ALICE).body
+    twilio.ring(twilio.call_to(ALICE)).expect("Requête 1 0 4 2 3 3").expect_not("anglais")

@@ -70,8 +70,16 @@ def test_a_changed_file_updates_in_place(app, doc):
             "astreinte.takeover: 'half an hour' is not a duration",
         ),
         (
-            lambda d: d["tickets"][0].update(priority="urgent"),
-            "tickets[0].priority: unknown priority 'urgent'",
+            lambda d: d["tickets"][0].update(priority="critical"),
+            "tickets[0].priority: unknown priority 'critical'",
+        ),
+        (
+            lambda d: d["priorities"]["urgent"].update(page_on_open="yes"),
+            "priorities.urgent.page_on_open: 'yes': expected true or false",
+        ),
+        (
+            lambda d: d["priorities"]["high"].update(inactivity="soon"),
+            "priorities.high.inactivity",
         ),
         (lambda d: d["tickets"][0].update(service="FIBRE-9012"), "tickets[0].service"),
         (lambda d: d["astreinte"]["policy"][1].update(notify="nobody"), "astreinte.policy[1].notify"),

@@ -8,17 +8,35 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
+
 import clock
-from models import RefusalReason, Ticket, TicketStatus
+from models import RefusalReason, Ticket, TicketEvent, TicketStatus, session
 from org.orgfile import Org
 
 
 def contested(ticket: Ticket, org: Org, now: datetime | None = None) -> bool:
-    """A resolved ticket the client may still contest (004: 48 h after the resolution): it reaches the
-    astreinte, and the message reopens it."""
-    if ticket.status is not TicketStatus.RESOLVED or ticket.resolved_at is None:
+    """A resolved or closed ticket the client may still contest (004: 48 h after the resolution, or
+    after the notice of closure): it reaches the astreinte, and the message reopens it."""
+    if ticket.status is TicketStatus.RESOLVED:
+        since = ticket.resolved_at
+    elif ticket.status is TicketStatus.CLOSED:
+        since = closed_at(ticket) or ticket.resolved_at
+    else:
         return False
-    return clock.as_utc(now or clock.now()) - clock.as_utc(ticket.resolved_at) <= org.contest_window
+    if since is None:
+        return False
+    return clock.as_utc(now or clock.now()) - clock.as_utc(since) <= org.contest_window
+
+
+def closed_at(ticket: Ticket) -> datetime | None:
+    """When the ticket was last closed (its timeline's last move to closed)."""
+    moves = session.scalars(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "status")
+        .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
+    )
+    return next((e.at for e in moves if (e.data or {}).get("to") == TicketStatus.CLOSED.value), None)
 
 
 def refusal(ticket: Ticket, org: Org) -> RefusalReason | None:

@@ -15,6 +15,17 @@ from tickets.timeline import add_event
 FIRST_NUMBER = 100001
 SUBJECT_MAX = 300
 NOTE_MAX = 5000
+NUMBER_DIGITS = (4, 12)  # what a caller can key (the IVR takes 4 to 12 digits)
+
+# The statuses as the API and other tools say them (DESIGN: contract), and as they are stored.
+STATUS_WORDS: dict[str, TicketStatus] = {
+    "open": TicketStatus.OPEN,
+    "taken_over": TicketStatus.IN_PROGRESS,
+    "standby": TicketStatus.CLIENT_STANDBY,
+    "resolved": TicketStatus.RESOLVED,
+    "closed": TicketStatus.CLOSED,
+}
+STATUS_WORD = {status: word for word, status in STATUS_WORDS.items()}
 
 
 class TicketError(ValueError):
@@ -24,6 +35,10 @@ class TicketError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class DuplicateTicket(TicketError):
+    """A ticket with this number exists already (an external tool opened it twice)."""
 
 
 # The ticket with its client, in one statement (the IVR reads both), built once.
@@ -56,8 +71,19 @@ def create_ticket(
     description: str | None = None,
     actor: str | None = None,
     major_incident: bool = False,
+    number: str | None = None,
 ) -> Ticket:
-    """Open a ticket for the client `client` (account) and commit it; TicketError names a bad field."""
+    """Open a ticket for the client `client` (account) and commit it; TicketError names a bad field.
+
+    `number`: the number an external ticketing tool gave it (DuplicateTicket when it is taken);
+    otherwise the next free one."""
+    if number is not None:
+        number = number.strip()
+        low, high = NUMBER_DIGITS
+        if not (number.isascii() and number.isdigit() and low <= len(number) <= high):
+            raise TicketError("number", f"{low} to {high} digits (what a caller can key)")
+        if find_ticket(number) is not None:
+            raise DuplicateTicket("number", f"ticket {number} exists already")
     row = session.scalar(select(Client).where(Client.account == client))
     if row is None:
         raise TicketError("client", f"unknown client account {client!r}")
@@ -76,7 +102,7 @@ def create_ticket(
         raise TicketError("subject", f"at most {SUBJECT_MAX} characters")
     for attempt in range(5):
         ticket = Ticket(
-            number=_next_number(),
+            number=number or _next_number(),
             client_id=row.id,
             service_id=service_row.id if service_row else None,
             priority=priority,
@@ -91,6 +117,8 @@ def create_ticket(
             session.flush()
         except IntegrityError:  # two tickets opened at the same instant took the same number
             session.rollback()
+            if number is not None:
+                raise DuplicateTicket("number", f"ticket {number} exists already") from None
             if attempt == 4:
                 raise
             continue
@@ -101,12 +129,19 @@ def create_ticket(
 
 
 def reopen_contested(ticket: Ticket, actor: str) -> None:
-    """The client contests a resolution (a message on a resolved ticket, 004): the ticket reopens,
-    and its timeline says why."""
-    if ticket.status is not TicketStatus.RESOLVED:
+    """The client contests a resolution or a closure (a message on a resolved or closed ticket, 004):
+    the ticket reopens, and its timeline says why."""
+    if ticket.status not in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         return
     resolved_at = ticket.resolved_at
-    change_status(ticket, TicketStatus.OPEN, actor, note="résolution contestée par le client", commit=False)
+    change_status(
+        ticket,
+        TicketStatus.OPEN,
+        actor,
+        note="résolution contestée par le client",
+        commit=False,
+        contest=True,
+    )
     add_event(
         ticket,
         "contest",
@@ -116,12 +151,18 @@ def reopen_contested(ticket: Ticket, actor: str) -> None:
 
 
 def change_status(
-    ticket: Ticket, status: str | TicketStatus, actor: str, note: str = "", commit: bool = True
+    ticket: Ticket,
+    status: str | TicketStatus,
+    actor: str,
+    note: str = "",
+    commit: bool = True,
+    contest: bool = False,
 ) -> TicketStatus:
     """Move a ticket to `status` and commit (unless the caller has more to write in the same
     transaction). Client standby stops the SLA clocks until it ends. Returns the new status.
 
-    A closed ticket stays closed; a resolved one may be reopened (the client contests the closure).
+    A closed ticket stays closed, unless the client contests the closure (`contest`, within 48 h: 004);
+    a resolved one may be reopened.
     """
     try:
         new = TicketStatus(status)
@@ -132,7 +173,7 @@ def change_status(
     old = ticket.status
     if new is old:
         raise TicketError("status", f"the ticket is already {new.value}")
-    if old is TicketStatus.CLOSED:
+    if old is TicketStatus.CLOSED and not contest:
         raise TicketError("status", "a closed ticket cannot change any more")
     now = clock.now()
     if old is TicketStatus.CLIENT_STANDBY and ticket.standby_since is not None:
@@ -146,7 +187,7 @@ def change_status(
         ticket.taken_over_at = now
     if new in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         ticket.resolved_at = ticket.resolved_at or now
-    elif old is TicketStatus.RESOLVED:
+    elif old in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
         ticket.resolved_at = None  # reopened: the resolution clock runs again
     ticket.status = new
     facts = {"from": old.value, "to": new.value, "note": note.strip()[:NOTE_MAX] or None}
@@ -156,13 +197,40 @@ def change_status(
     return new
 
 
-def add_note(ticket: Ticket, text: str, actor: str) -> None:
-    """A free note on the timeline, committed."""
+def change_priority(ticket: Ticket, priority: str, actor: str) -> bool:
+    """Give the ticket another priority of the organisation file (not committed). False: no change."""
+    priorities = current_org().priorities
+    if priority not in priorities:
+        raise TicketError("priority", f"unknown priority {priority!r} (one of: {', '.join(priorities)})")
+    if priority == ticket.priority:
+        return False
+    add_event(ticket, "priority", actor=actor, data={"from": ticket.priority, "to": priority})
+    ticket.priority = priority
+    return True
+
+
+def set_major_incident(ticket: Ticket, major: bool, actor: str) -> bool:
+    """Flag the ticket as a major incident, or lift the flag (not committed). False: no change."""
+    if ticket.major_incident is major:
+        return False
+    add_event(ticket, "major_incident", actor=actor, data={"on": major})
+    ticket.major_incident = major
+    return True
+
+
+def check_note(text: str) -> str:
+    """A note as it will be kept; TicketError when it is empty or too long."""
     text = text.strip()
     if not text:
         raise TicketError("note", "must not be empty")
     if len(text) > NOTE_MAX:
         raise TicketError("note", f"at most {NOTE_MAX} characters")
+    return text
+
+
+def add_note(ticket: Ticket, text: str, actor: str) -> None:
+    """A free note on the timeline, committed."""
+    text = check_note(text)
     add_event(ticket, "note", text, actor=actor)
     ticket.updated_at = clock.now()
     session.commit()

@@ -119,9 +119,10 @@ def standby_periods(ticket: Ticket, now: datetime) -> list[tuple[datetime, datet
 
 
 def taken_over_at(ticket: Ticket) -> datetime | None:
-    """The first takeover: the ticket's own, or the first callout taken over on it."""
+    """The first takeover: the ticket's own, or the first callout taken over on it; a ticket resolved
+    with no takeover before was dealt with at its resolution."""
     first = session.scalar(select(func.min(Callout.taken_over_at)).where(Callout.ticket_id == ticket.id))
-    instants = [t for t in (ticket.taken_over_at, first) if t is not None]
+    instants = [t for t in (ticket.taken_over_at, first, ticket.resolved_at) if t is not None]
     return min(instants) if instants else None
 
 

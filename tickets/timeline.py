@@ -61,18 +61,37 @@ def _told(kind: str, d: dict[str, Any], lang: str, tz: tzinfo) -> str | None:
         if d.get("status"):
             reason = s("event.callout.ticket", status=label("status", d["status"], lang))
         return s("event.callout.stopped", reason=reason)
+    if kind == "callout" and d.get("origin") in ("page_on_open", "major_incident") and "due" in d:
+        time = f"{datetime.fromisoformat(d['due']).astimezone(tz):%H:%M}"
+        return s(f"event.callout.{d['origin']}", time=time)
+    if kind == "callout" and d.get("origin") == "breach":
+        return s("event.callout.breach")
     if kind == "callout" and "due" in d:
         return s("event.callout", time=f"{datetime.fromisoformat(d['due']).astimezone(tz):%H:%M}")
     if kind == "decline" and "name" in d:
         return s("event.decline", name=d["name"])
     if kind == "breach" and d.get("clock") == "resolution" and "target_hours" in d:
         return s("event.breach.resolution", hours=int(d["target_hours"]))
+    if kind == "breach" and d.get("clock") == "ticket_takeover":
+        return s("event.breach.ticket_takeover", minutes=d["minutes"])
     if kind == "breach" and "minutes" in d:
         return s("event.breach", minutes=d["minutes"])
     if kind == "gap" and "position" in d:
         return s("event.gap", role=label("notify", d["position"], lang))
     if kind == "escalation" and d.get("clock") == "resolution" and "name" in d:
         return s("event.escalation.resolution", level=d["level"], name=d["name"])
+    if kind == "escalation" and d.get("clock") in ("ticket_takeover", "major_incident") and "name" in d:
+        return s(f"event.escalation.{d['clock']}", level=d["level"], name=d["name"])
+    if kind == "escalation" and d.get("clock") == "inactivity" and "name" in d:
+        return s("event.escalation.inactivity", level=d["level"], name=d["name"], hours=int(d["hours"]))
+    if kind == "priority" and "to" in d:
+        return s(
+            "event.priority", old=label("priority", d["from"], lang), new=label("priority", d["to"], lang)
+        )
+    if kind == "major_incident" and "on" in d:
+        return s("event.major_incident.on" if d["on"] else "event.major_incident.off")
+    if kind == "client_notice" and "status" in d:
+        return s("event.client_notice", status=label("status", d["status"], lang), how=_notice(d, lang))
     if kind == "escalation_request":
         return s(
             "event.escalation_request.major" if d.get("major_incident") else "event.escalation_request.client"
@@ -110,6 +129,15 @@ def _told(kind: str, d: dict[str, Any], lang: str, tz: tzinfo) -> str | None:
             "event.takeover", name=d["name"], via=label("via", d["via"], lang), minutes=d["seconds"] // 60
         )
         return told + (s("event.late") if d.get("breached") else "")
+    if kind in ("live_request", "live_unanswered") and "names" in d:
+        return s(f"event.{kind}", names=", ".join(d["names"]))
+    if kind == "client_call" and "name" in d:
+        if d.get("ended"):
+            ended = datetime.fromisoformat(d["ended"]).astimezone(tz)
+            return s("event.client_call.ended", name=d["name"], time=f"{ended:%H:%M}")
+        return s("event.client_call", name=d["name"])
+    if kind == "live_hung_up":
+        return s("event.live_hung_up")
     if kind == "caller_sms" and "sent" in d:
         if d["sent"]:
             return s("event.caller_sms", body=d["body"])
@@ -119,3 +147,21 @@ def _told(kind: str, d: dict[str, Any], lang: str, tz: tzinfo) -> str | None:
             return s("event.caller_sms.not_mobile")
         return s("event.caller_sms.failed", code=d.get("error") or s("event.network"))
     return None
+
+
+def _notice(d: dict[str, Any], lang: str) -> str:
+    """How the client was told: each SMS, each e-mail, or why not."""
+    parts = []
+    for sms in d.get("sms") or []:
+        if sms.get("sid"):
+            parts.append(say("event.client_notice.sms", lang, number=sms["to"]))
+        else:
+            parts.append(
+                say("event.client_notice.sms_failed", lang, number=sms["to"], code=sms.get("error") or "")
+            )
+    email = d.get("email")
+    if isinstance(email, list):
+        parts += [say("event.client_notice.email", lang, address=a) for a in email]
+    elif email == "not_configured":
+        parts.append(say("event.client_notice.no_email", lang))
+    return ", ".join(parts) or say("event.client_notice.nobody", lang)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from flask import Flask
 
 from voice import delivery  # noqa: F401 - the sender's jobs register on import
+from voice.callback import bp as callback_bp
 from voice.caller import bp as caller_bp
+from voice.live import bp as live_bp
 from voice.pagetest import bp as page_tests_bp
 from voice.pagetest_cli import page_group
 from voice.paging import bp as paging_bp
@@ -17,6 +19,8 @@ from voice.sms import bp as sms_bp
 
 def register(app: Flask) -> None:
     app.register_blueprint(caller_bp)
+    app.register_blueprint(live_bp)
+    app.register_blueprint(callback_bp)
     app.register_blueprint(paging_bp)
     app.register_blueprint(sms_bp)
     app.register_blueprint(page_tests_bp)

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 import clock
 from models import Call, session
+from oncall import live
 from oncall.voicemails import deliver, end_call
 from org.hours import is_business_hours
 from org.load import NoOrganisation, current_org
@@ -100,8 +101,8 @@ def incoming() -> Response:
         if call is None:
             after_hours = not is_business_hours(org, clock.now())
             call = new_call(sid, _field("From"), _field("To") or org.support_number, after_hours)
-        if (rota_answer := caller_ivr.technician_rota(call, org)) is not None:
-            answer = rota_answer  # a technician's own phone: who is on call tonight
+        if call.after_hours and (rota_answer := caller_ivr.technician_rota(call, org)) is not None:
+            answer = rota_answer  # a technician's own phone at night: who is on call; by day, the desk
         elif call.after_hours:
             answer = caller_ivr.greeting(call)
         else:
@@ -126,6 +127,7 @@ def status() -> Response:
     call.status = status or call.status
     if status in FINAL_STATUSES:
         end_call(call, _field("CallDuration", 10))
+        live.hung_up(call)  # gone while we rang the technicians: the callout pages
     session.commit()
     return twiml(VoiceResponse())
 
@@ -188,6 +190,8 @@ def desk_dialled() -> Response:
     replay = _replay(call)
     if replay is not None:
         return replay
+    if _field("CallStatus", 20) in FINAL_STATUSES:  # the caller hung up while the desk rang: not executed
+        return twiml(VoiceResponse())
     return _answer(call, caller_desk.dialled(call, _field("DialCallStatus", 20)))
 
 

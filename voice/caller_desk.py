@@ -3,6 +3,7 @@ the caller leaves a message for the desk, which pages nobody."""
 
 from __future__ import annotations
 
+from flask import current_app
 from twilio.twiml.voice_response import VoiceResponse
 
 from models import Call, CallOutcome
@@ -12,6 +13,7 @@ from org.orgfile import Org
 from tickets.calls import caller_number, keep_recording
 from voice.caller_ivr import kept, next_seq, record_message
 from voice.twiml import say
+from words.caller import named
 
 ANSWERED = ("completed", "answered")
 
@@ -26,7 +28,7 @@ def forward(call: Call, org: Org) -> VoiceResponse:
     call.step = "desk"
     n = next_seq(call)
     r = VoiceResponse()
-    say(r, "caller.desk.connecting", call.language)
+    say(r, named("caller.desk.connecting", org), call.language, name=org.name)
     dial = r.dial(
         action=absolute_url("caller.desk_dialled", n=n),
         method="POST",
@@ -54,7 +56,8 @@ def take_message(call: Call) -> VoiceResponse:
     call.step = "desk_message"
     n = next_seq(call)
     r = VoiceResponse()
-    say(r, "caller.desk.unavailable", call.language)
+    days = int(current_app.config["RECORDING_RETENTION_DAYS"])
+    say(r, "caller.desk.unavailable", call.language, days=days)
     record_message(r, absolute_url("caller.desk_recorded", n=n))
     say(r, "caller.goodbye", call.language)  # no audio: no message, the call ends
     r.hangup()

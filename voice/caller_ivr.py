@@ -23,6 +23,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 import clock
 from models import Call, RefusalReason
+from oncall import live
 from oncall.callouts import last_taken_over
 from oncall.links import absolute_url
 from oncall.tonight import on_call_tonight, technician_calling
@@ -36,8 +37,9 @@ from tickets.eligibility import contested, refusal
 from tickets.pins import Gate, clear_failures, gate, locked_until, record_failure, reserve_attempt
 from tickets.service import find_ticket
 from tickets.timeline import add_event
+from voice import live_dial
 from voice.twiml import SPEECH_LANGUAGE, document, say, voice_of
-from words.caller import PORTAL, desk_reopens, spoken_delay, spoken_number
+from words.caller import desk_reopens, hello, named, portal_said, spoken_delay, spoken_number
 from words.catalogue import CATALOGUE, digits, text
 
 MAX_TRIES = 3
@@ -64,7 +66,7 @@ def record_message(r: VoiceResponse, action: str) -> None:
 
 
 ENTRIES = ("greeting", "ticket", "pin", "callback_key")
-CONFIRMATIONS = ("callback", "callback_confirm", "message_confirm")
+CONFIRMATIONS = ("live_offer", "callback", "callback_confirm", "message_confirm")
 # Refusals that leave a way forward on the line itself: a message for the desk (it pages nobody).
 DESK_OFFER = frozenset(
     {
@@ -163,7 +165,13 @@ def end(call: Call, reason: RefusalReason, before: Before | None = None) -> Voic
     if reason in DESK_OFFER:
         call.step = "desk_message"
         remember(call, for_desk=True)
-        say(r, "caller.desk_offer", call.language, portal=PORTAL, days=_retention_days())
+        say(
+            r,
+            "caller.desk_offer",
+            call.language,
+            portal=portal_said(current_org(), call.language),
+            days=_retention_days(),
+        )
         record_message(r, absolute_url("caller.desk_recorded", n=n))
     say(r, "caller.goodbye", call.language)
     r.hangup()
@@ -174,7 +182,7 @@ def _refusal_values(call: Call, reason: RefusalReason) -> dict[str, object]:
     org = current_org()
     now = clock.now().astimezone(org.timezone)
     values: dict[str, object] = {
-        "portal": text("caller.portal", call.language),
+        "portal": portal_said(org, call.language),
     }
     if reason is RefusalReason.LOCKED:
         until = locked_until(_gate(call)) or now
@@ -193,10 +201,16 @@ def greeting(call: Call) -> VoiceResponse:
 
 
 def _q_greeting(g: VoiceResponse, call: Call) -> None:
-    say(g, "caller.welcome", call.language)
-    if call.language == "fr" and "en" in current_org().languages:
+    org = current_org()
+    if not call.tries:  # the greeting is said once: silence hears the question again, not the welcome
+        say(g, named("caller.welcome", org), call.language, **_welcome_values(org, call.language))
+    if call.language == "fr" and "en" in org.languages:
         say(g, "caller.english", "en")
     say(g, "caller.ask_ticket", call.language)
+
+
+def _welcome_values(org: Org, lang: str) -> dict[str, object]:
+    return {"name": org.name, "hello": hello(org, clock.now(), lang)}
 
 
 def _say_number(g: VoiceResponse, call: Call, key: str, number: str) -> None:
@@ -215,6 +229,7 @@ QUESTIONS: dict[str, Callable[[VoiceResponse, Call], None]] = {
         g, call, "caller.read_callback", recall(call, "callback_candidate", "")
     ),
     "message_confirm": lambda g, call: say(g, "caller.confirm_message", call.language),
+    "live_offer": lambda g, call: say(g, "live.offer", call.language),
 }
 
 
@@ -233,6 +248,8 @@ def answer(call: Call, step: str, keys: str | None) -> VoiceResponse:
         return retry(call, step, None if step == "record" else "caller.nothing_heard", RefusalReason.NO_INPUT)
     if "*" in keys:
         return back(call, step)
+    if step == "live_offer":  # 1 talks now; any other key, like silence, leaves a message
+        return _talk_now(call) if keys == "1" else _message_path(call)
     if step == "callback" and keys == "3" and recall(call, "may_escalate"):
         remember(call, escalate=True)  # the callout of this message escalates at once
         return _use_callback(call, caller_number(call), [("caller.escalation_noted", {})])
@@ -276,6 +293,7 @@ def back(call: Call, step: str) -> VoiceResponse:
         "greeting": "greeting",
         "ticket": "greeting",
         "pin": "ticket",
+        "live_offer": "pin",
         "callback": "pin",
         "callback_key": "callback" if caller_number(call) else "pin",
         "callback_confirm": "callback_key",
@@ -294,6 +312,7 @@ def _ready(call: Call, step: str) -> bool:
         "pin": call.ticket_id is not None,
         "callback": pin_ok and caller_number(call) is not None,
         "callback_key": pin_ok,
+        "live_offer": pin_ok,
         "callback_confirm": pin_ok and bool(recall(call, "callback_candidate")),
         "record": pin_ok and bool(call.callback_number),
         "message_confirm": pin_ok and call.voicemail is not None,
@@ -303,7 +322,8 @@ def _ready(call: Call, step: str) -> bool:
 def _ticket_entered(call: Call, keys: str) -> VoiceResponse:
     if call.step == "greeting" and keys == "9" and "en" in current_org().languages:
         call.language = "en"
-        return ask(call, "ticket", [("caller.welcome", {})])  # the welcome they could not follow
+        org = current_org()  # the welcome they could not follow
+        return ask(call, "ticket", [(named("caller.welcome", org), _welcome_values(org, "en"))])
     low, high = TICKET_DIGITS
     if not keys.isdigit() or not low <= len(keys) <= high:
         reason = RefusalReason.UNKNOWN_TICKET  # keys, not silence: the end says how to get a ticket
@@ -330,7 +350,7 @@ def _open_first(call: Call) -> Before:
     if recall(call, "told_open_first"):
         return []
     remember(call, told_open_first=True)
-    return [("caller.open_first", {"portal": PORTAL})]
+    return [("caller.open_first", {"portal": portal_said(current_org(), call.language)})]
 
 
 def _gate(call: Call) -> Gate:
@@ -368,7 +388,24 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
         name = taken.taker.first_name if taken.taker else "?"
         remember(call, may_escalate=True)
         before.append(("caller.already_taken", {"name": name, "time": f"{at.hour} h {at.minute:02d}"}))
+    elif live.offered(current_org(), call, clock.now()):  # an urgent ticket: talk now, or a message
+        return ask(call, "live_offer", before)
+    return _message_path(call, before)
+
+
+def _message_path(call: Call, before: Before | None = None) -> VoiceResponse:
+    """After the PIN (or when nobody took the live call): the callback number, then the message."""
     return ask(call, "callback" if caller_number(call) else "callback_key", before)
+
+
+def _talk_now(call: Call) -> VoiceResponse:
+    """1 at the offer: tonight's chain is rung, level by level (`voice/live.py` takes it from there)."""
+    org = current_org()
+    level = live.start(org, call)
+    if level is None:  # the rota emptied since the offer
+        return _message_path(call)
+    call.step = "live"
+    return kept(call, live_dial.dial(call, org, level, next_seq(call)))
 
 
 def _callback_entered(call: Call, keys: str) -> VoiceResponse:
@@ -418,11 +455,13 @@ ENTERED: dict[str, Callable[[Call, str], VoiceResponse]] = {
     "record": lambda call, keys: retry(call, "record", None, RefusalReason.NO_INPUT),
 }
 CONFIRMED: dict[str, Callable[[Call], VoiceResponse]] = {
+    "live_offer": _message_path,
     "callback": lambda call: _use_callback(call, caller_number(call)),
     "callback_confirm": lambda call: _use_callback(call, recall(call, "callback_candidate")),
     "message_confirm": _message_confirmed,
 }
 CHANGED: dict[str, Callable[[Call], VoiceResponse]] = {
+    "live_offer": _message_path,
     "callback": lambda call: ask(call, "callback_key"),
     "callback_confirm": lambda call: ask(call, "callback_key"),
     "message_confirm": _record_again,

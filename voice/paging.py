@@ -13,8 +13,9 @@ from twilio.twiml.voice_response import VoiceResponse
 
 import clock
 from models import Callout, CalloutState, Channel, Page, session
+from oncall.callback import hold
 from oncall.callouts import decline
-from oncall.links import media_url
+from oncall.links import absolute_url, media_url
 from oncall.paging import alert_of
 from oncall.takeover import first_name, take_over
 from oncall.voicemails import caller_gets_sms
@@ -123,19 +124,22 @@ def key() -> object:
             _already(r, result.callout, lang)
         _next_or_goodbye(r, lead, pages, callout, lang)
     elif pressed == "2":
-        if callout.voicemail.recording_sid and callout.voicemail.purged_at is None:
-            r.play(media_url(callout.voicemail_id))
+        voicemail = callout.voicemail
+        if voicemail is not None and voicemail.recording_sid and voicemail.purged_at is None:
+            r.play(media_url(voicemail.id))
         else:
             say(r, "page_no_message", lang)
         r.redirect(_url("paging.menu", lead, callout))
     elif pressed == "3":
-        number = callout.voicemail.callback_number or callout.voicemail.call.callback_number
+        number = callout.callback_number
         if not number:
             say(r, "page_no_callback", lang)
             r.redirect(_url("paging.menu", lead, callout))
         else:
             say(r, "page_connecting", lang)
-            dial = r.dial(caller_id=current_org().support_number, action=_url("paging.menu", lead, callout))
+            hold(callout, person)  # paging waits while they talk; the <Dial> action resumes it
+            ended = absolute_url("callback.ended", callout=callout.id, person=person.id)
+            dial = r.dial(caller_id=current_org().support_number, action=ended, method="POST")
             dial.number(number)
     elif pressed == "9" and callout.state is CalloutState.PAGING:
         decline(callout, person, pages)
@@ -192,6 +196,8 @@ def _menu(r: VoiceResponse, lead: Page, callout: Callout, lang: str, tries: int)
         priority=alert.priority,
         time=spoken_time(alert.message_at, lang),
     )
+    if alert.english:
+        say(gather, "live.speaks_english", lang)
     minutes = int((alert.due_at - clock.now()).total_seconds() // 60)
     if minutes >= 0:
         say(gather, "page_left", lang, minutes=minutes, unit=minute_word(minutes, lang))

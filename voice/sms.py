@@ -84,9 +84,7 @@ def _reply_text(reply: Reply, person: Person) -> str:
     tz = current_org().timezone
     if reply.kind == "taken" and reply.takeover and reply.takeover.at:
         callout = reply.takeover.callout
-        callback = readable_number(
-            callout.voicemail.callback_number or callout.voicemail.call.callback_number, current_org().region
-        )
+        callback = readable_number(callout.callback_number, current_org().region)
         return text(
             "sms_taken",
             lang,

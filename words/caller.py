@@ -15,27 +15,36 @@ from org.phones import e164, parse_number
 from words.catalogue import digits, register, text
 from words.ui import MONTHS, WEEKDAYS
 
-PORTAL = "support.serveurcom.com"  # the client portal, where a requête is opened (seed 003)
-
 register(
     {
-        "caller.portal": {"fr": PORTAL, "en": PORTAL},
+        # The organisation file's `portal`, as the refusals say it; without one, the desk by day.
+        "caller.portal": {
+            "fr": "sur le portail client {portal}",
+            "en": "on the customer portal {portal}",
+        },
+        "caller.portal.none": {"fr": "aux heures ouvrées", "en": "during business hours"},
+        "caller.hello.day": {"fr": "Bonjour", "en": "Hello"},
+        "caller.hello.evening": {"fr": "Bonsoir", "en": "Good evening"},
         # --- after hours: the astreinte ---
         "caller.welcome": {
-            "fr": "Bienvenue à l'astreinte Serveurcom, pour les requêtes déjà ouvertes.",
-            "en": "Welcome to Serveurcom on-call, for tickets already opened.",
+            "fr": "{hello}, ici l'astreinte {name}, réservée aux requêtes déjà ouvertes.",
+            "en": "{hello}, this is {name} on-call, for open tickets only.",
+        },
+        "caller.welcome.unnamed": {
+            "fr": "{hello}, ici l'astreinte, réservée aux requêtes déjà ouvertes.",
+            "en": "{hello}, this is the on-call service, for open tickets only.",
         },
         "caller.english": {
             "fr": "For English, press 9.",
             "en": "For English, press 9.",
         },
         "caller.ask_ticket": {
-            "fr": "Tapez votre numéro de requête, puis dièse.",
-            "en": "Key in your ticket number, then hash.",
+            "fr": "Tapez votre numéro de requête, puis tapez dièse.",
+            "en": "Enter your ticket number, then press hash.",
         },
         "caller.open_first": {  # said early to a caller with no ticket (silence, an unknown number)
-            "fr": "Cette ligne sert aux requêtes déjà ouvertes. Pour en ouvrir une : le portail client {portal}.",
-            "en": "This line serves tickets already opened. To open one: the customer portal {portal}.",
+            "fr": "Cette ligne sert aux requêtes déjà ouvertes. Pour en ouvrir une, contactez-nous {portal}.",
+            "en": "This line is for tickets that are already open. To open one, contact us {portal}.",
         },
         "caller.bad_ticket": {
             "fr": "Un numéro de requête comporte de {min} à {max} chiffres.",
@@ -46,9 +55,9 @@ register(
             "en": "We cannot find a ticket numbered {digits}.",
         },
         "caller.ask_pin": {  # the ticket number read back inside the question: no key to confirm it
-            "fr": "Requête {digits}. Tapez votre code PIN client, puis dièse, ou étoile pour corriger "
+            "fr": "Requête {digits}. Tapez votre code PIN client, puis tapez dièse, ou étoile pour corriger "
             "le numéro.",
-            "en": "Ticket {digits}. Key in your customer PIN, then hash, or star to correct the number.",
+            "en": "Ticket {digits}. Enter your PIN and press hash; star corrects the number.",
         },
         "caller.wrong_pin": {
             "fr": "Ce code PIN est incorrect.",
@@ -56,7 +65,7 @@ register(
         },
         "caller.pin_ok": {  # the subject follows, in the voice of the language it is written in
             "fr": "Merci. Requête :",
-            "en": "Thank you. Your ticket:",
+            "en": "Thank you. Ticket:",
         },
         "caller.contest": {  # 004: a resolved ticket may be contested for 48 h
             "fr": "Cette requête est résolue : votre message la rouvrira.",
@@ -75,8 +84,8 @@ register(
             "en": "We will call you back on {digits}. For another number, press 2.",
         },
         "caller.ask_callback": {
-            "fr": "Tapez le numéro de téléphone où vous rappeler, puis dièse.",
-            "en": "Key in the phone number we can call you back on, then hash.",
+            "fr": "Tapez le numéro de téléphone où vous rappeler, puis tapez dièse.",
+            "en": "Enter the phone number we can call you back on, then press hash.",
         },
         "caller.invalid_callback": {
             "fr": "Ce numéro de téléphone n'est pas valide.",
@@ -88,13 +97,13 @@ register(
         },
         "caller.read_callback": {
             "fr": "Vous avez tapé le {digits}. Tapez 1 pour confirmer, 2 pour le corriger.",
-            "en": "You keyed {digits}. Press 1 to confirm, 2 to correct it.",
+            "en": "You entered {digits}. Press 1 to confirm, 2 to correct it.",
         },
         "caller.notice": {  # RGPD: that it is recorded, what for, how long (the controller is in the welcome)
-            "fr": "Ce message est enregistré et conservé {days} jours pour traiter votre requête. "
-            "Après le bip, dites votre nom et la raison de l'appel, puis dièse.",
-            "en": "This message is recorded and kept {days} days to handle your ticket. "
-            "After the beep, say your name and why you are calling, then hash.",
+            "fr": "Votre message sera enregistré et conservé {days} jours pour traiter votre requête. "
+            "Après le bip, dites votre nom et la raison de l'appel, puis tapez dièse.",
+            "en": "Your message will be recorded and kept for {days} days for your ticket. "
+            "After the beep, give your name and reason for calling, then press hash.",
         },
         "caller.no_message": {
             "fr": "Nous n'avons pas entendu de message.",
@@ -106,9 +115,9 @@ register(
         },
         "caller.message_sent": {
             "fr": "Votre message est transmis au technicien d'astreinte pour la requête {digits}. "
-            "Votre demande sera prise en charge dans un délai de {delay}.",
+            "Votre demande sera prise en charge au plus tard dans {delay}.",
             "en": "Your message has been passed on to the on-call technician for ticket {digits}. "
-            "A technician will pick up your request within {delay}.",
+            "A technician will take it over within {delay} at the latest.",
         },
         "caller.sms_coming": {
             "fr": "Vous allez recevoir une confirmation par SMS.",
@@ -127,15 +136,15 @@ register(
         },
         # --- refusals: why, and what to do next ---
         "caller.refused.unknown_ticket": {
-            "fr": "L'astreinte ne traite que les requêtes déjà ouvertes : ouvrez une requête sur le portail "
-            "client {portal}, puis rappelez-nous avec son numéro.",
-            "en": "The on-call service only handles tickets that are already open: open a ticket on the "
-            "customer portal {portal}, then call us back with its number.",
+            "fr": "L'astreinte ne traite que les requêtes déjà ouvertes : ouvrez une requête {portal}, "
+            "puis rappelez-nous avec son numéro.",
+            "en": "The on-call service only handles tickets that are already open: open a ticket {portal}, "
+            "then call us back with its number.",
         },
         "caller.refused.ticket_closed": {
-            "fr": "Cette requête est close. Pour un nouvel incident, ouvrez une requête sur le portail client "
-            "{portal}, puis rappelez-nous avec son numéro.",
-            "en": "This ticket is closed. For a new incident, open a ticket on the customer portal {portal}, "
+            "fr": "Cette requête est close. Pour un nouvel incident, ouvrez une requête {portal}, "
+            "puis rappelez-nous avec son numéro.",
+            "en": "This ticket is closed. For a new incident, open a ticket {portal}, "
             "then call us back with its number.",
         },
         "caller.refused.bad_pin": {
@@ -170,34 +179,38 @@ register(
         },
         "caller.refused.no_input": {
             "fr": "Sans réponse de votre part, nous mettons fin à l'appel. Rappelez-nous quand vous le "
-            "souhaitez, ou écrivez-nous sur le portail client {portal}.",
-            "en": "We did not get an answer, so we are ending the call. Call us back whenever you like, or write to "
-            "us on the customer portal {portal}.",
+            "souhaitez, ou contactez-nous {portal}.",
+            "en": "We did not get an answer, so we are ending the call. Call us back whenever you like, or contact "
+            "us {portal}.",
         },
         "caller.refused.no_callback_number": {
             "fr": "Sans numéro de rappel valide, nous ne pouvons pas transmettre votre demande. Rappelez-nous "
-            "d'un autre téléphone, ou écrivez-nous sur le portail client {portal}.",
+            "d'un autre téléphone, ou contactez-nous {portal}.",
             "en": "Without a valid callback number we cannot pass on your request. Call us back from another "
-            "phone, or write to us on the customer portal {portal}.",
+            "phone, or contact us {portal}.",
         },
         "caller.desk_offer": {  # after a refusal: a message for the desk (no page), in the morning's call log
-            "fr": "Écrivez-nous sur le portail client {portal}, ou laissez ici un message au service client. "
-            "Il est enregistré et conservé {days} jours. Après le bip, parlez, puis dièse.",
-            "en": "Write to us on the customer portal {portal}, or leave a message here for the service desk. "
-            "It is recorded and kept {days} days. After the beep, speak, then press hash.",
+            "fr": "Contactez-nous {portal}, ou laissez ici un message au service client. "
+            "Votre message sera enregistré et conservé {days} jours. Après le bip, parlez, puis tapez dièse.",
+            "en": "Contact us {portal}, or leave a message here for the service desk. "
+            "It will be recorded and kept for {days} days. After the beep, speak, then press hash.",
         },
         # --- business hours: the service desk ---
         "caller.desk.connecting": {
-            "fr": "Serveurcom, bonjour. Nous vous mettons en relation avec le service client.",
-            "en": "Hello, this is Serveurcom. We are putting you through to the service desk.",
+            "fr": "{name}, bonjour. Nous vous mettons en relation avec le service client.",
+            "en": "Hello, this is {name}. We are putting you through to the service desk.",
+        },
+        "caller.desk.connecting.unnamed": {
+            "fr": "Bonjour. Nous vous mettons en relation avec le service client.",
+            "en": "Hello. We are putting you through to the service desk.",
         },
         "caller.desk.unavailable": {
             "fr": "Le service client est momentanément indisponible. Après le bip, laissez votre nom, votre "
             "numéro de requête si vous en avez un, et la raison de votre appel : nous vous rappellerons. "
-            "Ce message est enregistré. Tapez dièse pour terminer.",
+            "Votre message sera enregistré et conservé {days} jours. Tapez dièse pour terminer.",
             "en": "The service desk is unavailable at the moment. After the beep, leave your name, your ticket number "
-            "if you have one, and why you are calling: we will call you back. This message is recorded. "
-            "Press hash when you are done.",
+            "if you have one, and why you are calling: we will call you back. Your message will be recorded and "
+            "kept for {days} days. Press hash when you are done.",
         },
         "caller.desk.thanks": {
             "fr": "Merci, votre message est transmis au service client. Au revoir.",
@@ -205,24 +218,53 @@ register(
         },
         # --- the caller's SMS: one GSM-7 segment with the brand (no ç, ê, â: one of them makes the
         # whole SMS UCS-2, 70 characters a segment; é, è, à are GSM-7) ---
+        "caller.sms.brand": {"fr": "{name} astreinte : ", "en": "{name} on-call: "},
+        "caller.sms.brand.unnamed": {"fr": "Astreinte : ", "en": "On-call: "},
+        "caller.sms.portal": {"fr": " Suivi : {portal}", "en": " Follow it on {portal}"},
         "caller.sms.receipt": {
-            "fr": "Serveurcom astreinte : votre message de {time} sur la demande {number} est transmis. "
+            "fr": "votre message de {time} sur la demande {number} est transmis. "
             "Prise en charge avant {due}.",
-            "en": "Serveurcom on-call: your message of {time} on ticket {number} was passed on. "
+            "en": "your message of {time} on ticket {number} was passed on. "
             "A technician will take it over by {due}.",
         },
         "caller.sms.taken_over": {
-            "fr": "Serveurcom astreinte : {name} a pris en charge votre demande {number} à {time}.",
-            "en": "Serveurcom on-call: {name} took over your ticket {number} at {time}.",
+            "fr": "{name} a pris en charge votre demande {number} à {time}.",
+            "en": "{name} took over your ticket {number} at {time}.",
         },
         "caller.sms.escalated": {
-            "fr": "Serveurcom astreinte : le délai de {due} est dépassé pour votre demande {number}. "
+            "fr": "le délai de {due} est dépassé pour votre demande {number}. "
             "Nous alertons le responsable d'astreinte.",
-            "en": "Serveurcom on-call: the {due} deadline on your ticket {number} was missed. "
+            "en": "the {due} deadline on your ticket {number} was missed. "
             "We are alerting the on-call supervisor.",
         },
     }
 )
+
+
+def named(key: str, org: Org) -> str:
+    """The entry that names the provider (`name` in the organisation file), or its `.unnamed` twin."""
+    return key if org.name else f"{key}.unnamed"
+
+
+def hello(org: Org, now: datetime, lang: str) -> str:
+    """ "Bonsoir" from 18:00 until 5:00, "Bonjour" otherwise (a Saturday morning is the astreinte too)."""
+    hour = now.astimezone(org.timezone).hour
+    return text("caller.hello.evening" if hour >= 18 or hour < 5 else "caller.hello.day", lang)
+
+
+def portal_said(org: Org, lang: str) -> str:
+    """Where a ticket is opened, as a refusal says it: "sur le portail client support.example.com"."""
+    if not org.portal:
+        return text("caller.portal.none", lang)
+    return text("caller.portal", lang, portal=org.portal)
+
+
+def caller_sms(org: Org, key: str, lang: str, **values: object) -> str:
+    """An SMS to a caller: the provider's name first, the portal last (both from the organisation file)."""
+    body = text(named("caller.sms.brand", org), lang, name=org.name) + text(key, lang, **values)
+    if org.portal:
+        body += text("caller.sms.portal", lang, portal=org.portal)
+    return body
 
 
 def spoken_opening(opening: datetime, now: datetime, lang: str) -> str:
@@ -312,10 +354,13 @@ def spoken_number(raw: str, region: str, lang: str) -> str:
     number = parse_number(raw, region)
     if number is None:
         return digits(raw, lang)
-    if phonenumbers.region_code_for_number(number) == region:
-        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    own = phonenumbers.region_code_for_number(number)
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    if own == region:
         if lang == "fr" and region == "FR":
             return french_pairs(national)
+        return digits(national, lang)
+    if own and national.lstrip().startswith("0"):  # abroad, as its owner knows it: "0 7 9 1 1…" in the UK
         return digits(national, lang)
     return "+ " + digits(e164(number), lang)
 

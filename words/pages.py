@@ -21,17 +21,17 @@ register(
     {
         # --- the page SMS --------------------------------------------------------------------------
         "sms_page": {  # the subject and an absolute deadline; {priority} is left out when it costs a segment
-            "fr": "Astreinte {ticket} {client}{priority} : {subject}. {deadline}. Client {callback}. "
+            "fr": "Astreinte {ticket} {client}{priority} : {subject}. {deadline}. Client {callback}{english}. "
             "{reply}OK {ticket} ou {link}",
-            "en": "On-call {ticket} {client}{priority}: {subject}. {deadline}. Client {callback}. "
+            "en": "On-call {ticket} {client}{priority}: {subject}. {deadline}. Client {callback}{english}. "
             "{reply}OK {ticket} or {link}",
         },
         "sms_resolution_missed": {  # every missed commitment escalates (003): the resolution target too
-            "fr": "Escalade : {ticket} {client} ({subject}) non résolue dans le délai. "
-            "Voir le tableau de bord.",
-            "en": "Escalation: ticket {ticket} {client} ({subject}) not resolved in time. See the dashboard.",
+            "fr": "Escalade : {ticket} {client} ({subject}) non résolue dans le délai. {link}",
+            "en": "Escalation: ticket {ticket} {client} ({subject}) not resolved in time. {link}",
         },
         "sms_priority": {"fr": " prio {priority}", "en": " priority {priority}"},
+        "sms_english": {"fr": " (parle anglais)", "en": " (speaks English)"},
         "sms_reply": {"fr": "Répondez ", "en": "Reply "},
         "sms_page_bundle": {
             "fr": "Astreinte : {count} alertes. {items}. Répondez OK + numéro ou {link}",
@@ -190,6 +190,7 @@ class Alert:
     message_at: datetime  # local time
     subject: str = ""
     callback_shown: str = ""  # as the technician dials it: "06 11 22 33 44" in France
+    english: bool = False  # the caller spoke English (the page says so)
 
     @property
     def callback_text(self) -> str:
@@ -265,6 +266,7 @@ def _one_alert(lang: str, a: Alert, link: str, now: datetime) -> str:
                 subject=subject,
                 deadline=deadline(lang, a, now).capitalize(),
                 callback=a.callback_text,
+                english=text("sms_english", lang) if a.english else "",
                 reply=text("sms_reply", lang) if reply else "",
                 link=link,
             )

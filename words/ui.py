@@ -268,6 +268,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "voicemail": ("message d'astreinte", "on-call message"),
         "refused": ("refusé", "refused"),
         "abandoned": ("abandonné", "abandoned"),
+        "connected": ("mis en relation avec le technicien", "put through to the technician"),
     },
     "reason": {
         "unknown_ticket": ("requête inconnue", "unknown ticket"),
@@ -291,6 +292,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "record": ("raccroché avant le message", "hung up before the message"),
         "message_confirm": ("raccroché après le message", "hung up after the message"),
         "desk": ("raccroché pendant le transfert", "hung up while forwarded"),
+        "live_offer": ("raccroché à l'offre de mise en relation", "hung up at the offer to talk now"),
+        "live": ("raccroché pendant la recherche du technicien", "hung up while the technician was called"),
     },
     "status": {
         "open": ("ouverte", "open"),
@@ -299,8 +302,18 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "resolved": ("résolue", "resolved"),
         "closed": ("clôturée", "closed"),
     },
-    "channel": {"sms": ("SMS", "SMS"), "voice": ("appel", "call"), "web": ("web", "web")},
-    "via": {"sms": ("SMS", "SMS"), "voice": ("appel", "call"), "web": ("lien", "link")},  # a takeover
+    "channel": {
+        "sms": ("SMS", "SMS"),
+        "voice": ("appel", "call"),
+        "web": ("web", "web"),
+        "live": ("en direct", "live"),
+    },
+    "via": {  # a takeover
+        "sms": ("SMS", "SMS"),
+        "voice": ("appel", "call"),
+        "web": ("lien", "link"),
+        "live": ("mise en relation directe", "live call"),
+    },
     "page_status": {
         "queued": ("en file", "queued"),
         "sending": ("envoi", "sending"),
@@ -343,7 +356,12 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "manager": ("responsable", "manager"),
         "director": ("directeur", "director"),
     },
-    "priority": {"high": ("Élevée", "High"), "medium": ("Moyenne", "Medium"), "low": ("Faible", "Low")},
+    "priority": {
+        "urgent": ("Urgente", "Urgent"),
+        "high": ("Élevée", "High"),
+        "medium": ("Moyenne", "Medium"),
+        "low": ("Faible", "Low"),
+    },
     "actor": {  # who wrote an event, when it is not a person
         "organisation file": ("fichier d'organisation", "organisation file"),
         "portail client": ("portail client", "client portal"),

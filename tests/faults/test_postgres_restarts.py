@@ -145,9 +145,9 @@ def test_postgres_restarting_under_serve_loses_no_message(postgres, serve):
     postgres.start()
     assert _wait_healthy(serve, 15), "the application did not reconnect by itself"
     before.record(seconds=20).press("1")
-    before.expect("dans un délai de 30 minutes")
+    before.expect("au plus tard dans 30 minutes")
     after = up_to_the_beep(phone).record(seconds=15).press("1")
-    after.expect("dans un délai de 30 minutes")
+    after.expect("au plus tard dans 30 minutes")
     out = subprocess.run(
         [*(["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []), str(PG_BIN / "psql"),
          "-h", "127.0.0.1", "-p", str(postgres.port), "-U", "postgres", "-Atc",
