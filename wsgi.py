@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 import secrets
+import shutil
 import sys
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _installed
 from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask, Response, current_app, jsonify, request
-from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import text
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
+from sqlalchemy import func, make_url, select, text
+from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
@@ -25,6 +30,7 @@ import voice
 from dashboard.api import asked_language
 from devtools.cli import call_command
 from devtools.demo import demo_command
+from migrations.cli import db_group
 from oncall.health import warnings
 from org.cli import load_command
 from serving import logs, supervisor, web
@@ -199,18 +205,6 @@ def healthz() -> tuple[Response, int]:
 # --- commands -----------------------------------------------------------------------------------
 
 
-@click.group("db", help="The database schema.")
-def db_group() -> None:
-    pass
-
-
-@db_group.command("upgrade", help="Apply every migration (creates the database when needed).")
-@with_appcontext
-def db_upgrade() -> None:
-    upgrade_database()
-    click.echo("database up to date")
-
-
 def refuse_unsafe_start() -> None:
     """A production start with a missing or placeholder secret stops here, naming each variable."""
     problems = start_problems(dict(os.environ))
@@ -244,10 +238,20 @@ def _host_port(f: Any) -> Any:
     return click.option("--host", default="127.0.0.1", show_default=True)(f)
 
 
+def _refuse_busy_port(host: str, port: int) -> None:
+    if reason := web.port_taken(host, port):
+        raise click.ClickException(
+            f"port {port} on {host} is not free ({reason}): stop what listens there, "
+            f"or serve on another port (astreinte up --port {port + 1}, make run PORT={port + 1})"
+        )
+
+
 @click.command("serve", help="The web application only (webhooks, API, dashboard), behind gunicorn.")
 @_host_port
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     refuse_unsafe_start()
+    _refuse_busy_port(host, port)
+    web.follow_port(host, port)
     web.serve(create_app, host, port, workers, threads)
 
 
@@ -265,23 +269,105 @@ def worker(burst: bool) -> None:
 @_host_port
 def up(host: str, port: int, workers: int, threads: int) -> None:
     refuse_unsafe_start()
+    _refuse_busy_port(host, port)
+    if not os.environ.get("REDIS_URL"):
+        try:
+            tasks.redis_executable()
+        except tasks.NoRedisServer as exc:
+            raise click.ClickException(str(exc)) from exc
+    web.follow_port(host, port)
     command = [sys.executable, "-c", "import wsgi; wsgi.cli()"]
     options = ["--workers", str(workers), "--threads", str(threads)]
-    sys.exit(supervisor.run(command, host, port, _instance(), options))
+    sys.exit(supervisor.run(command, host, port, _instance(), options, when_up=_first_admin_hint))
+
+
+def _command_name() -> str:
+    """How the person who started us calls `astreinte` (`.venv/bin/astreinte` under `make run`)."""
+    given = Path(sys.argv[0]) if sys.argv and sys.argv[0] not in ("", "-c") else None
+    if given is None or given.name != "astreinte" or shutil.which("astreinte") == str(given):
+        return "astreinte"
+    try:
+        return str(given.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(given)
+
+
+def _first_admin_hint() -> None:
+    """With no dashboard user yet, say how to make the first administrator: nobody can log in before."""
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        if models.session.scalar(select(func.count()).select_from(models.User)):
+            return
+    click.echo(
+        "No dashboard user yet: create the first administrator (the password is asked for), then log in:\n"
+        f"    {_command_name()} user add admin --role admin",
+        err=True,
+    )
+
+
+def version() -> str:
+    """astreinte's own version, as installed (pyproject.toml)."""
+    try:
+        return _installed("astreinte")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"astreinte {version()}")
+        ctx.exit()
 
 
 _group = FlaskGroup(
     create_app=create_app,
     add_default_commands=False,
+    add_version_option=False,
     load_dotenv=False,
     help="astreinte: the after-hours voice front desk.",
+)
+# Flask's own options (--app, --env-file, --debug) choose nothing here: the application is this one.
+_group.params = [p for p in _group.params if p.name not in ("app", "env_file", "debug")]
+_group.params.append(
+    click.Option(
+        ["--version"],
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_print_version,
+        help="Show astreinte's version and exit.",
+    )
 )
 
 
 def cli() -> None:
-    """The `astreinte` command: logging configured (LOG_LEVEL, LOG_FORMAT), then the subcommand."""
+    """The `astreinte` command: logging configured (LOG_LEVEL, LOG_FORMAT), then the subcommand. The
+    usual mistakes (a database never migrated, one that does not answer) are one line with the fix."""
     logs.configure()
-    _group()
+    try:
+        _group()
+    except DBAPIError as exc:
+        click.echo(f"astreinte: {database_trouble(exc)}", err=True)
+        sys.exit(1)
+
+
+def database_trouble(exc: DBAPIError) -> str:
+    """What went wrong with the database, in one line, and what to do."""
+    said = (
+        str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
+    )
+    missing = re.search(
+        r'no such (?:table|column): (\S+)|(?:relation|column) "?([^" ]+)"? does not exist', said
+    )
+    if missing:
+        what = missing.group(1) or missing.group(2)
+        return f"the database schema is missing {what} (not migrated yet?): run `astreinte db upgrade`"
+    url = make_url(os.environ.get("DATABASE_URL") or f"sqlite:///{_instance() / 'astreinte.db'}")
+    shown = url.render_as_string(hide_password=True)
+    return (
+        f"the database {shown} cannot be used ({said}): check DATABASE_URL and that the database "
+        "server runs and accepts this user"
+    )
 
 
 def __getattr__(name: str) -> Any:

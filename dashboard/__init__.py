@@ -7,7 +7,7 @@ import logging
 
 from flask import Flask
 
-from dashboard import api, auth, calllog, pagetests, reports, rota, takeover, tickets, views, web  # noqa: F401 - routes attach on import
+from dashboard import api, auth, calllog, pagetests, reports, rota, takeover, tickets, users, views, web  # noqa: F401 - routes attach on import
 from dashboard.auth import language
 from dashboard.cli import token_group, user_group
 from oncall.health import warnings

@@ -53,6 +53,21 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
 
+def end_sessions(user: User) -> None:
+    """End every open session of `user` at its next request, copies of the cookie included: the
+    session lives in a signed cookie, so the user's epoch moves and older cookies stop matching."""
+    models.session.execute(
+        update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
+    )
+    models.session.expire(user, ["session_epoch"])
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password for `user` (the caller commits); the sessions opened with the old one end."""
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
 def authenticate(name: str, password: str) -> User | None:
     user = models.session.scalar(select(User).where(User.name == name.strip()))
     if user is None or user.disabled_at is not None:
@@ -259,11 +274,7 @@ def logout() -> Any:
     if user is not None and not csrf_ok():
         abort(400, description=t("Formulaire expiré ou falsifié : rechargez la page.", language()))
     if user is not None:
-        # The session lives in a signed cookie: a copy made before this logout would still be
-        # valid. Moving the user's epoch ends every session of the user, copies included.
-        models.session.execute(
-            update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
-        )
+        end_sessions(user)  # a copy of the cookie made before this logout must not live on
         models.session.commit()
     session.clear()
     flash(t("Vous êtes déconnecté.", language()))

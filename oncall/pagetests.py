@@ -27,6 +27,7 @@ from oncall import policy
 from oncall.rota import who_is_on_call
 from oncall.sending import SendError, send_sms
 from org.load import NoOrganisation, current_org
+from words.carriers import carrier_error
 from words.catalogue import text
 from words.ui import label, t
 
@@ -135,11 +136,14 @@ def verdict(test: PageTest, final: bool = True) -> str:
 
 
 def what_failed(test: PageTest, lang: str) -> str:
-    """The problems as people read them: "SMS non remis (30003), appel sans réponse"."""
+    """The problems as people read them: "SMS non remis, erreur 30003 : téléphone éteint ou hors réseau,
+    appel sans réponse"."""
     parts = []
     for code in problems(test, final=True):
         error = test.sms_error if code.startswith("sms") else test.call_error
-        parts.append(label("page_test_problem", code, lang) + (f", code {error}" if error else ""))
+        parts.append(
+            label("page_test_problem", code, lang) + (f", {carrier_error(error, lang)}" if error else "")
+        )
     return ", ".join(parts)
 
 
@@ -269,9 +273,9 @@ def warnings(now: datetime, lang: str = "fr", named: bool = True) -> list[str]:
         return []
     return [
         t(
-            "test de la page de {name} en échec le {day} ({what})"
+            "test d'alerte de {name} en échec le {day} ({what})"
             if named
-            else "test d'une page en échec le {day} ({what})",
+            else "test d'alerte en échec le {day} ({what})",
             lang,
             name=test.person.name,
             day=test.created_at.astimezone(tz).strftime("%d/%m %H:%M"),

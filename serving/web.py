@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import selectors
+import socket
 import time
 from collections.abc import Callable
 from functools import partial
@@ -33,6 +34,34 @@ def default_workers() -> int:
 
 def default_threads() -> int:
     return int(os.environ.get("WEB_THREADS") or 4)
+
+
+def local_address(host: str, port: int) -> str:
+    """The address a browser on this machine uses for a server bound to `host:port`."""
+    shown = "127.0.0.1" if host in ("", "0.0.0.0") else "[::1]" if host == "::" else host
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+def follow_port(host: str, port: int) -> None:
+    """In development (no PUBLIC_BASE_URL set), links sent in SMS and calendar addresses follow the
+    port served: the processes started from here read it from the environment."""
+    if not os.environ.get("PUBLIC_BASE_URL"):
+        os.environ["PUBLIC_BASE_URL"] = local_address(host, port)
+
+
+def port_taken(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be served (another program listens there), or None when it is free.
+    Checked before anything starts: gunicorn on a busy port would retry, exit, and be restarted."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
 
 
 class _Log(glogging.Logger):  # type: ignore[misc]
@@ -127,9 +156,28 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return self.factory()
 
 
+log = logging.getLogger("astreinte.web")
+
+
 def serve(factory: Callable[[], Flask], host: str, port: int, workers: int, threads: int) -> None:
     """Serve until SIGTERM or SIGINT: gunicorn then lets requests in flight finish (up to 10 s)."""
     os.environ["WEB_THREADS"] = str(threads)  # each process's database pool: one connection a thread
+    arbiter = os.getpid()
+    log.info(
+        "web starting on %s (pid %s, %s process(es) x %s threads)",
+        local_address(host, port),
+        arbiter,
+        workers,
+        threads,
+    )
+    try:
+        _run(factory, host, port, workers, threads)
+    finally:
+        if os.getpid() == arbiter:  # gunicorn's forked processes leave through here too
+            log.info("web stopped (pid %s)", arbiter)
+
+
+def _run(factory: Callable[[], Flask], host: str, port: int, workers: int, threads: int) -> None:
     _Server(
         factory,
         {

@@ -156,8 +156,8 @@ def test_an_invalid_number_falls_to_sms_then_to_the_next_step(twilio, clock):
     }
     assert twilio.calls_to(BRUNO)  # the backup, five minutes early
     assert [told(e) for e in _events("page_error")] == [
-        "appel vers Alice Martin : échec 21211",
-        "SMS vers Alice Martin : échec 21614",
+        "appel vers Alice Martin : échec (erreur 21211 : numéro de destination invalide)",
+        "SMS vers Alice Martin : échec (erreur 21614 : ce numéro n'est pas un mobile)",
     ]
 
 

@@ -63,12 +63,12 @@ def latest_test() -> PageTest:
 
 def test_alice_gets_the_test_sms_and_call_presses_1_and_the_command_passes(app, twilio, clock):
     def alice(sms, call):
-        assert "TEST de votre page" in sms.body and "aucune alerte en attente" in sms.body
+        assert "TEST d'alerte" in sms.body and "aucune alerte en attente" in sms.body
         twilio.status(sms, "sent")
         twilio.status(sms, "delivered")
         answered = twilio.ring(call, "human")
-        answered.expect("Bonjour Alice").expect("ceci est un test de votre page").expect("tapez 1")
-        answered.press("1").expect("votre page fonctionne")
+        answered.expect("Bonjour Alice").expect("ceci est un test d'alerte").expect("tapez 1")
+        answered.press("1").expect("vos alertes vous parviennent")
 
     thread = meanwhile(twilio, ALICE, alice)
     result = page_test(app, "alice", "--wait", "20")
@@ -159,7 +159,7 @@ def test_the_desk_tests_a_page_from_the_dashboard_and_reads_the_result(app, twil
     token = factories.csrf(client, "/page-tests")
     client.post("/page-tests", data={"person": "bruno", "csrf_token": token})
     sms, call = twilio.sms_to(BRUNO), twilio.call_to(BRUNO)
-    assert "TEST de votre page (demande du support)" in sms.body
+    assert "TEST d'alerte (demande du support)" in sms.body
     twilio.status(sms, "delivered")
     twilio.ring(call, "human").expect("Bonjour Bruno").press("1")
     clock.advance(minutes=11)
