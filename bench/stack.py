@@ -138,7 +138,8 @@ class Stack:
         redis.Redis.from_url(self.redis_url).flushdb()
         gunicorn = [str(BIN / "gunicorn"), "-w", str(self.args.web_workers), "--log-level", "warning"]
         if self.args.threads > 1:
-            gunicorn += ["--worker-class", "gthread", "--threads", str(self.args.threads)]
+            worker_class = getattr(self.args, "worker_class", "gthread")
+            gunicorn += ["--worker-class", worker_class, "--threads", str(self.args.threads)]
         self.procs.append(
             subprocess.Popen(
                 [*gunicorn, "-b", f"127.0.0.1:{self.bare_port}", "--chdir", str(ROOT / "bench"), "bare:app"],
@@ -549,6 +550,25 @@ def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
 
 
+def paging_only(args: argparse.Namespace) -> None:
+    """The storm of callouts alone, on DATABASE_URL (PostgreSQL) or a scratch SQLite file."""
+    stack = Stack(args)
+    try:
+        stack.start()
+        db = "PostgreSQL" if stack.db_url.startswith("postgresql") else "SQLite"
+        print(f"# {machine()}; {db}; {args.workers} RQ workers; load {os.getloadavg()[0]:.1f}", flush=True)
+        stack.start_workers(args.workers)  # the real throttle intervals
+        redis.Redis.from_url(stack.redis_url).flushdb()
+        st = storm(stack, args.storm)
+        print(
+            f"{args.storm} callouts opened at once → every one paged: {st['all_s']:.1f} s, first page "
+            f"{st['first_s'] * 1000:.0f} ms ({st['rest_requests']:.0f} REST requests; queued in "
+            f"{st['enqueue_s']:.1f} s); goal < 10 s, first page < 1 s"
+        )
+    finally:
+        stack.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -568,7 +588,28 @@ def main() -> None:
     parser.add_argument(
         "--profile", help="write py-spy's collapsed stacks of the web workers (ticket step) here"
     )
+    parser.add_argument(
+        "--callers",
+        type=int,
+        help="only the caller storm (bench/callers.py): this many callers, SQLite then PostgreSQL",
+    )
+    parser.add_argument("--callers-seconds", type=float, default=10.0, help="the callers start within")
+    parser.add_argument(
+        "--paging-only", action="store_true", help="only the storm of --storm callouts (no wrk)"
+    )
     args = parser.parse_args()
+    if args.callers:
+        import callers  # noqa: PLC0415 - its own bench, with its own processes
+
+        sys.argv = [sys.argv[0], "--callers", str(args.callers), "--seconds", str(args.callers_seconds)]
+        if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
+            sys.argv.append("--sqlite-only")
+            print("# DATABASE_URL is not PostgreSQL: SQLite only")
+        callers.main()
+        return
+    if args.paging_only:
+        paging_only(args)
+        return
     if shutil.which("wrk") is None:
         raise SystemExit("make bench needs wrk (Debian: apt-get install wrk)")
 

@@ -7,10 +7,11 @@ import logging
 
 from flask import Flask
 
-from dashboard import api, auth, calllog, pagetests, reports, rota, takeover, tickets, views, web  # noqa: F401 - routes attach on import
+from dashboard import api, auth, calllog, pagetests, reports, rota, takeover, tickets, users, views, web  # noqa: F401 - routes attach on import
 from dashboard.auth import language
 from dashboard.cli import token_group, user_group
 from oncall.health import warnings
+from voice.production import outbox_warnings
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ def rota_warnings() -> list[str]:
     same warnings as /healthz), in the agent's language. A page still renders when they cannot be
     computed."""
     try:
-        return warnings(language())
+        return warnings(language()) + outbox_warnings(language())
     except Exception:  # noqa: BLE001 - a banner never breaks a page
         log.exception("rota warnings could not be computed")
         return []

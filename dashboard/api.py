@@ -121,11 +121,16 @@ def _carries_nul(value: Any) -> bool:
 
 @bp.before_request
 def _refuse_nul_bytes() -> Any:
-    """No text with a NUL byte: PostgreSQL cannot keep one, nor compare against one."""
+    """No text with a NUL byte: PostgreSQL cannot keep one, nor compare against one. No JSON nested
+    past Python's recursion limit (`[[[[…]]]]`): a 400, not a RecursionError's 500."""
+    try:
+        body_has_nul = request.is_json and _carries_nul(request.get_json(silent=True))
+    except RecursionError:
+        return _error(400, "the JSON body is nested too deeply")
     if (
         "\x00" in request.path
         or any(_carries_nul(k) or _carries_nul(v) for k, v in request.args.items(multi=True))
-        or (request.is_json and _carries_nul(request.get_json(silent=True)))
+        or body_has_nul
     ):
         return _error(400, "a NUL byte is not accepted in a path, a parameter or a JSON value")
     return None

@@ -53,6 +53,21 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
 
+def end_sessions(user: User) -> None:
+    """End every open session of `user` at its next request, copies of the cookie included: the
+    session lives in a signed cookie, so the user's epoch moves and older cookies stop matching."""
+    models.session.execute(
+        update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
+    )
+    models.session.expire(user, ["session_epoch"])
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password for `user` (the caller commits); the sessions opened with the old one end."""
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
 def authenticate(name: str, password: str) -> User | None:
     user = models.session.scalar(select(User).where(User.name == name.strip()))
     if user is None or user.disabled_at is not None:
@@ -146,8 +161,11 @@ def role_required(role: Role) -> Callable[[Callable[..., Any]], Callable[..., An
 
 
 # Guesses are counted per name *and address* (a stranger's guesses lock the stranger out, not the
-# agent at her desk) and per address whatever the name (one machine trying many names).
+# agent at her desk), per address whatever the name (one machine trying many names), and per name
+# whatever the address (guesses spread over many addresses). The address is the client's as the
+# trusted proxies tell it (TRUSTED_PROXIES, wsgi.py): behind nginx, never the proxy's own.
 MAX_ADDRESS_FAILURES = 30
+MAX_ACCOUNT_FAILURES = 30
 # When Redis is down the counts live in this process: a throttle that fails open would let a guesser
 # try as fast as the server answers. (Each web process counts apart: at worst a few times the limit.)
 _LOCAL: dict[str, tuple[int, float]] = {}
@@ -155,9 +173,13 @@ _LOCAL_MAX = 10_000
 _local_lock = threading.Lock()
 
 
-def _keys(name: str) -> tuple[str, str]:
+def _keys(name: str) -> tuple[str, str, str]:
     address = request.remote_addr or "-"
-    return f"astreinte:login-failures:{name.lower()}|{address}", f"astreinte:login-failures-from:{address}"
+    return (
+        f"astreinte:login-failures:{name.lower()}|{address}",
+        f"astreinte:login-failures-from:{address}",
+        f"astreinte:login-failures-of:{name.lower()}",
+    )
 
 
 def _local_count(key: str, now: float) -> int:
@@ -166,16 +188,21 @@ def _local_count(key: str, now: float) -> int:
 
 
 def _throttled(name: str) -> bool:
-    """Whether this name from this address, or this address, made too many failed logins lately."""
-    pair, address = _keys(name)
+    """Whether this name from this address, this address, or this name from anywhere made too many
+    failed logins lately."""
+    pair, address, account = _keys(name)
     try:
-        counts = tasks.connection().mget([pair, address])
-        by_pair, by_address = (int(c or 0) for c in counts)
+        counts = tasks.connection().mget([pair, address, account])
+        by_pair, by_address, by_account = (int(c or 0) for c in counts)
     except redis.RedisError:
         now = time.monotonic()
         with _local_lock:
-            by_pair, by_address = _local_count(pair, now), _local_count(address, now)
-    return by_pair >= MAX_LOGIN_FAILURES or by_address >= MAX_ADDRESS_FAILURES
+            by_pair, by_address, by_account = (_local_count(k, now) for k in (pair, address, account))
+    return (
+        by_pair >= MAX_LOGIN_FAILURES
+        or by_address >= MAX_ADDRESS_FAILURES
+        or by_account >= MAX_ACCOUNT_FAILURES
+    )
 
 
 def _count_failure(name: str) -> None:
@@ -196,8 +223,9 @@ def _count_failure(name: str) -> None:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path of this site: never an open redirect."""
-    if not target:
+    """Only a path of this site: never an open redirect, nor a control character (a CR LF in a
+    Location header is a 500, or a header injected)."""
+    if not target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return url_for("dashboard.now")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -246,11 +274,7 @@ def logout() -> Any:
     if user is not None and not csrf_ok():
         abort(400, description=t("Formulaire expiré ou falsifié : rechargez la page.", language()))
     if user is not None:
-        # The session lives in a signed cookie: a copy made before this logout would still be
-        # valid. Moving the user's epoch ends every session of the user, copies included.
-        models.session.execute(
-            update(User).where(User.id == user.id).values(session_epoch=User.session_epoch + 1)
-        )
+        end_sessions(user)  # a copy of the cookie made before this logout must not live on
         models.session.commit()
     session.clear()
     flash(t("Vous êtes déconnecté.", language()))

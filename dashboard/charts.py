@@ -1,10 +1,21 @@
-"""Server-rendered SVG charts for the reports: no script, no third-party file, styled by desk.css."""
+"""Server-rendered SVG charts for the reports: no script, no third-party file, styled by desk.css.
+
+A chart is drawn at its own size in CSS pixels (one unit, one pixel) inside a box that scrolls sideways
+when the screen is narrower: scaled down to a phone's width, its 11 px labels read at 4 px."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from markupsafe import Markup, escape
+
+
+def _open(width: int, height: int, title: str) -> str:
+    return (
+        f'<div class="chart-box"><svg class="chart" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+    )
 
 
 def _fmt(value: float, unit: str, comma: bool = False) -> str:
@@ -19,7 +30,7 @@ def columns(
     unit: str = "",
     top: float | None = None,
     target: float | None = None,
-    width: int = 960,
+    width: int = 600,
     height: int = 240,
     comma: bool = False,
 ) -> Markup:
@@ -30,10 +41,7 @@ def columns(
     top = top or max(values + [target or 0, 1.0])
     step = plot_w / max(len(items), 1)
     bar_w = step * 0.62
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
-    ]
+    parts = [_open(width, height, title)]
     for frac in (0, 0.5, 1):
         y = pad_top + plot_h * (1 - frac)
         parts.append(
@@ -61,7 +69,7 @@ def columns(
     if target is not None:
         y = pad_top + plot_h * (1 - min(target, top) / top)
         parts.append(f'<line class="target" x1="{pad_left}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}"/>')
-    parts.append("</svg>")
+    parts.append("</svg></div>")
     return Markup("".join(parts))
 
 
@@ -73,10 +81,7 @@ def rows(
     height = max(len(items), 1) * (bar_h + gap) + gap
     top = max([v for _, v in items] + [1.0])
     plot_w = width - label_w - 60
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
-    ]
+    parts = [_open(width, height, title)]
     for i, (name, value) in enumerate(items):
         y = gap + i * (bar_h + gap)
         w = plot_w * value / top
@@ -87,5 +92,5 @@ def rows(
             f'<text class="value" x="{label_w + w + 6:.1f}" y="{y + bar_h * 0.7:.1f}">'
             f"{_fmt(value, unit, comma)}</text>"
         )
-    parts.append("</svg>")
+    parts.append("</svg></div>")
     return Markup("".join(parts))

@@ -54,6 +54,8 @@ def add_user(name: str, role: str, language: str, update: bool) -> None:
     if existing is None:
         existing = User(name=name, created_at=clock.now())
         session.add(existing)
+    else:  # a new password ends the user's sessions, a stolen cookie's too (docs/security.md)
+        existing.session_epoch = (existing.session_epoch or 0) + 1
     existing.password_hash = hash_password(password)
     existing.role = Role(role)
     existing.language = language

@@ -44,5 +44,5 @@ def test_page() -> Response:
     test = pagetests.start(person, ("sms", "voice"), "dashboard", requested_by=user.name if user else None)
     assert test is not None
     tasks.enqueue(pagetests.SEND_JOB, test.id)
-    flash(t("Test de la page de {name} envoyé : SMS et appel.", language(), name=person.name))
+    flash(t("Test d'alerte de {name} envoyé : SMS et appel.", language(), name=person.name))
     return redirect(url_for("dashboard.page_tests"))

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 import clock
 from dashboard.auth import current_user, language
 from dashboard.web import bp, local, org_or_none
-from models import Person, Role, session
+from models import Person, Role, RotaChange, RotaEvent, session
 from oncall import feeds
 from oncall.overrides import (
     Problem,
@@ -102,8 +102,9 @@ def can_change(org: Org | None) -> bool:
     return user.role == Role.ADMIN or org.rota.agents_may_change
 
 
-def event_line(org: Org, event: Any) -> str:
-    """One entry of the rota's timeline, told in the reader's language from its data."""
+def event_line(org: Org, event: Any, undone: dict[int, Any] | None = None) -> str:
+    """One entry of the rota's timeline, told in the reader's language from its data; an undo says
+    what it undid (the change's own entry, from `undone`, by change number)."""
     d, lang = event.data, language()
     if event.kind == "cover":
         replaced = ", ".join(_name(org, p) for p in d.get("replaced", [])) or t("personne", lang)
@@ -125,9 +126,21 @@ def event_line(org: Org, event: Any) -> str:
             first_week=_when(d["first_week"]),
             second_week=_when(d["second_week"]),
         )
+    elif (original := (undone or {}).get(d["change"])) is not None:
+        what = event_line(org, original).split(" — ")[0]
+        line = t("Changement n° {change} annulé : {what}", lang, change=d["change"], what=what)
     else:
         line = t("Changement n° {change} annulé", lang, change=d["change"])
     return f"{line} — {d['reason']}" if d.get("reason") else line
+
+
+def changes_told(events: list[RotaEvent]) -> dict[int, RotaEvent]:
+    """The entries that made the changes these undo entries take back, by change number."""
+    ids = {e.change_id for e in events if e.kind == "undo"}
+    if not ids:
+        return {}
+    made = select(RotaEvent).where(RotaEvent.change_id.in_(ids), RotaEvent.kind != "undo")
+    return {e.change_id: e for e in session.scalars(made)}
 
 
 @bp.get("/rota")
@@ -162,6 +175,8 @@ def _page(new_feed: tuple[str, str] | None = None) -> str:
         )
     active = [p for p in session.scalars(select(Person).where(Person.active.is_(True))) if p.id in org.people]
     week_options = [(w, who_is_on_call(org, w + timedelta(hours=1))) for w in weeks(org, SWAP_WEEKS, instant)]
+    history = timeline()
+    undone = changes_told(history)
     return render_template(
         "desk/rota.html",
         org=org,
@@ -172,7 +187,7 @@ def _page(new_feed: tuple[str, str] | None = None) -> str:
         active=active,
         overrides=[o for o in org.rota.overrides if o.end > instant],
         changes=live_changes(instant),
-        events=[(e, event_line(org, e)) for e in timeline()],
+        events=[(e, event_line(org, e, undone)) for e in history],
         escalation=org.escalation,
         can_change=can_change(org),
         week_options=week_options,
@@ -196,7 +211,7 @@ def _saved(change: Callable[[], Response]) -> Response:
     except OperationalError:
         session.rollback()
         flash(
-            t("Le rota était enregistré au même instant par quelqu'un d'autre : réessayez.", language()),
+            t("Le planning était enregistré au même instant par quelqu'un d'autre : réessayez.", language()),
             "error",
         )
         return _back()
@@ -282,9 +297,27 @@ def rota_swap() -> Response:
     return _saved(save)
 
 
+@bp.get("/rota/changes/<int:change_id>/undo")
+def rota_undo_confirm(change_id: int) -> str:
+    """The question before an undo: the change told in full, a reason, and a button that confirms."""
+    org = _allowed()
+    made = session.scalars(
+        select(RotaEvent).where(RotaEvent.change_id == change_id, RotaEvent.kind != "undo")
+    ).first()
+    change = session.get(RotaChange, change_id)
+    if made is None or change is None:
+        abort(404)
+    return render_template(
+        "desk/rota_undo.html", change=change, what=event_line(org, made), done=change.undone_at is not None
+    )
+
+
 @bp.post("/rota/changes/<int:change_id>/undo")
 def rota_undo(change_id: int) -> Response:
+    """Undo a change, once confirmed on its question page (a bare click on a list never undoes)."""
     org = _allowed()
+    if request.form.get("confirm") != "1":
+        return redirect(url_for("dashboard.rota_undo_confirm", change_id=change_id), code=303)
 
     def save() -> Response:
         undo(org, change_id, _actor(), request.form.get("reason", ""))

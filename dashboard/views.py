@@ -13,21 +13,18 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 import clock
-from dashboard.auth import current_user, language, role_required
+from dashboard.auth import current_user, language
 from dashboard.tickets import ticket_list
 from dashboard.web import bp, org_or_none
 from models import (
-    ApiToken,
     Call,
     Callout,
     CalloutState,
     Page,
     Person,
-    Role,
     Ticket,
     TicketEvent,
     TicketStatus,
-    User,
     session,
 )
 from oncall import pagetests
@@ -269,14 +266,3 @@ def post_note(number: str) -> Response:
         return redirect(url_for("dashboard.ticket", number=number))
     flash(t("Note ajoutée.", language()))
     return redirect(url_for("dashboard.ticket", number=number) + "#timeline")
-
-
-@bp.get("/admin/users")
-@role_required(Role.ADMIN)
-def users() -> str:
-    """Administrators see who may log in and which API tokens exist (created with the CLI)."""
-    return render_template(
-        "desk/users.html",
-        users=list(session.scalars(select(User).order_by(User.name))),
-        tokens=list(session.scalars(select(ApiToken).order_by(ApiToken.name, ApiToken.id))),
-    )

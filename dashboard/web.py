@@ -19,6 +19,7 @@ from org.load import NoOrganisation, current_org
 from org.orgfile import Org
 from org.phones import readable_phone
 from tickets.timeline import tell
+from words.carriers import carrier_error
 from words.ui import DAYS, label, month_name, t
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
@@ -95,6 +96,7 @@ def _template_globals() -> dict[str, Any]:
     return {
         "t": lambda text, **kw: t(text, lang, **kw),
         "label": lambda kind, value: label(kind, value, lang),
+        "carrier_error": lambda code: carrier_error(code, lang),
         "event_text": lambda event, people: tell(event, lang, timezone()),
         "lang": lang,
         "colon": " :" if lang == "fr" else ":",  # French puts a space before the colon, English does not

@@ -19,7 +19,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 import clock
-from devtools.sandbox import example_organisation, throwaway
+from devtools.sandbox import example_organisation, recordings_beside, throwaway
 from devtools.simulator import Call, Phone
 from models import (
     Callout,
@@ -150,7 +150,7 @@ class Night:
                             "Direction": "outbound-api",
                         },
                     )
-                    self.say(f"    {page.person.name} ne répond pas ({status})")
+                    self.say(f"    {page.person.name} ne répond pas ({label('page_status', status)})")
             if any(p.person_id == target for p in session.get(Callout, callout.id).pages):  # type: ignore[union-attr]
                 person = session.get(Person, target)
                 assert person is not None
@@ -226,7 +226,8 @@ class Night:
                 if (event.data or {}).get("callout", callout.id) != callout.id:
                     continue
                 self.echo(
-                    f"  {self.local(event.at)}  {event.kind:<11} {tell(event, 'fr', self.org.timezone)}"
+                    f"  {self.local(event.at)}  {label('event', event.kind):<16} "
+                    f"{tell(event, 'fr', self.org.timezone)}"
                 )
             taker = callout.taker.name if callout.taker else "personne"
             via = label("via", callout.taken_over_via.value) if callout.taken_over_via else "-"
@@ -234,7 +235,12 @@ class Night:
             self.echo(
                 f"  ⇒ message {self.local(callout.opened_at)}, échéance {self.local(callout.due_at)}, "
                 f"pris en charge par {taker} (par {via}) en {waited} min, "
-                f"délai {'dépassé' if callout.breached else 'tenu'}, escalade niveau {callout.escalation_level}"
+                f"délai {'dépassé' if callout.breached else 'tenu'}, "
+                + (
+                    f"escalade niveau {callout.escalation_level}"
+                    if callout.escalation_level
+                    else "prise en charge sans escalade"
+                )
             )
 
 
@@ -340,7 +346,7 @@ def demo_command(night_of: str | None, keep: Path | None) -> None:
             clock.release()
     if keep:
         click.echo(f"\nla nuit est gardée dans {path} ; pour la parcourir dans le tableau de bord :")
-        click.echo(f"  export DATABASE_URL=sqlite:///{path}")
+        click.echo(f"  export DATABASE_URL=sqlite:///{path} RECORDINGS_DIR={recordings_beside(path)}")
         click.echo("  astreinte user add agnes --role agent && astreinte serve --port 5001")
     else:
         click.echo("\nbase jetable supprimée (--keep FICHIER la garde pour le tableau de bord)")

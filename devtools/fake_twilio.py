@@ -4,7 +4,8 @@
 It records every SMS and call the application sends, can be told to fail (HTTP status + Twilio error
 code, a hang past the client's timeout, a request accepted whose answer comes too late, a dropped
 connection), or to misbehave at random on a share of requests (`chaos`); it lists what it holds
-(`GET Messages.json?To=`, `Calls.json?To=`) as Twilio does, for the application's look-ups; and it can
+(`GET Messages.json?To=`, `Calls.json?To=`, `Recordings.json?DateCreated>=`, a call by its SID) as Twilio
+does, for the application's look-ups, holds what Twilio's fallback recorded (`fallback_recorded`); and it can
 ring a technician: walk the page call with the fake phone, answering as a human or a machine, or not
 answering (busy, no-answer, failed).
 
@@ -62,6 +63,34 @@ class PlacedCall:
     wall: float
     status: str = "queued"
     answered_by: str | None = None
+    direction: str = "outbound-api"
+
+
+@dataclass
+class Recording:
+    """A recording Twilio holds (the fallback's <Record> while astreinte was down)."""
+
+    sid: str
+    call_sid: str
+    at: datetime
+    seconds: int
+    status: str = "completed"
+    source: str = "RecordVerb"
+
+
+# The query parameters of `GET /2010-04-01/Accounts/{AccountSid}/Recordings.json` in Twilio's API
+# description (twilio-oai, spec/json/twilio_api_v2010.json, operation ListRecording): nothing else.
+RECORDINGS_QUERY = {
+    "DateCreated",
+    "DateCreated<",
+    "DateCreated>",
+    "CallSid",
+    "ConferenceSid",
+    "IncludeSoftDeleted",
+    "PageSize",
+    "Page",
+    "PageToken",
+}
 
 
 @dataclass
@@ -91,6 +120,9 @@ class _State:
     messages: list[Message] = field(default_factory=list)
     calls: list[PlacedCall] = field(default_factory=list)
     failures: dict[str, list[Failure]] = field(default_factory=lambda: {"sms": [], "call": [], "lookup": []})
+    inbound: list[PlacedCall] = field(default_factory=list)  # calls to the support number
+    recordings: list[Recording] = field(default_factory=list)
+    recording_queries: list[dict[str, str]] = field(default_factory=list)  # each Recordings list asked
     requests: int = 0
     numbers: list[dict[str, Any]] = field(default_factory=list)  # the account's incoming phone numbers
     lookups: int = 0
@@ -198,6 +230,27 @@ class TwilioStandIn:
         with self.lock:
             self.state.numbers.append(number)
         return number
+
+    def fallback_recorded(
+        self, from_: str, to: str, seconds: int = 20, at: datetime | None = None
+    ) -> tuple[PlacedCall, Recording]:
+        """A caller reached the support number while astreinte did not answer: Twilio's fallback
+        recorded their message (an inbound call and its completed recording)."""
+        at = at or clock.now()
+        call = PlacedCall(
+            "CA" + uuid.uuid4().hex, to, from_, "", None, [], None, None, at, time.time(), "completed"
+        )
+        call.direction = "inbound"
+        recording = Recording("RE" + uuid.uuid4().hex, call.sid, at, seconds)
+        with self.lock:
+            self.state.inbound.append(call)
+            self.state.recordings.append(recording)
+        return call, recording
+
+    @property
+    def recording_queries(self) -> list[dict[str, str]]:
+        with self.lock:
+            return list(self.state.recording_queries)
 
     # --- making it fail --------------------------------------------------------------------------
 
@@ -414,13 +467,16 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
                     },
                 )
             prefix = f"/2010-04-01/Accounts/{standin.account_sid}/"
+            if path == prefix + "Recordings.json":
+                return self._recordings(query)
             kind, _, sid = path.removeprefix(prefix).removesuffix(".json").partition("/")
             if sid:  # one message or call, by its SID
                 with standin.lock:
                     if kind == "Messages":
                         found = [_message_json(m) for m in standin.state.messages if m.sid == sid]
                     else:
-                        found = [_call_json(c) for c in standin.state.calls if c.sid == sid]
+                        calls = standin.state.calls + standin.state.inbound
+                        found = [_call_json(c) for c in calls if c.sid == sid]
                 if not found:
                     return self._error(404, 20404, f"The requested resource {path} was not found")
                 return self._answer(200, found[0])
@@ -440,6 +496,53 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
             self._answer(
                 200,
                 {key: rows, "next_page_uri": None, "page": 0, "page_size": 50, "uri": self.path, "start": 0},
+            )
+
+        def _recordings(self, query: str) -> None:
+            """The Recordings list, refusing what Twilio's API description does not allow (unknown
+            parameters, a date that is not ISO 8601, a page size out of 1-1000, a malformed CallSid)."""
+            asked = {k: v[-1] for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
+            unknown = set(asked) - RECORDINGS_QUERY
+            if unknown:
+                return self._error(400, 20001, f"Unknown parameter(s) {sorted(unknown)}")
+            bounds: dict[str, datetime] = {}
+            for name in ("DateCreated>", "DateCreated<"):
+                if name in asked:
+                    try:
+                        bounds[name] = datetime.fromisoformat(asked[name].replace("Z", "+00:00"))
+                    except ValueError:
+                        return self._error(400, 20001, f"{name} is not a date-time")
+            size = asked.get("PageSize", "50")
+            if not size.isdigit() or not 1 <= int(size) <= 1000:
+                return self._error(400, 20001, "PageSize must be 1 to 1000")
+            if "CallSid" in asked and not (len(asked["CallSid"]) == 34 and asked["CallSid"].startswith("CA")):
+                return self._error(400, 20001, "CallSid is not a call SID")
+            with standin.lock:
+                standin.state.recording_queries.append(asked)
+                failure = self._draw("lookup")
+                rows = [
+                    _recording_json(standin.account_sid, r)
+                    for r in reversed(standin.state.recordings)  # newest first, as Twilio lists
+                    if ("DateCreated>" not in bounds or r.at >= bounds["DateCreated>"])
+                    and ("DateCreated<" not in bounds or r.at <= bounds["DateCreated<"])
+                    and asked.get("CallSid", r.call_sid) == r.call_sid
+                ]
+            if failure is not None and not failure.accept:
+                return self._fail(failure)
+            uri = f"/2010-04-01/Accounts/{standin.account_sid}/Recordings.json"
+            return self._answer(
+                200,
+                {
+                    "recordings": rows[: int(size)],
+                    "page": 0,
+                    "page_size": int(size),
+                    "start": 0,
+                    "end": max(len(rows) - 1, 0),
+                    "uri": uri,
+                    "first_page_uri": uri,
+                    "next_page_uri": None,
+                    "previous_page_uri": None,
+                },
             )
 
         def _draw(self, kind: str) -> Failure | None:
@@ -573,5 +676,30 @@ def _call_json(c: PlacedCall) -> dict[str, Any]:
         "from": c.from_,
         "date_created": _rfc2822(c.at),
         "start_time": _rfc2822(c.at),
-        "direction": "outbound-api",
+        "direction": c.direction,
+    }
+
+
+def _recording_json(account_sid: str, r: Recording) -> dict[str, Any]:
+    uri = f"/2010-04-01/Accounts/{account_sid}/Recordings/{r.sid}.json"
+    return {
+        "sid": r.sid,
+        "account_sid": account_sid,
+        "api_version": "2010-04-01",
+        "call_sid": r.call_sid,
+        "conference_sid": None,
+        "date_created": _rfc2822(r.at),
+        "date_updated": _rfc2822(r.at),
+        "start_time": _rfc2822(r.at),
+        "duration": str(r.seconds),
+        "price": None,
+        "price_unit": "USD",
+        "status": r.status,
+        "channels": 1,
+        "source": r.source,
+        "error_code": None,
+        "uri": uri,
+        "encryption_details": None,
+        "subresource_uris": {},
+        "media_url": f"https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Recordings/{r.sid}",
     }

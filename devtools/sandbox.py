@@ -5,6 +5,7 @@ live queue or a real phone (a walk through the IVR once paged a whole on-call ch
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -56,12 +57,22 @@ def example_organisation() -> Any:
     return read_file(EXAMPLE_ORG)
 
 
+def recordings_beside(database: Path) -> Path:
+    """Where the recordings of a simulation kept in `database` (`--keep FILE`) are left."""
+    return database.with_name(f"{database.stem}-recordings")
+
+
 @contextmanager
 def throwaway(app: Flask, org_document: Any, keep: Path | None = None) -> Iterator[Path]:
     """Run the body on a fresh SQLite database holding `org_document`, with jobs inline and Twilio in
     outbox mode; the live database, queue and Twilio settings come back afterwards. The file is
     deleted unless `keep` names where to leave it."""
     saved_config = {key: app.config.get(key) for key in _CONFIG}
+    # The script is the output: the application's INFO lines would bury it (LOG_LEVEL set keeps them).
+    root = logging.getLogger()
+    saved_level = root.level
+    if not os.environ.get("LOG_LEVEL"):
+        root.setLevel(max(saved_level, logging.WARNING))
     saved_cache = {key: app.extensions.pop(key) for key in _CACHED if key in app.extensions}
     folder = Path(tempfile.mkdtemp(prefix="astreinte-simulation-"))
     path = keep.resolve() if keep else folder / "simulation.db"
@@ -78,12 +89,14 @@ def throwaway(app: Flask, org_document: Any, keep: Path | None = None) -> Iterat
             TASKS_INLINE=True,
             TWILIO_OUTBOX=True,
             TWILIO_ACCOUNT_SID=None,
-            RECORDINGS_DIR=folder / "recordings",
+            # Kept beside a kept database, so that its players play in the dashboard.
+            RECORDINGS_DIR=recordings_beside(path) if keep else folder / "recordings",
         )
         g.pop("org", None)
         load(org_document)
         yield path
     finally:
+        root.setLevel(saved_level)
         session.remove()
         engine.dispose()
         for key in _CACHED:

@@ -166,7 +166,7 @@ class Call:
         folder = self.phone.recordings_dir()
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{sid}.wav").write_bytes(_silent_wav(min(duration, 2)))
+            (folder / f"{sid}.wav").write_bytes(_silent_wav(duration))  # as long as the message
         url = f"https://api.twilio.com/{API_VERSION}/Accounts/{ACCOUNT_SID}/Recordings/{sid}"
         params = {"RecordingUrl": url, "RecordingSid": sid, "RecordingDuration": str(duration)}
         finish = record.get("finishOnKey", "1234567890*#")
@@ -451,7 +451,7 @@ def _silent_wav(seconds: float) -> bytes:
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
         w.setnchannels(1)
-        w.setsampwidth(2)
+        w.setsampwidth(1)  # 8-bit, 8 kHz: 8 kB a second, like a phone line
         w.setframerate(8000)
-        w.writeframes(b"\x00\x00" * int(8000 * max(seconds, 0.2)))
+        w.writeframes(b"\x80" * int(8000 * max(seconds, 0.2)))  # silence (8-bit samples are unsigned)
     return buf.getvalue()

@@ -71,16 +71,22 @@ def open_callout(voicemail: Voicemail) -> Callout:
     )
     session.add(callout)
     session.flush()
-    if recall(voicemail.call, "escalate"):  # the client asked for it (000/001), on a ticket taken over
-        _escalate_at_once(org, callout, voicemail.call.from_number)
-    elif voicemail.ticket.major_incident:  # 001: a major incident escalates at once
-        _escalate_at_once(org, callout, None)
+    if _escalation_asked(voicemail):
+        asked = recall(voicemail.call, "escalate")  # else a major incident: nobody asked
+        _escalate_at_once(org, callout, voicemail.call.from_number if asked else None)
     add_event(
         voicemail.ticket,
         "callout",
         data={"callout": callout.id, "due": callout.due_at.isoformat()},
     )
     return callout
+
+
+def _escalation_asked(voicemail: Voicemail) -> bool:
+    """The client asked for it (000/001: key 3 on a ticket taken over), or the ticket is a major
+    incident (001): the first escalation role is paged at once."""
+    ticket = voicemail.ticket
+    return bool(recall(voicemail.call, "escalate")) or (ticket is not None and ticket.major_incident)
 
 
 def _escalate_at_once(org: Org, callout: Callout, actor: str | None) -> None:
@@ -100,15 +106,10 @@ def start_paging(callout_id: int) -> None:
     """Hand the first step to the worker (after the webhook committed the callout), and the first
     escalation role too when the client asked for escalation or the ticket is a major incident."""
     tasks.enqueue(RUN_STEPS_JOB, callout_id)
-    callout = session.get(Callout, callout_id)
-    if callout is None:
+    callout = session.get(Callout, callout_id)  # the rows of the webhook that opened it: no query
+    if callout is None or callout.voicemail is None:
         return
-    requests = session.scalars(
-        select(TicketEvent).where(
-            TicketEvent.ticket_id == callout.ticket_id, TicketEvent.kind == "escalation_request"
-        )
-    )
-    if any((e.data or {}).get("callout") == callout_id for e in requests):
+    if _escalation_asked(callout.voicemail) and policy.first_escalation_step(current_org()) is not None:
         tasks.enqueue(ESCALATE_NOW_JOB, callout_id)
 
 
@@ -157,9 +158,21 @@ def run_next_step_now(callout_id: int, after_step: int | None = None) -> bool:
 
 
 def decline(callout: Callout, person: Person, pages: list[Page]) -> None:
-    """`person` declined in a page call (9): noted on the pages and the timeline; the next step runs now."""
+    """`person` declined in a page call (9): noted on the pages and the timeline; the next step runs now.
+    Once: a 9 replayed (Twilio's retry, a forged replay of the signed request) moves nothing, since the
+    conditional UPDATE of the pages lets one decline through."""
+    ids = [page.id for page in pages if page.callout_id == callout.id]
+    won = changed(
+        update(Page)
+        .where(Page.id.in_(ids), Page.status != "declined")
+        .values(status="declined")
+        .execution_options(synchronize_session=False)
+    )
+    if not won:
+        session.rollback()
+        return
     for page in pages:
-        if page.callout_id == callout.id:
+        if page.id in ids:
             page.status = "declined"
     add_event(
         callout.ticket,

@@ -62,18 +62,21 @@ def carrier_warnings(org: Org, lang: str) -> list[str]:
     ]
 
 
-def warnings(lang: str = "fr") -> list[str]:
+def warnings(lang: str = "fr", named: bool = True) -> list[str]:
     """What an operator must fix, in `lang`, listed by /healthz, which stays 200 (the web application
     must keep answering calls; a rota gap is a business condition, not an outage) and shown as the
-    dashboard's banner: a carrier set aside, a pager that failed its latest test, a position nobody holds now, one nobody
-    will hold within 24 hours, no organisation loaded."""
+    dashboard's banner: a carrier set aside, a pager that failed its latest test, a position nobody
+    holds now, one nobody will hold within 24 hours, no organisation loaded. `named=False`: nobody's
+    name (/healthz without the metrics token, which anyone may read)."""
     try:
         org = current_org()
     except NoOrganisation:
         return [text("health.no_org", lang)]
     now, active = clock.now(), active_people()
     now_gaps = _gaps_now(org, now, active)
-    pagers = carrier_warnings(org, lang) + pagetests.warnings(now, lang)  # a carrier set aside, a pager
+    pagers = carrier_warnings(org, lang) + pagetests.warnings(
+        now, lang, named
+    )  # a carrier set aside, a pager
     found = [text("health.gap_now", lang, role=role_label(p, lang), position=p) for p in now_gaps]
     return (
         pagers

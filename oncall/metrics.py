@@ -3,8 +3,8 @@ takeovers, breaches, escalation levels, pages by channel and status, outgoing me
 state, carriers set aside, the takeover time, rota gaps).
 
 Every figure is a count in the database, computed by SQL at each scrape (the takeover histogram too:
-one row of sums, never the callouts themselves), so every web process reports the same. An optional
-bearer token (METRICS_TOKEN) keeps it private.
+one row of sums, never the callouts themselves), so every web process reports the same. A bearer
+token (METRICS_TOKEN) keeps it private; in production (https) /metrics stays closed without one.
 """
 
 from __future__ import annotations
@@ -163,6 +163,8 @@ def render() -> bytes:
 @bp.get("/metrics")
 def metrics() -> Response:
     token = current_app.config.get("METRICS_TOKEN")
+    if not token and current_app.config.get("PRODUCTION"):
+        return Response("set METRICS_TOKEN to open /metrics\n", 403, content_type="text/plain")
     if token:
         given = request.headers.get("Authorization", "")
         if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):

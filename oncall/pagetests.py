@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -26,6 +27,7 @@ from oncall import policy
 from oncall.rota import who_is_on_call
 from oncall.sending import SendError, send_sms
 from org.load import NoOrganisation, current_org
+from words.carriers import carrier_error
 from words.catalogue import text
 from words.ui import label, t
 
@@ -56,7 +58,12 @@ def start(
     night: str | None = None,
 ) -> PageTest | None:
     """Write a new test of `person`'s page (committed; the sender sends it). None when this evening's
-    test of that person exists already (another worker's sweeper wrote it)."""
+    test of that person exists already (another worker's sweeper wrote it). A test asked for again
+    before PAGE_SMS_INTERVAL / PAGE_CALL_INTERVAL have passed since the last one to that number is
+    that last one: carriers block a number that insists, as they would for pages."""
+    if origin != "evening" and (recent_one := _recent_test(person.phone)) is not None:
+        log.info("page test of %s asked again too soon: test %d stands", person.id, recent_one.id)
+        return recent_one
     test = PageTest(
         person_id=person.id,
         origin=origin,
@@ -73,6 +80,18 @@ def start(
         return None
     log.info("page test %d of %s (%s): %s", test.id, person.id, origin, test.channels)
     return test
+
+
+def _recent_test(number: str) -> PageTest | None:
+    config = current_app.config
+    interval = max(int(config["PAGE_SMS_INTERVAL"]), int(config["PAGE_CALL_INTERVAL"]))
+    since = clock.now() - timedelta(seconds=interval)
+    return session.scalar(
+        select(PageTest)
+        .where(PageTest.to_number == number, PageTest.created_at > since)
+        .order_by(PageTest.id.desc())
+        .limit(1)
+    )
 
 
 def problems(test: PageTest, final: bool) -> list[str]:
@@ -117,11 +136,14 @@ def verdict(test: PageTest, final: bool = True) -> str:
 
 
 def what_failed(test: PageTest, lang: str) -> str:
-    """The problems as people read them: "SMS non remis (30003), appel sans réponse"."""
+    """The problems as people read them: "SMS non remis, erreur 30003 : téléphone éteint ou hors réseau,
+    appel sans réponse"."""
     parts = []
     for code in problems(test, final=True):
         error = test.sms_error if code.startswith("sms") else test.call_error
-        parts.append(label("page_test_problem", code, lang) + (f", code {error}" if error else ""))
+        parts.append(
+            label("page_test_problem", code, lang) + (f", {carrier_error(error, lang)}" if error else "")
+        )
     return ", ".join(parts)
 
 
@@ -242,15 +264,18 @@ def failing(now: datetime) -> list[PageTest]:
     return [t for t in latest_by_person(now).values() if t.outcome == "failed"]
 
 
-def warnings(now: datetime, lang: str = "fr") -> list[str]:
-    """A line for each person whose pager failed its latest test: for /healthz and the banner."""
+def warnings(now: datetime, lang: str = "fr", named: bool = True) -> list[str]:
+    """A line for each person whose pager failed its latest test: for /healthz and the banner.
+    `named=False` (an unauthenticated /healthz) says that a test failed, never whose."""
     try:
         tz = current_org().timezone
     except NoOrganisation:
         return []
     return [
         t(
-            "test de la page de {name} en échec le {day} ({what})",
+            "test d'alerte de {name} en échec le {day} ({what})"
+            if named
+            else "test d'alerte en échec le {day} ({what})",
             lang,
             name=test.person.name,
             day=test.created_at.astimezone(tz).strftime("%d/%m %H:%M"),

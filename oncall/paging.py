@@ -109,7 +109,19 @@ def sent(batch: Batch, sid: str, status: str) -> None:
         ],
     )
     session.commit()
-    log.info("%s to %s sent: %s (%d callout(s))", batch.channel.value, person.id, sid, len(batch.pages))
+    log.info(
+        "%s to %s sent: %s (ticket %s, %d callout(s))",
+        batch.channel.value,
+        person.id,
+        sid,
+        _tickets(batch),
+        len(batch.pages),
+    )
+
+
+def _tickets(batch: Batch) -> str:
+    """The ticket numbers a batch pages about, for its log line (a job of the sender names no ticket)."""
+    return ", ".join(sorted({callout.ticket.number for callout in batch.callouts}))
 
 
 def failed(batch: Batch, code: int | None, temporary: bool, maybe_sent: bool = False) -> None:
@@ -140,13 +152,14 @@ def failed(batch: Batch, code: int | None, temporary: bool, maybe_sent: bool = F
             _fall_back(page)
     session.commit()
     log.warning(
-        "%s to %s failed (code %s, temporary=%s, maybe sent=%s), pages %s",
+        "%s to %s failed (code %s, temporary=%s, maybe sent=%s), pages %s (ticket %s)",
         channel,
         batch.person.id,
         code,
         temporary,
         maybe_sent,
         [p.id for p in batch.pages],
+        _tickets(batch),
     )
     if retry_at is not None:
         schedule_delivery(batch.person.id, channel, at=retry_at)

@@ -15,6 +15,7 @@ import clock
 import tasks
 from models import Callout, CalloutState, Channel, Page, Person, Ticket, TicketStatus, changed, session
 from oncall.paging import waiting_for
+from oncall.rota import who_is_on_call
 from oncall.voicemails import notify_caller, receipt_number
 from org.load import current_org
 from tickets.timeline import add_event
@@ -154,7 +155,7 @@ class Reply:
     """What a technician's SMS asked for, and what came of it.
 
     kind: taken (takeover won), yours (they had taken it over already), already (someone else holds
-    it), no_callout (no alert on that ticket), nothing_waiting, several (OK alone, more than one
+    it), no_callout (no alert on that ticket), not_paged (an alert that did not page them), nothing_waiting, several (OK alone, more than one
     waiting), help (not understood).
     """
 
@@ -187,7 +188,26 @@ def answer_sms(person: Person, body: str) -> Reply:
     )
     if callout is None or callout.state is CalloutState.CANCELLED:
         return Reply("no_callout", ticket=number)
+    if callout.state is CalloutState.PAGING and not _was_paged(person, callout):
+        # An SMS from a colleague's phone (or a spoofed sender) takes over only what it was paged
+        # for; the dashboard's button stays open to anyone logged in.
+        return Reply("not_paged", ticket=number)
     return _outcome(take_over(callout, person, Channel.SMS), person)
+
+
+def _was_paged(person: Person, callout: Callout) -> bool:
+    """Whether `person` has a page (sent or to send) for an alert on the callout's ticket, or holds
+    a position on call now (the policy pages them: an SMS may come before the first page)."""
+    on_call = who_is_on_call(current_org(), clock.now())
+    if person.id in (on_call.primary, on_call.backup):
+        return True
+    paged = (
+        select(Page.id)
+        .join(Callout, Page.callout_id == Callout.id)
+        .where(Callout.ticket_id == callout.ticket_id, Page.person_id == person.id)
+        .limit(1)
+    )
+    return session.scalar(paged) is not None
 
 
 def _outcome(result: Takeover, person: Person) -> Reply:
@@ -226,6 +246,8 @@ def reply_text(reply: Reply, person: Person) -> str:
         )
     if reply.kind in ("no_callout", "already"):
         return text("sms_no_callout", lang, ticket=reply.ticket)
+    if reply.kind == "not_paged":
+        return text("sms_not_paged", lang, ticket=reply.ticket)
     if reply.kind == "nothing_waiting":
         return text("sms_nothing_waiting", lang)
     if reply.kind == "several":

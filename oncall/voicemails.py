@@ -52,16 +52,19 @@ def end_call(call: Call, duration: str | None) -> None:
             call.outcome, call.reason = CallOutcome.ABANDONED, call.step
 
 
-def deliver(call: Call) -> Voicemail | None:
+def deliver(call: Call, kept: bool = False) -> Voicemail | None:
     """The caller's message is final: after hours it opens the callout, in business hours it waits
-    for the desk. Returns the voicemail, or None when the call has no message (yet). Once only."""
+    for the desk. Returns the voicemail, or None when the call has no message (yet). Once only.
+    `kept`: the recording was committed by an earlier request (nothing to commit before the callout:
+    if it fails to open, the next callback or the sweeper delivers again from the same rows)."""
     voicemail = call.voicemail
     if voicemail is None or not voicemail.recording_sid:
         return None
     if call.outcome in (CallOutcome.VOICEMAIL, CallOutcome.DESK_MESSAGE):
         return voicemail
     voicemail.callback_number = call.callback_number or caller_number(call)
-    session.commit()  # never lost: kept even if the callout fails to open (a later callback retries)
+    if not kept:
+        session.commit()  # never lost: kept even if the callout fails to open (a later callback retries)
     if not call.after_hours or call.ticket is None or recall(call, "for_desk"):
         # a message for the desk pages nobody; after a refusal the call log keeps why it was refused
         voicemail.kind = VoicemailKind.DESK

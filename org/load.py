@@ -19,7 +19,7 @@ import clock
 from models import Client, Contact, Organisation, Person, Service, Ticket, TicketEvent, session
 from org.orgfile import Org, OrgFileError, parse
 from org.phones import parse_phone
-from org.pins import hash_pin, is_current, pin_matches
+from org.pins import hash_pin, is_current, pin_matches, weakness
 
 
 class NoOrganisation(RuntimeError):
@@ -44,11 +44,27 @@ def _plain(doc: Any) -> Any:
     return json.loads(json.dumps(doc, default=str))
 
 
+def without_pins(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document as it is kept: each client's `pin` replaced by its keyed hash (`pin_hash`), so
+    neither the stored organisation nor a dump of the database holds a PIN in clear."""
+    kept = dict(doc)
+    clients = []
+    for c in doc.get("clients") or []:
+        c = dict(c)
+        if (pin := c.pop("pin", None)) is not None:
+            c["pin_hash"] = hash_pin(str(pin))
+        clients.append(c)
+    if "clients" in doc:
+        kept["clients"] = clients
+    return kept
+
+
 def load(doc: Any) -> dict[str, int]:
     """Check the whole document, then write it in one transaction. Returns what changed, by kind."""
     doc = _plain(doc)
     org = parse(doc)
     data = _check_data(doc, org)
+    doc = without_pins(doc)
     changed = {"organisation": 0, "people": 0, "clients": 0, "services": 0, "contacts": 0, "tickets": 0}
     try:
         _write_org(doc, org, changed)
@@ -70,14 +86,16 @@ def is_empty() -> bool:
 
 
 _CHECKSUM = select(Organisation.checksum).limit(1)  # built once: every webhook asks
+CHECKSUM_COLUMN = _CHECKSUM.scalar_subquery()  # read along with another row: no statement of its own
 
 
 def current_org() -> Org:
     """The loaded organisation. One SELECT of its checksum per request or job (a load in another
-    process is seen by the next request); the document is read and parsed only when it changed."""
+    process is seen by the next request), or none when a query read it along (`checksum_read`); the
+    document is read and parsed only when it changed."""
     if (memo := g.get("org")) is not None:
         return memo  # type: ignore[no-any-return]
-    checksum = session.scalar(_CHECKSUM)
+    checksum = g.pop("org_checksum", None) or session.scalar(_CHECKSUM)
     if checksum is None:
         raise NoOrganisation("no organisation file loaded: run `astreinte load examples/org.yaml`")
     cached = current_app.extensions.get("org")
@@ -88,6 +106,12 @@ def current_org() -> Org:
         current_app.extensions["org"] = cached
     g.org = cached[1]
     return cached[1]
+
+
+def checksum_read(checksum: str | None) -> None:
+    """The checksum as a query of this request read it (CHECKSUM_COLUMN): `current_org` uses it."""
+    if checksum is not None and g.get("org") is None:
+        g.org_checksum = checksum
 
 
 # --- the parts that go to tables ----------------------------------------------------------------
@@ -111,6 +135,10 @@ def _check_data(doc: dict[str, Any], org: Org) -> dict[str, list[dict[str, Any]]
             isinstance(pin, str | int) and str(pin).isdigit() and 4 <= len(str(pin)) <= 8
         ):
             problems.append(f'{where}.pin: a PIN is 4 to 8 digits, written in quotes ("4821")')
+        elif pin_hash is None and (weak := weakness(str(pin))):
+            problems.append(
+                f"{where}.pin: too easy to guess ({weak}): choose another one, 6 digits recommended"
+            )
         contacts = []
         for j, ct in enumerate(c.get("contacts") or []):
             phone = None

@@ -61,6 +61,20 @@ def parse_number(raw: str | None, region: str) -> phonenumbers.PhoneNumber | Non
     return number if phonenumbers.is_valid_number(number) else None
 
 
+# Numbers a technician must never be made to call back (key 3 of the page call dials the callback
+# number from the support number): premium-rate and shared-cost numbers bill the caller, satellite
+# and international-network numbers cost several euros a minute.
+_NOT_CALLED_BACK = {phonenumbers.PhoneNumberType.PREMIUM_RATE, phonenumbers.PhoneNumberType.SHARED_COST}
+_SATELLITE_CODES = {870, 881, 882, 883}  # Inmarsat, global satellite systems, international networks
+
+
+def is_callable(number: phonenumbers.PhoneNumber) -> bool:
+    """Whether `number` may be a callback number (not premium-rate, shared-cost or satellite)."""
+    if number.country_code in _SATELLITE_CODES:
+        return False
+    return phonenumbers.number_type(number) not in _NOT_CALLED_BACK
+
+
 def e164(number: phonenumbers.PhoneNumber) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

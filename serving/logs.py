@@ -18,6 +18,9 @@ from typing import Any
 from flask import Flask, Response, g, has_request_context, request
 
 job_context: contextvars.ContextVar[str | None] = contextvars.ContextVar("job", default=None)
+# What a job concerns, for its lines: the ticket number and the caller's CallSid (serving/worker.py).
+job_ids: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar("job_ids", default=None)
+_IDS = ("request_id", "call_sid", "ticket", "job")
 
 _SECRETS = [
     (re.compile(r"https?://[^\s\"']*/Recordings/RE[0-9a-zA-Z]+[^\s\"']*"), "[recording URL]"),
@@ -37,11 +40,14 @@ class _Context(logging.Filter):
     """Adds request_id, call_sid and job to every record, and masks secrets in its message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = record.call_sid = None
+        record.request_id = record.call_sid = record.ticket = None
         if has_request_context():
             record.request_id = g.get("request_id")
             record.call_sid = g.get("call_sid")
         record.job = job_context.get()
+        if concerns := job_ids.get():
+            record.call_sid = getattr(record, "call_sid", None) or concerns.get("call_sid")
+            record.ticket = concerns.get("ticket")
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
@@ -56,11 +62,7 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        ids = [
-            f"{key}={getattr(record, key)}"
-            for key in ("request_id", "call_sid", "job")
-            if getattr(record, key, None)
-        ]
+        ids = [f"{key}={getattr(record, key)}" for key in _IDS if getattr(record, key, None)]
         record.context = f" [{' '.join(ids)}]" if ids else ""
         return super().format(record)
 
@@ -74,7 +76,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for key in ("request_id", "call_sid", "job"):
+        for key in _IDS:
             if value := getattr(record, key, None):
                 line[key] = value
         if record.exc_text:
@@ -101,9 +103,31 @@ def configure(level: str | None = None, fmt: str | None = None, stream: Any = No
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
+SECRET_ARGS = {"token", "secret"}  # route variables that are credentials: a link's token, a calendar's
+_VARIABLE = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+PATH_MAX = 200
+
+
+def logged_path() -> str:
+    """The path of this request as an operator looks for it (`/voicemails/12/audio`, `/tickets/104233`),
+    with the route's secret parts as `[token]` (`/o/[token]`, `/calendar/[token].ics`). A path that
+    matches no route is cut to PATH_MAX characters and masked."""
+    rule = request.url_rule
+    if rule is None:
+        return mask(request.path[:PATH_MAX])
+    values = request.view_args or {}
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return "[token]" if name in SECRET_ARGS else str(values.get(name, match.group(0)))[:PATH_MAX]
+
+    return _VARIABLE.sub(value, rule.rule)
+
+
 def init_app(app: Flask) -> None:
     """A request id on every request (the caller's X-Request-Id when it sends a sane one), the Twilio
-    SID of a webhook, and one line per request naming its route, never its path (links carry tokens)."""
+    SID of a webhook (set by voice.security), and one line per request naming its path, its secrets
+    masked (`logged_path`)."""
     requests_log = logging.getLogger("astreinte.request")
 
     @app.before_request
@@ -111,15 +135,12 @@ def init_app(app: Flask) -> None:
         given = request.headers.get("X-Request-Id", "")
         g.request_id = given if re.fullmatch(r"[\w.-]{8,64}", given) else uuid.uuid4().hex[:16]
         g.request_started = time.monotonic()
-        if request.mimetype == "application/x-www-form-urlencoded":
-            sid = request.form.get("CallSid") or request.form.get("MessageSid")
-            if sid and re.fullmatch(r"[A-Z]{2}[\w]{1,64}", sid):
-                g.call_sid = sid
+        # The webhook's SID (`g.call_sid`) is noted by voice.security once the signature holds: the
+        # form of a stranger's request is never parsed before that.
 
     @app.after_request
     def _line(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.get("request_id", "")
-        rule = request.url_rule.rule if request.url_rule else "(no route)"
         elapsed = (time.monotonic() - g.get("request_started", time.monotonic())) * 1000
-        requests_log.info("%s %s %s %.0f ms", request.method, rule, response.status_code, elapsed)
+        requests_log.info("%s %s %s %.0f ms", request.method, logged_path(), response.status_code, elapsed)
         return response

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import tasks
+from serving.web import port_taken
 
 log = logging.getLogger("astreinte.up")
 
@@ -97,8 +98,16 @@ def _listening(host: str, port: int) -> bool:
         return s.connect_ex((host if host not in ("0.0.0.0", "::") else "127.0.0.1", port)) == 0
 
 
-def run(command: list[str], host: str, port: int, instance: Path, web_options: list[str]) -> int:
-    """Start everything, supervise until a signal, stop in order. `command` runs `astreinte`."""
+def run(
+    command: list[str],
+    host: str,
+    port: int,
+    instance: Path,
+    web_options: list[str],
+    when_up: Callable[[], None] | None = None,
+) -> int:
+    """Start everything, supervise until a signal, stop in order. `command` runs `astreinte`;
+    `when_up` runs once the web server answers (the first-admin hint, last on the screen)."""
     stopping: list[int] = []
 
     def _stop(signum: int, _frame: Any) -> None:
@@ -120,7 +129,7 @@ def run(command: list[str], host: str, port: int, instance: Path, web_options: l
         children["redis"] = Child("redis", _redis)
         children["redis"].launch()
         env["REDIS_URL"] = tasks.default_redis_url(instance)
-        log.info("embedded redis-server on %s", env["REDIS_URL"])
+        log.info("embedded %s on %s", tasks.redis_executable(), env["REDIS_URL"])
 
     def _spawn(*args: str) -> Callable[[], subprocess.Popen[bytes]]:
         return lambda: subprocess.Popen([*command, *args], env=env, preexec_fn=_die_with_parent)
@@ -138,11 +147,21 @@ def run(command: list[str], host: str, port: int, instance: Path, web_options: l
         announced = False
         while not stopping:
             now = time.monotonic()
+            web_proc = children["web"].proc
+            if not announced and web_proc is not None and web_proc.poll() is not None:
+                if reason := port_taken(host, port):  # taken since `up` checked it
+                    log.error("port %s on %s is not free (%s): astreinte stops", port, host, reason)
+                    return 1
             for child in children.values():
                 child.watch(now)
             if not announced and _listening(host, port):
                 announced = True
                 log.info("astreinte is up on http://%s:%s (Ctrl-C stops everything)", host, port)
+                if when_up is not None:
+                    try:
+                        when_up()
+                    except Exception:  # noqa: BLE001 - a hint never stops the desk
+                        log.exception("the first-admin check failed")
             time.sleep(0.2)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not break the order

@@ -80,7 +80,7 @@ def app_config(tmp_path: Path, database_url: str, redis_url: str) -> dict[str, A
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_ACCOUNT_SID": None,
         "TWILIO_OUTBOX": True,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
         "RECORDINGS_DIR": tmp_path / "recordings",
         "TESTING": True,
     }

@@ -73,3 +73,21 @@ def test_star_while_keying_a_number_goes_back_to_the_caller_id(phone):
     call.press("*").expect(
         "nous vous rappellerons au zéro six, onze, vingt-deux, trente-trois, quarante-quatre"
     )
+
+
+def test_a_premium_rate_or_satellite_number_is_refused_as_a_callback_number(phone):
+    """Before: accepted, and key 3 of the page call dialled it from the support number."""
+    call = _after_the_pin(phone).press("2")
+    call.press("0899123456#").expect("Nous ne rappelons pas les numéros surtaxés ni satellites")
+    call.expect("Tapez le numéro de téléphone").press("00881612345678#")
+    call.expect("Nous ne rappelons pas les numéros surtaxés ni satellites")
+    call.press("0699887766#").expect("zéro six, quatre-vingt-dix-neuf").press("1")
+    assert call_row(call).callback_number == "+33699887766"
+
+
+def test_a_premium_rate_caller_id_is_not_offered_as_the_callback_number(phone):
+    call = phone.call(from_="+33899123456")
+    call.press("104233#").expect("code PIN").press("4821#")
+    call.expect("Tapez le numéro de téléphone").expect_not("quatre-vingt-dix-neuf, douze")
+    call.press("0244556677#").expect("zéro deux, quarante-quatre").press("1")
+    assert call_row(call).callback_number == "+33244556677"

@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 from devtools.simulator import Phone
 from models import Call, Client, PinLock, session
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
+from tests.phone import ISABELLE
 
 STRANGER = "+33699887766"
 CALLS = 40
@@ -56,3 +57,41 @@ def test_forty_wrong_pins_at_once_are_counted_exactly(app, phone, org):
     account = session.get(PinLock, "client:C1001")
     assert own.failures == app.config["PIN_MAX_FAILURES"] and own.locked_until is not None
     assert account.failures == app.config["PIN_MAX_FAILURES"] and account.locked_until is None
+
+
+def test_a_switchboards_staff_keying_the_right_pin_at_once_all_get_through(app, phone, org):
+    """An outage: twelve people of one client call from its switchboard's single number and key the
+    right PIN at the same instant. Never more than PIN_MAX_FAILURES comparisons run at once, but a right
+    PIN waits for a slot instead of hearing that the number is locked."""
+    dupont = session.scalar(select(Client).where(Client.account == "C1001"))
+    dupont.pin_hash = generate_password_hash("4821")  # an older, slow hash: comparisons overlap
+    session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    staff = 12
+    try:
+        http = Phone(f"http://127.0.0.1:{server.server_port}", AUTH_TOKEN, PUBLIC_BASE_URL, "+33272646172")
+        calls = [http.call(from_=ISABELLE).press("104233#").expect("code PIN") for _ in range(staff)]
+        start = threading.Barrier(staff)
+        errors: list[BaseException] = []
+
+        def key_the_pin(call) -> None:
+            start.wait()
+            try:
+                call.press("4821#")
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=key_the_pin, args=(call,)) for call in calls]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    finally:
+        server.shutdown()
+    assert not errors, errors[0]
+    heard = [" ".join(call.heard) for call in calls]
+    assert not [h for h in heard if "suspendu" in h], heard
+    assert all("vous rappellerons" in h for h in heard), heard
+    session.expire_all()
+    assert session.get(PinLock, f"caller:C1001:{ISABELLE}").failures == 0

@@ -174,7 +174,9 @@ def test_now_shows_the_open_callout_with_its_time_left_and_the_pages(client, age
     assert "reste 15 min 30 s" in page
     assert "Bruno Petit SMS remis" in page
     assert "Bruno Petit appel occupé" in page
-    assert "échec · erreur 13225" in page
+    assert (
+        "échec · erreur 13225 : destination interdite par les autorisations géographiques du compte" in page
+    )
     assert "Alice Martin · appel · 23:19" in page  # the night's first callout, taken over
     clock.set("2026-11-25 04:10")
     assert "délai dépassé de 9 min 30 s" in text(client.get("/now"))

@@ -143,7 +143,10 @@ def test_on_a_phone_a_waiting_ticket_fits_the_screen_pages_and_all(phone_page, b
     log_in(phone_page, "sophie", PASSWORD)
     card = phone_page.locator("article.callout").first
     assert card.locator(".left").inner_text() == "reste 15 min 30 s"
-    assert "échec · erreur 13225" in card.inner_text()
+    assert (
+        "échec · erreur 13225 : destination interdite par les autorisations géographiques du compte"
+        in card.inner_text()
+    )
     rightmost = card.evaluate(
         "c => Math.max(...[c, ...c.querySelectorAll('*')].map(e => e.getBoundingClientRect().right))"
     )
@@ -162,3 +165,13 @@ def test_on_a_wide_screen_the_call_log_is_still_a_table(browser, live_server, bu
         assert page.locator("table.calls th").first.inner_text() == "HEURE"
     finally:
         context.close()
+
+
+def test_on_a_phone_the_report_charts_labels_read_at_their_own_size(phone_page, busy_night):
+    log_in(phone_page, "sophie", PASSWORD)
+    phone_page.goto("/reports?month=2026-11")
+    heights = phone_page.evaluate(
+        "[...document.querySelectorAll('svg.chart text')].map(t => t.getBoundingClientRect().height)"
+    )
+    assert heights and min(heights) >= 10, heights  # 11 px labels, not scaled down to the screen
+    assert sideways(phone_page) <= 0  # the chart scrolls in its box, the page does not

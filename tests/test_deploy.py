@@ -5,6 +5,7 @@ backup script with the restore the document describes, run against PostgreSQL.""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -51,6 +52,9 @@ def test_the_fallback_twiml_records_a_message_at_twilio_and_thanks_the_caller():
     assert (
         record.get("action", "").endswith("/fallback-thanks.xml") and int(record.get("maxLength", "0")) >= 60
     )
+    # when a host answers again, it hears of each message at once (the sweeper finds the rest)
+    assert record.get("recordingStatusCallback", "").endswith("/voice/fallback/recording")
+    assert record.get("recordingStatusCallbackEvent") == "completed"
     thanks = ET.parse(DEPLOY / "twilio" / "fallback-thanks.xml").getroot()
     assert [child.tag for child in thanks] == ["Say", "Hangup"]
 
@@ -122,3 +126,88 @@ def test_backup_sh_saves_the_database_and_recordings_and_the_restore_of_deploy_m
     assert _counts(restored) == _counts(live)
     assert _counts(restored)["ticket"] > 0
     assert (back / "RE0123.wav").read_bytes() == b"RIFF a message"
+
+
+SERVICES = [
+    "astreinte-web.service",
+    "astreinte-worker@.service",
+    "astreinte-migrate.service",
+    "astreinte-backup.service",
+]
+
+
+def _exposure(unit: Path) -> float:
+    """`systemd-analyze security --offline=true` on one unit file: its overall exposure (0 to 10)."""
+    result = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", "--no-pager", unit.name],
+        cwd=unit.parent,
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", result.stdout)
+    assert found, result.stdout + result.stderr
+    return float(found.group(1))
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_every_service_scores_under_5_in_systemd_analyze_security_and_writes_private_files(tmp_path: Path):
+    for name in SERVICES:
+        text = (DEPLOY / "systemd" / name).read_text()
+        assert "\nUMask=0077\n" in text, name
+        unit = tmp_path / name.replace("@.", "@1.")
+        unit.write_text(text)
+        assert _exposure(unit) < 5, name
+
+
+def _install(destdir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sh", str(DEPLOY / "install.sh")],
+        env={**os.environ, "DESTDIR": str(destdir), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_install_script_puts_everything_under_the_prefix_asked_for_and_keeps_the_configuration(
+    tmp_path: Path,
+):
+    root = tmp_path / "root"
+    paths = {"PREFIX": "/srv/desk", "STATE_DIR": "/srv/desk-state", "CONFIG_DIR": "/srv/desk-etc"}
+    done = _install(root, **paths)
+    assert done.returncode == 0, done.stderr
+    web = (root / "etc/systemd/system/astreinte-web.service").read_text()
+    assert "ExecStart=/srv/desk/venv/bin/astreinte serve" in web
+    assert "EnvironmentFile=/srv/desk-etc/astreinte.env" in web and "WorkingDirectory=/srv/desk-state" in web
+    for unit in (root / "etc/systemd/system").iterdir():
+        assert "/opt/astreinte" not in unit.read_text() and "/var/lib/astreinte" not in unit.read_text(), unit
+    assert (root / "srv/desk/examples/org.yaml").read_text() == (ROOT / "examples" / "org.yaml").read_text()
+    assert (root / "srv/desk/deploy/backup.sh").exists() and (root / "srv/desk/docs/deploy.md").exists()
+    assert (root / "srv/desk-etc/org.yaml").exists()
+    env_file = root / "srv/desk-etc/astreinte.env"
+    assert oct(env_file.stat().st_mode & 0o777) == "0o640"
+
+    env_file.write_text("PUBLIC_BASE_URL=https://desk.example.test\n")  # the operator's settings
+    again = _install(root, **paths)
+    assert again.returncode == 0, again.stderr
+    assert env_file.read_text() == "PUBLIC_BASE_URL=https://desk.example.test\n"
+    assert "wrote" not in again.stdout
+    if shutil.which("systemd-analyze"):
+        assert _exposure(root / "etc/systemd/system/astreinte-backup.service") < 5
+
+
+@pytest.mark.skipif(
+    shutil.which("promtool") is None, reason="promtool is not installed (apt-get install prometheus)"
+)
+def test_the_prometheus_rules_load_and_fire_when_they_should():
+    rules = DEPLOY / "prometheus"
+    checked = subprocess.run(
+        ["promtool", "check", "rules", "astreinte.rules.yml"], cwd=rules, capture_output=True, text=True
+    )
+    assert checked.returncode == 0 and "SUCCESS: 5 rules found" in checked.stdout, (
+        checked.stdout + checked.stderr
+    )
+    tested = subprocess.run(
+        ["promtool", "test", "rules", "astreinte.rules.test.yml"], cwd=rules, capture_output=True, text=True
+    )
+    assert tested.returncode == 0, tested.stdout + tested.stderr

@@ -14,6 +14,7 @@ import pytest
 from dashboard.api import create_token
 from serving import logs
 
+from . import factories
 from .oncall_helpers import ALICE
 from .phone import up_to_the_beep
 from .twilio_standin import fixtures
@@ -72,3 +73,17 @@ def test_text_lines_carry_the_ids_in_brackets(twilio, clock, phone):
     assert re.search(
         r"INFO astreinte\.request: POST /voice/incoming 200 \d+ ms \[request_id=\w+ call_sid=CA\w+\]$", line
     )
+
+
+def test_the_access_log_names_the_item_asked_for_and_never_a_links_secret(client, clock, org, lines):
+    factories.login(client)
+    client.get("/tickets/104233")
+    client.get("/calendar/s3cr3t-calendar-address.ics")
+    client.get("/o/s3cr3t-link-token/take/7")
+    client.get("/no/such/page/4821")
+    said = [json.loads(line)["message"] for line in lines.getvalue().splitlines()]
+    assert any(m.startswith("GET /tickets/104233 200 ") for m in said), said
+    assert any(m.startswith("GET /calendar/[token].ics 404 ") for m in said), said
+    assert any(m.startswith("GET /o/[token]/take/7 ") for m in said), said
+    assert any(m.startswith("GET /no/such/page/4821 404 ") for m in said), said
+    assert "s3cr3t" not in lines.getvalue()

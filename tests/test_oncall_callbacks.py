@@ -51,7 +51,9 @@ def test_the_error_code_of_a_failed_sms_is_kept_and_logged(twilio, clock):
     page = _page(sms.sid)
     assert (page.status, page.error_code) == ("undelivered", "30006")
     events = session.scalars(select(TicketEvent).where(TicketEvent.kind == "page_failed")).all()
-    assert [told(e) for e in events] == ["SMS vers Alice Martin : non remis (erreur 30006)"]
+    assert [told(e) for e in events] == [
+        "SMS vers Alice Martin : non remis (erreur 30006 : ligne fixe ou opérateur injoignable, pas de SMS)"
+    ]
 
 
 def test_a_fax_answering_is_not_a_takeover(twilio, clock):

@@ -72,8 +72,8 @@ def test_a_gap_in_the_rota_now_is_a_warning_never_a_failed_health_check(twilio, 
     assert resp.status_code == 200  # a load balancer keeps the only process answering callers
     assert resp.get_json()["status"] == "ok"
     assert resp.get_json()["warnings"] == [
-        "rota : personne pour le rôle « astreinte de secours » (backup) en ce moment",
-        "rota : personne pour le rôle « astreinte principale » (primary) à partir du 25/11 à 18:00",
+        "planning d'astreinte : personne pour le rôle « astreinte de secours » (backup) en ce moment",
+        "planning d'astreinte : personne pour le rôle « astreinte principale » (primary) à partir du 25/11 à 18:00",
     ]
     assert _scrape(client)[("astreinte_rota_gaps", ())] == 1
 
@@ -105,5 +105,5 @@ def test_healthz_stays_up_and_warns_of_a_gap_coming_within_24_hours(twilio, cloc
     resp = client.get("/healthz")
     assert resp.status_code == 200
     assert resp.get_json()["warnings"] == [
-        "rota : personne pour le rôle « astreinte principale » (primary) à partir du 25/11 à 18:00",
+        "planning d'astreinte : personne pour le rôle « astreinte principale » (primary) à partir du 25/11 à 18:00",
     ]

@@ -48,6 +48,23 @@ def test_alice_declines_with_9_and_the_backup_is_paged_at_once(twilio, clock):
     assert refreshed(callout).next_step == 3  # next: the supervisor at 45 min
 
 
+def test_a_decline_replayed_climbs_one_step_only(twilio, clock):
+    """Before: the signed request of key 9 sent five times climbed four steps and paged the backup,
+    the supervisor, the manager and the director within seconds."""
+    callout = leave_voicemail("104233")
+    call = twilio.ring(twilio.call_to(ALICE))
+    call.press("9").expect("nous prévenons la personne suivante")
+    nine = next(i for i, sent in enumerate(call.requests) if sent.params.get("Digits") == "9")
+    step = refreshed(callout).next_step
+    for _ in range(4):
+        status, _body = call.replay(nine)
+        assert status == 200
+    callout = refreshed(callout)
+    assert callout.next_step == step and callout.escalation_level == 0
+    assert not twilio.sms_sent_to(CHLOE)
+    assert len(_events("decline")) == 1
+
+
 # --- bundling and throttling ------------------------------------------------------------------------
 
 
@@ -139,8 +156,8 @@ def test_an_invalid_number_falls_to_sms_then_to_the_next_step(twilio, clock):
     }
     assert twilio.calls_to(BRUNO)  # the backup, five minutes early
     assert [told(e) for e in _events("page_error")] == [
-        "appel vers Alice Martin : échec 21211",
-        "SMS vers Alice Martin : échec 21614",
+        "appel vers Alice Martin : échec (erreur 21211 : numéro de destination invalide)",
+        "SMS vers Alice Martin : échec (erreur 21614 : ce numéro n'est pas un mobile)",
     ]
 
 

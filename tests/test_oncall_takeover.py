@@ -234,17 +234,21 @@ def test_a_second_ok_from_the_one_who_took_over_confirms_it_again(twilio, clock)
     assert body.count("<Message>") == 1 and "Vous avez déjà pris en charge la requête 104233 à 23:10" in body
 
 
-def test_the_supervisor_can_take_over_a_ticket_she_was_never_paged_for(twilio, clock):
-    """Anyone of the organisation file may take over an open alert by its number (the supervisor who
-    saw it on the dashboard); `OK` alone only means the alerts paged to that person."""
+def test_ok_by_sms_takes_over_only_an_alert_that_paged_the_sender(twilio, clock):
+    """Before, any active person of the organisation file took over any open alert by SMS (a
+    colleague's borrowed phone, a spoofed sender). Now an SMS takes over only what paged its sender;
+    the supervisor who saw the alert on the dashboard takes it over with the dashboard's button."""
     callout = leave_voicemail("104233")
     assert twilio.reply(CHLOE, "OK")[1].count("Aucune alerte en attente pour vous") == 1
     _status, body = twilio.reply(CHLOE, "OK 104233")
+    assert (
+        "Vous n'êtes pas alerté pour la requête 104233 : prenez-la en charge depuis le tableau de bord"
+        in body
+    )
+    assert refreshed(callout).state is CalloutState.PAGING
+    _status, body = twilio.reply(ALICE, "OK 104233")  # alice was paged
     assert "vous avez pris en charge la requête 104233" in body
-    callout = refreshed(callout)
-    assert callout.taken_over_by == "chloe" and callout.state is CalloutState.TAKEN_OVER
-    event = session.scalar(select(TicketEvent).where(TicketEvent.kind == "takeover"))
-    assert told(event).startswith("Pris en charge par Chloé")
+    assert refreshed(callout).taken_over_by == "alice"
 
 
 def test_stop_and_help_get_no_answer_from_us_twilio_answers_them(twilio, clock):

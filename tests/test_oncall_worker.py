@@ -3,6 +3,7 @@ and the pages arriving at the Twilio stand-in on time."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -78,3 +79,26 @@ def test_a_redis_that_lost_every_job_loses_no_page(app, twilio_server, clock):
     clock.advance(minutes=5)
     sweep()  # the re-page was scheduled in Redis, lost too: the database knew
     assert len(twilio_server.calls_to(alice)) == 2
+
+
+def test_the_workers_lines_name_the_ticket_and_the_call_and_it_says_when_it_starts_and_stops(
+    app, app_config, twilio_server, tmp_path
+):
+    load(yaml.safe_load(ORG_FILE.read_text()))
+    twilio_server.reset()
+    env = worker_env(app_config, twilio_server, LOG_FORMAT="json")
+    proc = start_worker(app, env, tmp_path / "worker.log", timeout=15)
+    try:
+        callout = leave_voicemail("104233")
+        sid = callout.voicemail.call.sid
+        assert wait_for(lambda: twilio_server.messages, timeout=SLACK + 5), worker_said(proc)[-3000:]
+        assert wait_for(lambda: "job done" in worker_said(proc), timeout=5)
+    finally:
+        stop_worker(proc)
+    lines = [json.loads(line) for line in worker_said(proc).splitlines() if line.startswith("{")]
+    said = [line["message"] for line in lines]
+    assert said[0].startswith("worker started (pid ") and said[-1].startswith("worker stopped (pid ")
+    assert any(m.startswith("scheduler started") for m in said) and "sweeper stopped" in said
+    steps = [line for line in lines if line.get("job", "").startswith(f"run_due_steps({callout.id}")]
+    assert steps, said
+    assert all(line["ticket"] == "104233" and line["call_sid"] == sid for line in steps), steps

@@ -61,7 +61,7 @@ def test_an_operator_tests_alices_page_against_the_running_service(tmp_path: Pat
         assert twilio.status(sms, "delivered") == 200  # the callback, to the web server
         answered = twilio.ring(call, "human")
         assert answered is not None
-        answered.expect("ceci est un test de votre page").press("1").expect("votre page fonctionne")
+        answered.expect("ceci est un test d'alerte").press("1").expect("vos alertes vous parviennent")
         out, _ = command.communicate(timeout=60)
         assert command.returncode == 0, out
         assert "page test 1 of Alice Martin (alice), 06 12 34 56 78: an SMS and a call" in out

@@ -63,12 +63,12 @@ def latest_test() -> PageTest:
 
 def test_alice_gets_the_test_sms_and_call_presses_1_and_the_command_passes(app, twilio, clock):
     def alice(sms, call):
-        assert "TEST de votre page" in sms.body and "aucune alerte en attente" in sms.body
+        assert "TEST d'alerte" in sms.body and "aucune alerte en attente" in sms.body
         twilio.status(sms, "sent")
         twilio.status(sms, "delivered")
         answered = twilio.ring(call, "human")
-        answered.expect("Bonjour Alice").expect("ceci est un test de votre page").expect("tapez 1")
-        answered.press("1").expect("votre page fonctionne")
+        answered.expect("Bonjour Alice").expect("ceci est un test d'alerte").expect("tapez 1")
+        answered.press("1").expect("vos alertes vous parviennent")
 
     thread = meanwhile(twilio, ALICE, alice)
     result = page_test(app, "alice", "--wait", "20")
@@ -159,7 +159,7 @@ def test_the_desk_tests_a_page_from_the_dashboard_and_reads_the_result(app, twil
     token = factories.csrf(client, "/page-tests")
     client.post("/page-tests", data={"person": "bruno", "csrf_token": token})
     sms, call = twilio.sms_to(BRUNO), twilio.call_to(BRUNO)
-    assert "TEST de votre page (demande du support)" in sms.body
+    assert "TEST d'alerte (demande du support)" in sms.body
     twilio.status(sms, "delivered")
     twilio.ring(call, "human").expect("Bonjour Bruno").press("1")
     clock.advance(minutes=11)
@@ -177,3 +177,16 @@ def test_a_test_asked_for_an_unknown_person_is_refused_with_a_message(app, twili
     )
     assert "Personne inconnue." in factories.visible_text(response)
     assert not twilio.messages and not twilio.calls
+
+
+def test_ten_presses_of_the_button_send_one_test_until_the_page_intervals_pass(app, twilio, clock, client):
+    """Before: 10 presses in 0.2 s sent 10 SMS and 10 calls to one phone (carriers block that)."""
+    factories.login(client)
+    token = factories.csrf(client, "/page-tests")
+    for _ in range(10):
+        client.post("/page-tests", data={"person": "bruno", "csrf_token": token})
+    assert len(twilio.sms_sent_to(BRUNO)) == 1 and len(twilio.calls_to(BRUNO)) == 1
+    assert session.query(PageTest).count() == 1
+    clock.advance(seconds=app.config["PAGE_CALL_INTERVAL"] + 1)
+    client.post("/page-tests", data={"person": "bruno", "csrf_token": token})
+    assert len(twilio.sms_sent_to(BRUNO)) == 2 and len(twilio.calls_to(BRUNO)) == 2

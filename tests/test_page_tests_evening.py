@@ -35,13 +35,13 @@ def test_at_18_05_those_on_call_get_one_test_sms_each(twilio, clock):
     sweep()  # every 10 s in the worker: still one test each
     for number in (ALICE, BRUNO):
         [sms] = twilio.sms_sent_to(number)
-        assert "TEST de votre page (test du soir), aucune alerte en attente" in sms.body
+        assert "TEST d'alerte (test du soir), aucune alerte en attente" in sms.body
     assert not twilio.calls  # `by: [sms]` in the example: no call at dinner time
     assert [t.person_id for t in evening_tests()] == ["alice", "bruno"]
 
 
 def test_a_pager_that_stays_silent_is_told_to_the_supervisor_once_and_shown_on_the_desk(
-    twilio, clock, client
+    app, twilio, clock, client
 ):
     clock.set(TUESDAY_EVENING)
     sweep()
@@ -51,22 +51,34 @@ def test_a_pager_that_stays_silent_is_told_to_the_supervisor_once_and_shown_on_t
     sweep()
     sweep()
     assert [(t.person_id, t.outcome) for t in evening_tests()] == [("alice", "ok"), ("bruno", "failed")]
-    [warning] = [m for m in twilio.sms_sent_to(CHLOE) if "test du soir" in m.body]
+    [warning] = [m for m in twilio.sms_sent_to(CHLOE) if "test d'alerte du soir" in m.body]
     assert warning.body == (
-        "Astreinte : le test du soir de la page de Bruno Petit a échoué (SMS non remis, code 30003). "
+        "Astreinte : le test d'alerte du soir de Bruno Petit a échoué (SMS non remis, erreur 30003 : téléphone éteint ou hors réseau). "
         "Vérifiez son téléphone avant la nuit."
     )
     health = client.get("/healthz").get_json()
     assert client.get("/healthz").status_code == 200  # a business warning, never an outage
-    assert any("Bruno Petit" in w and "30003" in w for w in health["warnings"])
+    # Anyone reaches /healthz: it says a test failed, never whose (before, it named Bruno Petit).
+    assert "test d'alerte en échec le 24/11 18:06 (SMS non remis, code 30003)" in health["warnings"]
+    assert not any("Bruno" in w for w in health["warnings"])
+    app.config["METRICS_TOKEN"] = "m" * 40  # the operator's monitoring holds the token: names
+    named = client.get("/healthz", headers={"Authorization": "Bearer " + "m" * 40}).get_json()
+    assert any("Bruno Petit" in w and "30003" in w for w in named["warnings"])
+    app.config["METRICS_TOKEN"] = None
     assert "\nastreinte_pagers_failing 1.0\n" in client.get("/metrics").get_data(as_text=True)
     factories.login(client)
     now = text(client.get("/now"))  # the banner of every page
-    assert "test de la page de Bruno Petit en échec le 24/11 18:06 (SMS non remis, code 30003)" in now
-    assert "De garde : Alice Martin (page testée 24/11 18:06 : réussi)" in now
-    assert "renfort : Bruno Petit (page testée 24/11 18:06 : échec)" in now
+    assert (
+        "test d'alerte de Bruno Petit en échec le 24/11 18:06 (SMS non remis, erreur 30003 : téléphone éteint ou hors réseau)"
+        in now
+    )
+    assert "De garde : Alice Martin (alerte testée 24/11 18:06 : réussi)" in now
+    assert "renfort : Bruno Petit (alerte testée 24/11 18:06 : échec)" in now
     tests = text(client.get("/page-tests"))
-    assert "Bruno Petit test du soir non remis · erreur 30003 — échec · SMS non remis, code 30003" in tests
+    assert (
+        "Bruno Petit test du soir non remis · erreur 30003 : téléphone éteint ou hors réseau — échec · SMS non remis, erreur 30003 : téléphone éteint ou hors réseau"
+        in tests
+    )
 
 
 def test_a_test_without_any_receipt_fails_after_ten_minutes_once_twilio_is_asked(twilio, clock):
@@ -108,7 +120,7 @@ def test_the_evening_test_can_call_too(app, twilio, clock):
     clock.set(TUESDAY_EVENING)
     sweep()
     call = twilio.call_to(ALICE)
-    twilio.ring(call, "human").expect("Bonjour Alice").press("1").expect("votre page fonctionne")
+    twilio.ring(call, "human").expect("Bonjour Alice").press("1").expect("vos alertes vous parviennent")
     twilio.status(twilio.sms_to(ALICE), "delivered")
     assert not twilio.sms_sent_to(BRUNO)  # only the primary
     clock.advance(minutes=11)

@@ -42,7 +42,7 @@ def test_a_gap_within_24_hours_is_sent_to_the_supervisor_once(app, clock, no_bac
     sweep()
     assert sms_to(CHLOE) == [
         "Astreinte : personne n'est renfort à partir du mercredi 25/11 à 06:00. "
-        "Complétez le rota dans le tableau de bord."
+        "Complétez le planning dans le tableau de bord."
     ]
     clock.advance(hours=12)
     sweep()

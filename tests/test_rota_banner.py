@@ -12,11 +12,9 @@ from . import factories
 
 text = factories.visible_text
 
-BACKUP_NOW_FR = "rota : personne pour le rôle « astreinte de secours » (backup) en ce moment"
+BACKUP_NOW_FR = "planning d'astreinte : personne pour le rôle « astreinte de secours » (backup) en ce moment"
 BACKUP_NOW_EN = "rota: nobody in the role “backup on-call” (backup) right now"
-PRIMARY_COMING_FR = (
-    "rota : personne pour le rôle « astreinte principale » (primary) à partir du 25/11 à 18:00"
-)
+PRIMARY_COMING_FR = "planning d'astreinte : personne pour le rôle « astreinte principale » (primary) à partir du 25/11 à 18:00"
 PRIMARY_COMING_EN = "rota: nobody in the role “primary on-call” (primary) from 25/11 at 18:00"
 
 
@@ -32,8 +30,7 @@ def test_a_gap_in_the_rota_is_a_banner_on_the_dashboard(client, org, clock):
     session.get(Person, "bruno").active = False  # left, still in the rota
     session.commit()
     for page in ("/now", "/calls", "/rota"):
-        html = client.get(page).get_data(as_text=True)
-        assert BACKUP_NOW_FR in html, page
+        assert BACKUP_NOW_FR in text(client.get(page)), page
     assert client.get("/healthz").status_code == 200
 
 

@@ -26,7 +26,7 @@ def desk(app, clock, org):
 
 def test_a_swap_made_in_the_browser_changes_who_is_paged_that_night(page, desk):
     log_in(page, "sophie", PASSWORD)
-    page.get_by_role("link", name="Rota").click()
+    page.get_by_role("link", name="Planning").click()
     assert page.locator("#primary-now").inner_text() == "Alice Martin"
     swap = page.locator("form.swap-form")
     swap.get_by_label("Personne").select_option("alice")
@@ -67,7 +67,9 @@ def test_a_cover_refused_for_its_overlap_then_undone_in_the_browser(page, desk):
     assert refusal.startswith("Chevauchement : le changement n° 1 couvre déjà le rôle principal")
     assert page.locator("tr[data-change]").count() == 1
 
-    page.locator("tr[data-change='1']").get_by_role("button", name="Annuler").click()
+    page.locator("tr[data-change='1']").get_by_role("link", name="Annuler…").click()
+    assert "Chloé Durand est principal" in page.locator(".undo-what").inner_text()  # asked first
+    page.get_by_role("button", name="Oui, annuler ce changement").click()
     assert page.locator(".flash").first.inner_text() == "Changement n° 1 annulé."
     assert page.locator("tr[data-change]").count() == 0
     assert page.locator("#primary-now").inner_text() == "Alice Martin"

@@ -40,9 +40,10 @@ def cover(client, person, position, start, end, reason="Alice est malade"):
 
 
 def undo(client, change_id, reason="Alice va mieux"):
+    """« Annuler… » on the list, then « Oui, annuler ce changement » on its question page."""
     return client.post(
         f"/rota/changes/{change_id}/undo",
-        data={"reason": reason, "csrf_token": factories.csrf(client, "/rota")},
+        data={"reason": reason, "confirm": "1", "csrf_token": factories.csrf(client, "/rota")},
         follow_redirects=True,
     )
 
@@ -57,7 +58,7 @@ def test_a_cover_made_in_the_dashboard_changes_who_is_paged_that_night(client, a
     assert "Changement n° 1 enregistré." in page
     assert re.search(r"Maintenant Principal Chloé Durand Renfort Bruno Petit", page)
     assert (
-        "Chloé Durand est principal du mar. 24/11 22:00 au mer. 25/11 08:30, à la place de Alice Martin"
+        "Chloé Durand est principal du mar. 24/11 22:00 au mer. 25/11 08:30, à la place d'Alice Martin"
         in page
     )
     assert "sophie" in page and "Alice est malade" in page
@@ -72,8 +73,11 @@ def test_an_undone_cover_gives_the_night_back_and_stays_in_the_timeline(client, 
     page = text(undo(client, 1))
     assert "Changement n° 1 annulé." in page
     assert re.search(r"Maintenant Principal Alice Martin Renfort Bruno Petit", page)
-    assert "Changement n° 1 annulé — Alice va mieux" in page  # the timeline keeps both entries
-    assert "à la place de Alice Martin — Alice est malade" in page
+    assert (  # the timeline keeps both entries, and says what was undone
+        "Changement n° 1 annulé : Chloé Durand est principal du mar. 24/11 22:00 au mer. 25/11 08:30, "
+        "à la place d'Alice Martin — Alice va mieux" in page
+    )
+    assert "à la place d'Alice Martin — Alice est malade" in page
     assert "Le changement n° 1 est déjà annulé." in text(undo(client, 1))
 
     leave_voicemail("104233")
@@ -193,7 +197,48 @@ def test_a_save_while_another_writer_holds_sqlite_is_refused_with_a_message(clie
     finally:
         other.rollback()
         other.close()
-    assert "Le rota était enregistré au même instant par quelqu'un d'autre : réessayez." in page
+    assert "Le planning était enregistré au même instant par quelqu'un d'autre : réessayez." in page
     assert on_call("2026-11-24 23:00") == ("alice", "bruno")  # nothing half-saved
     page = text(cover(client, "chloe", "primary", "2026-11-24T22:00", "2026-11-25T08:30"))
     assert "Changement n° 1 enregistré." in page
+
+
+def test_undoing_a_swap_asks_first_saying_what_will_be_undone(client, admin, clock):
+    week = "2026-11-30"
+    client.post(
+        "/rota/swap",
+        data={
+            "first": "alice",
+            "first_week": "2026-11-23",
+            "second": "bruno",
+            "second_week": week,
+            "reason": "Mariage",
+            "csrf_token": factories.csrf(client, "/rota"),
+        },
+    )
+    listed = client.get("/rota").get_data(as_text=True)
+    assert 'href="/rota/changes/1/undo"' in listed and 'action="/rota/changes/1/undo"' not in listed
+
+    # A bare click (no confirmation) undoes nothing: it leads to the question.
+    bare = client.post("/rota/changes/1/undo", data={"csrf_token": factories.csrf(client, "/rota")})
+    assert bare.status_code == 303 and bare.headers["Location"].endswith("/rota/changes/1/undo")
+    question = text(client.get("/rota/changes/1/undo"))
+    assert "Annuler le changement n° 1 ?" in question
+    assert "échangent leurs semaines" in question and "Mariage" in question
+    assert "Oui, annuler ce changement" in question and "Non, le garder" in question
+    assert "annulé" not in text(client.get("/rota")).split("Historique du planning")[1]
+
+    page = text(undo(client, 1, reason="Mariage reporté"))
+    assert (
+        "Changement n° 1 annulé : " in page
+        and "échangent leurs semaines" in page.split("Changement n° 1 annulé : ")[1]
+    )
+    assert "Mariage reporté" in page
+
+
+def test_the_undo_question_needs_a_known_change_and_the_right_to_change(client, clock, org):
+    factories.login(client)  # an agent, and the organisation file lets only administrators change
+    assert client.get("/rota/changes/1/undo").status_code == 403
+    client.post("/logout", data={"csrf_token": factories.csrf(client, "/now")})
+    factories.login(client, "sophie", role="admin")
+    assert client.get("/rota/changes/99/undo").status_code == 404

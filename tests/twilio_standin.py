@@ -12,9 +12,11 @@ import pytest
 from devtools.fake_twilio import (  # noqa: F401 - what the tests use of it
     ACCOUNT_SID,
     CHAOS,
+    RECORDINGS_QUERY,
     Failure,
     Message,
     PlacedCall,
+    Recording,
     TwilioStandIn,
 )
 from devtools.simulator import Phone

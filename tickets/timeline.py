@@ -12,6 +12,7 @@ from typing import Any
 
 import clock
 from models import Ticket, TicketEvent, session
+from words.carriers import carrier_error
 from words.catalogue import text as say
 from words.ui import label
 
@@ -113,7 +114,8 @@ def _told(kind: str, d: dict[str, Any], lang: str, tz: tzinfo) -> str | None:
         return told
     if kind == "page_error" and "name" in d:
         key = "event.page_error.retry" if d.get("retry") else "event.page_error"
-        return s(key, channel=channel(), name=d["name"], code=d.get("error") or "").replace("  ", " ").strip()
+        error = f" ({carrier_error(d['error'], lang)})" if d.get("error") else ""
+        return s(key, channel=channel(), name=d["name"], error=error)
     if kind == "page_failed" and "name" in d:
         told = s(
             "event.page_failed",
@@ -121,7 +123,7 @@ def _told(kind: str, d: dict[str, Any], lang: str, tz: tzinfo) -> str | None:
             name=d["name"],
             status=label("page_status", d["status"], lang),
         )
-        return told + (s("event.error_code", code=d["error"]) if d.get("error") else "")
+        return told + (s("event.error_code", error=carrier_error(d["error"], lang)) if d.get("error") else "")
     if kind == "takeover" and "name" in d:
         told = s(
             "event.takeover", name=d["name"], via=label("via", d["via"], lang), minutes=d["seconds"] // 60

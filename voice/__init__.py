@@ -9,6 +9,7 @@ from oncall import carriers
 from voice.callback import bp as callback_bp
 from voice.caller import bp as caller_bp
 from voice.carrier import TwilioCarrier
+from voice.fallback import bp as fallback_bp
 from voice.live import bp as live_bp
 from voice.pagetest import bp as page_tests_bp
 from voice.pagetest_cli import page_group
@@ -21,6 +22,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(caller_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(callback_bp)
+    app.register_blueprint(fallback_bp)
     app.register_blueprint(paging_bp)
     app.register_blueprint(sms_bp)
     app.register_blueprint(page_tests_bp)

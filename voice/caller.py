@@ -48,10 +48,10 @@ def _field(name: str, size: int = 32) -> str:
     return form_value(name, size)
 
 
-def _current_call(with_ticket: bool = False) -> Call:
+def _current_call(with_ticket: bool = False, with_message: bool = False) -> Call:
     """The call of this request: its row, created if Twilio never reached /voice/incoming."""
     sid = _sid("CallSid")
-    call = find_call(sid, with_ticket)
+    call = find_call(sid, with_ticket, with_message)
     if call is not None:
         return call
     after_hours = not is_business_hours(current_org(), clock.now())
@@ -120,9 +120,12 @@ def incoming() -> Response:
 @bp.post("/voice/status")
 @twilio_request
 def status() -> Response:
-    if find_call(_sid("CallSid")) is None and _field("Direction") not in ("", "inbound"):
-        return twiml(VoiceResponse())  # not a call to the support number: not ours to log
-    call = _current_call()
+    sid = _sid("CallSid")
+    call = find_call(sid)
+    if call is None:
+        if _field("Direction") not in ("", "inbound"):
+            return twiml(VoiceResponse())  # not a call to the support number: not ours to log
+        call = log_call(sid, _field("From"), _field("To"), not is_business_hours(current_org(), clock.now()))
     status = _field("CallStatus", 20)
     call.status = status or call.status
     if status in FINAL_STATUSES:
@@ -137,7 +140,7 @@ def status() -> Response:
 def step(step: str) -> Response:
     if step not in caller_ivr.STEPS:
         abort(404)
-    call = _current_call(with_ticket=step == "pin")
+    call = _current_call(with_ticket=step == "pin", with_message=step == "message_confirm")
     replay = _replay(call)
     if replay is not None:
         return replay
@@ -150,7 +153,7 @@ def step(step: str) -> Response:
 @bp.post("/voice/caller/recorded")
 @twilio_request
 def recorded() -> Response:
-    call = _current_call()
+    call = _current_call(with_message=True)
     replay = _replay(call)
     if replay is not None:
         return replay
@@ -170,7 +173,7 @@ def recorded() -> Response:
 @twilio_request
 def recording() -> Response:
     """Twilio's recordingStatusCallback, before or after the <Record> action (both kinds of message)."""
-    call = _current_call()
+    call = _current_call(with_message=True)
     sid = _sid("RecordingSid")
     status = _field("RecordingStatus", 20)
     if status in ("completed", "in-progress"):

@@ -22,19 +22,29 @@ from flask import current_app
 from twilio.twiml.voice_response import VoiceResponse
 
 import clock
+import tasks
 from models import Call, RefusalReason
 from oncall import live
 from oncall.callouts import last_taken_over
 from oncall.links import absolute_url
+from oncall.pin_alerts import tell_of_pin_lock
 from oncall.tonight import on_call_tonight, technician_calling
 from oncall.voicemails import deliver, receipt_number
 from org.load import current_org
 from org.orgfile import Org
-from org.phones import e164, parse_number
+from org.phones import e164, is_callable, parse_number
 from org.pins import check_pin
 from tickets.calls import caller_number, keep_recording, recall, refuse, remember
 from tickets.eligibility import contested, refusal
-from tickets.pins import Gate, clear_failures, gate, locked_until, record_failure, reserve_attempt
+from tickets.pins import (
+    Gate,
+    clear_failures,
+    gate,
+    locked_until,
+    record_failure,
+    reserve_attempt,
+    watch_failure,
+)
 from tickets.service import find_ticket
 from tickets.timeline import add_event
 from voice import live_dial
@@ -223,7 +233,7 @@ QUESTIONS: dict[str, Callable[[VoiceResponse, Call], None]] = {
     "pin": lambda g, call: say(
         g, "caller.ask_pin", call.language, digits=digits(call.entered_ticket or "", call.language)
     ),
-    "callback": lambda g, call: _say_number(g, call, "caller.offer_callback", caller_number(call) or ""),
+    "callback": lambda g, call: _say_number(g, call, "caller.offer_callback", own_callback(call) or ""),
     "callback_key": lambda g, call: say(g, "caller.ask_callback", call.language),
     "callback_confirm": lambda g, call: _say_number(
         g, call, "caller.read_callback", recall(call, "callback_candidate", "")
@@ -252,7 +262,7 @@ def answer(call: Call, step: str, keys: str | None) -> VoiceResponse:
         return _talk_now(call) if keys == "1" else _message_path(call)
     if step == "callback" and keys == "3" and recall(call, "may_escalate"):
         remember(call, escalate=True)  # the callout of this message escalates at once
-        return _use_callback(call, caller_number(call), [("caller.escalation_noted", {})])
+        return _use_callback(call, own_callback(call), [("caller.escalation_noted", {})])
     if step in CONFIRMATIONS:
         if keys == "1":
             return CONFIRMED[step](call)
@@ -278,7 +288,7 @@ def retry(
     if call.tries >= MAX_TRIES:
         if step in CONFIRMATIONS:
             return CONFIRMED[step](call)  # never a "no": like silence, it confirms (and keeps the message)
-        if step == "callback_key" and (own := caller_number(call)):  # their caller ID still reaches them
+        if step == "callback_key" and (own := own_callback(call)):  # their caller ID still reaches them
             said = spoken_number(own, current_org().region, call.language)
             return _use_callback(call, own, [*before, ("caller.callback_kept", {"digits": said})])
         return end(call, reason, before)
@@ -295,7 +305,7 @@ def back(call: Call, step: str) -> VoiceResponse:
         "pin": "ticket",
         "live_offer": "pin",
         "callback": "pin",
-        "callback_key": "callback" if caller_number(call) else "pin",
+        "callback_key": "callback" if own_callback(call) else "pin",
         "callback_confirm": "callback_key",
         "message_confirm": "record",
         "record": "callback",
@@ -307,16 +317,23 @@ def back(call: Call, step: str) -> VoiceResponse:
 
 def _ready(call: Call, step: str) -> bool:
     """What a step needs from the earlier ones (a request out of order starts again)."""
-    pin_ok = bool(recall(call, "pin_ok"))
-    return {
-        "pin": call.ticket_id is not None,
-        "callback": pin_ok and caller_number(call) is not None,
-        "callback_key": pin_ok,
-        "live_offer": pin_ok,
-        "callback_confirm": pin_ok and bool(recall(call, "callback_candidate")),
-        "record": pin_ok and bool(call.callback_number),
-        "message_confirm": pin_ok and call.voicemail is not None,
-    }.get(step, True) and call.after_hours
+    if not call.after_hours:
+        return False
+    if step == "pin":
+        return call.ticket_id is not None
+    if step not in READY_AFTER_PIN:
+        return True
+    return bool(recall(call, "pin_ok")) and READY_AFTER_PIN[step](call)  # only this step's (no lazy loads)
+
+
+READY_AFTER_PIN: dict[str, Callable[[Call], bool]] = {
+    "callback": lambda call: own_callback(call) is not None,
+    "callback_key": lambda call: True,
+    "live_offer": lambda call: True,
+    "callback_confirm": lambda call: bool(recall(call, "callback_candidate")),
+    "record": lambda call: bool(call.callback_number),
+    "message_confirm": lambda call: call.voicemail is not None,
+}
 
 
 def _ticket_entered(call: Call, keys: str) -> VoiceResponse:
@@ -356,7 +373,7 @@ def _open_first(call: Call) -> Before:
 def _gate(call: Call) -> Gate:
     assert call.client is not None
     contacts = {contact.phone for contact in call.client.contacts if contact.phone}
-    return gate(call.client.account, caller_number(call), contacts)
+    return gate(call.client.account, caller_number(call), contacts, call.id)
 
 
 def _pin_entered(call: Call, keys: str) -> VoiceResponse:
@@ -367,7 +384,10 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
     remember(call, pins_compared=int(recall(call, "pins_compared", 0)) + 1)  # the call log's audit
     if not check_pin(call.client, keys):
         if record_failure(held):
+            tasks.enqueue(tell_of_pin_lock, call.id)  # the supervisor knows of the lock tonight
             return end(call, RefusalReason.LOCKED)
+        if watch_failure(held):  # wrong PINs behind the client's own number: maybe a forged one
+            tasks.enqueue(tell_of_pin_lock, call.id, False)
         return retry(call, "pin", "caller.wrong_pin", RefusalReason.BAD_PIN)
     clear_failures(held)
     remember(call, pin_ok=True)
@@ -395,7 +415,15 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
 
 def _message_path(call: Call, before: Before | None = None) -> VoiceResponse:
     """After the PIN (or when nobody took the live call): the callback number, then the message."""
-    return ask(call, "callback" if caller_number(call) else "callback_key", before)
+    return ask(call, "callback" if own_callback(call) else "callback_key", before)
+
+
+def own_callback(call: Call) -> str | None:
+    """The caller ID as a callback number: None when withheld, or premium-rate or satellite (the
+    technician's key 3 dials it from the support number: never a number that bills us)."""
+    own = caller_number(call)
+    parsed = parse_number(own, current_org().region)
+    return own if parsed is not None and is_callable(parsed) else None
 
 
 def _talk_now(call: Call) -> VoiceResponse:
@@ -410,6 +438,8 @@ def _talk_now(call: Call) -> VoiceResponse:
 
 def _callback_entered(call: Call, keys: str) -> VoiceResponse:
     number = parse_number(keys, current_org().region)
+    if number is not None and not is_callable(number):
+        return retry(call, "callback_key", "caller.uncallable_callback", RefusalReason.NO_CALLBACK_NUMBER)
     if number is None:
         return retry(call, "callback_key", "caller.invalid_callback", RefusalReason.NO_CALLBACK_NUMBER)
     remember(call, callback_candidate=e164(number))
@@ -422,10 +452,10 @@ def _use_callback(call: Call, number: str | None, before: Before | None = None) 
 
 
 def _message_confirmed(call: Call) -> VoiceResponse:
-    voicemail = deliver(call)
-    if voicemail is None:
-        return ask(call, "record")
+    if call.voicemail is None or not call.voicemail.recording_sid:
+        return ask(call, "record")  # nothing recorded: deliver() would keep nothing either
     assert call.ticket is not None
+    # The answer first, then deliver(): the call's new step and the callout go in one commit.
     call.step = "done"
     next_seq(call)
     r = VoiceResponse()
@@ -440,7 +470,9 @@ def _message_confirmed(call: Call) -> VoiceResponse:
         say(r, "caller.sms_coming", call.language)
     say(r, "caller.goodbye", call.language)
     r.hangup()
-    return kept(call, r)
+    kept(call, r)
+    deliver(call, kept=True)  # recorded by the <Record> action's request, committed then
+    return r
 
 
 def _record_again(call: Call) -> VoiceResponse:
@@ -456,7 +488,7 @@ ENTERED: dict[str, Callable[[Call, str], VoiceResponse]] = {
 }
 CONFIRMED: dict[str, Callable[[Call], VoiceResponse]] = {
     "live_offer": _message_path,
-    "callback": lambda call: _use_callback(call, caller_number(call)),
+    "callback": lambda call: _use_callback(call, own_callback(call)),
     "callback_confirm": lambda call: _use_callback(call, recall(call, "callback_candidate")),
     "message_confirm": _message_confirmed,
 }

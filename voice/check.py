@@ -4,6 +4,7 @@ signs on the URL it calls: a number pointing elsewhere fails every signature che
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -12,6 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from org.load import NoOrganisation, current_org
+from voice.production import start_problems
 from voice.sender import _client
 
 # The contract's entry points, set on the number (DESIGN).
@@ -49,6 +51,13 @@ def run_checks() -> int:
         report.ok(f"PUBLIC_BASE_URL {base}")
     else:
         report.fail(f"PUBLIC_BASE_URL {base} is not HTTPS: Twilio must reach astreinte over TLS")
+    problems = start_problems(dict(os.environ))  # what a start would refuse
+    for problem in problems:
+        report.fail(problem)
+    if not problems and config.get("PRODUCTION"):
+        report.ok("secrets: Twilio token, SECRET_KEY and METRICS_TOKEN set, none a placeholder")
+    if config.get("PRODUCTION") and not config.get("METRICS_TOKEN"):
+        report.warn("no METRICS_TOKEN: /metrics is closed (403)")
     if config["TWILIO_OUTBOX"]:
         report.fail("no TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN: outbox mode, nothing reaches a phone")
         return report.failed

@@ -18,7 +18,7 @@ from models import Call, Person, session
 from oncall import live
 from oncall.links import absolute_url
 from org.load import current_org
-from tickets.calls import caller_number, find_call, keep_recording
+from tickets.calls import find_call, keep_recording
 from voice import caller_ivr, live_dial
 from voice.security import form_value, id_arg, twilio_request
 from voice.twiml import SPEECH_LANGUAGE, say, twiml, voice_of
@@ -63,7 +63,7 @@ def dialled() -> Response:
         answer = caller_ivr.kept(call, live_dial.dial(call, org, following, caller_ivr.next_seq(call)))
     else:
         live.nobody_accepted(call)
-        step = "callback" if caller_number(call) else "callback_key"
+        step = "callback" if caller_ivr.own_callback(call) else "callback_key"
         answer = caller_ivr.ask(call, step, [("live.nobody", {})])
     session.commit()
     return twiml(answer)

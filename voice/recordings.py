@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
@@ -32,6 +33,11 @@ def open_media(voicemail: Voicemail) -> tuple[Iterator[bytes], str] | None:
     if current_app.config["TWILIO_OUTBOX"] or not voicemail.recording_url:
         return None
     cfg = current_app.config
+    if not is_twilio_media(voicemail.recording_url):
+        # The URL came in a webhook: a signed one, but never worth the account's credentials
+        # sent to a host that is not Twilio's.
+        log.warning("recording %s: its URL is not on Twilio's host, not fetched", voicemail.recording_sid)
+        return None
     try:
         resp = requests.get(
             voicemail.recording_url + ".mp3",
@@ -46,6 +52,19 @@ def open_media(voicemail: Voicemail) -> tuple[Iterator[bytes], str] | None:
         log.warning("recording %s: Twilio answered %s", voicemail.recording_sid, resp.status_code)
         return None
     return resp.iter_content(64 * 1024), "audio/mpeg"
+
+
+def is_twilio_media(url: str) -> bool:
+    """Whether `url` is a recording on Twilio's REST host (api.twilio.com, or TWILIO_API_BASE_URL's
+    host), with that host's scheme and port: the only place the account's credentials go."""
+    base = urlsplit(current_app.config["TWILIO_API_BASE_URL"])
+    allowed = {(base.scheme, base.hostname, base.port), ("https", "api.twilio.com", None)}
+    try:
+        parts = urlsplit(url)
+        where = (parts.scheme, parts.hostname, parts.port)
+    except ValueError:
+        return False
+    return where in allowed and parts.path.startswith("/2010-04-01/Accounts/") and not parts.username
 
 
 def _chunks(path: Path) -> Iterator[bytes]:

@@ -87,6 +87,10 @@ register(
             "fr": "Tapez le numéro de téléphone où vous rappeler, puis tapez dièse.",
             "en": "Enter the phone number we can call you back on, then press hash.",
         },
+        "caller.uncallable_callback": {
+            "fr": "Nous ne rappelons pas les numéros surtaxés ni satellites : donnez un autre numéro.",
+            "en": "We do not call back premium-rate or satellite numbers: please give another number.",
+        },
         "caller.invalid_callback": {
             "fr": "Ce numéro de téléphone n'est pas valide.",
             "en": "That phone number is not valid.",

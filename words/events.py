@@ -52,18 +52,18 @@ register(
             "en": " (bundled with {count} other(s))",
         },
         "event.page_error.retry": {
-            "fr": "{channel} vers {name} : erreur temporaire {code}, nouvel essai",
-            "en": "{channel} to {name}: temporary error {code}, trying again",
+            "fr": "{channel} vers {name} : échec temporaire{error}, nouvel essai",
+            "en": "{channel} to {name}: temporary failure{error}, trying again",
         },
         "event.page_error": {
-            "fr": "{channel} vers {name} : échec {code}",
-            "en": "{channel} to {name}: failed {code}",
+            "fr": "{channel} vers {name} : échec{error}",
+            "en": "{channel} to {name}: failed{error}",
         },
         "event.page_failed": {
             "fr": "{channel} vers {name} : {status}",
             "en": "{channel} to {name}: {status}",
         },
-        "event.error_code": {"fr": " (erreur {code})", "en": " (error {code})"},
+        "event.error_code": {"fr": " ({error})", "en": " ({error})"},
         "event.takeover": {
             "fr": "Pris en charge par {name} par {via} en {minutes} min",
             "en": "Taken over by {name} by {via} in {minutes} min",

@@ -30,6 +30,12 @@ register(
             "fr": "Escalade : {ticket} {client} ({subject}) non résolue dans le délai. {link}",
             "en": "Escalation: ticket {ticket} {client} ({subject}) not resolved in time. {link}",
         },
+        "sms_fallback_message": {  # a message the fallback recorded while astreinte was down, no ticket known
+            "fr": "Astreinte : message laissé à {time} pendant une panne par {caller}, requête inconnue. "
+            "Il attend le service desk ; rappelez le client si besoin.",
+            "en": "On-call: message left at {time} during an outage by {caller}, no known ticket. "
+            "It waits for the desk; call the client back if needed.",
+        },
         "sms_priority": {"fr": " prio {priority}", "en": " priority {priority}"},
         "sms_english": {"fr": " (parle anglais)", "en": " (speaks English)"},
         "sms_reply": {"fr": "Répondez ", "en": "Reply "},
@@ -65,6 +71,10 @@ register(
         "sms_no_callout": {
             "fr": "Aucune alerte en cours pour la requête {ticket}.",
             "en": "No alert is waiting for ticket {ticket}.",
+        },
+        "sms_not_paged": {
+            "fr": "Vous n'êtes pas alerté pour la requête {ticket} : prenez-la en charge depuis le tableau de bord.",
+            "en": "You were not paged for ticket {ticket}: take it over from the dashboard.",
         },
         "sms_nothing_waiting": {
             "fr": "Aucune alerte en attente pour vous. Pour prendre en charge : OK suivi du numéro de requête.",

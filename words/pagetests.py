@@ -10,34 +10,33 @@ from words.pages import gsm7
 register(
     {
         "test_sms": {
-            "fr": "Astreinte : TEST de votre page ({origin}), aucune alerte en attente. Rien à faire.",
-            "en": "On-call: TEST of your page ({origin}), no alert is waiting. Nothing to do.",
+            "fr": "Astreinte : TEST d'alerte ({origin}), aucune alerte en attente. Rien à faire.",
+            "en": "On-call: alert TEST ({origin}), no alert is waiting. Nothing to do.",
         },
         "test_origin_command": {"fr": "demande de l'exploitation", "en": "asked for by operations"},
         "test_origin_dashboard": {"fr": "demande du support", "en": "asked for by the desk"},
         "test_origin_evening": {"fr": "test du soir", "en": "evening test"},
         "test_call_hello": {
-            "fr": "Bonjour {name}, ici l'astreinte. Ceci est un test de votre page : aucune alerte "
+            "fr": "Bonjour {name}, ici l'astreinte. Ceci est un test d'alerte : aucune alerte réelle "
             "n'est en attente.",
-            "en": "Hello {name}, this is the on-call desk. This is a test of your page: no alert is waiting.",
+            "en": "Hello {name}, this is the on-call desk. This is an alert test: no real alert is waiting.",
         },
         "test_call_press": {
             "fr": "Pour confirmer que vous entendez ce message, tapez 1.",
             "en": "To confirm that you can hear this message, press 1.",
         },
         "test_call_confirmed": {
-            "fr": "Merci, c'est confirmé : votre page fonctionne. Au revoir.",
-            "en": "Thank you, confirmed: your page works. Goodbye.",
+            "fr": "Merci, c'est confirmé : vos alertes vous parviennent. Au revoir.",
+            "en": "Thank you, confirmed: your alerts reach you. Goodbye.",
         },
         "test_call_no_key": {
             "fr": "Aucune touche reçue : le test n'est pas confirmé. Au revoir.",
             "en": "No key received: the test is not confirmed. Goodbye.",
         },
         "test_failed_sms": {  # to the supervisor
-            "fr": "Astreinte : le test du soir de la page de {name} a échoué ({what}). "
+            "fr": "Astreinte : le test d'alerte du soir de {name} a échoué ({what}). "
             "Vérifiez son téléphone avant la nuit.",
-            "en": "On-call: the evening test of {name}'s page failed ({what}). "
-            "Check their phone before the night.",
+            "en": "On-call: {name}'s evening alert test failed ({what}). Check their phone before the night.",
         },
     }
 )
@@ -47,14 +46,15 @@ register(
     {
         f"ui:{fr}": {"fr": fr, "en": en}
         for fr, en in {
-            "Tests des pages": "Page tests",
-            "Tester la page": "Test the page",
-            "Test de la page de {name} envoyé : SMS et appel.": "Test of {name}'s page sent: SMS and call.",
-            "Le test de la page de {name} n'a pas pu partir : {error}": "The test of {name}'s page could not "
+            "Tests d'alerte": "Alert tests",
+            "Tester l'alerte": "Test the alert",
+            "Test d'alerte de {name} envoyé : SMS et appel.": "Alert test of {name} sent: SMS and call.",
+            "Le test d'alerte de {name} n'a pas pu partir : {error}": "The alert test of {name} could not "
             "be sent: {error}",
-            "Aucun test de page ces 7 derniers jours.": "No page test in the last 7 days.",
-            "test de la page de {name} en échec le {day} ({what})": "test of {name}'s page failed on {day} "
+            "Aucun test d'alerte ces 7 derniers jours.": "No alert test in the last 7 days.",
+            "test d'alerte de {name} en échec le {day} ({what})": "alert test of {name} failed on {day} "
             "({what})",
+            "test d'alerte en échec le {day} ({what})": "an alert test failed on {day} ({what})",
             "Quand": "When",
             "Qui": "Who",
             "Origine": "Origin",
@@ -62,7 +62,7 @@ register(
             "Résultat": "Result",
             "1 tapé à {time}": "1 pressed at {time}",
             "Personne inconnue.": "Unknown person.",
-            "page testée {day}": "page tested {day}",
+            "alerte testée {day}": "alert tested {day}",
         }.items()
     }
 )

@@ -10,11 +10,11 @@ register(
     {
         "rota.gap_sms": {
             "fr": "Astreinte : personne n'est {position} à partir du {day} à {time}. "
-            "Complétez le rota dans le tableau de bord.",
+            "Complétez le planning dans le tableau de bord.",
             "en": "On call: nobody is {position} from {day} at {time}. Please fill the rota in the dashboard.",
         },
         "rota.gap_now_sms": {
-            "fr": "Astreinte : personne n'est {position} en ce moment. Complétez le rota dans le tableau de bord.",
+            "fr": "Astreinte : personne n'est {position} en ce moment. Complétez le planning dans le tableau de bord.",
             "en": "On call: nobody is {position} right now. Please fill the rota in the dashboard.",
         },
         "rota.primary": {"fr": "principal", "en": "primary"},
@@ -23,14 +23,14 @@ register(
         "rota.feed_team": {"fr": "Astreinte {position} : {name}", "en": "On call {position}: {name}"},
         "rota.feed_nobody": {"fr": "personne", "en": "nobody"},
         "rota.feed_name_mine": {"fr": "Mes astreintes · {name}", "en": "My on-call shifts · {name}"},
-        "rota.feed_name_team": {"fr": "Rota d'astreinte", "en": "On-call rota"},
+        "rota.feed_name_team": {"fr": "Planning d'astreinte", "en": "On-call rota"},
         "rota.feed_override": {"fr": "Remplacement : {reason}", "en": "Override: {reason}"},
         "health.gap_now": {
-            "fr": "rota : personne pour le rôle « {role} » ({position}) en ce moment",
+            "fr": "planning d'astreinte : personne pour le rôle « {role} » ({position}) en ce moment",
             "en": "rota: nobody in the role “{role}” ({position}) right now",
         },
         "health.gap_from": {
-            "fr": "rota : personne pour le rôle « {role} » ({position}) à partir du {day} à {time}",
+            "fr": "planning d'astreinte : personne pour le rôle « {role} » ({position}) à partir du {day} à {time}",
             "en": "rota: nobody in the role “{role}” ({position}) from {day} at {time}",
         },
         "health.no_org": {

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from words.catalogue import CATALOGUE, register
+from words.catalogue import CATALOGUE, fill, register
 
 EN: dict[str, str] = {
     "Astreinte": "On-call desk",
     "Maintenant": "Now",
     "Journal des appels": "Call log",
-    "Rota": "Rota",
+    "Planning": "Rota",
     "Rapports": "Reports",
     "N° de requête": "Ticket no.",
     "Ouvrir": "Open",
@@ -44,7 +44,29 @@ EN: dict[str, str] = {
     "Dernier usage": "Last used",
     "Jetons de l'API": "API tokens",
     "Aucun jeton.": "No token.",
-    "Ajouter un utilisateur : astreinte user add NOM --role agent|admin (mot de passe sur l'entrée standard).": "Add a user: astreinte user add NAME --role agent|admin (password on standard input).",
+    "Ajouter un utilisateur": "Add a user",
+    "Ajouter": "Add",
+    "actif": "active",
+    "désactivé le {day}": "disabled on {day}",
+    "Désactiver": "Disable",
+    "Réactiver": "Enable",
+    "Changer": "Change",
+    "Réinitialiser": "Reset",
+    "nouveau mot de passe": "new password",
+    "Rôle de {name}": "Role of {name}",
+    "Nouveau mot de passe de {name}": "New password for {name}",
+    "Réinitialiser un mot de passe ferme les sessions ouvertes de cette personne ; désactiver un compte aussi.": "Resetting a password ends that person's open sessions; so does disabling an account.",
+    "Rôle inconnu.": "Unknown role.",
+    "Nom : 1 à 80 caractères.": "Name: 1 to 80 characters.",
+    "Mot de passe : 10 caractères au moins.": "Password: at least 10 characters.",
+    "{name} existe déjà.": "{name} exists already.",
+    "{name} peut se connecter ({role}).": "{name} can log in ({role}).",
+    "Vous ne pouvez pas désactiver votre propre compte.": "You cannot disable your own account.",
+    "C'est le dernier administrateur actif : nommez-en un autre d'abord.": "This is the last active administrator: make another one first.",
+    "{name} est désactivé : ses sessions sont fermées.": "{name} is disabled: their sessions are closed.",
+    "{name} peut de nouveau se connecter.": "{name} can log in again.",
+    "Mot de passe de {name} changé : ses sessions ouvertes sont fermées.": "{name}'s password changed: their open sessions are closed.",
+    "{name} est maintenant {role}.": "{name} is now {role}.",
     "Créer un jeton : astreinte token create NOM ; le révoquer : astreinte token revoke NOM.": "Create a token: astreinte token create NAME; revoke it: astreinte token revoke NAME.",
     # pages and callouts
     "Heure": "Time",
@@ -138,7 +160,7 @@ EN: dict[str, str] = {
     "Appels": "Calls",
     "Historique": "Timeline",
     # rota
-    "Rota d'astreinte": "On-call rota",
+    "Planning d'astreinte": "On-call rota",
     "Aucun fichier d'organisation chargé.": "No organisation file loaded.",
     "Principal": "Primary",
     "Renfort": "Backup",
@@ -192,7 +214,7 @@ EN: dict[str, str] = {
     "Enregistrer l'échange": "Save the swap",
     "Remplacements du fichier d'organisation": "Overrides in the organisation file",
     "Aux mêmes heures, un changement du bureau l'emporte sur le fichier d'organisation ; recharger le fichier le garde.": "For the same hours, a change by the desk wins over the organisation file; loading the file again keeps it.",
-    "Historique du rota": "The rota's history",
+    "Historique du planning": "The rota's history",
     "Aucun changement pour l'instant.": "No change yet.",
     "Calendriers": "Calendars",
     "Adresse du calendrier de {whose} (copiez-la maintenant : elle ne sera plus affichée)": "Calendar address of {whose} (copy it now: it will not be shown again)",
@@ -204,10 +226,18 @@ EN: dict[str, str] = {
     "Révoquer": "Revoke",
     "Adresse du calendrier révoquée.": "Calendar address revoked.",
     "Changement n° {change} enregistré.": "Change no. {change} saved.",
-    "Le rota était enregistré au même instant par quelqu'un d'autre : réessayez.": "Someone else was saving "
+    "Le planning était enregistré au même instant par quelqu'un d'autre : réessayez.": "Someone else was saving "
     "the rota at the same instant: try again.",
     "Changement n° {change} annulé.": "Change no. {change} undone.",
     "Changement n° {change} annulé": "Change no. {change} undone",
+    "Changement n° {change} annulé : {what}": "Change no. {change} undone: {what}",
+    "Annuler…": "Undo…",
+    "Annuler le changement n° {change} ?": "Undo change no. {change}?",
+    "Ce changement sera annulé :": "This change will be undone:",
+    "Le planning redevient ce qu'il était sans lui ; l'historique garde les deux.": "The rota goes back to what it was without it; the history keeps both.",
+    "Raison de l'annulation (facultatif)": "Why it is undone (optional)",
+    "Oui, annuler ce changement": "Yes, undo this change",
+    "Non, le garder": "No, keep it",
     "{person} est {position} du {start} au {end}, à la place de {replaced}": "{person} is {position} from {start} to {end}, instead of {replaced}",
     "{first} et {second} échangent leurs semaines (du {first_week} et du {second_week})": "{first} and {second} swap their weeks (from {first_week} and from {second_week})",
     "Donnez la raison du changement.": "Give the reason for the change.",
@@ -353,7 +383,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "cancelled": ("annulation", "cancelled"),
         "page_failed": ("alerte en échec", "page failed"),
         "page_error": ("erreur d'alerte", "page error"),
-        "gap": ("rota incomplète", "rota gap"),
+        "gap": ("planning incomplet", "rota gap"),
         "caller_sms": ("SMS au client", "SMS to the caller"),
         "desk_message": ("message au service client", "message for the desk"),
     },
@@ -421,7 +451,7 @@ def t(text: str, lang: str = "fr", **values: Any) -> str:
     entry = CATALOGUE.get(f"ui:{text}")
     if entry is not None:
         text = entry.get(lang, text)
-    return text.format(**values) if values else text
+    return fill(text, lang, **values) if values else text
 
 
 def label(kind: str, value: str | None, lang: str = "fr") -> str:

@@ -2,7 +2,7 @@
 incident, its own clock breached): no voicemail behind it, and its origin kept
 
 Revision ID: 0010_ticket_callouts
-Revises: 0006_page_tests
+Revises: 0008_pins_out_of_stored_org
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_ticket_callouts"
-down_revision = "0006_page_tests"
+down_revision = "0008_pins_out_of_stored_org"
 branch_labels = None
 depends_on = None
 

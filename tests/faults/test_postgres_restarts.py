@@ -95,7 +95,8 @@ def serve(postgres: PrivatePostgres, redis_url: str, tmp_path: Path) -> Iterator
         "REDIS_URL": redis_url,
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "SECRET_KEY": "test-secret-key",
+        "ASTREINTE_OUTBOX": "1",  # an https address without Twilio credentials: the outbox on purpose
+        "SECRET_KEY": "test-secret-key-0123456789abcdef0123456789",
         "ASTREINTE_INSTANCE": str(tmp_path / "instance"),
     }
     env.pop("TWILIO_ACCOUNT_SID", None)
