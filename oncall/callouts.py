@@ -107,9 +107,22 @@ def start_paging(callout_id: int) -> None:
     escalation role too when the client asked for escalation or the ticket is a major incident."""
     tasks.enqueue(RUN_STEPS_JOB, callout_id)
     callout = session.get(Callout, callout_id)  # the rows of the webhook that opened it: no query
-    if callout is None or callout.voicemail is None:
+    if callout is None:
         return
-    if _escalation_asked(callout.voicemail) and policy.first_escalation_step(current_org()) is not None:
+    if callout.voicemail is None:  # a ticket's own callout: its opening noted any escalation asked
+        asked = any(
+            (e.data or {}).get("callout") == callout_id
+            for e in session.scalars(
+                select(TicketEvent).where(
+                    TicketEvent.ticket_id == callout.ticket_id, TicketEvent.kind == "escalation_request"
+                )
+            )
+        )
+    else:
+        asked = (
+            _escalation_asked(callout.voicemail) and policy.first_escalation_step(current_org()) is not None
+        )
+    if asked:
         tasks.enqueue(ESCALATE_NOW_JOB, callout_id)
 
 

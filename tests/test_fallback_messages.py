@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 import clock as clock_module
-from models import Call, Callout, CallOutcome, Person, Voicemail, VoicemailKind, session
+from models import Call, Callout, CallOutcome, Person, Ticket, TicketStatus, Voicemail, VoicemailKind, session
 from oncall.rota import who_is_on_call
 from org.load import current_org, load, read_file
 from tests.conftest import ORG_FILE, paris
@@ -23,6 +23,16 @@ app_config, twilio_server, twilio = fixtures()
 SUPPORT = "+33272646172"
 ALICE = "+33612345678"  # primary on call on Tuesday 24 November 2026 at night
 STRANGER = "+33699887766"  # no client's contact
+
+
+@pytest.fixture(autouse=True)
+def one_open_ticket(app, twilio):
+    """Isabelle's client has one open ticket the astreinte covers tonight, 104233: its urgent 104245 was
+    resolved during the day."""
+    ticket = session.scalar(select(Ticket).where(Ticket.number == "104245"))
+    assert ticket is not None
+    ticket.status = TicketStatus.RESOLVED
+    session.commit()
 
 
 def message_of(call_sid: str) -> Voicemail:
@@ -114,7 +124,7 @@ def test_a_message_the_caller_recorded_again_is_not_a_new_message(phone, twilio,
     caller.expect("après le bip").record(seconds=5)
     first = caller.recording_sids[-1]
     caller.press("2").expect("après le bip").record(seconds=20)
-    caller.press("1").expect("dans un délai de 30 minutes")
+    caller.press("1").expect("au plus tard dans 30 minutes")
     _, kept_at_twilio = twilio.fallback_recorded(ISABELLE, SUPPORT)  # the first take, not yet deleted
     kept_at_twilio.sid, kept_at_twilio.call_sid = first, caller.sid
     assert recover_messages() == 0
