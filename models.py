@@ -101,6 +101,7 @@ class Person(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))  # where a page goes when no phone carrier can
     language: Mapped[str] = mapped_column(String(5), default="fr")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -322,6 +323,7 @@ class Channel(enum.StrEnum):
     SMS = "sms"
     VOICE = "voice"
     WEB = "web"
+    EMAIL = "email"
     LIVE = "live"  # the technician accepted the caller put through to them (live connect)
 
 
@@ -384,7 +386,7 @@ class Page(Base):
     person_id: Mapped[str] = mapped_column(ForeignKey("person.id"), index=True)
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     step: Mapped[int] = mapped_column(Integer, default=0)  # the policy step that sent it
-    to_number: Mapped[str] = mapped_column(String(20))
+    to_number: Mapped[str] = mapped_column(String(254))  # a number, or an e-mail address
     status: Mapped[str] = mapped_column(String(24), default="queued")  # Twilio's, or ours: throttled, outbox
     twilio_sid: Mapped[str | None] = mapped_column(String(64), index=True)  # bundled pages share one
     error_code: Mapped[str | None] = mapped_column(String(10))
@@ -413,18 +415,59 @@ class InboundSms(Base):
     outcome: Mapped[str | None] = mapped_column(String(40))
 
 
-class OutboxMessage(Base):
-    """What would have gone to Twilio in local-outbox mode (no credentials): SMS and calls."""
+class MessageState(enum.StrEnum):
+    """What became of one outgoing message, whatever its kind and carrier."""
 
-    __tablename__ = "outbox_message"
+    PENDING = "pending"  # waiting for its time (throttle, back-off)
+    SENDING = "sending"  # claimed, the request to the carrier under way
+    SENT = "sent"  # the carrier accepted it
+    DELIVERED = "delivered"  # the carrier says it reached the phone (or the call was answered)
+    FAILED_TEMPORARY = "failed_temporary"  # the carrier failed; another attempt may succeed
+    FAILED_PERMANENT = "failed_permanent"  # never will (a bad number, undelivered, nobody answered)
+    BUNDLED = "bundled"  # carried by another message (several callouts, one SMS)
+    MAYBE_SENT = "maybe_sent"  # no answer in time: the carrier may hold it, looked up before any resend
+    CANCELLED = "cancelled"  # no longer worth sending (taken over meanwhile)
+
+
+class OutgoingMessage(Base):
+    """Everything astreinte sends to anyone, one row per attempt: pages (mirrored from `page`, which
+    keeps the callout's bookkeeping), the caller's SMS, supervisors' alerts, page tests and e-mails.
+    `carrier` names the adapter that took it (`outbox` when nothing leaves the machine), `carrier_id`
+    its id there, `details` the carrier's own words (its status, error code, who answered)."""
+
+    __tablename__ = "outgoing_message"
+    __table_args__ = (Index("ix_outgoing_message_carrier_state", "carrier", "state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    sid: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(10))  # sms | call
-    to_number: Mapped[str] = mapped_column(String(32))
-    from_number: Mapped[str] = mapped_column(String(32))
-    body: Mapped[str | None] = mapped_column(Text)  # SMS text, or the TwiML URL of a call
-    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    kind: Mapped[str] = mapped_column(String(24))  # page, receipt, taken_over, alert, page_test…
+    person_id: Mapped[str | None] = mapped_column(ForeignKey("person.id"), index=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    to_address: Mapped[str] = mapped_column(String(254), index=True)  # E.164 number or e-mail address
+    carrier: Mapped[str | None] = mapped_column(String(24))
+    carrier_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    state: Mapped[MessageState] = mapped_column(_enum(MessageState), default=MessageState.PENDING)
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")  # the text; for a call, the address of what it says
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("page.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+
+class CarrierHealth(Base):
+    """A carrier's recent failures, shared by every process: after repeated failures it is set aside
+    (`set_aside_at`) and only probed, once a minute at most, until a probe succeeds."""
+
+    __tablename__ = "carrier_health"
+
+    carrier: Mapped[str] = mapped_column(String(24), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row
+    failing_since: Mapped[datetime | None]  # the first of them
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    set_aside_at: Mapped[datetime | None]
+    probe_at: Mapped[datetime | None]  # the next probe is due then (claimed by a conditional UPDATE)
+    told_at: Mapped[datetime | None]  # the supervisor was told of this outage
+    back_at: Mapped[datetime | None]
 
 
 # --- agents -------------------------------------------------------------------------------------

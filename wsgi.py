@@ -22,11 +22,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import dashboard
+import mail
 import migrations
 import models
 import oncall
 import tasks
 import voice
+import vonage_carrier
 from dashboard.api import asked_language
 from devtools.cli import call_command
 from devtools.demo import demo_command
@@ -107,6 +109,21 @@ def configuration(instance: Path) -> dict[str, Any]:
         "PAGE_RING_SECONDS": int(env("PAGE_RING_SECONDS") or 25),  # how long a page call rings
         "TAKEOVER_LINK_MAX_AGE": int(env("TAKEOVER_LINK_MAX_AGE") or 12 * 3600),
         "TWILIO_TIMEOUT": float(env("TWILIO_TIMEOUT") or 10),
+        # Vonage, a second carrier for SMS and page calls: absent without a key and a secret.
+        "VONAGE_API_KEY": env("VONAGE_API_KEY"),
+        "VONAGE_API_SECRET": env("VONAGE_API_SECRET"),
+        "VONAGE_APPLICATION_ID": env("VONAGE_APPLICATION_ID"),  # with the private key: page calls too
+        "VONAGE_PRIVATE_KEY": env("VONAGE_PRIVATE_KEY"),  # the PEM, or its file's path
+        "VONAGE_SIGNATURE_SECRET": env("VONAGE_SIGNATURE_SECRET"),  # checks its webhooks
+        "VONAGE_SIGNATURE_METHOD": env("VONAGE_SIGNATURE_METHOD") or "sha256",
+        "VONAGE_NUMBER": env("VONAGE_NUMBER"),  # the number it sends from; default the support number
+        "VONAGE_API_HOST": env("VONAGE_API_HOST") or "api.nexmo.com",  # Voice API (host[:port], https)
+        "VONAGE_REST_HOST": env("VONAGE_REST_HOST") or "rest.nexmo.com",  # SMS API
+        "VONAGE_TIMEOUT": int(env("VONAGE_TIMEOUT") or 10),
+        # E-mail (pages when no phone carrier can, alerts): smtp://user:password@host:port; unset, none.
+        "SMTP_URL": env("SMTP_URL"),
+        "MAIL_FROM": env("MAIL_FROM"),
+        "SMTP_TIMEOUT": float(env("SMTP_TIMEOUT") or 10),
         # Set: /metrics asks for `Authorization: Bearer <it>`; unset, /metrics is closed in production.
         "METRICS_TOKEN": env("METRICS_TOKEN"),
         "TASKS_INLINE": False,
@@ -149,6 +166,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         models.session.remove()
 
     voice.register(app)
+    vonage_carrier.register(app)  # after Twilio: the next carrier for SMS and calls
+    mail.register(app)
     oncall.register(app)
     dashboard.register(app)
 

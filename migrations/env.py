@@ -18,14 +18,26 @@ def run() -> None:
         if not url:
             raise SystemExit("set DATABASE_URL, or run `astreinte db upgrade`")
         engine = models.make_engine(url)
-    with engine.begin() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=models.Base.metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
-        )
-        context.run_migrations()
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration copies a table and drops the old one: with foreign keys enforced, a
+            # table other rows point at (callout, page) cannot be dropped once it holds data.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                context.configure(
+                    connection=connection,
+                    target_metadata=models.Base.metadata,
+                    render_as_batch=sqlite,
+                    compare_type=True,
+                )
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 run()

@@ -332,7 +332,7 @@ def _escalate_missed_resolution(org: Org, ticket: Ticket, level: int) -> None:
         "clock": "resolution",
     }
     try:
-        data["sid"] = send_sms(person.phone, body).sid
+        data["sid"] = send_sms(person.phone, body, kind="resolution_missed", person_id=person.id).sid
     except SendError as exc:
         log.warning("escalation SMS of ticket %s failed: %s", ticket.number, exc)
         data["error"] = exc.code

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import clock
-from oncall import pagetests
+from oncall import carriers, pagetests
 from oncall.policy import role_label
 from oncall.rota import active_people, paged_positions, shifts, who_is_on_call
 from org.load import NoOrganisation, current_org
@@ -48,19 +48,35 @@ def _coming_gaps(org: Org, now: datetime, active: set[str]) -> list[tuple[str, d
     return sorted(found.items(), key=lambda item: item[1])
 
 
+def carrier_warnings(org: Org, lang: str) -> list[str]:
+    """A carrier set aside after repeated failures (pages go through the others meanwhile)."""
+    return [
+        text(
+            "health.carrier_set_aside",
+            lang,
+            carrier=row.carrier,
+            time=f"{clock.as_utc(row.set_aside_at).astimezone(org.timezone):%H:%M}",
+        )
+        for row in carriers.set_aside()
+        if row.set_aside_at is not None
+    ]
+
+
 def warnings(lang: str = "fr", named: bool = True) -> list[str]:
     """What an operator must fix, in `lang`, listed by /healthz, which stays 200 (the web application
     must keep answering calls; a rota gap is a business condition, not an outage) and shown as the
-    dashboard's banner: a pager that failed its latest test, a position nobody holds now, one nobody
-    will hold within 24 hours, no organisation loaded. `named=False`: nobody's name (/healthz without
-    the metrics token, which anyone may read)."""
+    dashboard's banner: a carrier set aside, a pager that failed its latest test, a position nobody
+    holds now, one nobody will hold within 24 hours, no organisation loaded. `named=False`: nobody's
+    name (/healthz without the metrics token, which anyone may read)."""
     try:
         org = current_org()
     except NoOrganisation:
         return [text("health.no_org", lang)]
     now, active = clock.now(), active_people()
     now_gaps = _gaps_now(org, now, active)
-    pagers = pagetests.warnings(now, lang, named)  # a pager that failed its test
+    pagers = carrier_warnings(org, lang) + pagetests.warnings(
+        now, lang, named
+    )  # a carrier set aside, a pager
     found = [text("health.gap_now", lang, role=role_label(p, lang), position=p) for p in now_gaps]
     return (
         pagers

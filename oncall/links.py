@@ -88,7 +88,7 @@ def read_token(token: str) -> Link:
     if page_id < 0 or not hmac.compare_digest(signature, _signature(page_id)):
         raise LinkInvalid()
     page = session.get(Page, page_id)
-    if page is None or page.channel is not Channel.SMS:
+    if page is None or page.channel not in (Channel.SMS, Channel.EMAIL):  # the messages that carry it
         raise LinkInvalid()
     issued = clock.as_utc(page.sent_at or page.created_at)
     if clock.now() - issued > timedelta(seconds=_max_age()):

@@ -1,5 +1,6 @@
 """`GET /metrics`: the Prometheus exposition format, written by prometheus_client (callouts by state,
-takeovers, breaches, escalation levels, pages by channel and status, the takeover time, rota gaps).
+takeovers, breaches, escalation levels, pages by channel and status, outgoing messages by carrier and
+state, carriers set aside, the takeover time, rota gaps).
 
 Every figure is a count in the database, computed by SQL at each scrape (the takeover histogram too:
 one row of sums, never the callouts themselves), so every web process reports the same. A bearer
@@ -20,7 +21,7 @@ from prometheus_client.utils import floatToGoString
 from sqlalchemy import ColumnElement, case, func, select
 
 import clock
-from models import Callout, CalloutState, Page, session
+from models import Callout, CalloutState, CarrierHealth, OutgoingMessage, Page, session
 from oncall import pagetests
 from oncall.health import rota_gaps
 from org.load import NoOrganisation
@@ -125,6 +126,25 @@ class _Figures(Collector):
         except NoOrganisation:
             gaps = 0
         yield GaugeMetricFamily("astreinte_rota_gaps", "On-call positions nobody holds now.", value=gaps)
+        messages = CounterMetricFamily(
+            "astreinte_messages",
+            "Outgoing messages (every attempt: pages, SMS, alerts, e-mails) by channel, carrier and state.",
+            labels=["channel", "carrier", "state"],
+        )
+        by = (OutgoingMessage.channel, OutgoingMessage.carrier, OutgoingMessage.state)
+        for sent_by, carrier, message_state, n in session.execute(
+            select(*by, func.count()).group_by(*by)
+        ).all():
+            messages.add_metric([sent_by.value, carrier or "none", message_state.value], n)
+        yield messages
+        aside = GaugeMetricFamily(
+            "astreinte_carrier_set_aside",
+            "1 for a carrier set aside after repeated failures (probed until it answers), else 0.",
+            labels=["carrier"],
+        )
+        for health in session.scalars(select(CarrierHealth).order_by(CarrierHealth.carrier)):
+            aside.add_metric([health.carrier], 1 if health.set_aside_at is not None else 0)
+        yield aside
         yield GaugeMetricFamily(
             "astreinte_pagers_failing",
             "People whose latest page test (last 7 days) failed: their pager may be silent.",

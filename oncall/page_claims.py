@@ -1,4 +1,4 @@
-"""The claim of pages: the sender (`voice/delivery.py`) asks here which pages to send now, and for whom.
+"""The claim of pages: the sender (`oncall/delivery.py`) asks here which pages to send now, and for whom.
 
 `claim` hands out every due pending page of one person on one channel at once (several callouts, one
 SMS or one call: bundling). It never lets a number be reached more often than PAGE_CALL_INTERVAL
@@ -26,6 +26,7 @@ from models import (
     Callout,
     CalloutState,
     Channel,
+    MessageState,
     Page,
     Person,
     Ticket,
@@ -34,12 +35,13 @@ from models import (
     changed,
     session,
 )
+from oncall import outbox
 
 log = logging.getLogger(__name__)
 
 RINGING = {"queued", "initiated", "ringing"}
-DELIVER_JOB = "deliver_pages"  # registered by the sender in voice/
-DELIVER_DUE_JOB = "deliver_due_pages"  # the sweeper's share of the sender
+DELIVER_JOB = "deliver_pages"  # registered by oncall/delivery.py, this room's sender
+DELIVER_DUE_JOB = "deliver_due_pages"  # the sweeper's share of it
 # The error code of an attempt whose outcome is unknown (no answer in time, a worker killed during
 # the request): the carrier may hold it, so the sender looks it up before sending it again.
 MAYBE_SENT = "maybe-sent"
@@ -165,12 +167,14 @@ def claim(person_id: str, channel: Channel) -> Batch | None:
             .options(selectinload(Page.callout), selectinload(Page.person))  # a query per table, not per page
         )
     )
-    live = []
+    live, stale = [], []
     for page in pages:
         if page.callout.state is CalloutState.PAGING:
             live.append(page)
         else:  # taken over or cancelled meanwhile: no stale page
-            page.status = "cancelled"
+            page.status = MessageState.CANCELLED.value
+            stale.append(page)
+    outbox.cancelled(stale)
     if not live:
         session.commit()
         return None

@@ -170,7 +170,7 @@ def _warn_supervisor(test: PageTest) -> None:
     lang = supervisor.language
     body = text("test_failed_sms", lang, name=test.person.name, what=what_failed(test, lang))
     try:
-        send_sms(supervisor.phone, body)
+        send_sms(supervisor.phone, body, kind="page_test_failed", person_id=supervisor.id)
     except SendError as exc:
         log.warning("page test %d: the supervisor could not be told (%s); next sweep", test.id, exc)
         session.rollback()

@@ -4,7 +4,8 @@ A policy step creates *pending* pages (`create_page`); the sender claims them (`
 and reports back in domain words: `sent`, `failed` (temporary or not, with the carrier's code), and each
 later status through `note_status`. A temporary failure is tried again with back-off; a permanent one
 falls to the other channel, then to the next step. Here too: what a page says of its callouts
-(`alert_of`, `alerts`, `link`), and the callouts still waiting for a person (`waiting_for`).
+(`alert_of`, `alerts`, `link`), and the callouts still waiting for a person (`waiting_for`). A phone page its
+carriers cannot deliver also goes to the person's e-mail, when there is one and e-mail is configured.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import select
 
 import clock
 from models import Callout, CalloutState, Channel, Page, Person, session
+from oncall import carriers, outbox
 from oncall.callouts import run_next_step_now
 from oncall.links import takeover_url
 from oncall.page_claims import MAYBE_SENT, Batch, event_row, schedule_delivery, write_pages
@@ -29,8 +31,7 @@ from words.pages import Alert, readable_number
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 4  # a temporary error is tried again 3 times (30 s, 60 s, 120 s), then it is permanent
-# Page statuses (the carrier's words, kept as they came) that mean nobody was reached.
-FAILED = {"failed", "undelivered", "busy", "no-answer", "canceled", "machine", "declined", "cancelled"}
+PHONE = (Channel.SMS, Channel.VOICE)
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -45,7 +46,7 @@ def create_page(callout: Callout, person: Person, channel: Channel, step: int) -
         person_id=person.id,
         channel=channel,
         step=step,
-        to_number=person.phone,
+        to_number=(person.email or "") if channel is Channel.EMAIL else person.phone,
         status="pending",
         retry_at=clock.now(),
     )
@@ -129,6 +130,7 @@ def failed(batch: Batch, code: int | None, temporary: bool, maybe_sent: bool = F
     now = clock.now()
     channel = batch.channel
     retry_at: datetime | None = None
+    by_email = [p for p in batch.pages if _by_email_too(p)]
     for page in batch.pages:
         page.error_code = MAYBE_SENT if maybe_sent else (str(code)[:10] if code else None)
         if temporary and page.attempts < MAX_ATTEMPTS:
@@ -161,11 +163,36 @@ def failed(batch: Batch, code: int | None, temporary: bool, maybe_sent: bool = F
     )
     if retry_at is not None:
         schedule_delivery(batch.person.id, channel, at=retry_at)
+    if by_email:
+        schedule_delivery(batch.person.id, Channel.EMAIL)
+
+
+def _by_email_too(page: Page) -> bool:
+    """A phone page its carriers could not deliver goes to the person's e-mail too, at once (well
+    within the minute): a pending e-mail page is written, unless one was since this page was made (its
+    retries, and the call made with the SMS, share that e-mail)."""
+    person = page.person
+    if page.channel not in PHONE or not person.email or not carriers.channel_served(Channel.EMAIL):
+        return False
+    mailed = session.scalar(
+        select(Page.id).where(
+            Page.callout_id == page.callout_id,
+            Page.person_id == person.id,
+            Page.channel == Channel.EMAIL,
+            Page.created_at >= page.created_at,
+        )
+    )
+    if mailed is not None or page.callout.state is not CalloutState.PAGING:
+        return False
+    create_page(page.callout, person, Channel.EMAIL, page.step)
+    return True
 
 
 def _fall_back(page: Page) -> None:
-    """A permanent failure: the other channel for the same person, or else the next step now."""
+    """A permanent failure: the other phone channel for the same person, or else the next step now."""
     other = Channel.VOICE if page.channel is Channel.SMS else Channel.SMS
+    if page.channel not in PHONE:  # an e-mail page: its phone pages fall back on their own
+        other = page.channel
     siblings = session.scalars(
         select(Page).where(
             Page.callout_id == page.callout_id, Page.person_id == page.person_id, Page.step == page.step
@@ -186,12 +213,36 @@ def note_status(page: Page, status: str) -> None:
     if status == page.status:
         return
     page.status = status
-    if status in FAILED:
+    if outbox.state_of(status) in outbox.NOT_REACHED:
         add_event(
             page.callout.ticket,
             "page_failed",
             data=_page_facts(page, status=status, error=page.error_code),
         )
+        if status != "machine" and _by_email_too(page):  # the carrier could not deliver it
+            schedule_delivery(page.person_id, Channel.EMAIL)
+        if status in outbox.UNDELIVERED and _again_by_another_carrier(page):
+            schedule_delivery(page.person_id, page.channel)
+
+
+def _again_by_another_carrier(page: Page) -> bool:
+    """The carrier reported the page undelivered (not a person who did not answer): when another carrier
+    serves the channel, the page is made again, once, and the outbox tries the others first."""
+    if page.channel not in PHONE or len(carriers.for_channel(page.channel)) < 2:
+        return False
+    again = session.scalar(
+        select(Page.id).where(
+            Page.callout_id == page.callout_id,
+            Page.person_id == page.person_id,
+            Page.channel == page.channel,
+            Page.created_at >= page.created_at,
+            Page.id != page.id,
+        )
+    )
+    if again is not None or page.callout.state is not CalloutState.PAGING:
+        return False
+    create_page(page.callout, page.person, page.channel, page.step)
+    return True
 
 
 def _page_facts(page: Page, **facts: Any) -> dict[str, Any]:

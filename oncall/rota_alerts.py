@@ -99,7 +99,7 @@ def warn_supervisor(now: datetime | None = None) -> int:
                 time=f"{start:%H:%M}",
             )
         try:
-            send_sms(supervisor.phone, body)
+            send_sms(supervisor.phone, body, kind="rota_gap", person_id=supervisor.id)
         except SendError as exc:
             log.warning("rota gap SMS to %s failed, tried again next sweep: %s", supervisor.id, exc)
             session.rollback()

@@ -16,9 +16,8 @@ from sqlalchemy.orm import selectinload
 import clock
 import tasks
 from models import Callout, CalloutState, Channel, Page, Person, TicketEvent, changed, session
-from oncall import policy, rota
+from oncall import delivery, policy, rota
 from oncall.callouts import ESCALATE_NOW_JOB, RUN_STEPS_JOB, has_declined
-from oncall.page_claims import DELIVER_JOB
 from oncall.paging import create_page
 from org.load import current_org
 from org.orgfile import Org, PolicyStep
@@ -133,7 +132,7 @@ def _deliver(pairs: list[tuple[str, Channel]]) -> None:
     """Send the new pages now, in this worker: one delivery per person and channel, with no queue
     between the step and the carrier (a delivery queued behind a storm's jobs waits for all of them)."""
     for person_id, channel in dict.fromkeys(pairs):
-        tasks.run(DELIVER_JOB, person_id, channel.value)
+        delivery.deliver_pages(person_id, channel.value)
 
 
 BATCH = 500  # callouts claimed by one statement in a storm

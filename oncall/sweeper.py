@@ -9,10 +9,8 @@ from __future__ import annotations
 import logging
 
 import clock
-import tasks
-from oncall import live, pagetests
+from oncall import carriers, delivery, live, pagetests
 from oncall.callouts import note_breaches, overdue
-from oncall.page_claims import DELIVER_DUE_JOB
 from oncall.rota_alerts import warn_supervisor
 from oncall.steps import run_due_batch
 from oncall.ticket_callouts import note_inactive_tickets, note_ticket_breaches
@@ -32,6 +30,7 @@ def sweep() -> int:
         due = overdue(now)
     except NoOrganisation:
         return 0
+    carriers.probe_due(now)  # a carrier set aside is back in use as soon as it answers
     catch_up(now)  # messages and receipts a failure left half-done
     live.catch_up(now)  # callers put through whose end never reached us
     try:
@@ -39,7 +38,7 @@ def sweep() -> int:
             pass
     except NoOrganisation:
         return 0
-    tasks.run(DELIVER_DUE_JOB)  # the sender's share, in this process: no queue between
+    delivery.deliver_due()  # in this process: no queue between
     note_breaches(clock.now())
     note_ticket_breaches(clock.now())  # a ticket's own takeover clock, with no caller's message behind it
     note_inactive_tickets(clock.now())  # a taken-over ticket nobody touches climbs the matrix (000)

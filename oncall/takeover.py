@@ -19,6 +19,8 @@ from oncall.rota import who_is_on_call
 from oncall.voicemails import notify_caller, receipt_number
 from org.load import current_org
 from tickets.timeline import add_event
+from words.catalogue import text
+from words.pages import readable_number
 
 log = logging.getLogger(__name__)
 
@@ -216,3 +218,39 @@ def _outcome(result: Takeover, person: Person) -> Reply:
     if result.state is CalloutState.CANCELLED:
         return Reply("no_callout", result, result.callout.ticket.number)
     return Reply("already", result, result.callout.ticket.number)
+
+
+def reply_text(reply: Reply, person: Person) -> str:
+    """What the technician reads back after an SMS reply, whichever carrier brought it."""
+    lang = person.language
+    tz = current_org().timezone
+    if reply.kind == "taken" and reply.takeover and reply.takeover.at:
+        callout = reply.takeover.callout
+        callback = readable_number(callout.callback_number, current_org().region)
+        return text(
+            "sms_taken",
+            lang,
+            ticket=reply.ticket,
+            time=f"{reply.takeover.at.astimezone(tz):%H:%M}",
+            callback=callback,
+        )
+    if reply.kind == "yours" and reply.takeover and reply.takeover.at:
+        return text("sms_yours", lang, ticket=reply.ticket, time=f"{reply.takeover.at.astimezone(tz):%H:%M}")
+    if reply.kind == "already" and reply.takeover and reply.takeover.at:
+        return text(
+            "sms_already",
+            lang,
+            ticket=reply.ticket,
+            name=first_name(reply.takeover.by),
+            time=f"{reply.takeover.at.astimezone(tz):%H:%M}",
+        )
+    if reply.kind in ("no_callout", "already"):
+        return text("sms_no_callout", lang, ticket=reply.ticket)
+    if reply.kind == "not_paged":
+        return text("sms_not_paged", lang, ticket=reply.ticket)
+    if reply.kind == "nothing_waiting":
+        return text("sms_nothing_waiting", lang)
+    if reply.kind == "several":
+        return text("sms_several", lang, tickets=", ".join(c.ticket.number for c in reply.waiting))
+    waiting = waiting_for(person.id)
+    return text("sms_help", lang, example=waiting[0].ticket.number if waiting else "104233")

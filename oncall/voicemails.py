@@ -167,7 +167,7 @@ def send_receipt(call_id: int) -> None:
             session.commit()
             return
     try:
-        sent = send_sms(to, body)
+        sent = send_sms(to, body, kind="receipt")
     except SendError as exc:
         _receipt_failed(call, to, body, now, exc)
         return
@@ -260,7 +260,7 @@ def _taken_over_with(callout: Callout, number: str | None) -> list[int]:
 def _text_caller(ticket: Ticket, callout_id: int, number: str, body: str, **facts: object) -> None:
     """Send the caller `body` and tell the timeline what came of it (sent, or failed with its code)."""
     try:
-        sent = send_sms(number, body)
+        sent = send_sms(number, body, kind="caller_sms")
     except SendError as exc:
         log.warning("the caller's SMS for callout %s failed: %s", callout_id, exc)
         add_event(

@@ -248,6 +248,7 @@ def _write_people(org: Org, changed: dict[str, int]) -> None:
             "people",
             name=entry.name,
             phone=entry.phone,
+            email=entry.email,
             language=entry.language,
             active=True,
         )

@@ -38,7 +38,7 @@ from org.orgtypes import (
 from org.phones import parse_phone
 from org.policy_file import read_policy, read_priorities, read_repeat, read_self_test
 from org.rota_file import read_rota
-from org.values import Checker, local_time, parse_date, parse_duration, parse_ranges
+from org.values import Checker, local_time, parse_date, parse_duration, parse_email, parse_ranges
 
 __all__ = [
     "CHANNELS",
@@ -96,7 +96,7 @@ _KEYS: dict[str, Any] = {
         "live_connect": {"priorities", "ring", "record"},
     },
     "escalation": None,
-    "people": {"[]": {"id", "name", "phone", "language"}},
+    "people": {"[]": {"id", "name", "phone", "language", "email"}},
     "rota": {
         "handoff": None,
         "start": None,
@@ -231,7 +231,8 @@ def parse(doc: Any) -> Org:
         if lang not in ("fr", "en"):
             c.fail(f"{where}.language", f"unsupported language {lang!r}")
         phone = c.run(f"{where}.phone", parse_phone, p.get("phone", ""), region)
-        people[pid] = PersonEntry(pid, str(p.get("name", pid)), phone or "", lang)
+        email = c.run(f"{where}.email", parse_email, p["email"]) if p.get("email") else None
+        people[pid] = PersonEntry(pid, str(p.get("name", pid)), phone or "", lang, email)
 
     def known(key: str, pid: Any) -> str:
         if pid not in people:

@@ -15,7 +15,8 @@ import phonenumbers
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 POSITIONS = ("primary", "backup")
 ROLES = ("supervisor", "manager", "director")
-CHANNELS = ("sms", "voice")
+CHANNELS = ("sms", "voice")  # a page test's
+PAGE_CHANNELS = ("sms", "voice", "email")  # a policy step's: e-mail needs SMTP_URL and the person's address
 CLOCKS = ("24/7", "business_hours")
 
 
@@ -100,6 +101,7 @@ class PersonEntry:
     name: str
     phone: str
     language: str
+    email: str | None = None
 
 
 @dataclass(frozen=True)

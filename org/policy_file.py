@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from org.orgtypes import CHANNELS, CLOCKS, POSITIONS, ROLES, PolicyStep, Priority, Repeat, SelfTest
+from org.orgtypes import (
+    CHANNELS,
+    CLOCKS,
+    PAGE_CHANNELS,
+    POSITIONS,
+    ROLES,
+    PolicyStep,
+    Priority,
+    Repeat,
+    SelfTest,
+)
 from org.values import Checker, parse_duration, parse_hhmm
 
 
@@ -71,7 +81,7 @@ def read_policy(c: Checker, value: Any, escalation: dict[str, str]) -> tuple[Pol
             )
         elif target in ROLES and target not in escalation:
             c.fail(f"{where}.notify", f"nobody holds the role {target!r} (see escalation)")
-        by = _among(c, f"{where}.by", step.get("by") or [], CHANNELS, "channels")
+        by = _among(c, f"{where}.by", step.get("by") or [], PAGE_CHANNELS, "channels")
         if policy and after is not None and after < policy[-1].after:
             c.fail(f"{where}.after", "steps must be in time order")
         policy.append(PolicyStep(after or timedelta(0), str(target), tuple(by)))
@@ -100,7 +110,7 @@ def read_repeat(c: Checker, value: Any) -> Repeat | None:
     if every is not None and every < timedelta(minutes=1):
         c.fail(f"{where}.every", "at least 1m: carriers block a number paged more often")
     notify = _among(c, f"{where}.notify", value.get("notify") or [], POSITIONS, "positions")
-    by = _among(c, f"{where}.by", value.get("by") or [], CHANNELS, "channels")
+    by = _among(c, f"{where}.by", value.get("by") or [], PAGE_CHANNELS, "channels")
     if every is None or every < timedelta(minutes=1) or not notify or not by:
         return None
     return Repeat(every, tuple(str(n) for n in notify), tuple(str(ch) for ch in by))

@@ -77,6 +77,17 @@ def parse_ranges(value: Any) -> tuple[tuple[time, time], ...]:
     return tuple(out)
 
 
+# An address a person reads their mail at: one @, a dotted domain, nothing a header could be split on.
+_EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+
+
+def parse_email(value: Any) -> str:
+    text = str(value).strip()
+    if len(text) > 254 or not _EMAIL.fullmatch(text):
+        raise ValueError(f"{value!r} is not an e-mail address (name@example.fr)")
+    return text
+
+
 def parse_date(value: Any) -> date:
     if isinstance(value, date):
         return value

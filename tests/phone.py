@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from devtools.simulator import Call as PhoneCall
 from devtools.simulator import Phone
-from models import Call, OutboxMessage, session
+from models import Call, Channel, MessageState, OutgoingMessage, session
 from tests.conftest import AUTH_TOKEN, PUBLIC_BASE_URL
 
 ISABELLE = "+33611223344"  # Boulangerie Dupont's contact, on a mobile
@@ -43,8 +43,13 @@ def call_row(call: PhoneCall) -> Call:
 def sms_to(number: str) -> list[str]:
     return list(
         session.scalars(
-            select(OutboxMessage.body)
-            .where(OutboxMessage.kind == "sms", OutboxMessage.to_number == number)
-            .order_by(OutboxMessage.id)
+            select(OutgoingMessage.body)
+            .where(
+                OutgoingMessage.channel == Channel.SMS,
+                OutgoingMessage.to_address == number,
+                OutgoingMessage.carrier_id.is_not(None),
+                OutgoingMessage.state != MessageState.BUNDLED,
+            )
+            .order_by(OutgoingMessage.id)
         )
     )

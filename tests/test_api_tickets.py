@@ -8,7 +8,17 @@ import pytest
 from sqlalchemy import func, select
 
 from dashboard.api import create_token
-from models import Callout, CalloutState, Channel, OutboxMessage, Person, RefusalReason, Ticket, session
+from models import (
+    Callout,
+    CalloutState,
+    Channel,
+    MessageState,
+    OutgoingMessage,
+    Person,
+    RefusalReason,
+    Ticket,
+    session,
+)
 from oncall.client_notices import EMAIL_SENDER
 from oncall.overrides import cover
 from oncall.sweeper import sweep
@@ -38,12 +48,16 @@ def api(client):
     return Api()
 
 
+# A message that left (a bundle is one message): the carrier took it.
+LEFT = (OutgoingMessage.carrier_id.is_not(None), OutgoingMessage.state != MessageState.BUNDLED)
+
+
 def sms_to(number: str) -> list[str]:
     return list(
         session.scalars(
-            select(OutboxMessage.body)
-            .where(OutboxMessage.to_number == number, OutboxMessage.kind == "sms")
-            .order_by(OutboxMessage.id)
+            select(OutgoingMessage.body)
+            .where(OutgoingMessage.to_address == number, OutgoingMessage.channel == Channel.SMS, *LEFT)
+            .order_by(OutgoingMessage.id)
         )
     )
 
@@ -51,12 +65,14 @@ def sms_to(number: str) -> list[str]:
 def about(number: str) -> list[str]:
     """Every SMS that names the ticket (a page's SMS goes with its call)."""
     return [
-        b for b in session.scalars(select(OutboxMessage.body).order_by(OutboxMessage.id)) if b and number in b
+        b
+        for b in session.scalars(select(OutgoingMessage.body).where(*LEFT).order_by(OutgoingMessage.id))
+        if b and number in b
     ]
 
 
 def sent_count() -> int:
-    return session.scalar(select(func.count()).select_from(OutboxMessage))
+    return session.scalar(select(func.count()).select_from(OutgoingMessage).where(*LEFT))
 
 
 # --- POST keeps the ITSM's number -----------------------------------------------------------------

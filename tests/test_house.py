@@ -17,7 +17,7 @@ FLOORS: list[set[str]] = [
     {"words"},
     {"tickets"},
     {"oncall"},
-    {"voice"},
+    {"voice", "mail", "vonage_carrier"},
     {"dashboard", "devtools", "serving"},
     {"wsgi"},
 ]

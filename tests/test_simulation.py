@@ -11,7 +11,7 @@ import redis
 from sqlalchemy import create_engine, func, select
 
 import models
-from models import Call, Callout, OutboxMessage, session
+from models import Call, Callout, OutgoingMessage, session
 from org.load import load, read_file
 
 from .conftest import ORG_FILE
@@ -94,6 +94,6 @@ def test_the_demo_night_can_be_kept_in_a_file_for_the_dashboard(app, tmp_path: P
             conn.scalar(select(func.count()).select_from(Callout.__table__)) == 3
         )  # the 19:10 breach of 104252, and one per message
         assert conn.scalar(select(func.count()).select_from(Call.__table__)) == 2
-        assert conn.scalar(select(func.count()).select_from(OutboxMessage.__table__)) > 0
+        assert conn.scalar(select(func.count()).select_from(OutgoingMessage.__table__)) > 0
     engine.dispose()
     assert session.scalar(select(func.count()).select_from(Callout)) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from models import CalloutState, OutboxMessage, Ticket, session
+from models import CalloutState, OutgoingMessage, Ticket, session
 from oncall.callouts import set_ticket_status as change_status
 from oncall.sweeper import sweep
 
@@ -14,7 +14,9 @@ from .oncall_helpers import ALICE, leave_voicemail, refreshed
 
 def _pages_to(number: str) -> int:
     return session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.to_number == number)
+        select(func.count())
+        .select_from(OutgoingMessage)
+        .where(OutgoingMessage.to_address == number, OutgoingMessage.carrier_id.is_not(None))
     )
 
 
@@ -33,5 +35,6 @@ def test_resolving_the_ticket_stops_the_paging_at_once(org, clock):
     callout = refreshed(callout)
     assert callout.state is CalloutState.CANCELLED
     assert _pages_to(ALICE) == first
-    assert session.scalar(select(func.count()).select_from(OutboxMessage)) == first
+    left = OutgoingMessage.carrier_id.is_not(None)
+    assert session.scalar(select(func.count()).select_from(OutgoingMessage).where(left)) == first
     assert any(e.kind == "callout" and "arrêtée" in told(e) for e in ticket.events)

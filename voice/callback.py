@@ -13,19 +13,19 @@ from flask import Blueprint, Response, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from models import Callout, CalloutState, Channel, Person, session
+from oncall import outbox
 from oncall.callback import client_number, hold, release
+from oncall.carriers import Outgoing
 from oncall.links import absolute_url
 from oncall.sending import SendError
 from oncall.takeover import take_over
 from org.load import current_org
+from voice.carrier import TwilioCarrier
 from voice.security import form_value, id_arg, twilio_request
-from voice.sender import place_call
 from voice.twiml import say, twiml
 from words.catalogue import digits
 
 bp = Blueprint("callback", __name__)
-
-RING = 30  # seconds the technician's phone rings for the call they asked for
 
 
 def call_technician(callout: Callout, person: Person) -> bool:
@@ -33,14 +33,11 @@ def call_technician(callout: Callout, person: Person) -> bool:
     it lasts (False: no number to call, the callout was cancelled, or the carrier refused)."""
     if client_number(callout) is None or callout.state is CalloutState.CANCELLED or not person.phone:
         return False
-    try:
-        place_call(
-            person.phone,
-            absolute_url("callback.connect", callout=callout.id, person=person.id),
-            status_callback=absolute_url("callback.status", callout=callout.id),
-            machine_detection=None,  # they just asked for it: a key is not needed to prove a human
-            timeout=RING,
-        )
+    message = Outgoing(
+        Channel.VOICE, person.phone, about="callback", ids={"callout": callout.id, "person": person.id}
+    )
+    try:  # through Twilio: the call bridges on Twilio's side (<Dial> in its words)
+        outbox.send("callback", message, person.id, only=TwilioCarrier().name)
     except SendError:
         return False
     if callout.state is CalloutState.PAGING:

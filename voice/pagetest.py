@@ -1,5 +1,5 @@
-"""A page test at the telephony edge: the test SMS and the test call (1 confirms), their status
-callbacks, and the look-up at Twilio of what no callback said. oncall/pagetests.py judges the result.
+"""A page test at the telephony edge: the test SMS and the test call (1 confirms), sent through the
+outbox like every message, their status callbacks, and the look-up at Twilio of what no callback said. oncall/pagetests.py judges the result.
 
 The test call is placed like a page call (machine detection on, the same ring time): what it proves
 is what a real page needs, down to Twilio reaching PUBLIC_BASE_URL for the call's words and the key.
@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, abort, request
 from sqlalchemy import update
 from twilio.twiml.voice_response import VoiceResponse
 
 import clock
 import tasks
-from models import PageTest, changed, session
-from oncall import pagetests
+from models import Channel, PageTest, changed, session
+from oncall import outbox, pagetests
+from oncall.carriers import Outgoing
 from oncall.links import absolute_url
 from oncall.sending import SendError
 from voice import sender
+from voice.carrier import TwilioCarrier
 from voice.delivery import is_later, is_machine, reported
 from voice.security import form_value, id_arg, twilio_request
 from voice.twiml import say, twiml
@@ -31,6 +33,7 @@ bp = Blueprint("page_tests", __name__, url_prefix="/voice/page-tests")
 
 MAX_TRIES = 3
 SENDING = "sending"
+TWILIO = TwilioCarrier()  # a page test tests Twilio's path: never another carrier's
 
 
 @tasks.job(pagetests.SEND_JOB, urgent=True)
@@ -51,24 +54,17 @@ def send_test(test_id: int) -> None:
     test.call_status = SENDING if "voice" in wanted else None
     if "sms" in wanted:
         try:
-            sent = sender.send_sms(
-                test.to_number,
-                test_page_sms(test.person.language, test.origin),
-                status_callback=absolute_url("page_tests.status", test=test.id),
-            )
+            body = test_page_sms(test.person.language, test.origin)
+            message = Outgoing(Channel.SMS, test.to_number, body, about="page_test", ids={"test": test.id})
+            sent = outbox.send("page_test", message, test.person_id, only=TWILIO.name)
             test.sms_sid, test.sms_status = sent.sid, sent.status
         except SendError as exc:
             test.sms_status, test.sms_error = "failed", _code(exc)
             log.warning("page test %d: the SMS was refused (%s)", test.id, exc)
     if "voice" in wanted:
         try:
-            placed = sender.place_call(
-                test.to_number,
-                absolute_url("page_tests.call", test=test.id),
-                status_callback=absolute_url("page_tests.status", test=test.id),
-                machine_detection="Enable",
-                timeout=int(current_app.config["PAGE_RING_SECONDS"]),
-            )
+            message = Outgoing(Channel.VOICE, test.to_number, about="page_test", ids={"test": test.id})
+            placed = outbox.send("page_test", message, test.person_id, only=TWILIO.name)
             test.call_sid, test.call_status = placed.sid, placed.status
         except SendError as exc:
             test.call_status, test.call_error = "failed", _code(exc)

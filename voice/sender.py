@@ -1,8 +1,8 @@
 """Outbound SMS and calls: Twilio's REST API (TWILIO_API_BASE_URL honoured), or the local outbox. The
-domain's `oncall.sending` port is plugged to `TwilioSender` when the application is built.
+outbox's carrier for Twilio (`voice/carrier.py`) sends through here.
 
-Without credentials nothing leaves the machine: each message or call is written to the
-`outbox_message` table and gets a local SID, so the rest of the application runs unchanged.
+Without credentials nothing leaves the machine: each message or call gets a local SID and stays a row
+of `outgoing_message` (carrier `outbox`), so the rest of the application runs unchanged.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client as TwilioClient
 
-from models import OutboxMessage, session
 from oncall.sending import SendError, Sent
 from org.load import current_org
 
@@ -47,12 +46,9 @@ def _support_number() -> str:
 
 
 def _outbox(kind: str, to: str, body: str) -> Sent:
-    prefix = "SM" if kind == "sms" else "CA"
-    sid = f"{prefix}local{uuid.uuid4().hex[:24]}"
-    session.add(OutboxMessage(sid=sid, kind=kind, to_number=to, from_number=_support_number(), body=body))
-    session.flush()
+    sid = new_local_sid("SM" if kind == "sms" else "CA")
     log.info("outbox %s to %s: %s", kind, to, sid)
-    return Sent(sid, "outbox")
+    return Sent(sid, "outbox", body)
 
 
 def _may_have_arrived(exc: Exception) -> bool:
@@ -194,15 +190,15 @@ def fetch_status(sid: str) -> Status:
         raise _error(exc) from exc
 
 
+def fetch_account() -> None:
+    """Whether Twilio answers with our credentials: the account, fetched (SendError when not)."""
+    if current_app.config["TWILIO_OUTBOX"]:
+        return
+    try:
+        _client().api.v2010.accounts(current_app.config["TWILIO_ACCOUNT_SID"]).fetch()
+    except Exception as exc:  # noqa: BLE001
+        raise _error(exc) from exc
+
+
 def new_local_sid(prefix: str) -> str:
     return f"{prefix}local{uuid.uuid4().hex[:24]}"
-
-
-class TwilioSender:
-    """The `oncall.sending.Sender` of the application."""
-
-    def send_sms(self, to: str, body: str, status_callback: str | None = None) -> Sent:
-        return send_sms(to, body, status_callback)
-
-    def find_sms(self, to: str, since: datetime, contains: str) -> Sent | None:
-        return find_sms(to, since, contains)

@@ -11,16 +11,13 @@ from flask import Blueprint, abort
 from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 
-from models import InboundSms, Person, session
-from oncall.paging import waiting_for
-from oncall.takeover import Reply, answer_sms, first_name, person_by_phone
+from models import InboundSms, session
+from oncall.takeover import answer_sms, person_by_phone, reply_text
 from org.load import current_org
 from org.phones import parse_phone
 from voice.delivery import record_status
 from voice.security import form_value, twilio_request
 from voice.twiml import twiml
-from words.catalogue import text
-from words.pages import readable_number
 
 log = logging.getLogger(__name__)
 
@@ -75,43 +72,8 @@ def incoming() -> object:
     stored.outcome = reply.kind
     session.commit()
     r = MessagingResponse()
-    r.message(_reply_text(reply, person))
+    r.message(reply_text(reply, person))
     return twiml(r)
-
-
-def _reply_text(reply: Reply, person: Person) -> str:
-    lang = person.language
-    tz = current_org().timezone
-    if reply.kind == "taken" and reply.takeover and reply.takeover.at:
-        callout = reply.takeover.callout
-        callback = readable_number(callout.callback_number, current_org().region)
-        return text(
-            "sms_taken",
-            lang,
-            ticket=reply.ticket,
-            time=f"{reply.takeover.at.astimezone(tz):%H:%M}",
-            callback=callback,
-        )
-    if reply.kind == "yours" and reply.takeover and reply.takeover.at:
-        return text("sms_yours", lang, ticket=reply.ticket, time=f"{reply.takeover.at.astimezone(tz):%H:%M}")
-    if reply.kind == "already" and reply.takeover and reply.takeover.at:
-        return text(
-            "sms_already",
-            lang,
-            ticket=reply.ticket,
-            name=first_name(reply.takeover.by),
-            time=f"{reply.takeover.at.astimezone(tz):%H:%M}",
-        )
-    if reply.kind in ("no_callout", "already"):
-        return text("sms_no_callout", lang, ticket=reply.ticket)
-    if reply.kind == "not_paged":
-        return text("sms_not_paged", lang, ticket=reply.ticket)
-    if reply.kind == "nothing_waiting":
-        return text("sms_nothing_waiting", lang)
-    if reply.kind == "several":
-        return text("sms_several", lang, tickets=", ".join(c.ticket.number for c in reply.waiting))
-    waiting = waiting_for(person.id)
-    return text("sms_help", lang, example=waiting[0].ticket.number if waiting else "104233")
 
 
 @bp.post("/status")

@@ -307,6 +307,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "voice": ("appel", "call"),
         "web": ("web", "web"),
         "live": ("en direct", "live"),
+        "email": ("e-mail", "e-mail"),
     },
     "via": {  # a takeover
         "sms": ("SMS", "SMS"),

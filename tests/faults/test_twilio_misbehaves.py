@@ -10,7 +10,17 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from models import Call, Callout, CalloutState, Page, Person, TicketEvent, session
+from models import (
+    Call,
+    Callout,
+    CalloutState,
+    MessageState,
+    OutgoingMessage,
+    Page,
+    Person,
+    TicketEvent,
+    session,
+)
 from oncall.sweeper import sweep
 from oncall.voicemails import catch_up, send_receipt
 from tests.factories import told
@@ -31,6 +41,8 @@ def test_a_page_sms_twilio_accepted_but_answered_too_late_is_not_sent_again(twil
     assert len(twilio.sms_sent_to(ALICE)) == 1
     sms_page = next(p for p in _pages(callout) if p.channel.value == "sms")
     assert sms_page.twilio_sid == twilio.sms_to(ALICE).sid  # found by the look-up, kept
+    row = session.scalar(select(OutgoingMessage).where(OutgoingMessage.page_id == sms_page.id))
+    assert row.state is MessageState.SENT and row.carrier_id == sms_page.twilio_sid  # the outbox says so too
     clock.advance(minutes=3)
     sweep()
     assert len(twilio.sms_sent_to(ALICE)) == 1

@@ -88,4 +88,4 @@ def test_a_worker_killed_during_its_sends_loses_no_page(app, org, twilio_server,
     assert len(duplicates) <= kills  # the policy accepts one per kill; the look-ups make it none
     said = caplog.text
     assert "left half-sent by a worker that stopped" in said  # the kill is in the log
-    assert "had reached Twilio" in said or len(duplicates) > 0  # and so is each look-up or duplicate
+    assert "had reached the carrier" in said or len(duplicates) > 0  # and so is each look-up or duplicate

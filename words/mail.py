@@ -1,0 +1,75 @@
+"""What an e-mail page says (the same facts and the same take-over link as the page SMS, with room to
+spell them out), what the outbox tells a supervisor when a carrier is set aside, and the one key of a
+page call through the second carrier."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from words.catalogue import register, text
+from words.pages import Alert, deadline
+
+register(
+    {
+        "mail_page_subject": {
+            "fr": "Astreinte {ticket} {client} : {subject}",
+            "en": "On-call {ticket} {client}: {subject}",
+        },
+        "mail_page_subject_bundle": {"fr": "Astreinte : {count} alertes", "en": "On-call: {count} alerts"},
+        "mail_page_item": {
+            "fr": "Requête {ticket} - {client} (service {service}, priorité {priority})\n"
+            "Objet : {subject}\nMessage laissé à {time}. {deadline}.\nRappeler le client : {callback}",
+            "en": "Ticket {ticket} - {client} (service {service}, priority {priority})\n"
+            "Subject: {subject}\nMessage left at {time}. {deadline}.\nCall the client back: {callback}",
+        },
+        "mail_page_take_over": {
+            "fr": "Écouter le message et prendre en charge : {link}\nOu par SMS : OK {ticket}",
+            "en": "Hear the message and take over: {link}\nOr by SMS: OK {ticket}",
+        },
+        "outbox.carrier_down_subject": {
+            "fr": "Astreinte : l'opérateur {carrier} est en panne",
+            "en": "On-call: the carrier {carrier} is failing",
+        },
+        "outbox.carrier_down": {
+            "fr": "Astreinte : l'opérateur {carrier} échoue ({error}). Les pages passent par les autres "
+            "moyens tant qu'il ne répond pas.",
+            "en": "On-call: the carrier {carrier} is failing ({error}). Pages go through the other ways "
+            "until it answers again.",
+        },
+        "page_press_1": {"fr": "Pour prendre en charge, tapez 1.", "en": "To take over, press 1."},
+        "health.carrier_set_aside": {
+            "fr": "L'opérateur {carrier} échoue depuis {time} : mis de côté, les pages passent par les "
+            "autres moyens.",
+            "en": "The carrier {carrier} has been failing since {time}: set aside, pages go through the "
+            "other ways.",
+        },
+    }
+)
+
+
+def page_email(lang: str, alerts: list[Alert], link: str, now: datetime) -> tuple[str, str]:
+    """(subject, body) of an e-mail page: every alert in full, the take-over link."""
+    first = alerts[0]
+    if len(alerts) == 1:
+        subject = text(
+            "mail_page_subject", lang, ticket=first.ticket, client=first.client, subject=first.subject
+        )
+    else:
+        subject = text("mail_page_subject_bundle", lang, count=len(alerts))
+    items = [
+        text(
+            "mail_page_item",
+            lang,
+            ticket=a.ticket,
+            client=a.client,
+            service=a.service,
+            priority=a.priority,
+            subject=a.subject or "-",
+            time=f"{a.message_at:%H:%M}",
+            deadline=deadline(lang, a, now).capitalize(),
+            callback=a.callback_text,
+        )
+        for a in alerts
+    ]
+    body = "\n\n".join([*items, text("mail_page_take_over", lang, link=link, ticket=first.ticket)])
+    return " ".join(subject.split())[:200], body + "\n"
