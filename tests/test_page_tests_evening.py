@@ -59,7 +59,10 @@ def test_a_pager_that_stays_silent_is_told_to_the_supervisor_once_and_shown_on_t
     health = client.get("/healthz").get_json()
     assert client.get("/healthz").status_code == 200  # a business warning, never an outage
     # Anyone reaches /healthz: it says a test failed, never whose (before, it named Bruno Petit).
-    assert "test d'alerte en échec le 24/11 18:06 (SMS non remis, code 30003)" in health["warnings"]
+    assert (
+        "test d'alerte en échec le 24/11 18:06 (SMS non remis, erreur 30003 : téléphone éteint ou hors réseau)"
+        in health["warnings"]
+    )
     assert not any("Bruno" in w for w in health["warnings"])
     app.config["METRICS_TOKEN"] = "m" * 40  # the operator's monitoring holds the token: names
     named = client.get("/healthz", headers={"Authorization": "Bearer " + "m" * 40}).get_json()

@@ -1,8 +1,8 @@
 """a callout may come from the ticket itself (opened at night with a priority that pages, a major
 incident, its own clock breached): no voicemail behind it, and its origin kept
 
-Revision ID: 0010_ticket_callouts
-Revises: 0008_pins_out_of_stored_org
+Revision ID: 0008_ticket_callouts
+Revises: 0007_pins_out_of_stored_org
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_ticket_callouts"
-down_revision = "0008_pins_out_of_stored_org"
+revision = "0008_ticket_callouts"
+down_revision = "0007_pins_out_of_stored_org"
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,7 @@
 Earlier versions kept the loaded document whole in `organisation.config`, PINs included (and so did
 every dump). The client rows already hold each PIN's hash: the stored document takes it instead.
 
-Revision ID: 0008_pins_out_of_stored_org
+Revision ID: 0007_pins_out_of_stored_org
 Revises: 0006_page_tests
 """
 
@@ -15,7 +15,7 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_pins_out_of_stored_org"
+revision = "0007_pins_out_of_stored_org"
 down_revision = "0006_page_tests"
 branch_labels = None
 depends_on = None

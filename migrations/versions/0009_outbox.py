@@ -6,8 +6,8 @@ and every page already sent is mirrored as one (its carrier id, its status in th
 `details`), so `astreinte outbox` and the metrics see the nights before the upgrade too. The page rows
 stay: they keep the callout's bookkeeping (step, attempts, retry time).
 
-Revision ID: 0007_outbox
-Revises: 0010_ticket_callouts
+Revision ID: 0009_outbox
+Revises: 0008_ticket_callouts
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_outbox"
-down_revision = "0010_ticket_callouts"
+revision = "0009_outbox"
+down_revision = "0008_ticket_callouts"
 branch_labels = None
 depends_on = None
 
