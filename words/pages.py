@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from words.catalogue import register, text
+from words.catalogue import digits, register, text
 
 register(
     {
@@ -312,6 +312,21 @@ def _bundle(lang: str, alerts: list[Alert], link: str, now: datetime) -> str:
             break
         shown.append(item(a))
     return body(shown, len(alerts) - len(shown))
+
+
+def spoken_alert(lang: str, a: Alert, now: datetime) -> list[str]:
+    """What a page call says of one alert, a sentence each (whichever carrier calls): the ticket and its
+    facts, that the caller speaks English when they do, the time left or overdue."""
+    minutes = int((a.due_at - now).total_seconds() // 60)
+    facts = {"client": a.client, "subject": a.subject, "service": a.service, "priority": a.priority}
+    said = [
+        text("page_alert", lang, ticket=digits(a.ticket, lang), time=spoken_time(a.message_at, lang), **facts)
+    ]
+    if a.english:
+        said.append(text("live.speaks_english", lang))
+    left = "page_left" if minutes >= 0 else "page_over"
+    said.append(text(left, lang, minutes=abs(minutes), unit=minute_word(abs(minutes), lang)))
+    return said
 
 
 def minute_word(count: int, lang: str) -> str:
