@@ -238,7 +238,7 @@ def _caller(phone: Phone, failures: list[str]) -> None:
         call.expect("code PIN").press("4821#")
         call.expect("nous vous rappellerons").press("1")
         call.expect("après le bip").record(seconds=20)
-        call.press("1").expect("dans un délai de 30 minutes")
+        call.press("1").expect("au plus tard dans 30 minutes")
     except Exception as exc:  # noqa: BLE001 - every lost call is reported
         failures.append(f"{type(exc).__name__}: {str(exc)[:300]}")
 
