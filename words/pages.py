@@ -34,12 +34,17 @@ register(
             "fr": "Escalade : {ticket} {client} ({subject}) non résolue dans le délai. {link}",
             "en": "Escalation: ticket {ticket} {client} ({subject}) not resolved in time. {link}",
         },
-        "sms_fallback_message": {  # a message the fallback recorded while astreinte was down, no ticket known
+        # a message the fallback recorded while astreinte was down, no ticket known: who left it, never a
+        # number to dial from the technician's own phone (the client would see it)
+        "sms_fallback_message": {
             "fr": "Astreinte : message laissé à {time} pendant une panne par {caller}, requête inconnue. "
-            "Il attend le service desk ; rappelez le client si besoin.",
+            "Il attend le service desk (journal des appels).",
             "en": "On-call: message left at {time} during an outage by {caller}, no known ticket. "
-            "It waits for the desk; call the client back if needed.",
+            "It waits for the desk (call log).",
         },
+        "fallback_caller_contact": {"fr": "{name} ({client})", "en": "{name} ({client})"},
+        "fallback_caller_number": {"fr": "un numéro finissant par {end}", "en": "a number ending {end}"},
+        "fallback_caller_withheld": {"fr": "un numéro masqué", "en": "a withheld number"},
         "sms_priority": {"fr": " prio {priority}", "en": " priority {priority}"},
         "sms_english": {"fr": " (parle anglais)", "en": " (speaks English)"},
         "sms_reply": {"fr": "Répondez ", "en": "Reply "},
