@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from dashboard.api import create_token
+from devtools.fake_smtp import smtp_config
 from models import Channel, MessageState, OutgoingMessage, Page, Ticket, session
 from oncall.sweeper import sweep
 from org.load import load, read_file
@@ -20,7 +21,6 @@ from wsgi import create_app
 from . import smtp_server, twilio_standin
 from .conftest import ORG_FILE
 from .oncall_helpers import ALICE, leave_voicemail, refreshed
-from .smtp_server import smtp_config
 from .twilio_standin import standin_config
 
 mail_server, mailbox = smtp_server.fixtures()
