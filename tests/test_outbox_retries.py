@@ -1,6 +1,6 @@
 """Every message that is not a page is retried the same way, by the outbox: the caller's receipt and
 "pris en charge", the supervisor's alerts (a ticket's deadline missed, a missed resolution, a gap in the
-rota, a failed page test, a PIN lock) and the page tests. A carrier failing for a moment: the message
+rota, a failed page test, a PIN lock), the page tests and the client's notice of a resolved ticket. A carrier failing for a moment: the message
 leaves once the back-off has passed, exactly once. A carrier refusing it for good: never tried again.
 And nothing else was sent."""
 
@@ -14,7 +14,17 @@ from sqlalchemy import select
 
 import clock as clock_module
 from devtools.network import Network
-from models import Call, Channel, MessageState, OutgoingMessage, PageTest, Person, Ticket, session
+from models import (
+    Call,
+    Channel,
+    MessageState,
+    OutgoingMessage,
+    PageTest,
+    Person,
+    Ticket,
+    TicketStatus,
+    session,
+)
 from oncall import outbox, pagetests
 from oncall.callouts import note_missed_resolutions
 from oncall.pin_alerts import tell_of_pin_lock
@@ -23,6 +33,7 @@ from oncall.rota_alerts import warn_supervisor
 from oncall.sweeper import sweep
 from oncall.takeover import take_over
 from oncall.ticket_callouts import note_ticket_breaches
+from oncall.ticket_changes import TicketChange, change_ticket
 from oncall.voicemails import send_receipt
 from org.load import current_org
 
@@ -100,6 +111,13 @@ def _page_test(clock: Clock) -> tuple[str, str, str]:
     return ALICE, "TEST", "page_test"
 
 
+def _client_notice(clock: Clock) -> tuple[str, str, str]:
+    leave_voicemail("104233", page=False)  # the client's mobile called about it
+    ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
+    change_ticket(ticket, TicketChange(status=TicketStatus.RESOLVED, note="lien rétabli"), actor="Alice")
+    return CALLER, "résolue", "client_notice"
+
+
 KINDS: dict[str, Kind] = {
     "receipt": _receipt,
     "taken over": _taken_over,
@@ -109,11 +127,16 @@ KINDS: dict[str, Kind] = {
     "deadline missed": _deadline_missed,
     "failed page test": _failed_page_test,
     "page test": _page_test,
+    "client notice": _client_notice,
 }
 
 
 def _rows(kind: str) -> list[OutgoingMessage]:
-    return list(session.scalars(select(OutgoingMessage).where(OutgoingMessage.kind == kind)))
+    return list(
+        session.scalars(
+            select(OutgoingMessage).where(OutgoingMessage.kind == kind).order_by(OutgoingMessage.id)
+        )
+    )
 
 
 @pytest.mark.parametrize("name", list(KINDS))
