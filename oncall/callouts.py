@@ -18,6 +18,7 @@ import tasks
 from models import (
     Callout,
     CalloutState,
+    MessageState,
     Page,
     Person,
     Ticket,
@@ -374,8 +375,8 @@ def cancel_callouts(
             stopped += 1
             changed(
                 update(Page)
-                .where(Page.callout_id == callout_id, Page.status == "pending")
-                .values(status="cancelled")
+                .where(Page.callout_id == callout_id, Page.status == MessageState.PENDING.value)
+                .values(status=MessageState.CANCELLED.value)
                 .execution_options(synchronize_session=False)
             )
             ticket = session.get(Ticket, ticket_id)

@@ -24,7 +24,17 @@ from sqlalchemy.exc import IntegrityError
 
 import clock
 import tasks
-from models import Callout, CalloutState, Channel, OutgoingMessage, PageTest, Person, changed, session
+from models import (
+    Callout,
+    CalloutState,
+    Channel,
+    MessageState,
+    OutgoingMessage,
+    PageTest,
+    Person,
+    changed,
+    session,
+)
 from oncall import carriers, outbox, policy
 from oncall.carriers import Outgoing
 from oncall.rota import who_is_on_call
@@ -37,7 +47,7 @@ from words.ui import label, t
 
 log = logging.getLogger(__name__)
 
-SENDING = "sending"
+SENDING = MessageState.SENDING.value
 EVENING_WINDOW = timedelta(hours=1)  # an evening test missed by more (the worker was down) waits a day
 VERDICT_AFTER = timedelta(minutes=10)  # an evening test is judged this long after it left
 SHOWN_FOR = timedelta(days=7)

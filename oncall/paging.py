@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import select
 
 import clock
-from models import Callout, CalloutState, Channel, Page, Person, session
+from models import Callout, CalloutState, Channel, MessageState, Page, Person, session
 from oncall import carriers, outbox
 from oncall.callouts import run_next_step_now
 from oncall.links import takeover_url
@@ -47,7 +47,7 @@ def create_page(callout: Callout, person: Person, channel: Channel, step: int) -
         channel=channel,
         step=step,
         to_number=(person.email or "") if channel is Channel.EMAIL else person.phone,
-        status="pending",
+        status=MessageState.PENDING.value,
         retry_at=clock.now(),
     )
     session.add(page)
@@ -134,7 +134,7 @@ def failed(batch: Batch, code: int | None, temporary: bool, maybe_sent: bool = F
     for page in batch.pages:
         page.error_code = MAYBE_SENT if maybe_sent else (str(code)[:10] if code else None)
         if temporary and page.attempts < MAX_ATTEMPTS:
-            page.status = "pending"
+            page.status = MessageState.PENDING.value
             page.retry_at = now + _backoff(page.attempts)
             retry_at = page.retry_at
             add_event(
