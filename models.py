@@ -10,7 +10,7 @@ import os
 import select
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -387,7 +387,11 @@ class Page(Base):
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     step: Mapped[int] = mapped_column(Integer, default=0)  # the policy step that sent it
     to_number: Mapped[str] = mapped_column(String(254))  # a number, or an e-mail address
-    status: Mapped[str] = mapped_column(String(24), default="queued")  # Twilio's, or ours: throttled, outbox
+    # The carrier's word, or the page's own (pending, sending, cancelled: `MessageState` values; and
+    # the two below); read through `oncall.outbox.state_of`, never compared to a carrier's word in oncall/.
+    status: Mapped[str] = mapped_column(String(24), default="queued")
+    DECLINED: ClassVar[str] = "declined"  # the technician pressed 9: the next step runs now
+    FAILED: ClassVar[str] = "failed"  # every carrier refused it for good
     twilio_sid: Mapped[str | None] = mapped_column(String(64), index=True)  # bundled pages share one
     error_code: Mapped[str | None] = mapped_column(String(10))
     answered_by: Mapped[str | None] = mapped_column(String(24))

@@ -141,7 +141,7 @@ def has_declined(callout_id: int, person_id: str) -> bool:
     return (
         session.scalar(
             select(Page.id)
-            .where(Page.callout_id == callout_id, Page.person_id == person_id, Page.status == "declined")
+            .where(Page.callout_id == callout_id, Page.person_id == person_id, Page.status == Page.DECLINED)
             .limit(1)
         )
         is not None
@@ -178,8 +178,8 @@ def decline(callout: Callout, person: Person, pages: list[Page]) -> None:
     ids = [page.id for page in pages if page.callout_id == callout.id]
     won = changed(
         update(Page)
-        .where(Page.id.in_(ids), Page.status != "declined")
-        .values(status="declined")
+        .where(Page.id.in_(ids), Page.status != Page.DECLINED)
+        .values(status=Page.DECLINED)
         .execution_options(synchronize_session=False)
     )
     if not won:
@@ -187,7 +187,7 @@ def decline(callout: Callout, person: Person, pages: list[Page]) -> None:
         return
     for page in pages:
         if page.id in ids:
-            page.status = "declined"
+            page.status = Page.DECLINED
     add_event(
         callout.ticket,
         "decline",

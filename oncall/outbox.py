@@ -58,6 +58,8 @@ _STATES = {
 NOT_REACHED = {MessageState.FAILED_PERMANENT, MessageState.CANCELLED}
 # The carrier's words for a message it could not deliver (a person not answering is not among them).
 UNDELIVERED = {"undelivered", "failed"}
+UNDER_WAY = {"queued", "initiated", "ringing"}  # a call not answered yet (nor failed)
+MACHINE = "machine"  # a call an answering machine picked up (the telephony edge's word for it)
 RECENTLY = timedelta(minutes=15)  # a carrier that could not deliver to an address is tried last meanwhile
 
 

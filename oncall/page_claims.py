@@ -39,7 +39,6 @@ from oncall import outbox
 
 log = logging.getLogger(__name__)
 
-RINGING = {"queued", "initiated", "ringing"}
 DELIVER_JOB = "deliver_pages"  # registered by oncall/delivery.py, this room's sender
 DELIVER_DUE_JOB = "deliver_due_pages"  # the sweeper's share of it
 # The error code of an attempt whose outcome is unknown (no answer in time, a worker killed during
@@ -244,7 +243,7 @@ def _join_ringing_call(pages: list[Page], to: str, now: datetime) -> bool:
         .where(
             Page.to_number == to,
             Page.channel == Channel.VOICE,
-            Page.status.in_(RINGING),
+            Page.status.in_(outbox.UNDER_WAY),
             Page.twilio_sid.is_not(None),
             Page.sent_at >= now - timedelta(minutes=2),
             Page.sent_at <= now,

@@ -143,7 +143,7 @@ def failed(batch: Batch, code: int | None, temporary: bool, maybe_sent: bool = F
                 data=_page_facts(page, error=page.error_code, retry=True),
             )
         else:
-            page.status = "failed"
+            page.status = Page.FAILED
             add_event(
                 page.callout.ticket,
                 "page_error",
@@ -203,7 +203,7 @@ def _fall_back(page: Page) -> None:
         session.commit()
         schedule_delivery(page.person_id, other)
         return
-    if all(p.status == "failed" for p in siblings):
+    if all(p.status == Page.FAILED for p in siblings):
         run_next_step_now(page.callout_id, after_step=page.step)
 
 
@@ -219,7 +219,7 @@ def note_status(page: Page, status: str) -> None:
             "page_failed",
             data=_page_facts(page, status=status, error=page.error_code),
         )
-        if status != "machine" and _by_email_too(page):  # the carrier could not deliver it
+        if status != outbox.MACHINE and _by_email_too(page):  # the carrier could not deliver it
             schedule_delivery(page.person_id, Channel.EMAIL)
         if status in outbox.UNDELIVERED and _again_by_another_carrier(page):
             schedule_delivery(page.person_id, page.channel)

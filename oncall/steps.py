@@ -208,7 +208,9 @@ def run_due_batch(limit: int = BATCH) -> tuple[list[tuple[str, Channel]], int]:
             set(
                 session.scalars(
                     select(Page.callout_id).where(
-                        Page.callout_id.in_(claimed), Page.person_id == person.id, Page.status == "declined"
+                        Page.callout_id.in_(claimed),
+                        Page.person_id == person.id,
+                        Page.status == Page.DECLINED,
                     )
                 )
             )
