@@ -35,7 +35,7 @@ from models import (
     changed,
     session,
 )
-from oncall import carriers, outbox, policy
+from oncall import carriers, outbox, policy, retries
 from oncall.carriers import Outgoing
 from oncall.rota import who_is_on_call
 from oncall.sending import text_once
@@ -120,10 +120,10 @@ def send_test(test_id: int) -> None:
         message = Outgoing(channel, test.to_number, body, about="page_test", ids=ids)
         first = next(iter(carriers.for_channel(channel)), None)  # the carrier pages try first
         topic = f"page_test:{test.id}:{channel.value}"
-        outbox.once("page_test", message, topic, test.person_id, first.name if first else None, test=test.id)
+        retries.once("page_test", message, topic, test.person_id, first.name if first else None, test=test.id)
 
 
-@outbox.when_settled("page_test")
+@retries.when_settled("page_test")
 def _test_message_settled(message: OutgoingMessage) -> None:
     """What came of the test SMS or call (sent, or failed for good) goes on the test."""
     facts = message.details or {}

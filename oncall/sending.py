@@ -1,7 +1,7 @@
 """The domain's short way to send a text message (the caller's receipt, "pris en charge", a supervisor's
 alert): one outgoing message through the outbox (`oncall/outbox.py`), whichever SMS carrier takes it.
 The domain knows what to say and to whom; never how. `text_once` sends a message once for what it is
-about, and the outbox tries it again after a temporary failure (`outbox.retry_due`)."""
+about, and the outbox tries it again after a temporary failure (`retries.retry_due`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from models import Channel, MessageState, OutgoingMessage
-from oncall import outbox
+from oncall import outbox, retries
 from oncall.carriers import Outgoing, SendError, Sent
 
 __all__ = ["SendError", "Sent", "find_sms", "send_sms", "text_once", "told"]
@@ -25,7 +25,7 @@ def text_once(
 ) -> OutgoingMessage | None:
     """Text `body` to `to` once for `topic` (`pin_lock:12`): None when it was already asked for. The
     row returned says what came of the first round; a temporary failure is tried again by the outbox."""
-    return outbox.once(kind, Outgoing(Channel.SMS, to, body), topic, person_id, **facts)
+    return retries.once(kind, Outgoing(Channel.SMS, to, body), topic, person_id, **facts)
 
 
 def told(row: OutgoingMessage | None) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def told(row: OutgoingMessage | None) -> dict[str, Any]:
     if row.carrier_id and row.state not in outbox.NOT_REACHED:
         return {"sid": row.carrier_id}
     facts: dict[str, Any] = {"error": (row.details or {}).get("code")}
-    if row.state is not MessageState.FAILED_PERMANENT and outbox.retrying(row):
+    if row.state is not MessageState.FAILED_PERMANENT and retries.retrying(row):
         facts["retrying"] = True
     return facts
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 import clock
-from oncall import carriers, delivery, live, outbox, pagetests
+from oncall import carriers, delivery, live, pagetests, retries
 from oncall.callouts import note_breaches, overdue
 from oncall.rota_alerts import warn_supervisor
 from oncall.steps import run_due_batch
@@ -45,7 +45,7 @@ def sweep() -> int:
     warn_supervisor(clock.now())  # a gap in the rota within 24 h: the supervisor hears of it once
     for callout_id in callers_not_told(clock.now()):
         notify_caller(callout_id)
-    outbox.retry_due(clock.now())  # every message but a page whose back-off has passed, one way for all
+    retries.retry_due(clock.now())  # every message but a page whose back-off has passed, one way for all
     pagetests.sweep(clock.now())  # the evening test of those on call; tests whose time is up judged
     if due:
         log.info("sweep: %d callout(s) had a step due", len(due))

@@ -27,7 +27,7 @@ from models import (
     VoicemailKind,
     session,
 )
-from oncall import outbox
+from oncall import outbox, retries
 from oncall.callouts import open_callout, start_paging
 from oncall.sending import text_once
 from org.load import current_org
@@ -204,7 +204,7 @@ def _text_caller(ticket: Ticket, topic: str, callout_id: int, number: str, body:
     text_once("caller_sms", number, body, topic, None, ticket=ticket.id, callout=callout_id, **facts)
 
 
-@outbox.when_settled("caller_sms")
+@retries.when_settled("caller_sms")
 def _caller_told(message: OutgoingMessage) -> None:
     facts = message.details or {}
     ticket = session.get(Ticket, facts.get("ticket"))
@@ -222,7 +222,7 @@ def _caller_told(message: OutgoingMessage) -> None:
 
 def _takeover_asked(callout_id: int) -> bool:
     """The caller's takeover SMS of that callout was asked of the outbox (whatever became of it)."""
-    return outbox.fate(f"taken_over:{callout_id}", "caller_sms") is not None
+    return retries.fate(f"taken_over:{callout_id}", "caller_sms") is not None
 
 
 @tasks.job("notify_caller_breach")

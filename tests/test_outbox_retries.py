@@ -25,7 +25,7 @@ from models import (
     TicketStatus,
     session,
 )
-from oncall import outbox, pagetests
+from oncall import pagetests, retries
 from oncall.callouts import note_missed_resolutions
 from oncall.pin_alerts import tell_of_pin_lock
 from oncall.rota import who_is_on_call
@@ -144,25 +144,25 @@ def test_a_message_a_carrier_failed_for_a_moment_leaves_once_after_the_back_off(
     network = Network(since=clock.now())
     twilio.fail_next("sms", **TEMPORARY)
     to, said, kind = KINDS[name](clock)
-    waiting = [m for m in _rows(kind) if outbox.retrying(m)]
+    waiting = [m for m in _rows(kind) if retries.retrying(m)]
     assert len(waiting) == 1 and waiting[0].state is MessageState.FAILED_TEMPORARY
     topics = {m.details["topic"] for m in _rows(kind)}  # a rota with two gaps: two SMS, one failed
     assert len(twilio.sms_sent_to(to)) == len(topics) - 1
     clock.advance(seconds=10)
-    outbox.retry_due(clock.now())  # the sweeper's share (the pages of the callouts left aside)
+    retries.retry_due(clock.now())  # the sweeper's share (the pages of the callouts left aside)
     assert len(twilio.sms_sent_to(to)) == len(topics) - 1  # the back-off has not passed
     clock.advance(seconds=25)
-    outbox.retry_due(clock.now())
+    retries.retry_due(clock.now())
     assert len(twilio.sms_sent_to(to)) == len(topics)
     for _ in range(3):  # later turns send nothing more
         clock.advance(minutes=5)
-        outbox.retry_due(clock.now())
+        retries.retry_due(clock.now())
     assert len(twilio.sms_sent_to(to)) == len(topics)
     for _ in topics:
         network.expect(to, Channel.SMS, said)
     network.nothing_else()
-    sent = outbox.fate(waiting[0].details["topic"], kind)
-    assert sent.state is MessageState.SENT and not outbox.retrying(sent)
+    sent = retries.fate(waiting[0].details["topic"], kind)
+    assert sent.state is MessageState.SENT and not retries.retrying(sent)
     assert sent.carrier_id in {m.sid for m in twilio.sms_sent_to(to)} and said in sent.body
 
 
@@ -172,26 +172,26 @@ def test_a_message_a_carrier_refused_for_good_is_never_tried_again(name, org, tw
     twilio.fail_next("sms", **PERMANENT)
     to, said, kind = KINDS[name](clock)
     refused = [m for m in _rows(kind) if m.state is MessageState.FAILED_PERMANENT]
-    assert len(refused) == 1 and not outbox.retrying(refused[0])
+    assert len(refused) == 1 and not retries.retrying(refused[0])
     others = len(twilio.sms_sent_to(to))  # a rota with two gaps: the other one's SMS
     for _ in range(6):
         clock.advance(minutes=5)
-        outbox.retry_due(clock.now())
+        retries.retry_due(clock.now())
     assert len(twilio.sms_sent_to(to)) == others
-    assert outbox.fate(refused[0].details["topic"], kind).id == refused[0].id  # no second attempt
+    assert retries.fate(refused[0].details["topic"], kind).id == refused[0].id  # no second attempt
     for _ in range(others):
         network.expect(to, Channel.SMS, said)
     network.nothing_else()
 
 
 def test_a_message_failing_at_every_try_is_given_up_after_the_last_back_off(org, twilio, clock):
-    twilio.fail_next("sms", times=len(outbox.RETRY_AFTER) + 1, **TEMPORARY)
+    twilio.fail_next("sms", times=len(retries.RETRY_AFTER) + 1, **TEMPORARY)
     to, _, kind = _pin_lock(clock)
     for _ in range(30):
         clock.advance(minutes=1)
-        outbox.retry_due(clock.now())
+        retries.retry_due(clock.now())
     attempts = _rows(kind)
-    assert len(attempts) == len(outbox.RETRY_AFTER) + 1
+    assert len(attempts) == len(retries.RETRY_AFTER) + 1
     assert attempts[-1].state is MessageState.FAILED_PERMANENT and attempts[-1].details["given_up"]
     assert not twilio.sms_sent_to(to)
 

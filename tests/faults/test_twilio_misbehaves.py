@@ -22,7 +22,7 @@ from models import (
     TicketEvent,
     session,
 )
-from oncall import outbox
+from oncall import retries
 from oncall.sweeper import sweep
 from oncall.voicemails import receipt_topic, send_receipt
 from tests.factories import told
@@ -112,12 +112,12 @@ def test_a_receipt_twilio_accepted_but_answered_too_late_is_not_sent_again(twili
     call_id = _hung_up(callout)
     twilio.fail_next("sms", status=201, delay=1.6, accept=True)
     send_receipt(call_id)
-    assert outbox.fate(receipt_topic(call_id)).state is MessageState.MAYBE_SENT
+    assert retries.fate(receipt_topic(call_id)).state is MessageState.MAYBE_SENT
     clock.advance(minutes=3)
     sweep()  # looked up at Twilio first: found, not sent again
     send_receipt(call_id)
     assert len(twilio.sms_sent_to(CALLER)) == 1
-    receipt = outbox.fate(receipt_topic(call_id))
+    receipt = retries.fate(receipt_topic(call_id))
     assert receipt.carrier_id == twilio.sms_to(CALLER).sid and receipt.state is MessageState.SENT
 
 
@@ -149,7 +149,7 @@ def test_a_receipt_that_failed_plainly_is_sent_by_the_next_try(twilio, clock):
     call_id = _hung_up(callout)
     send_receipt(call_id)
     assert not twilio.sms_sent_to(CALLER)
-    assert outbox.retrying(outbox.fate(receipt_topic(call_id)))
+    assert retries.retrying(retries.fate(receipt_topic(call_id)))
     clock.advance(minutes=2)
     sweep()
     assert len(twilio.sms_sent_to(CALLER)) == 1
