@@ -90,6 +90,15 @@ def once(
         return None
     if only is not None:
         facts["only"] = only
+    row = _first_row(kind, message, topic, person_id, facts, 1)
+    session.commit()
+    return _round(kind, message, topic, person_id, row, facts, 1)
+
+
+def _first_row(
+    kind: str, message: Outgoing, topic: str, person_id: str | None, facts: dict[str, Any], number: int
+) -> OutgoingMessage:
+    """The row of a round's first carrier, written before it is asked."""
     row = OutgoingMessage(
         kind=kind,
         person_id=person_id,
@@ -98,11 +107,10 @@ def once(
         state=MessageState.SENDING,
         subject=message.subject or None,
         body=message.body,
-        details={**facts, "topic": topic, "round": 1, **outbox.call_facts(message)},
+        details={**facts, "topic": topic, "round": number, **outbox.call_facts(message)},
     )
     session.add(row)
-    session.commit()
-    return _round(kind, message, topic, person_id, row, facts, 1)
+    return row
 
 
 def _round(
@@ -180,7 +188,9 @@ def retry_due(now: datetime) -> int:
         row.details = {**details, "retried": True}
         number = int(details.get("round", 1)) + 1
         facts = {k: v for k, v in details.items() if k not in _OWN}
-        _round(row.kind, message, topic, row.person_id, None, facts, number)
+        first = _first_row(row.kind, message, topic, row.person_id, facts, number)
+        session.commit()  # the new round is seen before the carrier is asked: a death mid-request is looked up
+        _round(row.kind, message, topic, row.person_id, first, facts, number)
         tried += 1
     return tried
 
