@@ -267,7 +267,8 @@ class Call(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
     state: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # IVR scratch: entries awaiting a confirmation
-    # Who sends the caller's SMS receipt: claimed by one conditional UPDATE (the job or the sweeper).
+    # No longer written: the receipt is an outgoing message sent once (oncall/retries.py). Kept until a
+    # migration drops it.
     receipt_claimed_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket | None] = relationship()
@@ -617,7 +618,7 @@ class PageTest(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     finished_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(16))  # ok, unconfirmed, failed, not-sent
-    warned_at: Mapped[datetime | None]  # the supervisor was told of the failure
+    warned_at: Mapped[datetime | None]  # no longer written: the supervisor's SMS is an outgoing message
 
     person: Mapped[Person] = relationship()
 
