@@ -32,7 +32,7 @@ RETRY_AFTER = (
 )
 LEASE = timedelta(minutes=2)  # far beyond a request's time-out: a round older than this was abandoned
 WINDOW = timedelta(hours=2)  # the back-off ends well within it
-_WHEN = "%Y-%m-%dT%H:%M:%S.%fZ"  # one fixed form, so that the database compares them as text
+WHEN = "%Y-%m-%dT%H:%M:%S.%fZ"  # one fixed form, so that the database compares them as text
 
 # What the room that asked for a message does when its fate is settled (sent, or failed for good), by
 # kind: a page test writes the carrier's id and status on the test, the timeline says the caller was told.
@@ -52,7 +52,7 @@ def when_settled(
 
 
 def _stamp(at: datetime) -> str:
-    return clock.as_utc(at).strftime(_WHEN)
+    return clock.as_utc(at).strftime(WHEN)
 
 
 def rows_about(topic: str, kind: str | None = None) -> list[OutgoingMessage]:

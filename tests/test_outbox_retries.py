@@ -207,3 +207,17 @@ def test_a_page_test_sent_after_a_retry_is_judged_on_what_its_sms_became(org, tw
     assert test.sms_sid == twilio.sms_to(ALICE).sid
     assert twilio.status(twilio.sms_to(ALICE), "delivered") == 200
     assert pagetests.verdict(session.get(PageTest, test.id, populate_existing=True)) == "ok"
+
+
+def test_astreinte_outbox_says_when_a_message_is_tried_again_and_when_it_was_given_up(
+    app, org, twilio, clock
+):
+    twilio.fail_next("sms", times=len(retries.RETRY_AFTER) + 1, **TEMPORARY)
+    _pin_lock(clock)
+    shown = app.test_cli_runner().invoke(args=["outbox", "--limit", "1"]).output
+    assert "pin_lock" in shown and "failed_temporary" in shown and "[tried again at 23:10:30]" in shown
+    for _ in range(30):
+        clock.advance(minutes=1)
+        retries.retry_due(clock.now())
+    shown = app.test_cli_runner().invoke(args=["outbox", "--limit", "1"]).output
+    assert "failed_permanent" in shown and "[given up after its last try]" in shown
