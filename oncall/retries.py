@@ -55,17 +55,20 @@ def _stamp(at: datetime) -> str:
     return clock.as_utc(at).strftime(WHEN)
 
 
-def rows_about(topic: str, kind: str | None = None) -> list[OutgoingMessage]:
-    """Every attempt of the message about `topic`, oldest first."""
+def rows_about(topic: str, kind: str | None = None, to: str | None = None) -> list[OutgoingMessage]:
+    """Every attempt of the message about `topic`, oldest first (`to`, its address, narrows the search
+    to that address's rows: an index, where the topic is in the details)."""
     query = select(OutgoingMessage).where(OutgoingMessage.details["topic"].as_string() == topic)
     if kind is not None:
         query = query.where(OutgoingMessage.kind == kind)
+    if to is not None:
+        query = query.where(OutgoingMessage.to_address == to)
     return list(session.scalars(query.order_by(OutgoingMessage.id)))
 
 
-def fate(topic: str, kind: str | None = None) -> OutgoingMessage | None:
+def fate(topic: str, kind: str | None = None, to: str | None = None) -> OutgoingMessage | None:
     """The latest attempt of the message about `topic`: what became of it (None: never asked for)."""
-    rows = rows_about(topic, kind)
+    rows = rows_about(topic, kind, to)
     return rows[-1] if rows else None
 
 
@@ -86,7 +89,7 @@ def once(
     asked for, whatever became of it. Its first row is committed before the carrier is asked, so a
     second process sees it; a temporary failure is tried again by `retry_due`. `only`: through that
     carrier alone (a test of it). Returns the latest row."""
-    if fate(topic, kind) is not None:
+    if fate(topic, kind, message.to) is not None:
         return None
     if only is not None:
         facts["only"] = only
@@ -127,7 +130,7 @@ def _round(
     try:
         outbox.send(kind, message, person_id, only=facts.get("only"), first=first, facts=keep)
     except SendError as exc:
-        last = rows_about(topic, kind)[-1]
+        last = rows_about(topic, kind, message.to)[-1]
         details = dict(last.details or {})
         if (exc.temporary or exc.maybe_sent) and number <= len(RETRY_AFTER):
             details["retry_at"] = _stamp(clock.now() + RETRY_AFTER[number - 1])
@@ -137,7 +140,7 @@ def _round(
             details["given_up"] = True
             log.warning("%s %s failed for good: %s", kind, topic, exc)
         last.details = details
-    last = rows_about(topic, kind)[-1]
+    last = rows_about(topic, kind, message.to)[-1]
     session.commit()
     if not retrying(last) and kind in SETTLED:
         SETTLED[kind](last)

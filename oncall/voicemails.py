@@ -154,9 +154,9 @@ def notify_caller(callout_id: int) -> None:
     if callout.voicemail is None:
         return  # opened by the ticket itself: nobody called, nobody waits for this SMS
     ticket = callout.ticket
-    if _takeover_asked(callout_id) or any(_takeover_told(e, callout_id) for e in ticket.events):
-        return  # sent already (a duplicate job)
     number = receipt_number(callout.voicemail.call)
+    if _takeover_asked(callout_id, number) or any(_takeover_told(e, callout_id) for e in ticket.events):
+        return  # sent already (a duplicate job)
     covered = _taken_over_with(callout, number)
     also = {"with": covered} if covered else {}
     if number is None:
@@ -220,9 +220,9 @@ def _caller_told(message: OutgoingMessage) -> None:
     add_event(ticket, "caller_sms", data=data)
 
 
-def _takeover_asked(callout_id: int) -> bool:
+def _takeover_asked(callout_id: int, number: str | None) -> bool:
     """The caller's takeover SMS of that callout was asked of the outbox (whatever became of it)."""
-    return retries.fate(f"taken_over:{callout_id}", "caller_sms") is not None
+    return number is not None and retries.fate(f"taken_over:{callout_id}", "caller_sms", number) is not None
 
 
 @tasks.job("notify_caller_breach")
