@@ -78,7 +78,7 @@ def one_caller(phone: TimedPhone) -> None:
     call.expect("code PIN").press("4821#")
     call.expect("nous vous rappellerons").press("1")  # keeps the caller ID
     call.expect("après le bip").record(seconds=20)
-    call.press("1").expect("dans un délai de 30 minutes")  # then Twilio hangs up: the status callback
+    call.press("1").expect("au plus tard dans 30 minutes")  # then Twilio hangs up: the status callback
 
 
 def org_file(folder: Path) -> Path:

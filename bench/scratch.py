@@ -7,15 +7,29 @@ import os
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import text
 
 import models
 
+ROOT = Path(__file__).resolve().parent.parent
+STEP2_AFTER = 3  # seconds: the second policy step, to measure how late steps fire
+
+
+def bench_org() -> dict[str, Any]:
+    """examples/org.yaml, always after hours, its policy shortened to measure step lateness."""
+    doc = yaml.safe_load((ROOT / "examples" / "org.yaml").read_text(encoding="utf-8"))
+    doc["business_hours"], doc["holidays"], doc["closures"] = {}, [], []
+    doc["astreinte"]["policy"] = [
+        {"after": "0s", "notify": "primary", "by": ["sms", "voice"]},
+        {"after": f"{STEP2_AFTER}s", "notify": "primary", "by": ["voice"]},
+        {"after": "10m", "notify": "backup", "by": ["sms", "voice"]},
+    ]
+    return doc  # type: ignore[no-any-return]
+
 
 def scratch_app(tmp: Path, name: str, token: str, public: str, **config: Any) -> Any:
     os.environ.setdefault("ASTREINTE_INSTANCE", str(tmp))
-    from stack import Stack  # noqa: PLC0415
-
     import wsgi  # noqa: PLC0415 - after ASTREINTE_INSTANCE: the instance folder is read on import
     from org.load import load  # noqa: PLC0415
 
@@ -36,6 +50,6 @@ def scratch_app(tmp: Path, name: str, token: str, public: str, **config: Any) ->
         with engine.begin() as conn:
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         wsgi.upgrade_database()
-        load(Stack.org_doc(None))  # type: ignore[arg-type]
+        load(bench_org())
         models.session.remove()
     return app

@@ -40,15 +40,14 @@ import urllib.request
 import uuid
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import redis  # noqa: E402
-import yaml  # noqa: E402
 from rq import Queue  # noqa: E402
+from scratch import STEP2_AFTER, bench_org  # noqa: E402
 from sqlalchemy import func, insert, select, text, update  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
@@ -75,7 +74,6 @@ ACCOUNT_SID = "AC" + "b" * 32
 AUTH_TOKEN = "bench-auth-token"
 CALLER = "+33611223344"  # Isabelle, a contact of C1001 (examples/org.yaml)
 TICKET, PIN = "104233", "4821"
-STEP2_AFTER = 3  # seconds: the second policy step, to measure how late steps fire
 BIN = Path(sys.executable).parent
 
 
@@ -147,7 +145,7 @@ class Stack:
             wsgi.upgrade_database()
             from org.load import load
 
-            load(self.org_doc())
+            load(bench_org())
         redis.Redis.from_url(self.redis_url).flushdb()
         gunicorn = [str(BIN / "gunicorn"), "-w", str(self.args.web_workers), "--log-level", "warning"]
         if self.args.threads > 1:
@@ -203,17 +201,6 @@ class Stack:
             shutil.rmtree(self.dir, ignore_errors=True)
         else:
             print(f"kept {self.dir}")
-
-    def org_doc(self) -> dict[str, Any]:
-        """examples/org.yaml, always after hours, its policy shortened to measure step lateness."""
-        doc = yaml.safe_load((ROOT / "examples" / "org.yaml").read_text(encoding="utf-8"))
-        doc["business_hours"], doc["holidays"], doc["closures"] = {}, [], []
-        doc["astreinte"]["policy"] = [
-            {"after": "0s", "notify": "primary", "by": ["sms", "voice"]},
-            {"after": f"{STEP2_AFTER}s", "notify": "primary", "by": ["voice"]},
-            {"after": "10m", "notify": "backup", "by": ["sms", "voice"]},
-        ]
-        return doc  # type: ignore[no-any-return]
 
     # --- signed requests ------------------------------------------------------------------------
 

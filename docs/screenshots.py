@@ -24,6 +24,7 @@ OUT = ROOT / "docs" / "screenshots"
 PAGES = [
     ("now", "/now"),
     ("calls", "/calls"),
+    ("tickets", "/tickets"),
     ("ticket", "/tickets/104233"),
     ("ticket-standby", "/tickets/104260"),
     ("rota", "/rota"),

@@ -23,7 +23,6 @@ from oncall.sending import text_once
 from oncall.voicemails import deliver
 from org.hours import is_business_hours
 from org.load import current_org
-from org.phones import readable_phone
 from tickets.calls import caller_number, find_call, recall, remember
 from tickets.eligibility import refusal
 from words.caller import clock_time
@@ -120,6 +119,18 @@ def _only_ticket(number: str | None) -> Ticket | None:
     return covered[0] if len(covered) == 1 else None
 
 
+def _who_called(call: Call, lang: str) -> str:
+    """The client's contact by name, else the last four digits: who called, and nothing to dial."""
+    number = caller_number(call)
+    if number is None:
+        return text("fallback_caller_withheld", lang)
+    contact = session.scalar(select(Contact).where(Contact.phone == number).order_by(Contact.id).limit(1))
+    if contact is not None:
+        return text("fallback_caller_contact", lang, name=contact.name, client=contact.client.name)
+    last = "".join(ch for ch in number if ch.isdigit())[-4:]
+    return text("fallback_caller_number", lang, end=f"{last[:2]} {last[2:]}")
+
+
 def _tell_on_call(call: Call, rec: Recorded) -> None:
     """One SMS to the technician on call: a message with no ticket waits for the desk, here is who."""
     org = current_org()
@@ -131,7 +142,7 @@ def _tell_on_call(call: Call, rec: Recorded) -> None:
     body = text(
         "sms_fallback_message",
         person.language,
-        caller=readable_phone(call.from_number, org.region) or call.from_number or "?",
+        caller=_who_called(call, person.language),
         time=clock_time(rec.at.astimezone(org.timezone)),
     )
     # Once per message; a failure is the outbox's to try again, like every message.

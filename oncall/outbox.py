@@ -21,7 +21,6 @@ import clock
 from models import Channel, MessageState, OutgoingMessage, Page, session
 from oncall import carriers, policy
 from oncall.carriers import Outgoing, SendError, Sent
-from org.load import NoOrganisation, current_org
 from words.catalogue import text
 
 log = logging.getLogger(__name__)
@@ -253,11 +252,7 @@ def _tell_supervisor(name: str, error: SendError) -> None:
     channel in turn (the carrier set aside is skipped)."""
     if not carriers.claim_telling(name):
         return
-    try:
-        org = current_org()
-    except NoOrganisation:
-        return
-    supervisor = policy.supervisor(org)
+    supervisor = policy.supervisor_to_tell()
     if supervisor is None:
         return
     body = text("outbox.carrier_down", supervisor.language, carrier=name, error=str(error)[:80])

@@ -235,11 +235,7 @@ def finish(test: PageTest) -> str:
 
 
 def _warn_supervisor(test: PageTest) -> None:
-    try:
-        org = current_org()
-    except NoOrganisation:
-        return
-    supervisor = policy.supervisor(org)
+    supervisor = policy.supervisor_to_tell()
     if supervisor is None:
         return
     lang = supervisor.language

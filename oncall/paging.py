@@ -26,7 +26,7 @@ from oncall.page_claims import MAYBE_SENT, Batch, event_row, schedule_delivery, 
 from org.load import current_org
 from org.orgfile import Org
 from tickets.timeline import add_event
-from words.pages import Alert, readable_number
+from words.pages import Alert
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,6 @@ def alert_of(callout: Callout, lang: str, org: Org) -> Alert:
         due_at=callout.due_at,
         message_at=callout.opened_at.astimezone(org.timezone),
         subject=ticket.subject,
-        callback_shown=readable_number(callback if callback != "-" else None, org.region),
         english=callout.voicemail is not None and callout.voicemail.call.language == "en",
     )
 

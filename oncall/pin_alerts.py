@@ -9,7 +9,6 @@ import logging
 from models import Call, session
 from oncall import policy
 from oncall.sending import text_once
-from org.load import NoOrganisation, current_org
 from tasks import job
 from tickets.calls import caller_number
 from words.catalogue import register, text
@@ -42,11 +41,7 @@ def tell_of_pin_lock(call_id: int, locked: bool = True) -> None:
     call = session.get(Call, call_id)
     if call is None or call.client is None:
         return
-    try:
-        org = current_org()
-    except NoOrganisation:
-        return
-    supervisor = policy.supervisor(org)
+    supervisor = policy.supervisor_to_tell()
     if supervisor is None:
         log.warning("PIN lock on %s: no supervisor to tell", call.client.account)
         return

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 import clock
 from models import Callout, Page, Person, session
+from org.load import NoOrganisation, current_org
 from org.orgfile import Org, PolicyStep
 from tickets.sla import add_on_clock
 from words.ui import label
@@ -102,3 +103,12 @@ def supervisor(org: Org) -> Person | None:
     """Who the supervisor's SMS go to (a missed resolution, a coming gap, a pager that failed its
     test)."""
     return role_holder(org, "supervisor")
+
+
+def supervisor_to_tell() -> Person | None:
+    """The supervisor of the organisation loaded now; None before any is loaded, or when it names none."""
+    try:
+        org = current_org()
+    except NoOrganisation:
+        return None
+    return supervisor(org)

@@ -31,7 +31,6 @@ from oncall.voicemails import notify_caller, receipt_number
 from org.load import current_org
 from tickets.timeline import add_event
 from words.catalogue import text
-from words.pages import readable_number
 
 log = logging.getLogger(__name__)
 
@@ -237,13 +236,12 @@ def reply_text(reply: Reply, person: Person) -> str:
     tz = current_org().timezone
     if reply.kind == "taken" and reply.takeover and reply.takeover.at:
         callout = reply.takeover.callout
-        callback = readable_number(callout.callback_number, current_org().region)
         return text(
             "sms_taken",
             lang,
             ticket=reply.ticket,
             time=f"{reply.takeover.at.astimezone(tz):%H:%M}",
-            callback=callback,
+            callback=text("sms_taken_callback", lang) if callout.callback_number else "",
         )
     if reply.kind == "yours" and reply.takeover and reply.takeover.at:
         return text("sms_yours", lang, ticket=reply.ticket, time=f"{reply.takeover.at.astimezone(tz):%H:%M}")

@@ -4,7 +4,9 @@ server (REDIS_URL, or the embedded redis-server), the application, a movable clo
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 import clock as clock_module
 import models
@@ -34,6 +37,21 @@ AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 def paris(text_: str) -> datetime:
     """An aware instant from Paris local time: paris("2026-11-24 23:10")."""
     return datetime.strptime(text_, "%Y-%m-%d %H:%M").replace(tzinfo=PARIS)
+
+
+@contextmanager
+def scratch_postgres(url: str, prefix: str) -> Iterator[str]:
+    """A PostgreSQL database of its own beside the one `url` names, dropped afterwards: its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = models.make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(models.make_engine(url).url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -192,7 +192,7 @@ def test_an_urgent_ticket_opened_at_night_pages_the_technician_at_once(api, cloc
     assert answer.status_code == 201
     pages = sms_to(ALICE)
     assert len(pages) == 1 and answer.json["number"] in pages[0]
-    assert "Client 06 11 22 33 44" in pages[0]  # nobody called: the client's contact, one key away
+    assert "Client : rappel via le lien." in pages[0]  # nobody called: the client's contact, masked
     callout = session.scalar(select(Callout).where(Callout.ticket.has(number=answer.json["number"])))
     assert callout.origin == "page_on_open" and callout.voicemail_id is None
     listed = api.get(f"/api/callouts?ticket={answer.json['number']}").json["callouts"]

@@ -18,26 +18,28 @@ STRANGER = "+33699887766"
 CALLS = 40
 
 
-def test_forty_wrong_pins_at_once_are_counted_exactly(app, phone, org):
+def _at_the_same_instant(app, caller: str, count: int, pin: str) -> list:
+    """`count` calls from `caller` over HTTP, each at the PIN prompt, all keying `pin` at once (the
+    client's PIN hashed with the production work factor: slow comparisons that overlap)."""
     dupont = session.scalar(select(Client).where(Client.account == "C1001"))
-    dupont.pin_hash = generate_password_hash("4821")  # the production work factor: a slow comparison
+    dupont.pin_hash = generate_password_hash("4821")
     session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         http = Phone(f"http://127.0.0.1:{server.server_port}", AUTH_TOKEN, PUBLIC_BASE_URL, "+33272646172")
-        calls = [http.call(from_=STRANGER).press("104233#").expect("code PIN") for _ in range(CALLS)]
-        start = threading.Barrier(CALLS)
+        calls = [http.call(from_=caller).press("104233#").expect("code PIN") for _ in range(count)]
+        start = threading.Barrier(count)
         errors: list[BaseException] = []
 
-        def key_a_wrong_pin(call) -> None:
+        def key_the_pin(call) -> None:
             start.wait()
             try:
-                call.press("0000#")
+                call.press(f"{pin}#")
             except BaseException as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
 
-        threads = [threading.Thread(target=key_a_wrong_pin, args=(call,)) for call in calls]
+        threads = [threading.Thread(target=key_the_pin, args=(call,)) for call in calls]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -45,6 +47,11 @@ def test_forty_wrong_pins_at_once_are_counted_exactly(app, phone, org):
     finally:
         server.shutdown()
     assert not errors, errors[0]
+    return calls
+
+
+def test_forty_wrong_pins_at_once_are_counted_exactly(app, phone, org):
+    calls = _at_the_same_instant(app, STRANGER, CALLS, "0000")
     heard = [" ".join(call.heard) for call in calls]
     assert all("suspendu" in h or "Ce code PIN est incorrect" in h for h in heard), heard
     session.expire_all()
@@ -63,33 +70,7 @@ def test_a_switchboards_staff_keying_the_right_pin_at_once_all_get_through(app, 
     """An outage: twelve people of one client call from its switchboard's single number and key the
     right PIN at the same instant. Never more than PIN_MAX_FAILURES comparisons run at once, but a right
     PIN waits for a slot instead of hearing that the number is locked."""
-    dupont = session.scalar(select(Client).where(Client.account == "C1001"))
-    dupont.pin_hash = generate_password_hash("4821")  # an older, slow hash: comparisons overlap
-    session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    staff = 12
-    try:
-        http = Phone(f"http://127.0.0.1:{server.server_port}", AUTH_TOKEN, PUBLIC_BASE_URL, "+33272646172")
-        calls = [http.call(from_=ISABELLE).press("104233#").expect("code PIN") for _ in range(staff)]
-        start = threading.Barrier(staff)
-        errors: list[BaseException] = []
-
-        def key_the_pin(call) -> None:
-            start.wait()
-            try:
-                call.press("4821#")
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=key_the_pin, args=(call,)) for call in calls]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-    finally:
-        server.shutdown()
-    assert not errors, errors[0]
+    calls = _at_the_same_instant(app, ISABELLE, 12, "4821")
     heard = [" ".join(call.heard) for call in calls]
     assert not [h for h in heard if "suspendu" in h], heard
     assert all("vous rappellerons" in h for h in heard), heard

@@ -237,6 +237,32 @@ def test_a_ticket_resolved_yesterday_may_be_contested_it_reaches_the_astreinte_a
     assert session.scalar(select(Callout)).ticket_id == ticket.id
 
 
+def test_a_ticket_closed_yesterday_may_be_contested_and_the_caller_hears_it_is_closed(phone, clock):
+    from tickets.service import change_status
+
+    change_status(_ticket("104233"), TicketStatus.RESOLVED, "desk")
+    change_status(_ticket("104233"), TicketStatus.CLOSED, "desk")
+    clock.advance(hours=30)  # within the 48 h of seed 004
+    call = _with_pin(phone, "104233", "4821")
+    call.expect("Cette requête est close : votre message la rouvrira").expect_not("résolue").silence()
+    call.expect("après le bip").record(seconds=15).press("1")
+    call.expect("au plus tard dans 30 minutes")
+    ticket = _ticket("104233")
+    session.refresh(ticket)
+    assert ticket.status is TicketStatus.OPEN
+
+
+def test_an_english_caller_contesting_a_closed_ticket_hears_it_is_closed(phone, clock):
+    from tickets.service import change_status
+
+    change_status(_ticket("104233"), TicketStatus.CLOSED, "desk")
+    clock.advance(hours=30)
+    call = phone.call(from_=ISABELLE).press("9").press("104233#").press("4821#")
+    call.expect("This ticket is closed: your message will reopen it").expect_not("resolved").silence()
+    call.expect("after the beep").record(seconds=15).press("1")
+    assert _ticket("104233").status is TicketStatus.OPEN
+
+
 def test_a_ticket_resolved_three_days_ago_is_closed_to_the_astreinte(phone, clock):
     from tickets.service import change_status
 

@@ -81,7 +81,20 @@ def test_a_message_from_a_number_no_ticket_is_known_for_waits_for_the_desk_and_t
     assert voicemail.call.outcome is CallOutcome.DESK_MESSAGE
     assert session.scalar(select(func.count()).select_from(Callout)) == 0
     sms = twilio.sms_to(ALICE).body
-    assert "pendant une panne" in sms and "06 99 88 77 66" in sms and "23:10" in sms
+    assert "pendant une panne" in sms and "23:10" in sms
+    assert "un numéro finissant par 77 66" in sms and "699887766" not in sms.replace(" ", "")  # not to dial
+
+
+def test_a_clients_contact_without_a_ticket_for_the_astreinte_is_named_to_the_technician_not_dialled(
+    app, twilio, clock
+):
+    call, _ = twilio.fallback_recorded("+33244556677", SUPPORT, seconds=40)  # Paul Moreau: no option
+    clock.advance(minutes=10)
+    assert recover_messages() == 1
+    assert message_of(call.sid).kind is VoicemailKind.DESK
+    sms = twilio.sms_to(ALICE).body
+    assert "par Paul Moreau (Cabinet Moreau), requête inconnue" in sms and "service desk" in sms
+    assert "244556677" not in sms.replace(" ", "")
 
 
 def test_recordings_of_other_numbers_and_unfinished_ones_are_left_alone(app, twilio, clock):

@@ -22,6 +22,9 @@ FLOORS: list[set[str]] = [
     {"wsgi"},
 ]
 FLOOR = {room: level for level, rooms in enumerate(FLOORS) for room in rooms}
+# Outside the house: scripts that use it and nothing imports (their imports follow the environment they
+# set), the tests, and the README's screenshot script.
+APART = {"bench", "tests", "docs"}
 NO_TWILIO = ("org", "words", "tickets", "oncall", "models.py")
 TWILIO_WORDS = re.compile(r"CallSid|MessageSid|AnsweredBy|machine_detection|import twilio|from twilio")
 
@@ -71,6 +74,13 @@ def test_every_room_imports_only_the_rooms_below_it():
         if room != _room(path) and FLOOR[room] >= FLOOR[_room(path)]
     ]
     assert upward == []
+
+
+def test_every_room_of_the_tree_has_a_floor():
+    rooms = {p.stem for p in ROOT.glob("*.py")} | {
+        p.name for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith(".") and any(p.rglob("*.py"))
+    }
+    assert sorted(rooms - set(FLOOR) - APART) == [], "a new room: add it to FLOORS and to docs/design.md"
 
 
 def test_no_project_import_hides_inside_a_function():

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
 
 import models
+from tests.conftest import scratch_postgres
 from wsgi import create_app, upgrade_database
 
 
@@ -23,16 +22,8 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
     if not url.startswith("postgresql"):
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
         return
-    name = f"astreinte_migrations_{uuid.uuid4().hex[:8]}"
-    admin = models.make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(models.make_engine(url).url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(url, "astreinte_migrations") as scratch:
+        yield scratch
 
 
 def test_migrations_build_the_schema_of_the_models(tmp_path: Path, empty_database_url: str):

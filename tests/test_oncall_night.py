@@ -75,7 +75,7 @@ def test_two_callouts_waiting_for_alice_make_one_sms_and_one_call(twilio, clock)
     assert len(twilio.sms_sent_to(ALICE)) == 1 and len(twilio.calls_to(ALICE)) == 1
     body = twilio.sms_to(ALICE).body
     assert body.startswith(
-        "Astreinte : 2 alertes. 104233 Boulangerie Dupont (avant 23:40, client 06 11 22 33 44)"
+        "Astreinte : 2 alertes. 104233 Boulangerie Dupont (avant 23:40); 104240 Boulangerie Dupont (avant 23:40)"
     )
     assert "104240 Boulangerie Dupont (avant 23:40" in body
     call = twilio.ring(twilio.call_to(ALICE))

@@ -22,7 +22,7 @@ def test_the_first_page_is_an_sms_and_a_call_to_the_primary(twilio, clock):
         "Astreinte 104233 Boulangerie Dupont prio Élevée : Coupure totale du lien SDSL."
     )
     assert "Avant 23:40." in sms.body  # an absolute deadline: still true however late it is read
-    assert "Client 06 11 22 33 44" in sms.body and "OK 104233" in sms.body  # as a French person dials it
+    assert "Client : rappel via le lien." in sms.body and "OK 104233" in sms.body  # through astreinte
     assert "https://astreinte.example.test/o/" in sms.body
     call = twilio.call_to(ALICE)
     assert call.url.startswith("https://astreinte.example.test/voice/pages/call")
@@ -168,7 +168,6 @@ def test_a_bundle_of_many_alerts_is_summarised_within_three_segments():
             now + timedelta(minutes=30),
             now.astimezone(ZoneInfo("Europe/Paris")),
             "Coupure",
-            "06 11 22 33 44",
         )
         for i in range(6000)
     ]
@@ -190,7 +189,7 @@ def test_a_bundle_of_two_alerts_is_one_sms_whose_short_link_opens_both(twilio, c
         as_text=True
     )
     assert f'id="callout-{first.id}"' in html and f'id="callout-{second.id}"' in html
-    assert "06 11 22 33 44" in html and "tel:" not in html  # the client is called through astreinte
+    assert "Appeler le client via l&#39;astreinte" in html and "tel:" not in html  # the support number shows
     assert f'action="/o/{body.rsplit("/", 1)[-1]}/call/{first.id}"' in html
 
 

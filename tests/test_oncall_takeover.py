@@ -334,7 +334,7 @@ def test_ok_alone_with_two_messages_on_one_ticket_takes_over_that_ticket(twilio,
 def test_the_page_call_and_sms_say_when_the_caller_speaks_english(twilio, clock):
     leave_voicemail("104233", language="en")
     sms = twilio.sms_to(ALICE).body
-    assert "Client 06 11 22 33 44 (parle anglais)." in sms
+    assert "Client (parle anglais) : rappel via le lien." in sms
     call = twilio.ring(twilio.call_to(ALICE))
     call.expect("Requête 1 0 4 2 3 3").expect("Le client parle anglais").expect("Pour prendre en charge")
 

@@ -40,6 +40,50 @@ def _link(body: str) -> str:
     return found.group(1)
 
 
+CLIENT_DIGITS = "611223344"  # Isabelle Dupont's mobile, however it is written (06 11 22 33 44, +33 6 11…)
+
+
+def _dialable(text: str) -> bool:
+    return CLIENT_DIGITS in re.sub(r"[\s.+()-]", "", text)
+
+
+@pytest.mark.parametrize(
+    ("lang", "sms_says", "mail_says", "button"),
+    [
+        (
+            "fr",
+            "Client : rappel via le lien.",
+            "Rappeler le client : par le lien",
+            "Appeler le client via l&#39;astreinte",
+        ),
+        (
+            "en",
+            "Client: call back via the link.",
+            "Call the client back: through the link",
+            "Call the client through astreinte",
+        ),
+    ],
+)
+def test_the_technician_is_never_shown_the_clients_number_to_dial_only_the_masked_call_back(
+    twilio, mailbox, clock, client, lang, sms_says, mail_says, button
+):
+    doc = read_file(ORG_FILE)
+    doc["astreinte"]["policy"][0]["by"] = ["sms", "voice", "email"]
+    next(p for p in doc["people"] if p["id"] == "alice")["language"] = lang
+    load(doc)
+    leave_voicemail("104233")
+
+    sms = twilio.sms_to(ALICE).body
+    mail = mailbox.to(ALICE_MAIL)[0]
+    assert sms_says in sms and mail_says in mail.body
+    page = client.get(_link(sms)).get_data(as_text=True)
+    assert button in page
+    _status, reply = twilio.reply(ALICE, "OK 104233")
+    assert "104233" in reply
+    for shown in (sms, mail.subject, mail.body, page, reply):  # a phone would make any of them a link
+        assert not _dialable(shown), shown
+
+
 def test_a_step_by_email_pages_by_email_with_the_facts_and_the_link_that_takes_over(
     twilio, mailbox, clock, client, org
 ):
@@ -51,7 +95,7 @@ def test_a_step_by_email_pages_by_email_with_the_facts_and_the_link_that_takes_o
     mail = mailbox.to(ALICE_MAIL)[0]
     assert mail.sender == "astreinte@support.example"
     assert "104233" in mail.subject and "Boulangerie Dupont" in mail.subject
-    assert "Coupure totale du lien SDSL" in mail.body and "06 11 22 33 44" in mail.body  # the callback
+    assert "Coupure totale du lien SDSL" in mail.body and "Rappeler le client : par le lien" in mail.body
     assert "Avant 23:40" in mail.body and "OK 104233" in mail.body  # the deadline, as the SMS says it
     sms_link = _link(twilio.sms_to(ALICE).body)
     mail_link = _link(mail.body)

@@ -66,6 +66,16 @@ def test_pressing_1_in_vonages_page_call_takes_over(twilio, vonage, clock):
     twilio.up()
 
 
+def test_vonages_page_call_says_what_twilios_does_the_caller_speaking_english_included(twilio, vonage, clock):
+    twilio.down(503, 20503)
+    leave_voicemail("104233", language="en")
+    heard, _ = vonage.answer(vonage.calls_to(ALICE)[0], press="9")
+    said = heard[0]["text"]
+    assert "Requête 1 0 4 2 3 3, Boulangerie Dupont : Coupure totale du lien SDSL." in said
+    assert "Le client parle anglais. Il reste 30 minutes." in said
+    twilio.up()
+
+
 def test_another_key_or_an_unanswered_call_never_takes_over(twilio, vonage, clock):
     twilio.down(503, 20503)
     callout = leave_voicemail("104233")

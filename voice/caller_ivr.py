@@ -23,7 +23,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 import clock
 import tasks
-from models import Call, RefusalReason
+from models import Call, RefusalReason, TicketStatus
 from oncall import live
 from oncall.callouts import last_taken_over
 from oncall.links import absolute_url
@@ -402,7 +402,8 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
     )
     before: Before = [("caller.pin_ok", {})]
     if contested(call.ticket, current_org()):
-        before.append(("caller.contest", {}))
+        closed = call.ticket.status is TicketStatus.CLOSED
+        before.append(("caller.contest_closed" if closed else "caller.contest", {}))
     elif (taken := last_taken_over(call.ticket)) is not None and taken.taken_over_at is not None:
         at = taken.taken_over_at.astimezone(current_org().timezone)
         name = taken.taker.first_name if taken.taker else "?"

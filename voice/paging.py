@@ -22,9 +22,9 @@ from oncall.voicemails import caller_gets_sms
 from org.load import current_org
 from voice.delivery import is_machine, record_status
 from voice.security import form_value, id_arg, twilio_request
-from voice.twiml import say, twiml
+from voice.twiml import say, speak, twiml
 from words.catalogue import digits
-from words.pages import minute_word, spoken_time
+from words.pages import spoken_alert, spoken_time
 
 bp = Blueprint("paging", __name__, url_prefix="/voice/pages")
 
@@ -185,24 +185,8 @@ def _menu(r: VoiceResponse, lead: Page, callout: Callout, lang: str, tries: int)
     org = current_org()
     alert = alert_of(callout, lang, org)
     gather = r.gather(num_digits=1, timeout=6, action=_url("paging.key", lead, callout))
-    say(
-        gather,
-        "page_alert",
-        lang,
-        ticket=digits(alert.ticket, lang),
-        client=alert.client,
-        subject=alert.subject,
-        service=alert.service,
-        priority=alert.priority,
-        time=spoken_time(alert.message_at, lang),
-    )
-    if alert.english:
-        say(gather, "live.speaks_english", lang)
-    minutes = int((alert.due_at - clock.now()).total_seconds() // 60)
-    if minutes >= 0:
-        say(gather, "page_left", lang, minutes=minutes, unit=minute_word(minutes, lang))
-    else:
-        say(gather, "page_over", lang, minutes=-minutes, unit=minute_word(-minutes, lang))
+    for sentence in spoken_alert(lang, alert, clock.now()):
+        speak(gather, sentence, lang)
     say(gather, "page_menu", lang)
     r.redirect(_url("paging.menu", lead, callout, tries=tries + 1))
 

@@ -38,5 +38,10 @@ def voice_of(lang: str) -> str:
 
 def say(verb: TwiML, key: str, lang: str, **values: Any) -> TwiML:
     """Append <Say> of a catalogue entry to a response or a <Gather>."""
-    verb.say(text(key, lang, **values), language=SPEECH_LANGUAGE.get(lang, "fr-FR"), voice=voice_of(lang))
+    return speak(verb, text(key, lang, **values), lang)
+
+
+def speak(verb: TwiML, sentence: str, lang: str) -> TwiML:
+    """Append <Say> of a sentence the catalogue already made (`words.pages.spoken_alert`)."""
+    verb.say(sentence, language=SPEECH_LANGUAGE.get(lang, "fr-FR"), voice=voice_of(lang))
     return verb

@@ -28,7 +28,7 @@ from oncall.takeover import answer_sms, person_by_phone, reply_text, take_over
 from org.load import current_org
 from org.phones import parse_phone
 from words.catalogue import digits, text
-from words.pages import minute_word, spoken_time
+from words.pages import spoken_alert
 
 log = logging.getLogger(__name__)
 
@@ -134,22 +134,10 @@ def answer() -> Response:
         return jsonify([_talk(text("page_goodbye", lang), lang)])
     org = current_org()
     alert = alert_of(callout, lang, org)
-    minutes = int((alert.due_at - clock.now()).total_seconds() // 60)
-    left = "page_left" if minutes >= 0 else "page_over"
     said = " ".join(
         [
             text("page_hello", lang, name=page.person.first_name),
-            text(
-                "page_alert",
-                lang,
-                ticket=digits(alert.ticket, lang),
-                client=alert.client,
-                subject=alert.subject,
-                service=alert.service,
-                priority=alert.priority,
-                time=spoken_time(alert.message_at, lang),
-            ),
-            text(left, lang, minutes=abs(minutes), unit=minute_word(abs(minutes), lang)),
+            *spoken_alert(lang, alert, clock.now()),
             text("page_press_1", lang),
         ]
     )

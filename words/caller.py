@@ -71,6 +71,10 @@ register(
             "fr": "Cette requête est résolue : votre message la rouvrira.",
             "en": "This ticket is resolved: your message will reopen it.",
         },
+        "caller.contest_closed": {  # 004: a closed ticket too, 48 h after the notice of closure
+            "fr": "Cette requête est close : votre message la rouvrira.",
+            "en": "This ticket is closed: your message will reopen it.",
+        },
         "caller.already_taken": {  # 000/001: a client may ask for escalation
             "fr": "{name} a pris en charge cette requête à {time}. Pour demander une escalade, tapez 3.",
             "en": "{name} took over this ticket at {time}. To ask for escalation, press 3.",

@@ -18,13 +18,24 @@ register(
         "mail_page_subject_bundle": {"fr": "Astreinte : {count} alertes", "en": "On-call: {count} alerts"},
         "mail_page_item": {
             "fr": "Requête {ticket} - {client} (service {service}, priorité {priority})\n"
-            "Objet : {subject}\nMessage laissé à {time}. {deadline}.\nRappeler le client : {callback}",
+            "Objet : {subject}\nMessage laissé à {time}. {deadline}.\n{callback}",
             "en": "Ticket {ticket} - {client} (service {service}, priority {priority})\n"
-            "Subject: {subject}\nMessage left at {time}. {deadline}.\nCall the client back: {callback}",
+            "Subject: {subject}\nMessage left at {time}. {deadline}.\n{callback}",
+        },
+        # never the client's number (a mail app makes it a link that shows the technician's own number)
+        "mail_page_callback": {
+            "fr": "Rappeler le client : par le lien ci-dessous, « Appeler le client via l'astreinte » "
+            "(il verra le numéro du support).",
+            "en": 'Call the client back: through the link below, "Call the client through astreinte" '
+            "(they see the support number).",
+        },
+        "mail_page_no_callback": {
+            "fr": "Aucun numéro de rappel n'a été laissé.",
+            "en": "No callback number was left.",
         },
         "mail_page_take_over": {
-            "fr": "Écouter le message et prendre en charge : {link}\nOu par SMS : OK {ticket}",
-            "en": "Hear the message and take over: {link}\nOr by SMS: OK {ticket}",
+            "fr": "Écouter le message, prendre en charge, rappeler le client : {link}\nOu par SMS : OK {ticket}",
+            "en": "Hear the message, take over, call the client back: {link}\nOr by SMS: OK {ticket}",
         },
         "outbox.carrier_down_subject": {
             "fr": "Astreinte : l'opérateur {carrier} est en panne",
@@ -67,7 +78,7 @@ def page_email(lang: str, alerts: list[Alert], link: str, now: datetime) -> tupl
             subject=a.subject or "-",
             time=f"{a.message_at:%H:%M}",
             deadline=deadline(lang, a, now).capitalize(),
-            callback=a.callback_text,
+            callback=text("mail_page_callback" if a.has_callback else "mail_page_no_callback", lang),
         )
         for a in alerts
     ]

@@ -14,28 +14,37 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from org.phones import readable_phone
-from words.catalogue import register, text
+from words.catalogue import digits, register, text
 
 register(
     {
         # --- the page SMS --------------------------------------------------------------------------
-        "sms_page": {  # the subject and an absolute deadline; {priority} is left out when it costs a segment
-            "fr": "Astreinte {ticket} {client}{priority} : {subject}. {deadline}. Client {callback}{english}. "
+        # the subject and an absolute deadline; {priority} is left out when it costs a segment. Never the
+        # client's number: a phone makes it a link, and the technician would show their own number to the
+        # client; the link's "call the client through astreinte" shows the support number.
+        "sms_page": {
+            "fr": "Astreinte {ticket} {client}{priority} : {subject}. {deadline}. Client{english} : {callback}. "
             "{reply}OK {ticket} ou {link}",
-            "en": "On-call {ticket} {client}{priority}: {subject}. {deadline}. Client {callback}{english}. "
+            "en": "On-call {ticket} {client}{priority}: {subject}. {deadline}. Client{english}: {callback}. "
             "{reply}OK {ticket} or {link}",
         },
+        "sms_callback": {"fr": "rappel via le lien", "en": "call back via the link"},
+        "sms_no_callback": {"fr": "pas de n° de rappel", "en": "no callback number"},
         "sms_resolution_missed": {  # every missed commitment escalates (003): the resolution target too
             "fr": "Escalade : {ticket} {client} ({subject}) non résolue dans le délai. {link}",
             "en": "Escalation: ticket {ticket} {client} ({subject}) not resolved in time. {link}",
         },
-        "sms_fallback_message": {  # a message the fallback recorded while astreinte was down, no ticket known
+        # a message the fallback recorded while astreinte was down, no ticket known: who left it, never a
+        # number to dial from the technician's own phone (the client would see it)
+        "sms_fallback_message": {
             "fr": "Astreinte : message laissé à {time} pendant une panne par {caller}, requête inconnue. "
-            "Il attend le service desk ; rappelez le client si besoin.",
+            "Il attend le service desk (journal des appels).",
             "en": "On-call: message left at {time} during an outage by {caller}, no known ticket. "
-            "It waits for the desk; call the client back if needed.",
+            "It waits for the desk (call log).",
         },
+        "fallback_caller_contact": {"fr": "{name} ({client})", "en": "{name} ({client})"},
+        "fallback_caller_number": {"fr": "un numéro finissant par {end}", "en": "a number ending {end}"},
+        "fallback_caller_withheld": {"fr": "un numéro masqué", "en": "a withheld number"},
         "sms_priority": {"fr": " prio {priority}", "en": " priority {priority}"},
         "sms_english": {"fr": " (parle anglais)", "en": " (speaks English)"},
         "sms_reply": {"fr": "Répondez ", "en": "Reply "},
@@ -43,10 +52,7 @@ register(
             "fr": "Astreinte : {count} alertes. {items}. Répondez OK + numéro ou {link}",
             "en": "On-call: {count} alerts. {items}. Reply OK + number or {link}",
         },
-        "sms_bundle_item": {
-            "fr": "{ticket} {client} ({deadline}, client {callback})",
-            "en": "{ticket} {client} ({deadline}, client {callback})",
-        },
+        "sms_bundle_item": {"fr": "{ticket} {client} ({deadline})", "en": "{ticket} {client} ({deadline})"},
         "sms_bundle_more": {
             "fr": "et {count} autres : ouvrez le lien",
             "en": "and {count} more: open the link",
@@ -57,8 +63,12 @@ register(
         "missed": {"fr": "délai dépassé depuis {time}", "en": "overdue since {time}"},
         # --- replies to the technician's SMS --------------------------------------------------------
         "sms_taken": {
-            "fr": "C'est noté : vous avez pris en charge la requête {ticket} à {time}. Client : {callback}",
-            "en": "Noted: you took over ticket {ticket} at {time}. Client: {callback}",
+            "fr": "C'est noté : vous avez pris en charge la requête {ticket} à {time}.{callback}",
+            "en": "Noted: you took over ticket {ticket} at {time}.{callback}",
+        },
+        "sms_taken_callback": {
+            "fr": " Pour rappeler le client : le lien de l'alerte.",
+            "en": " To call the client back: the alert's link.",
         },
         "sms_yours": {
             "fr": "Vous avez déjà pris en charge la requête {ticket} à {time}.",
@@ -160,8 +170,8 @@ register(
         },
         "web_client_texted": {"fr": "Le client est prévenu par SMS.", "en": "The client has been texted."},
         "web_client_not_texted": {
-            "fr": "Le client n'a pas de mobile : appelez-le.",
-            "en": "The client has no mobile: call them.",
+            "fr": "Le client n'a pas de mobile : appelez-le via l'astreinte.",
+            "en": "The client has no mobile: call them through astreinte.",
         },
         "web_already": {
             "fr": "Déjà pris en charge par {name} à {time}.",
@@ -199,19 +209,12 @@ class Alert:
     due_at: datetime
     message_at: datetime  # local time
     subject: str = ""
-    callback_shown: str = ""  # as the technician dials it: "06 11 22 33 44" in France
     english: bool = False  # the caller spoke English (the page says so)
 
     @property
-    def callback_text(self) -> str:
-        return self.callback_shown or self.callback
-
-
-def readable_number(number: str | None, region: str) -> str:
-    """A number as the technician dials it ("06 11 22 33 44" in France); "-" when there is none."""
-    if not number:
-        return "-"
-    return readable_phone(number, region) or number
+    def has_callback(self) -> bool:
+        """A number to call the client back on, through astreinte (the page never prints it)."""
+        return self.callback not in ("", "-")
 
 
 def time_left(lang: str, due_at: datetime, now: datetime) -> str:
@@ -275,7 +278,7 @@ def _one_alert(lang: str, a: Alert, link: str, now: datetime) -> str:
                 priority=text("sms_priority", lang, priority=a.priority) if priority else "",
                 subject=subject,
                 deadline=deadline(lang, a, now).capitalize(),
-                callback=a.callback_text,
+                callback=text("sms_callback" if a.has_callback else "sms_no_callback", lang),
                 english=text("sms_english", lang) if a.english else "",
                 reply=text("sms_reply", lang) if reply else "",
                 link=link,
@@ -301,7 +304,6 @@ def _bundle(lang: str, alerts: list[Alert], link: str, now: datetime) -> str:
             ticket=a.ticket,
             client=a.client,
             deadline=deadline(lang, a, now),
-            callback=a.callback_text,
         )
 
     def body(shown: list[str], more: int) -> str:
@@ -315,6 +317,21 @@ def _bundle(lang: str, alerts: list[Alert], link: str, now: datetime) -> str:
             break
         shown.append(item(a))
     return body(shown, len(alerts) - len(shown))
+
+
+def spoken_alert(lang: str, a: Alert, now: datetime) -> list[str]:
+    """What a page call says of one alert, a sentence each (whichever carrier calls): the ticket and its
+    facts, that the caller speaks English when they do, the time left or overdue."""
+    minutes = int((a.due_at - now).total_seconds() // 60)
+    facts = {"client": a.client, "subject": a.subject, "service": a.service, "priority": a.priority}
+    said = [
+        text("page_alert", lang, ticket=digits(a.ticket, lang), time=spoken_time(a.message_at, lang), **facts)
+    ]
+    if a.english:
+        said.append(text("live.speaks_english", lang))
+    left = "page_left" if minutes >= 0 else "page_over"
+    said.append(text(left, lang, minutes=abs(minutes), unit=minute_word(abs(minutes), lang)))
+    return said
 
 
 def minute_word(count: int, lang: str) -> str:

@@ -16,7 +16,6 @@ import subprocess
 import threading
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,14 +24,14 @@ from typing import Any
 import pytest
 import redis
 import yaml
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import Engine
 
 import models
 from devtools.simulator import Phone
 from models import Callout, Channel, Page, PageTest, Voicemail
 
-from ..conftest import AUTH_TOKEN, ORG_FILE, PARIS, ROOT
+from ..conftest import AUTH_TOKEN, ORG_FILE, PARIS, ROOT, scratch_postgres
 from ..phone import ISABELLE
 from ..processes import astreinte, free_port, healthz, wait_for
 from ..twilio_standin import fixtures
@@ -51,16 +50,8 @@ def scratch_database() -> Iterator[str]:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgresql"):
         pytest.skip("two hosts share one PostgreSQL: run with DATABASE_URL=postgresql+psycopg://…")
-    name = f"astreinte_hosts_{uuid.uuid4().hex[:8]}"
-    admin = models.make_engine(url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(models.make_engine(url).url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(url, "astreinte_hosts") as scratch:
+        yield scratch
 
 
 @pytest.fixture
@@ -247,7 +238,7 @@ def _caller(phone: Phone, failures: list[str]) -> None:
         call.expect("code PIN").press("4821#")
         call.expect("nous vous rappellerons").press("1")
         call.expect("après le bip").record(seconds=20)
-        call.press("1").expect("dans un délai de 30 minutes")
+        call.press("1").expect("au plus tard dans 30 minutes")
     except Exception as exc:  # noqa: BLE001 - every lost call is reported
         failures.append(f"{type(exc).__name__}: {str(exc)[:300]}")
 
