@@ -10,7 +10,7 @@ import os
 import select
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -267,7 +267,8 @@ class Call(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("ticket.id"), index=True)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
     state: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # IVR scratch: entries awaiting a confirmation
-    # Who sends the caller's SMS receipt: claimed by one conditional UPDATE (the job or the sweeper).
+    # No longer written: the receipt is an outgoing message sent once (oncall/retries.py). Kept until a
+    # migration drops it.
     receipt_claimed_at: Mapped[datetime | None]
 
     ticket: Mapped[Ticket | None] = relationship()
@@ -387,7 +388,11 @@ class Page(Base):
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     step: Mapped[int] = mapped_column(Integer, default=0)  # the policy step that sent it
     to_number: Mapped[str] = mapped_column(String(254))  # a number, or an e-mail address
-    status: Mapped[str] = mapped_column(String(24), default="queued")  # Twilio's, or ours: throttled, outbox
+    # The carrier's word, or the page's own (pending, sending, cancelled: `MessageState` values; and
+    # the two below); read through `oncall.outbox.state_of`, never compared to a carrier's word in oncall/.
+    status: Mapped[str] = mapped_column(String(24), default="queued")
+    DECLINED: ClassVar[str] = "declined"  # the technician pressed 9: the next step runs now
+    FAILED: ClassVar[str] = "failed"  # every carrier refused it for good
     twilio_sid: Mapped[str | None] = mapped_column(String(64), index=True)  # bundled pages share one
     error_code: Mapped[str | None] = mapped_column(String(10))
     answered_by: Mapped[str | None] = mapped_column(String(24))
@@ -613,7 +618,7 @@ class PageTest(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     finished_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(16))  # ok, unconfirmed, failed, not-sent
-    warned_at: Mapped[datetime | None]  # the supervisor was told of the failure
+    warned_at: Mapped[datetime | None]  # no longer written: the supervisor's SMS is an outgoing message
 
     person: Mapped[Person] = relationship()
 

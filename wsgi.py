@@ -359,10 +359,15 @@ _group.params.append(
 )
 
 
+STARTS = {"serve", "up", "worker"}  # the commands that serve or page: refused when unsafe
+
+
 def cli() -> None:
     """The `astreinte` command: logging configured (LOG_LEVEL, LOG_FORMAT), then the subcommand. The
     usual mistakes (a database never migrated, one that does not answer) are one line with the fix."""
     logs.configure()
+    if STARTS & set(sys.argv[1:2]):
+        refuse_unsafe_start()  # before the application is built: a setting it cannot even read is named too
     try:
         _group()
     except DBAPIError as exc:

@@ -43,6 +43,6 @@ def test_page() -> Response:
     user = current_user()
     test = pagetests.start(person, ("sms", "voice"), "dashboard", requested_by=user.name if user else None)
     assert test is not None
-    tasks.enqueue(pagetests.SEND_JOB, test.id)
+    tasks.enqueue(pagetests.send_test, test.id)
     flash(t("Test d'alerte de {name} envoyé : SMS et appel.", language(), name=person.name))
     return redirect(url_for("dashboard.page_tests"))

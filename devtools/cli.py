@@ -20,6 +20,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 import clock
+from devtools.network import Network
 from devtools.sandbox import example_organisation, live_organisation, throwaway
 from devtools.simulator import Call, Phone
 from org.load import NoOrganisation, current_org
@@ -93,6 +94,9 @@ def _walk(app: Flask, transport: Any, from_number: str, to_number: str | None) -
     click.echo("-- call ended")
     if not url:
         _summary(call.sid)
+        click.echo("-- what left, person by person (channel, carrier, text):")
+        for line in Network().by_person():
+            click.echo("  " + line)
 
 
 def _read(pending: str) -> str:

@@ -19,6 +19,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 import clock
+from devtools.network import Network
 from devtools.sandbox import example_organisation, recordings_beside, throwaway
 from devtools.simulator import Call, Phone
 from models import (
@@ -309,6 +310,9 @@ def play(app: Flask, evening: datetime | None = None, echo: Any = click.echo) ->
     supervisor = night.nobody_answers_until(second, "supervisor")
     night.replies_by_sms(supervisor, f"OK {ticket.number}")
     night.timeline()
+    night.echo("\n=== ce qui est parti, personne par personne (canal, transporteur, texte)")
+    for line in Network().by_person():
+        night.echo("  " + line)
     return night
 
 

@@ -1,7 +1,8 @@
 """What left astreinte, seen from the other side: every message a carrier took (the local outbox's
 included), read back from the outbox. `astreinte call`, `astreinte demo` and the tests name what they
 expect to have gone out (`expect`), then `nothing_else()` fails on anything they did not expect: a page
-sent twice, an SMS to the wrong person, an e-mail nobody asked for."""
+sent twice, an SMS to the wrong person, an e-mail nobody asked for. `by_person()` is what the commands
+print at the end: who got what, on which channel, through which carrier."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from models import Channel, MessageState, OutgoingMessage, session
+from models import Channel, MessageState, OutgoingMessage, Person, session
 
 
 class Network:
@@ -57,3 +58,22 @@ class Network:
             )
             or "nothing"
         )
+
+    def by_person(self) -> list[str]:
+        """What left, person by person (a number or address nobody in the organisation holds: as is),
+        each message on its line: channel, carrier, text."""
+        people = list(session.scalars(select(Person)))
+        names = {p.id: p.name for p in people}
+        holders = {a: p.name for p in people for a in (p.phone, p.email) if a}
+        lines: list[str] = []
+        grouped: dict[str, list[OutgoingMessage]] = {}
+        for message in self.sent():
+            name = names.get(message.person_id or "") or holders.get(message.to_address)
+            who = f"{name} ({message.to_address})" if name else message.to_address
+            grouped.setdefault(who, []).append(message)
+        for who, messages in grouped.items():
+            lines.append(who)
+            for m in messages:
+                said = (m.subject or m.body) if m.channel is not Channel.VOICE else "(call)"
+                lines.append(f"  {m.channel.value:<5} {m.carrier or '-':<8} {said[:100]}")
+        return lines or ["nothing left"]

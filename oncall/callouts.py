@@ -18,6 +18,7 @@ import tasks
 from models import (
     Callout,
     CalloutState,
+    MessageState,
     Page,
     Person,
     Ticket,
@@ -29,7 +30,7 @@ from models import (
 )
 from oncall import policy
 from oncall.links import absolute_url
-from oncall.sending import SendError, send_sms
+from oncall.sending import text_once, told
 from org.load import current_org
 from org.orgfile import ROLES, Org
 from tickets.calls import recall
@@ -140,7 +141,7 @@ def has_declined(callout_id: int, person_id: str) -> bool:
     return (
         session.scalar(
             select(Page.id)
-            .where(Page.callout_id == callout_id, Page.person_id == person_id, Page.status == "declined")
+            .where(Page.callout_id == callout_id, Page.person_id == person_id, Page.status == Page.DECLINED)
             .limit(1)
         )
         is not None
@@ -177,8 +178,8 @@ def decline(callout: Callout, person: Person, pages: list[Page]) -> None:
     ids = [page.id for page in pages if page.callout_id == callout.id]
     won = changed(
         update(Page)
-        .where(Page.id.in_(ids), Page.status != "declined")
-        .values(status="declined")
+        .where(Page.id.in_(ids), Page.status != Page.DECLINED)
+        .values(status=Page.DECLINED)
         .execution_options(synchronize_session=False)
     )
     if not won:
@@ -186,7 +187,7 @@ def decline(callout: Callout, person: Person, pages: list[Page]) -> None:
         return
     for page in pages:
         if page.id in ids:
-            page.status = "declined"
+            page.status = Page.DECLINED
     add_event(
         callout.ticket,
         "decline",
@@ -233,7 +234,7 @@ def note_missed_resolutions(now: datetime) -> int:
     """Every missed commitment escalates (003), the resolution target too: once per ticket a timeline
     entry, then an SMS to each escalation level in turn. Level 1 (the supervisor) at the breach, levels 2
     and 3 when the priority's `escalate_after_breach` delays have passed with the ticket still open (the
-    seeds' matrix). A level whose SMS failed is tried again at the next sweeps. Returns the breaches
+    seeds' matrix). A level whose SMS failed is tried again by the outbox. Returns the breaches
     noted."""
     org = current_org()
     targets = [p.resolution for p in org.priorities.values() if p.resolution is not None]
@@ -290,23 +291,16 @@ def _resolution_marks(ticket_ids: Select[int]) -> dict[int, list[TicketEvent]]:
     return marks
 
 
-RESOLUTION_SMS_TRIES = 5
-
-
 def _resolution_levels_due(
     org: Org, ticket: Ticket, marks: list[TicketEvent], breached_at: datetime, now: datetime
 ) -> list[int]:
-    """The escalation levels of a missed resolution due now and not yet told (or told with an SMS that
-    failed, fewer than RESOLUTION_SMS_TRIES times); `marks`: the ticket's `_resolution_marks`."""
+    """The escalation levels of a missed resolution due now and not yet escalated; `marks`: the
+    ticket's `_resolution_marks` (an SMS that failed is the outbox's to try again)."""
     priority = org.priorities.get(ticket.priority)
     delays = priority.escalate_after_breach if priority is not None else ()
-    tries: dict[int, int] = {}
-    for e in marks:
-        if e.kind == "escalation":
-            level = int((e.data or {}).get("level", 1))
-            tries[level] = RESOLUTION_SMS_TRIES if (e.data or {}).get("sid") else tries.get(level, 0) + 1
+    done = {int((e.data or {}).get("level", 1)) for e in marks if e.kind == "escalation"}
     due = [1] + [n for n in (2, 3) if len(delays) >= n and now >= breached_at + delays[n - 1]]
-    return [n for n in due if tries.get(n, 0) < RESOLUTION_SMS_TRIES]
+    return [n for n in due if n not in done]
 
 
 def _escalate_missed_resolution(org: Org, ticket: Ticket, level: int) -> None:
@@ -331,12 +325,10 @@ def _escalate_missed_resolution(org: Org, ticket: Ticket, level: int) -> None:
         "name": person.name,
         "clock": "resolution",
     }
-    try:
-        data["sid"] = send_sms(person.phone, body, kind="resolution_missed", person_id=person.id).sid
-    except SendError as exc:
-        log.warning("escalation SMS of ticket %s failed: %s", ticket.number, exc)
-        data["error"] = exc.code
-    add_event(ticket, "escalation", data=data)
+    event = add_event(ticket, "escalation", data=data)
+    session.flush()
+    sent = text_once("resolution_missed", person.phone, body, f"escalation:{event.id}", person.id)
+    event.data = {**data, **told(sent)}
 
 
 def overdue(now: datetime) -> list[int]:
@@ -383,8 +375,8 @@ def cancel_callouts(
             stopped += 1
             changed(
                 update(Page)
-                .where(Page.callout_id == callout_id, Page.status == "pending")
-                .values(status="cancelled")
+                .where(Page.callout_id == callout_id, Page.status == MessageState.PENDING.value)
+                .values(status=MessageState.CANCELLED.value)
                 .execution_options(synchronize_session=False)
             )
             ticket = session.get(Ticket, ticket_id)

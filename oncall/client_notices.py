@@ -19,7 +19,7 @@ from sqlalchemy import select
 import clock
 import tasks
 from models import Call, Ticket, TicketEvent, TicketStatus, session
-from oncall.sending import SendError, send_sms
+from oncall import sending
 from org.load import current_org
 from org.orgfile import Org
 from org.phones import mobile_number, readable_phone
@@ -95,12 +95,11 @@ def tell_client(ticket_id: int, status_event_id: int) -> None:
     body, subject = notice(org, ticket, status)
     facts: dict[str, object] = {"event": status_event_id, "status": status.value}
     sms: list[dict[str, object]] = []
-    for number in client_numbers(org, ticket):
-        try:
-            sms.append({"to": number, "sid": send_sms(number, gsm7(body)).sid})
-        except SendError as exc:
-            log.warning("notice of ticket %s to the client failed: %s", ticket.number, exc)
-            sms.append({"to": number, "error": exc.code})
+    for number in client_numbers(org, ticket):  # once each; the outbox tries a failure again
+        row = sending.text_once(
+            "client_notice", number, gsm7(body), f"client_notice:{status_event_id}:{number}"
+        )
+        sms.append({"to": number, **sending.told(row)})
     facts["sms"] = sms
     mailer: EmailSender | None = current_app.extensions.get(EMAIL_SENDER)
     addresses = client_addresses(ticket)

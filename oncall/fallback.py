@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import Call, CallOutcome, Contact, Ticket, TicketStatus, Voicemail, VoicemailKind, session
 from oncall.rota import who_is_on_call
-from oncall.sending import SendError, send_sms
+from oncall.sending import text_once
 from oncall.voicemails import deliver
 from org.hours import is_business_hours
 from org.load import current_org
@@ -145,7 +145,5 @@ def _tell_on_call(call: Call, rec: Recorded) -> None:
         caller=_who_called(call, person.language),
         time=clock_time(rec.at.astimezone(org.timezone)),
     )
-    try:
-        send_sms(person.phone, body)
-    except SendError as exc:
-        log.warning("the on-call technician was not told of fallback message %s: %s", call.id, exc)
+    # Once per message; a failure is the outbox's to try again, like every message.
+    text_once("fallback_message", person.phone, body, f"fallback:{call.id}", person.id)

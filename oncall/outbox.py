@@ -4,6 +4,8 @@ skipping those set aside, so a carrier failing sends the message through the nex
 
 What a carrier says later (a status callback, a look-up) moves the row through `note`, in domain words
 (`state_of` maps the carrier's status words to a `MessageState`).
+
+Every message but a page is sent once and tried again the same way: oncall/retries.py.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ _STATES = {
 NOT_REACHED = {MessageState.FAILED_PERMANENT, MessageState.CANCELLED}
 # The carrier's words for a message it could not deliver (a person not answering is not among them).
 UNDELIVERED = {"undelivered", "failed"}
+UNDER_WAY = {"queued", "initiated", "ringing"}  # a call not answered yet (nor failed)
+MACHINE = "machine"  # a call an answering machine picked up (the telephony edge's word for it)
 RECENTLY = timedelta(minutes=15)  # a carrier that could not deliver to an address is tried last meanwhile
 
 
@@ -66,11 +70,14 @@ def send(
     person_id: str | None = None,
     pages: Sequence[Page] = (),
     only: str | None = None,
+    first: OutgoingMessage | None = None,
+    facts: dict[str, Any] | None = None,
 ) -> Sent:
     """Send `message` through the first carrier of its channel that takes it (or through the carrier
     named `only`: a test of that carrier); one row per carrier tried. Pages carried together (a bundle)
     get one row each: the lead `sent`, the others `bundled`. SendError when none took it (temporary
-    when any failure was; maybe-sent when one may hold it)."""
+    when any failure was; maybe-sent when one may hold it). `first`: the row of the first carrier tried
+    (written beforehand, `once`); `facts`: kept in each row's details (its topic, its round)."""
     tried = [c for c in carriers.for_channel(message.channel) if only is None or c.name == only]
     failed_here = _undelivered_by(message.to)
     tried.sort(key=lambda c: c.name in failed_here)  # stable: the others first, in their order
@@ -78,23 +85,25 @@ def send(
         raise SendError(f"no carrier for {message.channel.value}", None, temporary=False)
     errors: list[SendError] = []
     lead = pages[0].id if pages else None
+    facts = {**(facts or {}), **call_facts(message)}
     for carrier in tried:
         now = clock.now()
-        row = OutgoingMessage(
+        row = first or OutgoingMessage(
             kind=kind,
             person_id=person_id,
             channel=message.channel,
             to_address=message.to,
-            carrier=carrier.name,
             state=MessageState.SENDING,
             subject=message.subject or None,
             body=message.body,
             page_id=lead,
         )
+        first = None
+        row.carrier = carrier.name
         session.add(row)
         if not carriers.usable(carrier.name, now):  # set aside, and not its turn to be probed
             errors.append(SendError(f"{carrier.name} set aside", None, temporary=True))
-            row.state, row.details = MessageState.FAILED_TEMPORARY, {"error": "set aside"}
+            row.state, row.details = MessageState.FAILED_TEMPORARY, {**facts, "error": "set aside"}
             continue
         session.flush()
         try:
@@ -102,7 +111,7 @@ def send(
         except SendError as exc:
             errors.append(exc)
             row.state = MessageState.MAYBE_SENT if exc.maybe_sent else _failed(exc)
-            row.details = {"error": str(exc)[:200], "code": exc.code}
+            row.details = {**facts, "error": str(exc)[:200], "code": exc.code}
             if exc.carrier_fault and carriers.fault(carrier.name, exc, now):
                 _tell_supervisor(carrier.name, exc)
             log.warning(
@@ -113,7 +122,7 @@ def send(
             continue
         carriers.succeeded(carrier.name, now)
         row.carrier_id, row.state = sent.sid, state_of(sent.status)
-        row.details = {"status": sent.status}
+        row.details = {**facts, "status": sent.status}
         if sent.body and not message.body:
             row.body = sent.body
         for page in pages[1:]:
@@ -140,6 +149,11 @@ def send(
         next((e.code for e in reversed(errors) if e.code), None),
         temporary=any(e.temporary for e in errors),
     )
+
+
+def call_facts(message: Outgoing) -> dict[str, Any]:
+    """What a call is about, kept so that it can be placed again."""
+    return {"about": message.about, "ids": dict(message.ids)} if message.about else {}
 
 
 def _undelivered_by(address: str) -> set[str]:

@@ -1,15 +1,18 @@
 """`astreinte outbox [--limit N] [--person ID]`: the last messages astreinte sent (or tried to), newest
 first: when, to whom, by which channel and carrier, what became of it, and what it said. In local-outbox
-mode it is what a technician would have received; with carriers, what they took."""
+mode it is what a technician would have received; with carriers, what they took. A message the outbox
+will try again says when; one it gave up on says so."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from models import OutgoingMessage, Person, session
-from oncall import outbox
+from oncall import outbox, retries
 from org.load import NoOrganisation, current_org
 
 
@@ -43,5 +46,15 @@ def outbox_command(limit: int, person_id: str | None, width: int) -> None:
         who = names.get(m.person_id or "", "") or m.to_address
         click.echo(
             f"{at:%Y-%m-%d %H:%M:%S}  {who:<18.18} {m.to_address:<24.24} {m.channel.value:<5} "
-            f"{m.carrier or '-':<7} {m.state.value:<16} {m.kind:<12} {_said(m, width)}"
+            f"{m.carrier or '-':<7} {m.state.value:<16} {m.kind:<12} {_said(m, width)}{_fate(m, tz)}"
         )
+
+
+def _fate(message: OutgoingMessage, tz: tzinfo | None) -> str:
+    details = message.details or {}
+    if retries.retrying(message):
+        again = datetime.strptime(details["retry_at"], retries.WHEN).replace(tzinfo=UTC)
+        return f"  [tried again at {again.astimezone(tz):%H:%M:%S}]"
+    if details.get("given_up"):
+        return "  [given up after its last try]"
+    return ""

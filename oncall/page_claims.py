@@ -39,7 +39,6 @@ from oncall import outbox
 
 log = logging.getLogger(__name__)
 
-RINGING = {"queued", "initiated", "ringing"}
 DELIVER_JOB = "deliver_pages"  # registered by oncall/delivery.py, this room's sender
 DELIVER_DUE_JOB = "deliver_due_pages"  # the sweeper's share of it
 # The error code of an attempt whose outcome is unknown (no answer in time, a worker killed during
@@ -78,7 +77,9 @@ def _interval(channel: Channel) -> timedelta:
 def pending_deliveries(now: datetime) -> list[tuple[str, Channel]]:
     """(person, channel) pairs that have pending pages due at `now`."""
     rows = session.execute(
-        select(Page.person_id, Page.channel).where(Page.status == "pending", Page.retry_at <= now).distinct()
+        select(Page.person_id, Page.channel)
+        .where(Page.status == MessageState.PENDING.value, Page.retry_at <= now)
+        .distinct()
     ).all()
     return [(person_id, Channel(channel)) for person_id, channel in rows]
 
@@ -88,14 +89,18 @@ def recover_interrupted(now: datetime) -> int:
     the sender looks them up before sending again (a duplicate page is better than a lost one, and
     none is better still). Twilio answers within TWILIO_TIMEOUT, so two minutes means the worker is
     gone."""
-    stuck = Page.status == "sending", Page.twilio_sid.is_(None), Page.sent_at < now - timedelta(minutes=2)
+    stuck = (
+        Page.status == MessageState.SENDING.value,
+        Page.twilio_sid.is_(None),
+        Page.sent_at < now - timedelta(minutes=2),
+    )
     ids = list(session.scalars(select(Page.id).where(*stuck)))
     if not ids:
         return 0
     count = changed(
         update(Page)
         .where(Page.id.in_(ids), *stuck)
-        .values(status="pending", retry_at=now, error_code=MAYBE_SENT)
+        .values(status=MessageState.PENDING.value, retry_at=now, error_code=MAYBE_SENT)
         .execution_options(synchronize_session=False)
     )
     log.warning("pages %s were left half-sent by a worker that stopped: looked up, then sent again", ids)
@@ -105,7 +110,7 @@ def recover_interrupted(now: datetime) -> int:
 def release(pages: list[Page]) -> None:
     """Pages whose earlier attempt the carrier does not hold: pending again, due now."""
     for page in pages:
-        page.status, page.retry_at, page.error_code = "pending", clock.now(), None
+        page.status, page.retry_at, page.error_code = MessageState.PENDING.value, clock.now(), None
     session.commit()
 
 
@@ -118,7 +123,7 @@ def unconfirmed(person_id: str, channel: Channel) -> list[Batch]:
         .where(
             Page.person_id == person_id,
             Page.channel == channel,
-            Page.status == "pending",
+            Page.status == MessageState.PENDING.value,
             Page.error_code == MAYBE_SENT,
         )
         .order_by(Page.sent_at, Page.id)
@@ -159,7 +164,7 @@ def claim(person_id: str, channel: Channel) -> Batch | None:
             .where(
                 Page.person_id == person_id,
                 Page.channel == channel,
-                Page.status == "pending",
+                Page.status == MessageState.PENDING.value,
                 Page.retry_at <= now,
                 or_(Page.error_code.is_(None), Page.error_code != MAYBE_SENT),  # looked up first
             )
@@ -195,10 +200,10 @@ def claim(person_id: str, channel: Channel) -> Batch | None:
         update(Page)
         .where(
             Page.id.in_(ids),
-            Page.status == "pending",
+            Page.status == MessageState.PENDING.value,
             Page.callout_id.in_(select(Callout.id).where(Callout.state == CalloutState.PAGING)),
         )
-        .values(status="sending", sent_at=now, attempts=Page.attempts + 1)
+        .values(status=MessageState.SENDING.value, sent_at=now, attempts=Page.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     if claimed != len(ids):  # another worker is delivering some of them
@@ -206,7 +211,7 @@ def claim(person_id: str, channel: Channel) -> Batch | None:
         return None
     session.commit()
     for page in live:  # what the UPDATE wrote, without reading each page again
-        set_committed_value(page, "status", "sending")
+        set_committed_value(page, "status", MessageState.SENDING.value)
         set_committed_value(page, "sent_at", now)
         set_committed_value(page, "attempts", (page.attempts or 0) + 1)
     callouts = _distinct_callouts(live)
@@ -238,7 +243,7 @@ def _join_ringing_call(pages: list[Page], to: str, now: datetime) -> bool:
         .where(
             Page.to_number == to,
             Page.channel == Channel.VOICE,
-            Page.status.in_(RINGING),
+            Page.status.in_(outbox.UNDER_WAY),
             Page.twilio_sid.is_not(None),
             Page.sent_at >= now - timedelta(minutes=2),
             Page.sent_at <= now,

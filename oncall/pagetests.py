@@ -2,39 +2,52 @@
 pager is found in daylight, not at 3 a.m. when a client waits.
 
 A test is asked for by an operator (`astreinte page test PERSON`), by the desk in the dashboard, or
-runs every evening for the people then on call (`astreinte.self_test` in the organisation file). The
-sender in voice/ sends it (job `page_test`) and writes the carrier's statuses back; this room judges
-them: `ok` when the SMS was delivered and the person pressed 1 in the call, `unconfirmed` when the
+runs every evening for the people then on call (`astreinte.self_test` in the organisation file). This
+room sends it through the outbox (job `send_test`: the first carrier of each channel, the one pages try
+first; a temporary failure is tried again by the outbox like any message) and judges what the
+carrier's room writes back (its status callbacks, and the look-up registered with `register_look_up`): `ok` when the SMS was delivered and the person pressed 1 in the call, `unconfirmed` when the
 phone was reached but the proof is missing (an SMS without a delivery receipt, a call answered with no
 key), `failed` when the SMS or the call did not reach the person. A failed evening test is texted to
-the supervisor, once, and shows on the dashboard and in /healthz until a later test of that person
+the supervisor, once (the outbox tries that SMS again on failure), and shows on the dashboard and in /healthz until a later test of that person
 passes.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from flask import current_app
-from sqlalchemy import select
+from flask import Flask, current_app
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 import clock
 import tasks
-from models import Callout, CalloutState, PageTest, Person, session
-from oncall import policy
+from models import (
+    Callout,
+    CalloutState,
+    Channel,
+    MessageState,
+    OutgoingMessage,
+    PageTest,
+    Person,
+    changed,
+    session,
+)
+from oncall import carriers, outbox, policy, retries
+from oncall.carriers import Outgoing
 from oncall.rota import who_is_on_call
-from oncall.sending import SendError, send_sms
+from oncall.sending import text_once
 from org.load import NoOrganisation, current_org
 from words.carriers import carrier_error
 from words.catalogue import text
+from words.pagetests import test_page_sms
 from words.ui import label, t
 
 log = logging.getLogger(__name__)
 
-SEND_JOB = "page_test"  # registered by the sender in voice/: sends the SMS, places the call
-LOOK_UP_JOB = "page_test_look_up"  # registered in voice/: asks the carrier what no callback said
+SENDING = MessageState.SENDING.value
 EVENING_WINDOW = timedelta(hours=1)  # an evening test missed by more (the worker was down) waits a day
 VERDICT_AFTER = timedelta(minutes=10)  # an evening test is judged this long after it left
 SHOWN_FOR = timedelta(days=7)
@@ -80,6 +93,68 @@ def start(
         return None
     log.info("page test %d of %s (%s): %s", test.id, person.id, origin, test.channels)
     return test
+
+
+@tasks.job("send_test", urgent=True)
+def send_test(test_id: int) -> None:
+    """Send the test SMS and place the test call, once: the test is claimed before any request."""
+    claimed = changed(
+        update(PageTest)
+        .where(PageTest.id == test_id, PageTest.sms_status.is_(None), PageTest.call_status.is_(None))
+        .values(sms_status=SENDING, call_status=SENDING)
+    )
+    session.commit()
+    test = session.get(PageTest, test_id)
+    if not claimed or test is None:
+        return
+    session.refresh(test)
+    wanted = channels_of(test)
+    test.sms_status = SENDING if "sms" in wanted else None
+    test.call_status = SENDING if "voice" in wanted else None
+    session.commit()
+    ids: dict[str, int | str] = {"test": test.id}
+    for channel in (Channel.SMS, Channel.VOICE):
+        if channel.value not in wanted:
+            continue
+        body = test_page_sms(test.person.language, test.origin) if channel is Channel.SMS else ""
+        message = Outgoing(channel, test.to_number, body, about="page_test", ids=ids)
+        first = next(iter(carriers.for_channel(channel)), None)  # the carrier pages try first
+        topic = f"page_test:{test.id}:{channel.value}"
+        retries.once("page_test", message, topic, test.person_id, first.name if first else None, test=test.id)
+
+
+@retries.when_settled("page_test")
+def _test_message_settled(message: OutgoingMessage) -> None:
+    """What came of the test SMS or call (sent, or failed for good) goes on the test."""
+    facts = message.details or {}
+    test = session.get(PageTest, facts.get("test"))
+    if test is None:
+        return
+    sent = bool(message.carrier_id) and message.state not in outbox.NOT_REACHED
+    status = str(facts.get("status") or "queued")[:24] if sent else "failed"
+    error = None if sent else str(facts.get("code") or "network")
+    if message.channel is Channel.SMS:
+        test.sms_sid, test.sms_status, test.sms_error = message.carrier_id, status, error
+    else:
+        test.call_sid = test.call_sid or message.carrier_id
+        test.call_status, test.call_error = status, error
+    if not sent:
+        log.warning("page test %d: the %s was refused (%s)", test.id, message.channel.value, error)
+    if NOT_SENT in (test.sms_status, test.call_status):
+        finish(test)
+
+
+def register_look_up(app: Flask, look_up: Callable[[PageTest], None]) -> None:
+    """The carrier's room says how to ask it the statuses no callback brought (registered like a
+    carrier: the application holds it, this room never names it)."""
+    app.extensions["page_test_look_up"] = look_up
+
+
+def look_up(test: PageTest) -> None:
+    """Ask the carrier the statuses of the test's SMS and call (their callbacks never came)."""
+    asked: Callable[[PageTest], None] | None = current_app.extensions.get("page_test_look_up")
+    if asked is not None:
+        asked(test)
 
 
 def _recent_test(number: str) -> PageTest | None:
@@ -154,7 +229,7 @@ def finish(test: PageTest) -> str:
         test.finished_at = clock.now()
         session.commit()
         log.info("page test %d of %s: %s", test.id, test.person_id, test.outcome)
-    if test.outcome == "failed" and test.origin == "evening" and test.warned_at is None:
+    if test.outcome == "failed" and test.origin == "evening":
         _warn_supervisor(test)
     return test.outcome
 
@@ -165,14 +240,8 @@ def _warn_supervisor(test: PageTest) -> None:
         return
     lang = supervisor.language
     body = text("test_failed_sms", lang, name=test.person.name, what=what_failed(test, lang))
-    try:
-        send_sms(supervisor.phone, body, kind="page_test_failed", person_id=supervisor.id)
-    except SendError as exc:
-        log.warning("page test %d: the supervisor could not be told (%s); next sweep", test.id, exc)
-        session.rollback()
-        return
-    test.warned_at = clock.now()
-    session.commit()
+    # Once per test; a failure is the outbox's to try again, like every message.
+    text_once("page_test_failed", supervisor.phone, body, f"page_test_failed:{test.id}", supervisor.id)
 
 
 # --- every evening ----------------------------------------------------------------------------
@@ -217,20 +286,14 @@ def sweep(now: datetime) -> int:
         assert setting is not None
         test = start(person, setting.by, "evening", night=night)
         if test is not None:
-            tasks.enqueue(SEND_JOB, test.id)
+            tasks.enqueue(send_test, test.id)
             started += 1
     for test in session.scalars(
         select(PageTest).where(PageTest.outcome.is_(None), PageTest.created_at <= now - VERDICT_AFTER)
     ).all():
         if not settled(test):
-            tasks.run(LOOK_UP_JOB, test.id)
+            look_up(test)
         finish(test)
-    for test in session.scalars(
-        select(PageTest).where(
-            PageTest.outcome == "failed", PageTest.origin == "evening", PageTest.warned_at.is_(None)
-        )
-    ).all():
-        finish(test)  # a supervisor SMS that failed last time
     return started
 
 

@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import select
 
 import clock
-from models import Callout, CalloutState, Channel, Page, Person, session
+from models import Callout, CalloutState, Channel, MessageState, Page, Person, session
 from oncall import carriers, outbox
 from oncall.callouts import run_next_step_now
 from oncall.links import takeover_url
@@ -47,7 +47,7 @@ def create_page(callout: Callout, person: Person, channel: Channel, step: int) -
         channel=channel,
         step=step,
         to_number=(person.email or "") if channel is Channel.EMAIL else person.phone,
-        status="pending",
+        status=MessageState.PENDING.value,
         retry_at=clock.now(),
     )
     session.add(page)
@@ -133,7 +133,7 @@ def failed(batch: Batch, code: int | None, temporary: bool, maybe_sent: bool = F
     for page in batch.pages:
         page.error_code = MAYBE_SENT if maybe_sent else (str(code)[:10] if code else None)
         if temporary and page.attempts < MAX_ATTEMPTS:
-            page.status = "pending"
+            page.status = MessageState.PENDING.value
             page.retry_at = now + _backoff(page.attempts)
             retry_at = page.retry_at
             add_event(
@@ -142,7 +142,7 @@ def failed(batch: Batch, code: int | None, temporary: bool, maybe_sent: bool = F
                 data=_page_facts(page, error=page.error_code, retry=True),
             )
         else:
-            page.status = "failed"
+            page.status = Page.FAILED
             add_event(
                 page.callout.ticket,
                 "page_error",
@@ -202,7 +202,7 @@ def _fall_back(page: Page) -> None:
         session.commit()
         schedule_delivery(page.person_id, other)
         return
-    if all(p.status == "failed" for p in siblings):
+    if all(p.status == Page.FAILED for p in siblings):
         run_next_step_now(page.callout_id, after_step=page.step)
 
 
@@ -218,7 +218,7 @@ def note_status(page: Page, status: str) -> None:
             "page_failed",
             data=_page_facts(page, status=status, error=page.error_code),
         )
-        if status != "machine" and _by_email_too(page):  # the carrier could not deliver it
+        if status != outbox.MACHINE and _by_email_too(page):  # the carrier could not deliver it
             schedule_delivery(page.person_id, Channel.EMAIL)
         if status in outbox.UNDELIVERED and _again_by_another_carrier(page):
             schedule_delivery(page.person_id, page.channel)

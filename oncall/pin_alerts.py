@@ -8,9 +8,9 @@ import logging
 
 from models import Call, session
 from oncall import policy
-from oncall.sending import SendError, send_sms
+from oncall.sending import text_once
 from tasks import job
-from tickets.calls import caller_number, recall, remember
+from tickets.calls import caller_number
 from words.catalogue import register, text
 
 log = logging.getLogger(__name__)
@@ -37,9 +37,9 @@ register(
 @job("tell_of_pin_lock")
 def tell_of_pin_lock(call_id: int, locked: bool = True) -> None:
     """Job: text the supervisor that this call's wrong PINs set a lock (or, `locked=False`, filled the
-    watch on one of the client's own numbers), once per call."""
+    watch on one of the client's own numbers), once per call; the outbox tries it again on failure."""
     call = session.get(Call, call_id)
-    if call is None or call.client is None or recall(call, "lock_told"):
+    if call is None or call.client is None:
         return
     supervisor = policy.supervisor_to_tell()
     if supervisor is None:
@@ -54,10 +54,4 @@ def tell_of_pin_lock(call_id: int, locked: bool = True) -> None:
         account=call.client.account,
         number=number,
     )
-    try:
-        send_sms(supervisor.phone, body)
-    except SendError as exc:
-        log.warning("PIN lock on %s: the supervisor could not be told (%s)", call.client.account, exc)
-        return
-    remember(call, lock_told=True)
-    session.commit()
+    text_once("pin_lock", supervisor.phone, body, f"pin_lock:{call.id}", supervisor.id)

@@ -13,7 +13,7 @@ import clock
 from models import RotaAlert, session
 from oncall import policy
 from oncall.rota import active_people, paged_positions, shifts, week_start
-from oncall.sending import SendError, send_sms
+from oncall.sending import text_once
 from org.load import NoOrganisation, current_org
 from org.orgfile import Org
 from words.catalogue import text
@@ -66,7 +66,8 @@ def gaps_ahead(org: Org, within: timedelta = PAGE_WITHIN, now: datetime | None =
 
 
 def warn_supervisor(now: datetime | None = None) -> int:
-    """Text the supervisor about each gap opening within 24 hours, once per gap. Returns how many SMS."""
+    """Text the supervisor about each gap opening within 24 hours, once per gap (the `RotaAlert` row
+    records the gap; the outbox, the SMS). Returns how many SMS were asked for."""
     now = now or clock.now()
     try:
         org = current_org()
@@ -82,7 +83,7 @@ def warn_supervisor(now: datetime | None = None) -> int:
         )
         session.add(alert)
         try:
-            session.flush()  # the claim: one row per gap, so one SMS even with two sweepers
+            session.commit()  # the record of the gap, and the claim: one row per gap, one SMS with two sweepers
         except IntegrityError:
             session.rollback()
             continue
@@ -98,12 +99,7 @@ def warn_supervisor(now: datetime | None = None) -> int:
                 day=f"{WEEKDAYS[lang if lang in WEEKDAYS else 'fr'][start.weekday()]} {start:%d/%m}",
                 time=f"{start:%H:%M}",
             )
-        try:
-            send_sms(supervisor.phone, body, kind="rota_gap", person_id=supervisor.id)
-        except SendError as exc:
-            log.warning("rota gap SMS to %s failed, tried again next sweep: %s", supervisor.id, exc)
-            session.rollback()
-            continue
-        session.commit()
+        # Once per gap; a failure is the outbox's to try again, like every message.
+        text_once("rota_gap", supervisor.phone, body, f"rota_gap:{alert.id}", supervisor.id)
         sent += 1
     return sent

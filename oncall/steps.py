@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 import clock
 import tasks
-from models import Callout, CalloutState, Channel, Page, Person, TicketEvent, changed, session
+from models import Callout, CalloutState, Channel, MessageState, Page, Person, TicketEvent, changed, session
 from oncall import delivery, policy, rota
 from oncall.callouts import ESCALATE_NOW_JOB, RUN_STEPS_JOB, has_declined
 from oncall.paging import create_page
@@ -208,7 +208,9 @@ def run_due_batch(limit: int = BATCH) -> tuple[list[tuple[str, Channel]], int]:
             set(
                 session.scalars(
                     select(Page.callout_id).where(
-                        Page.callout_id.in_(claimed), Page.person_id == person.id, Page.status == "declined"
+                        Page.callout_id.in_(claimed),
+                        Page.person_id == person.id,
+                        Page.status == Page.DECLINED,
                     )
                 )
             )
@@ -287,7 +289,7 @@ def _bulk_step(
                 "channel": Channel(channel),
                 "step": index,
                 "to_number": person.phone,
-                "status": "pending",
+                "status": MessageState.PENDING.value,
                 "retry_at": now,
                 "created_at": now,
                 "updated_at": now,

@@ -13,7 +13,18 @@ from sqlalchemy import select, update
 
 import clock
 import tasks
-from models import Callout, CalloutState, Channel, Page, Person, Ticket, TicketStatus, changed, session
+from models import (
+    Callout,
+    CalloutState,
+    Channel,
+    MessageState,
+    Page,
+    Person,
+    Ticket,
+    TicketStatus,
+    changed,
+    session,
+)
 from oncall.paging import waiting_for
 from oncall.rota import who_is_on_call
 from oncall.voicemails import notify_caller, receipt_number
@@ -64,8 +75,8 @@ def take_over(callout: Callout, person: Person, via: Channel) -> Takeover:
     siblings = _with_the_ticket(callout, person, via, now)
     session.execute(
         update(Page)
-        .where(Page.callout_id.in_([callout.id, *siblings]), Page.status == "pending")
-        .values(status="cancelled")
+        .where(Page.callout_id.in_([callout.id, *siblings]), Page.status == MessageState.PENDING.value)
+        .values(status=MessageState.CANCELLED.value)
         .execution_options(synchronize_session=False)
     )
     session.refresh(callout)

@@ -18,7 +18,7 @@ import clock
 from models import Callout, CalloutState, Ticket, TicketEvent, TicketStatus, session
 from oncall import policy
 from oncall.callouts import start_paging
-from oncall.sending import SendError, send_sms
+from oncall.sending import text_once, told
 from org.hours import is_business_hours
 from org.load import current_org
 from org.orgfile import ROLES, Org
@@ -276,9 +276,7 @@ def _text_role(org: Org, ticket: Ticket, level: int, clock_name: str, **facts: o
         "clock": clock_name,
         **facts,
     }
-    try:
-        data["sid"] = send_sms(person.phone, body).sid
-    except SendError as exc:
-        log.warning("escalation SMS of ticket %s failed: %s", ticket.number, exc)
-        data["error"] = exc.code
-    add_event(ticket, "escalation", data=data)
+    event = add_event(ticket, "escalation", data=data)
+    session.flush()
+    sent = text_once("escalation", person.phone, body, f"escalation:{event.id}", person.id)
+    event.data = {**data, **told(sent)}

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
 import clock
 import tasks
@@ -19,18 +20,19 @@ from models import (
     Callout,
     CallOutcome,
     CalloutState,
+    OutgoingMessage,
     Ticket,
     TicketEvent,
     Voicemail,
     VoicemailKind,
-    changed,
     session,
 )
+from oncall import outbox, retries
 from oncall.callouts import open_callout, start_paging
-from oncall.sending import SendError, find_sms, send_sms
+from oncall.sending import text_once
 from org.load import current_org
 from org.phones import mobile_number
-from tickets.calls import caller_number, recall, remember, seconds
+from tickets.calls import caller_number, recall, seconds
 from tickets.timeline import add_event
 from words.caller import caller_sms, clock_time
 
@@ -103,30 +105,16 @@ def receipt_number(call: Call) -> str | None:
     return mobile_number(call.callback_number, call.from_number, region=current_org().region)
 
 
-RECEIPT_CLAIM = timedelta(minutes=2)  # far beyond a request's timeout: an older claim was abandoned
-
-
-def _claim_receipt(call_id: int, now: datetime) -> bool:
-    """One sender of the receipt at a time (the job, the sweeper): a conditional UPDATE decides."""
-    won = changed(
-        update(Call)
-        .where(
-            Call.id == call_id,
-            or_(Call.receipt_claimed_at.is_(None), Call.receipt_claimed_at < now - RECEIPT_CLAIM),
-        )
-        .values(receipt_claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
-    return won == 1
+def receipt_topic(call_id: int) -> str:
+    return f"receipt:{call_id}"
 
 
 @tasks.job("send_receipt")
 def send_receipt(call_id: int) -> None:
-    """Job: the SMS receipt of a delivered message, once. Claimed before it is sent; an attempt that
-    may have reached the carrier (no answer in time) is looked up before any second try."""
+    """Job: the SMS receipt of a delivered message, once (the job or the sweeper, whichever comes
+    first); the outbox tries it again after a temporary failure."""
     call = session.get(Call, call_id)
-    if call is None or call.outcome is not CallOutcome.VOICEMAIL or recall(call, "receipt"):
+    if call is None or call.outcome is not CallOutcome.VOICEMAIL:
         return
     to = receipt_number(call)
     callout = (
@@ -146,54 +134,7 @@ def send_receipt(call_id: int) -> None:
         time=clock_time(callout.opened_at.astimezone(tz)),
         due=clock_time(callout.due_at.astimezone(tz)),
     )
-    now = clock.now()
-    earlier = call.receipt_claimed_at
-    if not _claim_receipt(call.id, now):
-        return  # another worker or the sweeper is sending it
-    session.refresh(call)
-    if recall(call, "receipt"):
-        return
-    if earlier is not None and recall(call, "receipt_maybe_sent"):
-        try:
-            found = find_sms(to, clock.as_utc(earlier), body)
-        except SendError as exc:
-            log.warning("SMS receipt of call %s: could not look it up (%s); later", call.id, exc)
-            return  # the claim stays: the next try looks again
-        if found is not None:
-            log.warning(
-                "SMS receipt of call %s had reached the carrier (%s): not sent again", call.id, found.sid
-            )
-            remember(call, receipt=found.sid)
-            session.commit()
-            return
-    try:
-        sent = send_sms(to, body, kind="receipt")
-    except SendError as exc:
-        _receipt_failed(call, to, body, now, exc)
-        return
-    remember(call, receipt=sent.sid)
-    session.commit()
-
-
-def _receipt_failed(call: Call, to: str, body: str, at: datetime, exc: SendError) -> None:
-    log.warning("SMS receipt of call %s not sent: %s", call.id, exc)
-    if exc.maybe_sent:
-        try:
-            found = find_sms(to, at, body)
-        except SendError:
-            remember(call, receipt_maybe_sent=True)  # the claim stays; the next try looks it up first
-            session.commit()
-            return
-        if found is not None:
-            remember(call, receipt=found.sid)
-            session.commit()
-            return
-    tries = recall(call, "receipt_tries", 0) + 1
-    remember(call, receipt_tries=tries, receipt_maybe_sent=False)
-    if not exc.temporary or tries >= RECEIPT_MAX_TRIES:
-        remember(call, receipt=f"failed {exc.code or ''}".strip())  # the sweeper stops trying
-    call.receipt_claimed_at = None  # not sent: free for the next try
-    session.commit()
+    text_once("receipt", to, body, receipt_topic(call.id))
 
 
 # --- the takeover, told to the caller --------------------------------------------------------
@@ -213,9 +154,9 @@ def notify_caller(callout_id: int) -> None:
     if callout.voicemail is None:
         return  # opened by the ticket itself: nobody called, nobody waits for this SMS
     ticket = callout.ticket
-    if any(_takeover_told(e, callout_id) for e in ticket.events):
-        return  # sent already (a duplicate job)
     number = receipt_number(callout.voicemail.call)
+    if _takeover_asked(callout_id, number) or any(_takeover_told(e, callout_id) for e in ticket.events):
+        return  # sent already (a duplicate job)
     covered = _taken_over_with(callout, number)
     also = {"with": covered} if covered else {}
     if number is None:
@@ -237,7 +178,7 @@ def notify_caller(callout_id: int) -> None:
         name=callout.taker.first_name if callout.taker else "?",
         time=f"{at:%H:%M}",
     )
-    _text_caller(ticket, callout_id, number, body, **also)
+    _text_caller(ticket, f"taken_over:{callout_id}", callout_id, number, body, **also)
 
 
 def _taken_over_with(callout: Callout, number: str | None) -> list[int]:
@@ -257,29 +198,31 @@ def _taken_over_with(callout: Callout, number: str | None) -> list[int]:
     )
 
 
-def _text_caller(ticket: Ticket, callout_id: int, number: str, body: str, **facts: object) -> None:
-    """Send the caller `body` and tell the timeline what came of it (sent, or failed with its code)."""
-    try:
-        sent = send_sms(number, body, kind="caller_sms")
-    except SendError as exc:
-        log.warning("the caller's SMS for callout %s failed: %s", callout_id, exc)
-        add_event(
-            ticket, "caller_sms", data={"callout": callout_id, **facts, "sent": False, "error": exc.code}
-        )
+def _text_caller(ticket: Ticket, topic: str, callout_id: int, number: str, body: str, **facts: Any) -> None:
+    """Send the caller `body`, once for `topic`; the timeline tells what came of it once it is settled
+    (sent, or failed for good after the outbox's tries: `_caller_told`)."""
+    text_once("caller_sms", number, body, topic, None, ticket=ticket.id, callout=callout_id, **facts)
+
+
+@retries.when_settled("caller_sms")
+def _caller_told(message: OutgoingMessage) -> None:
+    facts = message.details or {}
+    ticket = session.get(Ticket, facts.get("ticket"))
+    if ticket is None:
+        return
+    data: dict[str, object] = {"callout": facts.get("callout")}
+    data.update({k: facts[k] for k in ("with", "breach") if facts.get(k)})
+    if message.state in outbox.NOT_REACHED or not message.carrier_id:
+        log.warning("the caller's SMS for callout %s failed: %s", facts.get("callout"), facts.get("error"))
+        data.update(sent=False, error=facts.get("code"))
     else:
-        add_event(
-            ticket,
-            "caller_sms",
-            data={
-                "callout": callout_id,
-                **facts,
-                "sent": True,
-                "body": body,
-                "sid": sent.sid,
-                "at": clock.now().isoformat(),
-            },
-        )
-    session.commit()
+        data.update(sent=True, body=message.body, sid=message.carrier_id, at=clock.now().isoformat())
+    add_event(ticket, "caller_sms", data=data)
+
+
+def _takeover_asked(callout_id: int, number: str | None) -> bool:
+    """The caller's takeover SMS of that callout was asked of the outbox (whatever became of it)."""
+    return number is not None and retries.fate(f"taken_over:{callout_id}", "caller_sms", number) is not None
 
 
 @tasks.job("notify_caller_breach")
@@ -290,10 +233,7 @@ def notify_caller_breach(callout_id: int) -> None:
     if callout is None or callout.state is not CalloutState.PAGING or callout.breached_at is None:
         return
     ticket = callout.ticket
-    told = [
-        e for e in ticket.events if e.kind == "caller_sms" and (e.data or {}).get("callout") == callout_id
-    ]
-    if any((e.data or {}).get("breach") for e in told) or callout.voicemail is None:
+    if callout.voicemail is None:
         return
     number = receipt_number(callout.voicemail.call)
     if number is None:
@@ -306,7 +246,7 @@ def notify_caller_breach(callout_id: int) -> None:
         number=ticket.number,
         due=clock_time(callout.due_at.astimezone(org.timezone)),
     )
-    _text_caller(ticket, callout_id, number, body, breach=True)
+    _text_caller(ticket, f"breach:{callout_id}", callout_id, number, body, breach=True)
 
 
 def callers_not_told(now: datetime) -> list[int]:
@@ -318,8 +258,22 @@ def callers_not_told(now: datetime) -> list[int]:
             Callout.taken_over_at >= now - timedelta(hours=1),
             Callout.taken_over_at <= now - timedelta(minutes=1),
         )
-    )
-    return [c.id for c in taken if not any(_takeover_told(e, c.id) for e in c.ticket.events)]
+    ).all()
+    if not taken:
+        return []
+    asked: set[int] = set()
+    for message in session.scalars(
+        select(OutgoingMessage).where(
+            OutgoingMessage.kind == "caller_sms", OutgoingMessage.created_at >= now - timedelta(hours=2)
+        )
+    ):
+        facts = message.details or {}
+        if str(facts.get("topic", "")).startswith("taken_over:"):
+            asked.add(int(facts.get("callout") or 0))
+            asked.update(int(i) for i in facts.get("with") or [])
+    return [
+        c.id for c in taken if c.id not in asked and not any(_takeover_told(e, c.id) for e in c.ticket.events)
+    ]
 
 
 def _takeover_told(event: TicketEvent, callout_id: int) -> bool:
@@ -333,7 +287,6 @@ def _takeover_told(event: TicketEvent, callout_id: int) -> bool:
 # --- catching up (the sweeper) ------------------------------------------------------------------
 
 RECEIPT_WINDOW = timedelta(hours=1)  # a receipt later than this would only confuse the caller
-RECEIPT_MAX_TRIES = 5
 SETTLE = timedelta(minutes=1)  # leave the webhooks and the first job their chance first
 
 
@@ -374,11 +327,21 @@ def _undelivered(now: datetime) -> list[int]:
 
 
 def _receipts_due(now: datetime) -> list[int]:
+    """Recent messages whose receipt was never asked of the outbox (its job was lost)."""
     recent = session.scalars(
         select(Call).where(
             Call.outcome == CallOutcome.VOICEMAIL,
             Call.started_at >= now - RECEIPT_WINDOW,
             Call.ended_at <= now - SETTLE,
         )
+    ).all()
+    if not recent:
+        return []
+    asked = set(
+        session.scalars(
+            select(OutgoingMessage.details["topic"].as_string()).where(
+                OutgoingMessage.kind == "receipt", OutgoingMessage.created_at >= now - 2 * RECEIPT_WINDOW
+            )
+        )
     )
-    return [c.id for c in recent if not recall(c, "receipt") and receipt_number(c)]
+    return [c.id for c in recent if receipt_topic(c.id) not in asked and receipt_number(c)]

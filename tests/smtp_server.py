@@ -1,102 +1,15 @@
-"""A real SMTP server on 127.0.0.1 (aiosmtpd), in a thread: it keeps every e-mail the application sends,
-checks the login of the SMTP_URL, and can be told to refuse (a 4xx or 5xx) or to go silent.
-
-`mailbox` is the fixture: the server, emptied; `smtp_config(base, server)` points an application at it.
-"""
+"""The SMTP server of the tests: a real one (aiosmtpd) in devtools/fake_smtp.py, the one fake network
+beside fake_twilio.py and fake_vonage.py; here, its fixtures. `mailbox` is the server, emptied;
+`smtp_config(base, server)` points an application at it."""
 
 from __future__ import annotations
 
-import email
-import email.policy
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from .processes import free_port
-
-USER, PASSWORD = "astreinte", "mail-secret-0123"
-
-
-@dataclass
-class Mail:
-    to: list[str]
-    sender: str
-    message: EmailMessage
-
-    @property
-    def subject(self) -> str:
-        return str(self.message["Subject"])
-
-    @property
-    def body(self) -> str:
-        part = self.message.get_body(("plain",))
-        return part.get_content() if part is not None else ""
-
-
-class _Handler:
-    def __init__(self, box: Mailbox) -> None:
-        self.box = box
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:  # noqa: N802
-        if self.box.refuse:
-            return self.box.refuse
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.box.silent:
-            time.sleep(self.box.silent)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        with self.box.lock:
-            self.box.mails.append(Mail(list(envelope.rcpt_tos), envelope.mail_from, message))  # type: ignore[arg-type]
-        return "250 Message accepted"
-
-
-def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
-    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (USER.encode(), PASSWORD.encode())
-    return AuthResult(success=ok, handled=False)  # refused: the server answers 535
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.mails: list[Mail] = []
-        self.refuse: str | None = None  # e.g. "550 no such user"
-        self.silent: float = 0.0
-        self.controller = Controller(
-            _Handler(self),
-            hostname="127.0.0.1",
-            port=free_port(),
-            authenticator=_authenticator,
-            auth_require_tls=False,
-        )
-        self.controller.start()
-
-    @property
-    def port(self) -> int:
-        return int(self.controller.port)
-
-    def url(self, user: str = USER, password: str = PASSWORD) -> str:
-        return f"smtp://{user}:{password}@127.0.0.1:{self.port}"
-
-    def reset(self) -> None:
-        with self.lock:
-            self.mails.clear()
-        self.refuse, self.silent = None, 0.0
-
-    def to(self, address: str) -> list[Mail]:
-        with self.lock:
-            return [m for m in self.mails if address in m.to]
-
-    def close(self) -> None:
-        self.controller.stop()
+from devtools.fake_smtp import Mail, Mailbox, smtp_config  # noqa: F401 - what the tests use of it
 
 
 @pytest.fixture(scope="session")
@@ -104,10 +17,6 @@ def mail_server() -> Iterator[Mailbox]:
     box = Mailbox()
     yield box
     box.close()
-
-
-def smtp_config(base: dict[str, Any], box: Mailbox) -> dict[str, Any]:
-    return {**base, "SMTP_URL": box.url(), "MAIL_FROM": "astreinte@support.example", "SMTP_TIMEOUT": 1}
 
 
 @pytest.fixture

@@ -19,6 +19,13 @@ def test_astreinte_call_walks_a_night_call_in_the_terminal(app, phone):
     assert "« Bonsoir, ici l'astreinte Serveurcom, réservée aux requêtes déjà ouvertes. »" in out
     assert "1 0 4 2 3 3" in out and "Après le bip" in out and "au plus tard dans 30 minutes" in out
     assert "-- call ended" in out and "outcome: voicemail" in out and "ticket: 104233" in out
+    after = out[out.index("-- what left, person by person") :].splitlines()[1:]
+    assert after[0] == "  Alice Martin (+33612345678)"  # tonight's primary: paged by SMS and a call
+    assert after[1].split()[:2] == ["sms", "outbox"] and "Astreinte 104233" in after[1]
+    assert after[2].split() == ["voice", "outbox", "(call)"]
+    assert after[3] == "  +33611223344"  # the caller's receipt
+    assert after[4].split()[:2] == ["sms", "outbox"] and "est transmis" in after[4]
+    assert len(after) == 5  # and nothing else left
 
 
 def test_astreinte_call_puts_an_urgent_caller_through_to_the_technician_who_accepts(app, phone):

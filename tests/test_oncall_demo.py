@@ -30,6 +30,13 @@ def test_the_demo_night_takes_one_call_at_the_first_page_and_escalates_the_other
     assert "votre requete 104252 est résolue (25/11 00:20)" in text and "48 h pour contester" in text
     assert "client prévenu (résolue)" in text and "résolution non tenue" not in text
     assert "personne ne l'a prise en charge dans son délai" in text and "Délai dépassé depuis 19:10" in text
+    sent = lines[
+        lines.index("\n=== ce qui est parti, personne par personne (canal, transporteur, texte)") + 1 :
+    ]
+    assert "  Chloé Durand (+33634567890)" in sent  # the supervisor, paged when nobody took over
+    chloe = sent[sent.index("  Chloé Durand (+33634567890)") + 1 :]
+    assert chloe[0].split()[:2] == ["sms", "outbox"] and "Astreinte 104253" in chloe[0]
+    assert sum("est transmis" in line for line in sent) == 2  # one receipt per caller
 
 
 def test_the_demo_can_run_twice_on_two_nights(app, org, clock):

@@ -290,7 +290,7 @@ def test_a_resolution_still_missed_climbs_to_the_manager_then_the_director(twili
     assert len(twilio.sms_sent_to(CHLOE)) == 1  # each level once
 
 
-def test_a_failed_escalation_sms_is_tried_again_at_the_next_sweep(twilio, clock):
+def test_a_failed_escalation_sms_is_tried_again_once_its_back_off_has_passed(twilio, clock):
     from models import Ticket
 
     ticket = session.scalar(select(Ticket).where(Ticket.number == "104233"))
@@ -302,6 +302,9 @@ def test_a_failed_escalation_sms_is_tried_again_at_the_next_sweep(twilio, clock)
     sweep()
     assert not twilio.sms_sent_to(CHLOE)
     clock.advance(seconds=10)
+    sweep()
+    assert not twilio.sms_sent_to(CHLOE)  # the outbox's back-off: 30 s before the second try
+    clock.advance(seconds=20)
     sweep()
     assert len(twilio.sms_sent_to(CHLOE)) == 1
     clock.advance(seconds=10)

@@ -12,6 +12,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from voice.production import start_problems
 from wsgi import DEV_AUTH_TOKEN
 
 from .factories import login, visible_text
@@ -27,7 +28,18 @@ PRODUCTION = {
     "TWILIO_AUTH_TOKEN": GOOD_TOKEN,
     "METRICS_TOKEN": "ab" * 20,
 }
-NAMES = ("PUBLIC_BASE_URL", "SECRET_KEY", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "METRICS_TOKEN")
+NAMES = (
+    "PUBLIC_BASE_URL",
+    "SECRET_KEY",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "METRICS_TOKEN",
+    "VONAGE_API_KEY",
+    "VONAGE_API_SECRET",
+    "VONAGE_SIGNATURE_SECRET",
+    "SMTP_URL",
+)
+VONAGE = {"VONAGE_API_KEY": "a1b2c3d4", "VONAGE_API_SECRET": "vonage-api-secret-0123"}
 
 
 def _env(tmp_path, **changes: str | None) -> dict[str, str]:
@@ -65,12 +77,35 @@ def _start(env: dict[str, str], *command: str) -> subprocess.CompletedProcess[st
         ({"SECRET_KEY": None}, "SECRET_KEY is missing"),
         ({"METRICS_TOKEN": "CHANGE-ME"}, "METRICS_TOKEN is a placeholder"),
         ({"METRICS_TOKEN": "short-token"}, "METRICS_TOKEN is shorter than 32 characters"),
+        (VONAGE, "VONAGE_SIGNATURE_SECRET is missing while VONAGE_API_KEY is set"),
+        (
+            {**VONAGE, "VONAGE_SIGNATURE_SECRET": "CHANGE-ME-vonage-signature"},
+            "VONAGE_SIGNATURE_SECRET is a placeholder",
+        ),
+        (
+            {**VONAGE, "VONAGE_SIGNATURE_SECRET": "s3cr3t"},
+            "VONAGE_SIGNATURE_SECRET is shorter than 16 characters",
+        ),
+        ({"SMTP_URL": "smtp://user:password@host:port"}, "SMTP_URL has a port that is not a number"),
+        ({"SMTP_URL": "mail.example.fr:587"}, "SMTP_URL does not start with smtp:// or smtps://"),
+        ({"SMTP_URL": "smtp://user:pw@:587"}, "SMTP_URL names no host"),
     ],
 )
 def test_a_production_serve_with_a_bad_secret_refuses_to_run_and_names_it(tmp_path, changes, named):
     result = _start(_env(tmp_path, **changes))
     assert result.returncode == 2, result.stderr
     assert f"astreinte: refusing to start: {named}" in result.stderr
+
+
+def test_a_production_start_with_every_carrier_well_set_is_not_refused():
+    env = {
+        **PRODUCTION,
+        **VONAGE,
+        "VONAGE_SIGNATURE_SECRET": "q8ZtV3kP0wN7xR2m",
+        "SMTP_URL": "smtp://astreinte:p%40ss@smtp.provider.fr:587",
+    }
+    assert start_problems(env) == []
+    assert start_problems({**env, "SMTP_URL": "smtps://relay.provider.fr"}) == []  # port 465 by default
 
 
 def test_up_worker_and_the_wsgi_app_refuse_a_placeholder_key_too(tmp_path):

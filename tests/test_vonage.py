@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from devtools.fake_smtp import smtp_config
+from devtools.fake_vonage import vonage_config
 from models import CalloutState, Channel, OutgoingMessage, session
 from oncall.sweeper import sweep
 
 from . import smtp_server, twilio_standin, vonage_standin
 from .oncall_helpers import ALICE, CHLOE, leave_voicemail, refreshed
-from .smtp_server import smtp_config
 from .twilio_standin import standin_config
-from .vonage_standin import vonage_config
 
 mail_server, mailbox = smtp_server.fixtures()
 _, twilio_server, twilio = twilio_standin.fixtures()

@@ -1,5 +1,6 @@
-"""A page test at the telephony edge: the test SMS and the test call (1 confirms), sent through the
-outbox like every message, their status callbacks, and the look-up at Twilio of what no callback said. oncall/pagetests.py judges the result.
+"""A page test at the telephony edge: the test call's words (1 confirms), the status callbacks of the
+test SMS and call, and the look-up at Twilio of what no callback said. oncall/pagetests.py sends the
+test through the outbox and judges the result.
 
 The test call is placed like a page call (machine detection on, the same ring time): what it proves
 is what a real page needs, down to Twilio reaching PUBLIC_BASE_URL for the call's words and the key.
@@ -10,80 +11,28 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, abort, request
-from sqlalchemy import update
 from twilio.twiml.voice_response import VoiceResponse
 
 import clock
-import tasks
-from models import Channel, PageTest, changed, session
-from oncall import outbox, pagetests
-from oncall.carriers import Outgoing
+from models import PageTest, session
+from oncall import pagetests
 from oncall.links import absolute_url
 from oncall.sending import SendError
 from voice import sender
-from voice.carrier import TwilioCarrier
 from voice.delivery import is_later, is_machine, reported
 from voice.security import form_value, id_arg, twilio_request
 from voice.twiml import say, twiml
-from words.pagetests import test_page_sms
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("page_tests", __name__, url_prefix="/voice/page-tests")
 
 MAX_TRIES = 3
-SENDING = "sending"
-TWILIO = TwilioCarrier()  # a page test tests Twilio's path: never another carrier's
 
 
-@tasks.job(pagetests.SEND_JOB, urgent=True)
-def send_test(test_id: int) -> None:
-    """Send the test SMS and place the test call, once: the test is claimed before any request."""
-    claimed = changed(
-        update(PageTest)
-        .where(PageTest.id == test_id, PageTest.sms_status.is_(None), PageTest.call_status.is_(None))
-        .values(sms_status=SENDING, call_status=SENDING)
-    )
-    session.commit()
-    test = session.get(PageTest, test_id)
-    if not claimed or test is None:
-        return
-    session.refresh(test)
-    wanted = pagetests.channels_of(test)
-    test.sms_status = SENDING if "sms" in wanted else None
-    test.call_status = SENDING if "voice" in wanted else None
-    if "sms" in wanted:
-        try:
-            body = test_page_sms(test.person.language, test.origin)
-            message = Outgoing(Channel.SMS, test.to_number, body, about="page_test", ids={"test": test.id})
-            sent = outbox.send("page_test", message, test.person_id, only=TWILIO.name)
-            test.sms_sid, test.sms_status = sent.sid, sent.status
-        except SendError as exc:
-            test.sms_status, test.sms_error = "failed", _code(exc)
-            log.warning("page test %d: the SMS was refused (%s)", test.id, exc)
-    if "voice" in wanted:
-        try:
-            message = Outgoing(Channel.VOICE, test.to_number, about="page_test", ids={"test": test.id})
-            placed = outbox.send("page_test", message, test.person_id, only=TWILIO.name)
-            test.call_sid, test.call_status = placed.sid, placed.status
-        except SendError as exc:
-            test.call_status, test.call_error = "failed", _code(exc)
-            log.warning("page test %d: the call was refused (%s)", test.id, exc)
-    session.commit()
-    if pagetests.NOT_SENT in (test.sms_status, test.call_status):
-        pagetests.finish(test)
-
-
-def _code(exc: SendError) -> str:
-    return str(exc.code) if exc.code else "network"
-
-
-@tasks.job(pagetests.LOOK_UP_JOB)
-def look_up(test_id: int) -> None:
-    """Ask Twilio the statuses of the test's SMS and call (when their callbacks never came)."""
-    test = session.get(PageTest, test_id)
-    if test is None:
-        return
+def look_up(test: PageTest) -> None:
+    """Ask Twilio the statuses of the test's SMS and call (when their callbacks never came): registered
+    with oncall/pagetests.py, which asks when a test's time is up."""
     for sid in (test.sms_sid, test.call_sid):
         if not sid or "local" in sid:
             continue

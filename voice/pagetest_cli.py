@@ -21,7 +21,7 @@ from models import PageTest, Person, session
 from oncall import pagetests
 from org.load import current_org
 from org.phones import readable_phone
-from voice.pagetest import look_up, send_test
+from voice.pagetest import look_up
 
 POLL_SECONDS = 1.0
 LOOK_UP_EVERY = 5.0
@@ -81,7 +81,7 @@ def page_test_command(person_id: str, sms: bool, call: bool, wait: int) -> None:
     )
     if not person.active:
         click.echo("warn  this person is not active: the policy never pages them")
-    send_test(test.id)
+    pagetests.send_test(test.id)
     session.refresh(test)
     outcome = _follow(test, wait)
     sys.exit(0 if outcome == "ok" else 1)
@@ -103,11 +103,11 @@ def _follow(test: PageTest, wait: int) -> str:
         time.sleep(POLL_SECONDS)
         session.expire_all()  # the web process writes the callbacks
         if time.monotonic() >= next_look_up:
-            look_up(test.id)
+            look_up(test)
             next_look_up = time.monotonic() + LOOK_UP_EVERY
         _report(test, seen, started)
     if not pagetests.settled(test):
-        look_up(test.id)
+        look_up(test)
         _report(test, seen, started)
     outcome = pagetests.finish(test)
     _verdict(test, outcome)

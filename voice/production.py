@@ -3,12 +3,15 @@
 A production start (PUBLIC_BASE_URL in https) refuses to run with a secret that is missing, a
 placeholder of deploy/astreinte.env.example, or too short, naming the variable: a silent fallback
 would page nobody (outbox mode) or let anyone forge a session cookie or a webhook (a known key).
-Local-outbox mode in production only when asked for, with ASTREINTE_OUTBOX=1."""
+The same for the other carriers: a Vonage configured without its webhooks' signature secret (or with
+a placeholder or short one), an SMTP_URL that cannot be read. Local-outbox mode in production only when
+asked for, with ASTREINTE_OUTBOX=1."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
 
@@ -16,6 +19,7 @@ from words.catalogue import register, text
 
 DEV_AUTH_TOKEN = "astreinte-development-token"  # signs webhooks in local-outbox mode only
 MIN_SECRET = 32  # characters of SECRET_KEY and METRICS_TOKEN (`openssl rand -hex 32` gives 64)
+MIN_CARRIER_SECRET = 16  # a carrier's own secret: its length is the carrier's choice, but never a word
 _PLACEHOLDER = re.compile(r"change[-_ ]?me|x{8,}|example|placeholder", re.IGNORECASE)
 
 register(
@@ -73,7 +77,42 @@ def start_problems(env: dict[str, str]) -> list[str]:
     metrics = env.get("METRICS_TOKEN")
     if metrics and (reason := _weak(metrics)):
         problems.append(f"METRICS_TOKEN {reason}")
+    return problems + _carrier_problems(env)
+
+
+def _carrier_problems(env: dict[str, str]) -> list[str]:
+    """The carriers beside Twilio: Vonage's webhooks (an SMS reply, a page call's key take a callout
+    over) are only as safe as their signature secret; a mail server astreinte cannot read the address
+    of would leave every e-mail page unsent."""
+    problems = []
+    if env.get("VONAGE_API_KEY"):
+        secret = env.get("VONAGE_SIGNATURE_SECRET")
+        if not secret:
+            problems.append(
+                "VONAGE_SIGNATURE_SECRET is missing while VONAGE_API_KEY is set: Vonage's webhooks "
+                "(SMS replies, page-call keys) could not be checked"
+            )
+        elif _PLACEHOLDER.search(secret):
+            problems.append("VONAGE_SIGNATURE_SECRET is a placeholder (deploy/astreinte.env.example)")
+        elif len(secret) < MIN_CARRIER_SECRET:
+            problems.append(f"VONAGE_SIGNATURE_SECRET is shorter than {MIN_CARRIER_SECRET} characters")
+    if url := env.get("SMTP_URL"):
+        if reason := _bad_smtp_url(url):
+            problems.append(f"SMTP_URL {reason} (expected smtp://user:password@host:port, or smtps://)")
     return problems
+
+
+def _bad_smtp_url(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        return "does not start with smtp:// or smtps://"
+    if not parts.hostname:
+        return "names no host"
+    try:
+        parts.port  # noqa: B018 - reading it checks it
+    except ValueError:
+        return "has a port that is not a number"
+    return None
 
 
 def outbox_warnings(lang: str) -> list[str]:

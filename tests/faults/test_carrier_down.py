@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from devtools.fake_smtp import smtp_config
 from models import Channel, MessageState, OutgoingMessage, session
 from oncall.sweeper import sweep
 
 from .. import factories, smtp_server, twilio_standin
 from ..oncall_helpers import leave_voicemail
-from ..smtp_server import smtp_config
 from ..twilio_standin import standin_config
 
 mail_server, mailbox = smtp_server.fixtures()

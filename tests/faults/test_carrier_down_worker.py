@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 import clock
+from devtools.fake_smtp import smtp_config
 from oncall.rota import who_is_on_call
 from org.load import current_org
 
 from .. import processes, smtp_server, twilio_standin
 from ..oncall_helpers import leave_voicemail
-from ..smtp_server import smtp_config
 from ..twilio_standin import TwilioStandIn, standin_config
 
 mail_server, mailbox = smtp_server.fixtures()

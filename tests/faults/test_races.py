@@ -12,10 +12,12 @@ from sqlalchemy import func, select
 import models
 from devtools.simulator import Phone
 from models import CalloutState, Page, TicketEvent, session
+from oncall import retries
+from oncall.pin_alerts import tell_of_pin_lock
 from oncall.sweeper import sweep
 
 from ..conftest import AUTH_TOKEN, PUBLIC_BASE_URL
-from ..oncall_helpers import ALICE, BRUNO, CALLER, leave_voicemail, refreshed
+from ..oncall_helpers import ALICE, BRUNO, CALLER, CHLOE, leave_voicemail, refreshed
 from ..twilio_standin import fixtures
 
 app_config, twilio_server, twilio = fixtures()
@@ -105,3 +107,16 @@ def test_a_takeover_by_key_and_by_sms_at_the_same_instant_has_one_winner(app, tw
         told = [m for m in twilio.sms_sent_to(CALLER) if "pris en charge" in m.body]
         assert len(told) == 1, [m.body for m in told]
         clock.advance(minutes=20)  # past the call throttle: the next round's page call goes out
+
+
+def test_two_sweepers_retrying_the_same_message_at_the_same_instant_send_it_once(app, twilio, clock):
+    callout = leave_voicemail("104233", page=False)
+    twilio.fail_next("sms", status=503, code=20503)
+    tell_of_pin_lock(callout.voicemail.call_id)  # the supervisor's SMS fails for a moment
+    assert not twilio.sms_sent_to(CHLOE)
+    clock.advance(minutes=1)
+    now = clock.now()
+    tried = _at_once(app, lambda: retries.retry_due(now), lambda: retries.retry_due(now))
+    session.rollback()
+    assert sorted(tried) == [0, 1]  # one claimed it, the other found it claimed
+    assert len(twilio.sms_sent_to(CHLOE)) == 1

@@ -14,6 +14,7 @@ from models import (
     Call,
     Callout,
     CalloutState,
+    Channel,
     MessageState,
     OutgoingMessage,
     Page,
@@ -21,8 +22,9 @@ from models import (
     TicketEvent,
     session,
 )
+from oncall import retries
 from oncall.sweeper import sweep
-from oncall.voicemails import catch_up, send_receipt
+from oncall.voicemails import receipt_topic, send_receipt
 from tests.factories import told
 
 from ..oncall_helpers import ALICE, BRUNO, CALLER, leave_voicemail, refreshed
@@ -110,34 +112,46 @@ def test_a_receipt_twilio_accepted_but_answered_too_late_is_not_sent_again(twili
     call_id = _hung_up(callout)
     twilio.fail_next("sms", status=201, delay=1.6, accept=True)
     send_receipt(call_id)
+    assert retries.fate(receipt_topic(call_id)).state is MessageState.MAYBE_SENT
     clock.advance(minutes=3)
-    catch_up(clock.now())
+    sweep()  # looked up at Twilio first: found, not sent again
     send_receipt(call_id)
     assert len(twilio.sms_sent_to(CALLER)) == 1
-    call = session.get(Call, call_id, populate_existing=True)
-    assert call.state["receipt"] == twilio.sms_to(CALLER).sid
+    receipt = retries.fate(receipt_topic(call_id))
+    assert receipt.carrier_id == twilio.sms_to(CALLER).sid and receipt.state is MessageState.SENT
 
 
 def test_a_receipt_being_sent_by_the_job_is_not_sent_by_the_sweeper_too(twilio, clock):
     callout = leave_voicemail("104233")
     call = session.get(Call, _hung_up(callout))
-    call.receipt_claimed_at = clock.now()  # the job holds it, its request in flight
+    session.add(  # the job holds it, its request in flight
+        OutgoingMessage(
+            kind="receipt",
+            channel=Channel.SMS,
+            to_address=CALLER,
+            state=MessageState.SENDING,
+            body="Votre message est transmis",
+            details={"topic": receipt_topic(call.id), "round": 1},
+        )
+    )
     session.commit()
     clock.advance(minutes=1, seconds=30)
-    catch_up(clock.now())
+    sweep()
     assert not twilio.sms_sent_to(CALLER)
-    clock.advance(minutes=1)  # the job's claim is abandoned: the sweeper looks it up, then sends
-    catch_up(clock.now())
+    clock.advance(minutes=1)  # the job's round is abandoned: the sweeper looks it up, then sends
+    sweep()
     assert len(twilio.sms_sent_to(CALLER)) == 1
 
 
 def test_a_receipt_that_failed_plainly_is_sent_by_the_next_try(twilio, clock):
     callout = leave_voicemail("104233")
     twilio.fail_next("sms", status=503, code=20503)
-    send_receipt(_hung_up(callout))
+    call_id = _hung_up(callout)
+    send_receipt(call_id)
     assert not twilio.sms_sent_to(CALLER)
+    assert retries.retrying(retries.fate(receipt_topic(call_id)))
     clock.advance(minutes=2)
-    catch_up(clock.now())
+    sweep()
     assert len(twilio.sms_sent_to(CALLER)) == 1
 
 
