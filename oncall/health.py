@@ -16,6 +16,7 @@ from oncall.rota import active_people, paged_positions, shifts, who_is_on_call
 from org.load import NoOrganisation, current_org
 from org.orgfile import Org
 from words.catalogue import text
+from words.mail import carrier_named
 
 LOOKAHEAD = timedelta(hours=24)
 
@@ -54,7 +55,7 @@ def carrier_warnings(org: Org, lang: str) -> list[str]:
         text(
             "health.carrier_set_aside",
             lang,
-            carrier=row.carrier,
+            carrier=carrier_named(row.carrier),
             time=f"{clock.as_utc(row.set_aside_at).astimezone(org.timezone):%H:%M}",
         )
         for row in carriers.set_aside()

@@ -22,6 +22,7 @@ from models import Channel, MessageState, OutgoingMessage, Page, session
 from oncall import carriers, policy
 from oncall.carriers import Outgoing, SendError, Sent
 from words.catalogue import text
+from words.mail import carrier_named
 
 log = logging.getLogger(__name__)
 
@@ -255,11 +256,13 @@ def _tell_supervisor(name: str, error: SendError) -> None:
     supervisor = policy.supervisor_to_tell()
     if supervisor is None:
         return
-    body = text("outbox.carrier_down", supervisor.language, carrier=name, error=str(error)[:80])
+    body = text(
+        "outbox.carrier_down", supervisor.language, carrier=carrier_named(name), error=str(error)[:80]
+    )
     for channel, to in ((Channel.SMS, supervisor.phone), (Channel.EMAIL, supervisor.email)):
         if not to or not carriers.channel_served(channel):
             continue
-        subject = text("outbox.carrier_down_subject", supervisor.language, carrier=name)
+        subject = text("outbox.carrier_down_subject", supervisor.language, carrier=carrier_named(name))
         try:
             send("carrier_down", Outgoing(channel, to, body, subject), supervisor.id)
         except SendError as exc:

@@ -147,7 +147,7 @@ def test_twilio_down_ten_minutes_every_page_goes_by_vonage_the_supervisor_is_tol
     for _ in range(60):  # ten minutes of the worker's sweeper
         clock.advance(seconds=10)
         sweep()
-    told = [m for m in vonage.sms_to(CHLOE) if "twilio" in m.text]
+    told = [m for m in vonage.sms_to(CHLOE) if "Twilio" in m.text]
     assert len(told) == 1  # the supervisor, once, by whatever works: Vonage's SMS
     assert not mailbox.mails  # a phone carrier delivered every page: no e-mail
     during = Counter((m.carrier, m.state.value) for m in session.scalars(select(OutgoingMessage)))
@@ -157,7 +157,7 @@ def test_twilio_down_ten_minutes_every_page_goes_by_vonage_the_supervisor_is_tol
         clock.advance(seconds=10)
         sweep()
     assert [m for m in twilio.messages if m.at >= back], "Twilio is used again"
-    assert len([m for m in vonage.sms_to(CHLOE) if "twilio" in m.text]) == 1
+    assert len([m for m in vonage.sms_to(CHLOE) if "Twilio" in m.text]) == 1
     after = Counter((m.carrier, m.state.value) for m in session.scalars(select(OutgoingMessage))) - during
     with capsys.disabled():
         print(f"\nTwilio down 10 min, Vonage up: {dict(during)}; after Twilio came back: {dict(after)}")

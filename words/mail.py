@@ -42,16 +42,16 @@ register(
             "en": "On-call: the carrier {carrier} is failing",
         },
         "outbox.carrier_down": {
-            "fr": "Astreinte : l'opérateur {carrier} échoue ({error}). Les pages passent par les autres "
+            "fr": "Astreinte : l'opérateur {carrier} échoue ({error}). Les alertes passent par les autres "
             "moyens tant qu'il ne répond pas.",
-            "en": "On-call: the carrier {carrier} is failing ({error}). Pages go through the other ways "
+            "en": "On-call: the carrier {carrier} is failing ({error}). Alerts go through the other ways "
             "until it answers again.",
         },
         "page_press_1": {"fr": "Pour prendre en charge, tapez 1.", "en": "To take over, press 1."},
         "health.carrier_set_aside": {
-            "fr": "L'opérateur {carrier} échoue depuis {time} : mis de côté, les pages passent par les "
+            "fr": "L'opérateur {carrier} échoue depuis {time} : mis de côté, les alertes passent par les "
             "autres moyens.",
-            "en": "The carrier {carrier} has been failing since {time}: set aside, pages go through the "
+            "en": "The carrier {carrier} has been failing since {time}: set aside, alerts go through the "
             "other ways.",
         },
     }
@@ -84,3 +84,11 @@ def page_email(lang: str, alerts: list[Alert], link: str, now: datetime) -> tupl
     ]
     body = "\n\n".join([*items, text("mail_page_take_over", lang, link=link, ticket=first.ticket)])
     return " ".join(subject.split())[:200], body + "\n"
+
+
+CARRIER_NAMES = {"twilio": "Twilio", "vonage": "Vonage", "smtp": "SMTP"}
+
+
+def carrier_named(carrier: str) -> str:
+    """A carrier as a supervisor reads it (`twilio` → Twilio)."""
+    return CARRIER_NAMES.get(carrier, carrier)

@@ -69,16 +69,16 @@ def test_twilio_down_for_ten_minutes_pages_by_email_within_a_minute_tells_the_su
     _minutes(twilio, clock, 10)
     health = client.get("/healthz")
     assert health.status_code == 200
-    assert any("twilio" in w for w in health.get_json()["warnings"]), health.get_json()
+    assert any("Twilio" in w for w in health.get_json()["warnings"]), health.get_json()
     factories.login(client)
     banner = factories.visible_text(client.get("/now"))
-    assert re.search(r"L'opérateur twilio échoue depuis 23:1\d : mis de côté", banner), banner
+    assert re.search(r"L'opérateur Twilio échoue depuis 23:1\d : mis de côté", banner), banner
     metrics = client.get("/metrics").get_data(as_text=True)
     assert 'astreinte_carrier_set_aside{carrier="twilio"} 1.0' in metrics
     assert 'astreinte_messages_total{carrier="smtp",channel="email",state="sent"}' in metrics
     told = _told_supervisor()
     assert len(told) == 1 and told[0].channel is Channel.EMAIL and told[0].to_address == CHLOE_MAIL
-    assert "twilio" in mailbox.to(CHLOE_MAIL)[0].subject
+    assert "Twilio" in mailbox.to(CHLOE_MAIL)[0].subject
     # Set aside, Twilio is only probed: no page waits on it, and it is not asked for each one.
     probes_and_sends = twilio.refused
     assert probes_and_sends <= 10 * 2 + 12, probes_and_sends  # about one probe a minute, and the first tries
@@ -94,7 +94,7 @@ def test_twilio_down_for_ten_minutes_pages_by_email_within_a_minute_tells_the_su
     twilio.up()
     back = clock.now()
     _minutes(twilio, clock, 1)
-    assert not any("twilio" in w for w in client.get("/healthz").get_json()["warnings"])
+    assert not any("Twilio" in w for w in client.get("/healthz").get_json()["warnings"])
     _minutes(twilio, clock, 10)  # the policy's next pages
     assert [m for m in twilio.messages if m.at >= back], "Twilio is used again"
     assert len(_told_supervisor()) == 1  # told once
