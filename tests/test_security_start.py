@@ -142,17 +142,17 @@ def test_outbox_mode_in_production_only_when_asked(tmp_path, monkeypatch, databa
     with app.app_context():
         health = app.test_client().get("/healthz")
     assert health.status_code == 200
-    assert any("les pages ne partent pas" in w for w in health.get_json()["warnings"])
+    assert any("les alertes ne partent pas" in w for w in health.get_json()["warnings"])
 
 
 def test_make_run_outbox_is_said_by_healthz_and_the_banner(app, org, client):
     app.config.update(TWILIO_AUTH_TOKEN=DEV_AUTH_TOKEN, TWILIO_OUTBOX=True)
     health = client.get("/healthz")
     assert health.status_code == 200
-    assert any("les pages ne partent pas" in w for w in health.get_json()["warnings"])
+    assert any("les alertes ne partent pas" in w for w in health.get_json()["warnings"])
     assert "local outbox: pages are not leaving" in client.get("/healthz?lang=en").get_json()["warnings"][-1]
     login(client)
-    assert "les pages ne partent pas" in visible_text(client.get("/now"))
+    assert "les alertes ne partent pas" in visible_text(client.get("/now"))
 
 
 def test_check_reports_what_a_production_start_would_refuse(app, org, monkeypatch):

@@ -25,7 +25,7 @@ _PLACEHOLDER = re.compile(r"change[-_ ]?me|x{8,}|example|placeholder", re.IGNORE
 register(
     {
         "health.outbox": {
-            "fr": "boîte locale : les pages ne partent pas, rien ne quitte cette machine "
+            "fr": "boîte locale : les alertes ne partent pas, rien ne quitte cette machine "
             "(TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN absents, ou ASTREINTE_OUTBOX=1)",
             "en": "local outbox: pages are not leaving this machine "
             "(no TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN, or ASTREINTE_OUTBOX=1)",
