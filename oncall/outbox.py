@@ -89,16 +89,7 @@ def send(
     facts = {**(facts or {}), **call_facts(message)}
     for carrier in tried:
         now = clock.now()
-        row = first or OutgoingMessage(
-            kind=kind,
-            person_id=person_id,
-            channel=message.channel,
-            to_address=message.to,
-            state=MessageState.SENDING,
-            subject=message.subject or None,
-            body=message.body,
-            page_id=lead,
-        )
+        row = first or sending_row(kind, message, person_id, page_id=lead)
         first = None
         row.carrier = carrier.name
         session.add(row)
@@ -149,6 +140,22 @@ def send(
         "; ".join(str(e) for e in errors),
         next((e.code for e in reversed(errors) if e.code), None),
         temporary=any(e.temporary for e in errors),
+    )
+
+
+def sending_row(
+    kind: str, message: Outgoing, person_id: str | None, page_id: int | None = None
+) -> OutgoingMessage:
+    """The row of one attempt at `message`, `sending` until its carrier answers."""
+    return OutgoingMessage(
+        kind=kind,
+        person_id=person_id,
+        channel=message.channel,
+        to_address=message.to,
+        state=MessageState.SENDING,
+        subject=message.subject or None,
+        body=message.body,
+        page_id=page_id,
     )
 
 

@@ -102,16 +102,8 @@ def _first_row(
     kind: str, message: Outgoing, topic: str, person_id: str | None, facts: dict[str, Any], number: int
 ) -> OutgoingMessage:
     """The row of a round's first carrier, written before it is asked."""
-    row = OutgoingMessage(
-        kind=kind,
-        person_id=person_id,
-        channel=message.channel,
-        to_address=message.to,
-        state=MessageState.SENDING,
-        subject=message.subject or None,
-        body=message.body,
-        details={**facts, "topic": topic, "round": number, **outbox.call_facts(message)},
-    )
+    row = outbox.sending_row(kind, message, person_id)
+    row.details = {**facts, "topic": topic, "round": number, **outbox.call_facts(message)}
     session.add(row)
     return row
 
