@@ -263,13 +263,12 @@ def _tell_supervisor(name: str, error: SendError) -> None:
     supervisor = policy.supervisor_to_tell()
     if supervisor is None:
         return
-    body = text(
-        "outbox.carrier_down", supervisor.language, carrier=carrier_named(name), error=str(error)[:80]
-    )
+    carrier = carrier_named(name)
+    body = text("outbox.carrier_down", supervisor.language, carrier=carrier, error=str(error)[:80])
+    subject = text("outbox.carrier_down_subject", supervisor.language, carrier=carrier)
     for channel, to in ((Channel.SMS, supervisor.phone), (Channel.EMAIL, supervisor.email)):
         if not to or not carriers.channel_served(channel):
             continue
-        subject = text("outbox.carrier_down_subject", supervisor.language, carrier=carrier_named(name))
         try:
             send("carrier_down", Outgoing(channel, to, body, subject), supervisor.id)
         except SendError as exc:
