@@ -89,16 +89,7 @@ def send(
     facts = {**(facts or {}), **call_facts(message)}
     for carrier in tried:
         now = clock.now()
-        row = first or OutgoingMessage(
-            kind=kind,
-            person_id=person_id,
-            channel=message.channel,
-            to_address=message.to,
-            state=MessageState.SENDING,
-            subject=message.subject or None,
-            body=message.body,
-            page_id=lead,
-        )
+        row = first or sending_row(kind, message, person_id, page_id=lead)
         first = None
         row.carrier = carrier.name
         session.add(row)
@@ -149,6 +140,22 @@ def send(
         "; ".join(str(e) for e in errors),
         next((e.code for e in reversed(errors) if e.code), None),
         temporary=any(e.temporary for e in errors),
+    )
+
+
+def sending_row(
+    kind: str, message: Outgoing, person_id: str | None, page_id: int | None = None
+) -> OutgoingMessage:
+    """The row of one attempt at `message`, `sending` until its carrier answers."""
+    return OutgoingMessage(
+        kind=kind,
+        person_id=person_id,
+        channel=message.channel,
+        to_address=message.to,
+        state=MessageState.SENDING,
+        subject=message.subject or None,
+        body=message.body,
+        page_id=page_id,
     )
 
 
@@ -256,13 +263,12 @@ def _tell_supervisor(name: str, error: SendError) -> None:
     supervisor = policy.supervisor_to_tell()
     if supervisor is None:
         return
-    body = text(
-        "outbox.carrier_down", supervisor.language, carrier=carrier_named(name), error=str(error)[:80]
-    )
+    carrier = carrier_named(name)
+    body = text("outbox.carrier_down", supervisor.language, carrier=carrier, error=str(error)[:80])
+    subject = text("outbox.carrier_down_subject", supervisor.language, carrier=carrier)
     for channel, to in ((Channel.SMS, supervisor.phone), (Channel.EMAIL, supervisor.email)):
         if not to or not carriers.channel_served(channel):
             continue
-        subject = text("outbox.carrier_down_subject", supervisor.language, carrier=carrier_named(name))
         try:
             send("carrier_down", Outgoing(channel, to, body, subject), supervisor.id)
         except SendError as exc:

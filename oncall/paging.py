@@ -173,18 +173,24 @@ def _by_email_too(page: Page) -> bool:
     person = page.person
     if page.channel not in PHONE or not person.email or not carriers.channel_served(Channel.EMAIL):
         return False
-    mailed = session.scalar(
-        select(Page.id).where(
-            Page.callout_id == page.callout_id,
-            Page.person_id == person.id,
-            Page.channel == Channel.EMAIL,
-            Page.created_at >= page.created_at,
-        )
-    )
-    if mailed is not None or page.callout.state is not CalloutState.PAGING:
+    if _made_since(page, Channel.EMAIL) or page.callout.state is not CalloutState.PAGING:
         return False
     create_page(page.callout, person, Channel.EMAIL, page.step)
     return True
+
+
+def _made_since(page: Page, channel: Channel) -> bool:
+    """Whether another page by `channel` was made for the same callout and person since `page` was."""
+    other = session.scalar(
+        select(Page.id).where(
+            Page.callout_id == page.callout_id,
+            Page.person_id == page.person_id,
+            Page.channel == channel,
+            Page.created_at >= page.created_at,
+            Page.id != page.id,
+        )
+    )
+    return other is not None
 
 
 def _fall_back(page: Page) -> None:
@@ -229,16 +235,7 @@ def _again_by_another_carrier(page: Page) -> bool:
     serves the channel, the page is made again, once, and the outbox tries the others first."""
     if page.channel not in PHONE or len(carriers.for_channel(page.channel)) < 2:
         return False
-    again = session.scalar(
-        select(Page.id).where(
-            Page.callout_id == page.callout_id,
-            Page.person_id == page.person_id,
-            Page.channel == page.channel,
-            Page.created_at >= page.created_at,
-            Page.id != page.id,
-        )
-    )
-    if again is not None or page.callout.state is not CalloutState.PAGING:
+    if _made_since(page, page.channel) or page.callout.state is not CalloutState.PAGING:
         return False
     create_page(page.callout, page.person, page.channel, page.step)
     return True

@@ -102,16 +102,8 @@ def _first_row(
     kind: str, message: Outgoing, topic: str, person_id: str | None, facts: dict[str, Any], number: int
 ) -> OutgoingMessage:
     """The row of a round's first carrier, written before it is asked."""
-    row = OutgoingMessage(
-        kind=kind,
-        person_id=person_id,
-        channel=message.channel,
-        to_address=message.to,
-        state=MessageState.SENDING,
-        subject=message.subject or None,
-        body=message.body,
-        details={**facts, "topic": topic, "round": number, **outbox.call_facts(message)},
-    )
+    row = outbox.sending_row(kind, message, person_id)
+    row.details = {**facts, "topic": topic, "round": number, **outbox.call_facts(message)}
     session.add(row)
     return row
 
@@ -127,20 +119,22 @@ def _round(
 ) -> OutgoingMessage:
     """One round: every carrier of the channel tried (`send`); a temporary failure gets its next try."""
     keep = {**facts, "topic": topic, "round": number}
+    error: SendError | None = None
     try:
         outbox.send(kind, message, person_id, only=facts.get("only"), first=first, facts=keep)
     except SendError as exc:
-        last = rows_about(topic, kind, message.to)[-1]
+        error = exc
+    last = rows_about(topic, kind, message.to)[-1]
+    if error is not None:
         details = dict(last.details or {})
-        if (exc.temporary or exc.maybe_sent) and number <= len(RETRY_AFTER):
+        if (error.temporary or error.maybe_sent) and number <= len(RETRY_AFTER):
             details["retry_at"] = _stamp(clock.now() + RETRY_AFTER[number - 1])
-            log.warning("%s %s failed (%s): tried again at %s", kind, topic, exc, details["retry_at"])
+            log.warning("%s %s failed (%s): tried again at %s", kind, topic, error, details["retry_at"])
         else:
             last.state = MessageState.FAILED_PERMANENT
             details["given_up"] = True
-            log.warning("%s %s failed for good: %s", kind, topic, exc)
+            log.warning("%s %s failed for good: %s", kind, topic, error)
         last.details = details
-    last = rows_about(topic, kind, message.to)[-1]
     session.commit()
     if not retrying(last) and kind in SETTLED:
         SETTLED[kind](last)
