@@ -7,7 +7,20 @@ import logging
 
 from flask import Flask
 
-from dashboard import api, auth, calllog, pagetests, reports, rota, takeover, tickets, users, views, web  # noqa: F401 - routes attach on import
+from dashboard import (  # noqa: F401 - routes attach on import
+    api,
+    api_tickets,
+    auth,
+    calllog,
+    pagetests,
+    reports,
+    rota,
+    takeover,
+    tickets,
+    users,
+    views,
+    web,
+)
 from dashboard.auth import language
 from dashboard.cli import token_group, user_group
 from oncall.health import warnings

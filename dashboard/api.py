@@ -1,5 +1,6 @@
-"""The JSON API (DESIGN: contract): bearer tokens, tickets, calls and callouts. Times are ISO 8601
-with the organisation's offset; refused input gets a 4xx whose message names the field."""
+"""The JSON API (DESIGN: contract): bearer tokens, calls, callouts and on-call (tickets: api_tickets).
+Times are ISO 8601 with the organisation's offset; refused input gets a 4xx whose message names the
+field."""
 
 from __future__ import annotations
 
@@ -26,27 +27,16 @@ from dashboard.calllog import (
 )
 from dashboard.openapi import describe
 from dashboard.web import unknown_page
-from models import ApiToken, Call, Callout, Page, Person, Ticket, TicketEvent, session
+from models import ApiToken, Call, Callout, Page, Person, session
 from oncall.rota import all_overrides, desk_overrides, who_is_on_call
-from oncall.ticket_changes import (
-    TicketChange,
-    TicketConflict,
-    change_ticket,
-    open_ticket,
-    read_status,
-    status_word,
-)
 from org.load import NoOrganisation, current_org
 from org.orgfile import POSITIONS, ROLES
-from tickets.service import NOTE_MAX, DuplicateTicket, TicketError, find_ticket
-from tickets.sla import SlaClock, ticket_clocks
-from tickets.timeline import tell
+from tickets.service import find_ticket
 from words.catalogue import LANGUAGES
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 TOKEN_PREFIX = "ast_"
-DESCRIPTION_MAX = 10_000
 
 
 # --- tokens -------------------------------------------------------------------------------------
@@ -65,7 +55,7 @@ def create_token(name: str) -> str:
     return token
 
 
-def _error(status: int, message: str, field: str | None = None) -> tuple[Response, int]:
+def error(status: int, message: str, field: str | None = None) -> tuple[Response, int]:
     body: dict[str, Any] = {"error": message}
     if field:
         body["field"] = field
@@ -82,14 +72,14 @@ def _authenticate() -> Any:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        response, status = _error(
+        response, status = error(
             401, "Authorization: a bearer token is required (astreinte token create NAME)"
         )
         response.headers["WWW-Authenticate"] = 'Bearer realm="astreinte"'
         return response, status
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token.strip())))
     if row is None:
-        response, status = _error(401, "Authorization: unknown or revoked token")
+        response, status = error(401, "Authorization: unknown or revoked token")
         response.headers["WWW-Authenticate"] = 'Bearer realm="astreinte", error="invalid_token"'
         return response, status
     now = clock.now()
@@ -126,25 +116,25 @@ def _refuse_nul_bytes() -> Any:
     try:
         body_has_nul = request.is_json and _carries_nul(request.get_json(silent=True))
     except RecursionError:
-        return _error(400, "the JSON body is nested too deeply")
+        return error(400, "the JSON body is nested too deeply")
     if (
         "\x00" in request.path
         or any(_carries_nul(k) or _carries_nul(v) for k, v in request.args.items(multi=True))
         or body_has_nul
     ):
-        return _error(400, "a NUL byte is not accepted in a path, a parameter or a JSON value")
+        return error(400, "a NUL byte is not accepted in a path, a parameter or a JSON value")
     return None
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> tuple[Response, int]:
-    return _error(exc.code or 500, exc.description or exc.name)
+    return error(exc.code or 500, exc.description or exc.name)
 
 
 def _routing_error(exc: HTTPException) -> Any:
     """Unknown paths and methods under /api/ answer in JSON too (they never reach the blueprint)."""
     if request.path.startswith("/api/"):
-        return _error(exc.code or 404, exc.description or exc.name)
+        return error(exc.code or 404, exc.description or exc.name)
     if request.blueprint is None and exc.code == 404:
         return unknown_page(exc)
     return exc
@@ -156,12 +146,12 @@ bp.app_errorhandler(405)(_routing_error)
 
 @bp.errorhandler(FilterError)
 def _filter_error(exc: FilterError) -> tuple[Response, int]:
-    return _error(400, str(exc), exc.field)
+    return error(400, str(exc), exc.field)
 
 
 @bp.errorhandler(NoOrganisation)
 def _no_org(exc: NoOrganisation) -> tuple[Response, int]:
-    return _error(503, str(exc))
+    return error(503, str(exc))
 
 
 # --- serialisation ------------------------------------------------------------------------------
@@ -181,22 +171,6 @@ def iso(at: datetime | None) -> str | None:
     return at.astimezone(_timezone()).isoformat(timespec="seconds")
 
 
-def _clock_json(c: SlaClock | None) -> dict[str, Any] | None:
-    if c is None:
-        return None  # the priority has no such target
-    target, elapsed = int(c.target.total_seconds()), int(c.elapsed.total_seconds())
-    return {
-        "target_seconds": target,
-        "elapsed_seconds": elapsed,
-        "remaining_seconds": target - elapsed,  # whole seconds that add up: 0 + 14400, not 0 + 14399
-        "clock": c.counting,
-        "paused": c.paused,
-        "stopped_at": iso(c.stopped_at),
-        "due_at": iso(c.due_at),
-        "breached": c.breached,
-    }
-
-
 def asked_language() -> str:
     """The language a machine client asks for (the timeline, /healthz's warnings): `?lang=en`, else
     its Accept-Language, else French."""
@@ -204,41 +178,6 @@ def asked_language() -> str:
     if asked in LANGUAGES:
         return asked
     return request.accept_languages.best_match(LANGUAGES, default=LANGUAGES[0]) or LANGUAGES[0]
-
-
-def ticket_json(ticket: Ticket) -> dict[str, Any]:
-    org = current_org()
-    clocks = ticket_clocks(org, ticket)
-    lang = asked_language()
-    return {
-        "number": ticket.number,
-        "client": ticket.client.account,
-        "client_name": ticket.client.name,
-        "service": ticket.service.ref if ticket.service else None,
-        "priority": ticket.priority,
-        "subject": ticket.subject,
-        "description": ticket.description,
-        "status": status_word(ticket),
-        "major_incident": ticket.major_incident,
-        "opened_at": iso(ticket.opened_at),
-        "taken_over_at": iso(
-            clocks.takeover.stopped_at if clocks and clocks.takeover else ticket.taken_over_at
-        ),
-        "resolved_at": iso(ticket.resolved_at),
-        "standby_since": iso(ticket.standby_since),
-        "standby_seconds": ticket.standby_seconds or 0,
-        "sla": {"takeover": _clock_json(clocks.takeover), "resolution": _clock_json(clocks.resolution)}
-        if clocks
-        else None,
-        "timeline": [
-            {"at": iso(e.at), "kind": e.kind, "actor": e.actor, "text": tell(e, lang, org.timezone)}
-            for e in session.scalars(
-                select(TicketEvent)
-                .where(TicketEvent.ticket_id == ticket.id)
-                .order_by(TicketEvent.at, TicketEvent.id)
-            )
-        ],
-    }
 
 
 def call_json(call: Call) -> dict[str, Any]:
@@ -299,88 +238,6 @@ def callout_json(callout: Callout) -> dict[str, Any]:
 # --- routes -------------------------------------------------------------------------------------
 
 
-@bp.post("/tickets")
-def post_ticket() -> tuple[Response, int]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return _error(400, "body: expected a JSON object with client, priority, subject", "body")
-    for name in ("client", "priority", "subject"):
-        if not isinstance(body.get(name), str) or not body[name].strip():
-            return _error(400, f"{name}: required (a non-empty string)", name)
-    for name in ("service", "description", "number"):
-        if body.get(name) is not None and not isinstance(body[name], str):
-            return _error(400, f"{name}: expected a string", name)
-    if not isinstance(body.get("major_incident", False), bool):
-        return _error(400, "major_incident: expected true or false", "major_incident")
-    if len(body.get("description") or "") > DESCRIPTION_MAX:
-        return _error(400, f"description: at most {DESCRIPTION_MAX} characters", "description")
-    current_org()  # 503 before anything is written when no organisation is loaded
-    try:
-        ticket = open_ticket(
-            client=body["client"].strip(),
-            priority=body["priority"].strip(),
-            subject=body["subject"],
-            service=(body.get("service") or "").strip() or None,
-            description=body.get("description"),
-            actor=f"api:{g.api_token.name}",
-            major_incident=bool(body.get("major_incident", False)),
-            number=body.get("number"),
-        )
-    except DuplicateTicket as exc:
-        return _error(409, str(exc), exc.field)
-    except TicketError as exc:
-        return _error(400, str(exc), exc.field)
-    response = jsonify(ticket_json(ticket))
-    response.headers["Location"] = f"/api/tickets/{ticket.number}"
-    return response, 201
-
-
-@bp.get("/tickets/<number>")
-def get_ticket(number: str) -> Any:
-    ticket = find_ticket(number)
-    if ticket is None:
-        return _error(404, f"ticket: no ticket {number!r}", "ticket")
-    return jsonify(ticket_json(ticket))
-
-
-PATCH_FIELDS = ("status", "priority", "major_incident", "note")
-
-
-@bp.patch("/tickets/<number>")
-def patch_ticket(number: str) -> Any:
-    """Change a ticket's status, priority, major-incident flag, or add a note; on the timeline as
-    `api:<token name>`."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return _error(400, f"body: expected a JSON object with any of {', '.join(PATCH_FIELDS)}", "body")
-    if unknown := sorted(set(body) - set(PATCH_FIELDS)):
-        return _error(400, f"{unknown[0]}: unknown field (known: {', '.join(PATCH_FIELDS)})", unknown[0])
-    for name in ("status", "priority", "note"):
-        if body.get(name) is not None and not isinstance(body[name], str):
-            return _error(400, f"{name}: expected a string", name)
-    if body.get("major_incident") is not None and not isinstance(body["major_incident"], bool):
-        return _error(400, "major_incident: expected true or false", "major_incident")
-    if len(body.get("note") or "") > NOTE_MAX:
-        return _error(400, f"note: at most {NOTE_MAX} characters", "note")
-    current_org()
-    ticket = find_ticket(number)
-    if ticket is None:
-        return _error(404, f"ticket: no ticket {number!r}", "ticket")
-    try:
-        change = TicketChange(
-            status=read_status(body["status"]) if body.get("status") is not None else None,
-            priority=body.get("priority"),
-            major_incident=body.get("major_incident"),
-            note=body.get("note"),
-        )
-        change_ticket(ticket, change, actor=f"api:{g.api_token.name}")
-    except TicketConflict as exc:
-        return _error(409, str(exc), exc.field)
-    except TicketError as exc:
-        return _error(400, str(exc), exc.field)
-    return jsonify(ticket_json(ticket))
-
-
 @bp.get("/calls")
 def get_calls() -> Any:
     org = current_org()
@@ -400,11 +257,11 @@ def get_callouts() -> Any:
     if number := (request.args.get("ticket") or "").strip():
         ticket = find_ticket(number)
         if ticket is None:
-            return _error(404, f"ticket: no ticket {number!r}", "ticket")
+            return error(404, f"ticket: no ticket {number!r}", "ticket")
         query = query.where(Callout.ticket_id == ticket.id)
     if state := request.args.get("state"):
         if state not in ("paging", "taken_over", "cancelled"):
-            return _error(400, "state: one of paging, taken_over, cancelled", "state")
+            return error(400, "state: one of paging, taken_over, cancelled", "state")
         query = query.where(Callout.state == state)
     if after := request.args.get("after"):
         at, ident = decode_cursor(after)
@@ -430,11 +287,11 @@ def get_oncall() -> Any:
         try:
             at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         except ValueError:
-            return _error(400, "at: expected an ISO 8601 instant (2026-11-24T23:10:00+01:00)", "at")
+            return error(400, "at: expected an ISO 8601 instant (2026-11-24T23:10:00+01:00)", "at")
         if at.tzinfo is None:
             at = at.replace(tzinfo=org.timezone)  # a local time, as people write it
         if not 2000 <= at.year <= 2999:  # 0001-01-01 or 9999-12-31 would overflow once moved to UTC
-            return _error(400, "at: out of range (years 2000 to 2999)", "at")
+            return error(400, "at: out of range (years 2000 to 2999)", "at")
     file_only = who_is_on_call(org, at, org.rota.overrides)
     rota_only = who_is_on_call(org, at, ())
     held = who_is_on_call(org, at, all_overrides(org))

@@ -7,6 +7,7 @@ import csv
 import io
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -195,6 +196,18 @@ def _minutes(value: float | None) -> str:
     return sheet.decimal(value)
 
 
+def _csv(filename: str, rows: Iterable[Sequence[object]]) -> Response:
+    """The rows as a spreadsheet download (semicolons, UTF-8 with a BOM)."""
+    out = io.StringIO()
+    out.write(sheet.BOM)
+    csv.writer(out, delimiter=sheet.DELIMITER).writerows(rows)
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 @bp.get("/reports.csv")
 def reports_csv() -> Response:
     """The month's report: one line for the whole team, one per technician, then the refusals."""
@@ -202,10 +215,7 @@ def reports_csv() -> Response:
     month = _month_arg(tz)
     report = month_report(month, tz)
     names = people()
-    out = io.StringIO()
-    out.write(sheet.BOM)
-    w = csv.writer(out, delimiter=sheet.DELIMITER)
-    w.writerow(
+    lines: list[Sequence[object]] = [
         [
             "mois",
             "technicien",
@@ -216,42 +226,34 @@ def reports_csv() -> Response:
             "médiane (min)",
             "90e centile (min)",
         ]
-    )
+    ]
     rows: list[tuple[str, Takeovers]] = [("(tous)", report.total)]
     rows += [(names.get(p, p), s) for p, s in report.by_technician.items()]
     for who, s in rows:
-        pct = sheet.decimal(s.within_pct)
-        w.writerow(
+        lines.append(
             [
                 f"{month:%Y-%m}",
                 sheet.cell(who),
                 s.callouts,
                 s.taken_over,
                 s.within,
-                pct,
+                sheet.decimal(s.within_pct),
                 _minutes(s.median),
                 _minutes(s.p90),
             ]
         )
-    w.writerow([])
-    w.writerow(["mois", "motif de refus", "appels"])
+    lines.append([])
+    lines.append(["mois", "motif de refus", "appels"])
     for reason, n in report.refused:
-        w.writerow([f"{month:%Y-%m}", label("reason", reason), n])
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="rapport-{month:%Y-%m}.csv"'},
-    )
+        lines.append([f"{month:%Y-%m}", label("reason", reason), n])
+    return _csv(f"rapport-{month:%Y-%m}.csv", lines)
 
 
 @bp.get("/reports/unavailability.csv")
 def unavailability_csv() -> Response:
     tz = timezone()
     month = _month_arg(tz)
-    out = io.StringIO()
-    out.write(sheet.BOM)
-    w = csv.writer(out, delimiter=sheet.DELIMITER)
-    w.writerow(
+    lines: list[Sequence[object]] = [
         [
             "mois",
             "client",
@@ -263,9 +265,9 @@ def unavailability_csv() -> Response:
             "résolutions hors délai",
             "astreintes hors délai",
         ]
-    )
+    ]
     for row in unavailability(org_or_none(), *month_bounds(month, tz)):
-        w.writerow(
+        lines.append(
             [
                 f"{month:%Y-%m}",
                 sheet.cell(row.name),
@@ -278,8 +280,4 @@ def unavailability_csv() -> Response:
                 row.breached_callouts,
             ]
         )
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="indisponibilite-{month:%Y-%m}.csv"'},
-    )
+    return _csv(f"indisponibilite-{month:%Y-%m}.csv", lines)

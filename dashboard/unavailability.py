@@ -86,15 +86,10 @@ def unavailability(org: Org | None, start: datetime, end: datetime) -> list[Clie
         .where(Ticket.opened_at < end, or_(Ticket.resolved_at.is_(None), Ticket.resolved_at >= start))
         .options(joinedload(Ticket.client))
     ).all()
-    breached = dict.fromkeys(
-        session.scalars(
-            select(Callout.id).where(
-                Callout.opened_at >= start, Callout.opened_at < end, Callout.breached_at.is_not(None)
-            )
-        )
-    )
     per_callout = session.execute(
-        select(Callout.id, Callout.ticket_id).where(Callout.id.in_(list(breached) or [-1]))
+        select(Callout.id, Callout.ticket_id).where(
+            Callout.opened_at >= start, Callout.opened_at < end, Callout.breached_at.is_not(None)
+        )
     ).all()
     by_client: dict[int, ClientMonth] = {}
     spans: dict[int, list[tuple[datetime, datetime]]] = {}

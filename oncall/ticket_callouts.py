@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 import clock
+import tasks
 from models import Callout, CalloutState, Ticket, TicketEvent, TicketStatus, session
 from oncall import policy
 from oncall.callouts import start_paging
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 # Origins of a callout (`Callout.origin`): a caller's message, or the ticket itself.
 VOICEMAIL, PAGE_ON_OPEN, MAJOR_INCIDENT, BREACH = "voicemail", "page_on_open", "major_incident", "breach"
 
+TELL_MAJOR_INCIDENT_JOB = "tell_major_incident"
 BREACH_LOOKBACK = timedelta(days=3)  # older tickets are the desk's business: never paged on a deploy
 TOUCHES = ("opened", "status", "note", "takeover", "priority", "major_incident", "contest", "voicemail")
 
@@ -104,7 +106,8 @@ def page_if_due(ticket: Ticket) -> Callout | None:
     if not astreinte_runs(org, now):
         return None
     if ticket.major_incident and ticket.status is TicketStatus.IN_PROGRESS:
-        _tell_major_incident(org, ticket)  # someone is on it: the persons in charge are told (001)
+        # someone is on it: the persons in charge are told (001), by the worker, not the request
+        tasks.enqueue(TELL_MAJOR_INCIDENT_JOB, ticket.id)
         return None
     origin = pages_without_a_call(org, ticket)
     if origin is None:
@@ -125,9 +128,14 @@ def page_if_due(ticket: Ticket) -> Callout | None:
     return callout
 
 
-def _tell_major_incident(org: Org, ticket: Ticket) -> None:
+@tasks.job(TELL_MAJOR_INCIDENT_JOB)
+def tell_major_incident(ticket_id: int) -> None:
     """A ticket already taken over becomes a major incident: the first escalation level is texted,
-    once per flagging."""
+    once per flagging (nothing when it is no longer a major incident in progress)."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or not ticket.major_incident or ticket.status is not TicketStatus.IN_PROGRESS:
+        return
+    org = current_org()
     flagged = [e for e in ticket.events if e.kind == "major_incident" and (e.data or {}).get("on")]
     told = _told(ticket.id, "escalation", "major_incident")
     if flagged and told and clock.as_utc(told[-1].at) >= clock.as_utc(flagged[-1].at):

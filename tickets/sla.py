@@ -134,10 +134,11 @@ def _clock(
     counting: str,
     stopped_at: datetime | None,
     now: datetime,
+    standby: list[tuple[datetime, datetime]],
 ) -> SlaClock:
     end = min(stopped_at, now) if stopped_at else now
     elapsed = time_on_clock(org, counting, ticket.opened_at, end)
-    for a, b in standby_periods(ticket, now):
+    for a, b in standby:
         elapsed -= time_on_clock(org, counting, max(a, ticket.opened_at), min(b, end))
     paused = stopped_at is None and ticket.status is TicketStatus.CLIENT_STANDBY
     due_at = None
@@ -153,12 +154,17 @@ def ticket_clocks(org: Org, ticket: Ticket, now: datetime | None = None) -> Tick
         return None
     now = now or clock.now()
     takeover, resolution = priority.takeover, priority.resolution
+    standby = standby_periods(ticket, now)  # both clocks pause alike: one read of the timeline
     return TicketClocks(
         opened_at=ticket.opened_at,
-        takeover=_clock(org, ticket, "takeover", takeover, priority.clock, taken_over_at(ticket), now)
+        takeover=_clock(
+            org, ticket, "takeover", takeover, priority.clock, taken_over_at(ticket), now, standby
+        )
         if takeover is not None
         else None,
-        resolution=_clock(org, ticket, "resolution", resolution, priority.clock, ticket.resolved_at, now)
+        resolution=_clock(
+            org, ticket, "resolution", resolution, priority.clock, ticket.resolved_at, now, standby
+        )
         if resolution is not None
         else None,
     )
