@@ -451,21 +451,7 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
                 wanted = urllib.parse.parse_qs(query).get("PhoneNumber", [None])[0]
                 with standin.lock:
                     found = [n for n in standin.state.numbers if wanted in (None, n["phone_number"])]
-                uri = account + "/IncomingPhoneNumbers.json"
-                return self._answer(
-                    200,
-                    {
-                        "incoming_phone_numbers": found,
-                        "page": 0,
-                        "page_size": 50,
-                        "start": 0,
-                        "end": max(len(found) - 1, 0),
-                        "uri": uri,
-                        "first_page_uri": uri,
-                        "next_page_uri": None,
-                        "previous_page_uri": None,
-                    },
-                )
+                return self._page("incoming_phone_numbers", found, account + "/IncomingPhoneNumbers.json")
             prefix = f"/2010-04-01/Accounts/{standin.account_sid}/"
             if path == prefix + "Recordings.json":
                 return self._recordings(query)
@@ -530,14 +516,21 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
             if failure is not None and not failure.accept:
                 return self._fail(failure)
             uri = f"/2010-04-01/Accounts/{standin.account_sid}/Recordings.json"
-            return self._answer(
+            return self._page("recordings", rows[: int(size)], uri, int(size), total=len(rows))
+
+        def _page(
+            self, key: str, rows: list[dict[str, Any]], uri: str, size: int = 50, total: int | None = None
+        ) -> None:
+            """One page of a Twilio list: everything fits, so there is no next page."""
+            end = max((len(rows) if total is None else total) - 1, 0)
+            self._answer(
                 200,
                 {
-                    "recordings": rows[: int(size)],
+                    key: rows,
                     "page": 0,
-                    "page_size": int(size),
+                    "page_size": size,
                     "start": 0,
-                    "end": max(len(rows) - 1, 0),
+                    "end": end,
                     "uri": uri,
                     "first_page_uri": uri,
                     "next_page_uri": None,
@@ -601,23 +594,7 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
                     clock.now(),
                     time.time(),
                 )
-                with standin.lock:
-                    standin.state.messages.append(msg)
-                if late:
-                    time.sleep(late)
-                return self._answer(
-                    201,
-                    {
-                        "sid": msg.sid,
-                        "status": "queued",
-                        "to": msg.to,
-                        "from": msg.from_,
-                        "body": msg.body,
-                        "account_sid": standin.account_sid,
-                        "num_segments": "1",
-                        "direction": "outbound-api",
-                    },
-                )
+                return self._accepted(standin.state.messages, msg, late, body=msg.body, num_segments="1")
             call = PlacedCall(
                 "CA" + uuid.uuid4().hex,
                 one["To"],
@@ -630,19 +607,24 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
                 clock.now(),
                 time.time(),
             )
+            return self._accepted(standin.state.calls, call, late)
+
+        def _accepted(self, held: list[Any], sent: Message | PlacedCall, late: float, **extra: str) -> None:
+            """Keep the message or call, then answer 201 queued (after `late`, the injected latency)."""
             with standin.lock:
-                standin.state.calls.append(call)
+                held.append(sent)
             if late:
                 time.sleep(late)
-            return self._answer(
+            self._answer(
                 201,
                 {
-                    "sid": call.sid,
+                    "sid": sent.sid,
                     "status": "queued",
-                    "to": call.to,
-                    "from": call.from_,
+                    "to": sent.to,
+                    "from": sent.from_,
                     "account_sid": standin.account_sid,
                     "direction": "outbound-api",
+                    **extra,
                 },
             )
 
