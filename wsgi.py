@@ -65,6 +65,10 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _database_url(instance: Path) -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'astreinte.db'}"
+
+
 def configuration(instance: Path) -> dict[str, Any]:
     """Every setting, from the environment, with its default. The only place defaults live."""
     env = os.environ.get
@@ -76,7 +80,7 @@ def configuration(instance: Path) -> dict[str, Any]:
     fallback_token = secrets.token_hex(32) if production else DEV_AUTH_TOKEN
     return {
         "INSTANCE": instance,
-        "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance / 'astreinte.db'}",
+        "DATABASE_URL": _database_url(instance),
         # A connection per web thread (`serve` sets WEB_THREADS) and one for the rest (a worker's sweeper):
         # no request waits for one, none is opened and closed per request.
         "DATABASE_POOL_SIZE": int(env("DATABASE_POOL_SIZE") or int(env("WEB_THREADS") or 4) + 1),
@@ -386,7 +390,7 @@ def database_trouble(exc: DBAPIError) -> str:
     if missing:
         what = missing.group(1) or missing.group(2)
         return f"the database schema is missing {what} (not migrated yet?): run `astreinte db upgrade`"
-    url = make_url(os.environ.get("DATABASE_URL") or f"sqlite:///{_instance() / 'astreinte.db'}")
+    url = make_url(_database_url(_instance()))
     shown = url.render_as_string(hide_password=True)
     return (
         f"the database {shown} cannot be used ({said}): check DATABASE_URL and that the database "

@@ -33,24 +33,17 @@ sys.path.insert(0, str(ROOT / "bench"))
 import yaml  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
+from stack import free_port  # noqa: E402
 
 import models  # noqa: E402
 from devtools.simulator import Phone  # noqa: E402
 from models import Callout, Page, Voicemail, VoicemailKind  # noqa: E402
+from voice.production import DEV_AUTH_TOKEN  # noqa: E402  (`up` without Twilio credentials signs with it)
 
 BIN = Path(sys.executable).parent
-DEV_AUTH_TOKEN = "astreinte-development-token"  # `up` without Twilio credentials signs with it
 SUPPORT = "+33272646172"
 CALLER = "+33611223344"  # Isabelle, a contact of C1001 (examples/org.yaml)
 PAGED_WITHIN = 120.0  # seconds after the last caller for every callout to be paged
-
-
-def free_port() -> int:
-    import socket  # noqa: PLC0415
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class TimedPhone(Phone):

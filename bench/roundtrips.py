@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import tempfile
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -55,22 +57,15 @@ class RoundTrips:
         self.last, self.statements, self.prepared = total, statements, prepared
         return total
 
-    def counting(self) -> _Block:
-        return _Block(self)
-
-
-class _Block:
-    def __init__(self, counter: RoundTrips) -> None:
-        self.counter = counter
-
-    def __enter__(self) -> RoundTrips:
-        if self.counter.enabled:
-            self.counter.start()
-        return self.counter
-
-    def __exit__(self, *exc: object) -> None:
-        if self.counter.enabled:
-            self.counter.stop()
+    @contextmanager
+    def counting(self) -> Iterator[RoundTrips]:
+        if self.enabled:
+            self.start()
+        try:
+            yield self
+        finally:
+            if self.enabled:
+                self.stop()
 
 
 def _self_check() -> None:

@@ -192,15 +192,7 @@ class Night:
 
     def _outbox_since(self, since: datetime) -> None:
         names = {p.phone: p.name for p in session.scalars(select(Person))}
-        for msg in session.scalars(
-            select(OutgoingMessage)
-            .where(
-                OutgoingMessage.created_at >= since,
-                OutgoingMessage.carrier_id.is_not(None),
-                OutgoingMessage.state != MessageState.BUNDLED,
-            )
-            .order_by(OutgoingMessage.id)
-        ):
+        for msg in Network(since).sent():
             if msg.id in self.shown:
                 continue
             self.shown.add(msg.id)

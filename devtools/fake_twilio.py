@@ -12,126 +12,41 @@ answering (busy, no-answer, failed).
 Point the application at it with TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_BASE_URL and
 TWILIO_OUTBOX False: the tests' `twilio` fixture does that (tests/twilio_standin.py), and the benchmarks
 run against it with `keep_alive` (HTTP/1.1 and TCP_NODELAY, as Twilio's API answers) and `since`.
+What it holds is in fake_twilio_account.py, how it answers over HTTP in fake_twilio_rest.py.
 """
 
 from __future__ import annotations
 
-import base64
-import email.utils
-import json
 import random
 import threading
 import time
-import urllib.parse
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import clock
+from devtools.fake_twilio_account import CHAOS, Failure, Message, PlacedCall, Recording, State
+from devtools.fake_twilio_rest import RECORDINGS_QUERY
+from devtools.fake_twilio_rest import handler as rest_handler
 from devtools.simulator import Call, Phone
+
+__all__ = [
+    "ACCOUNT_SID",
+    "AUTH_TOKEN",
+    "CHAOS",
+    "RECORDINGS_QUERY",
+    "Arrival",
+    "Failure",
+    "Message",
+    "PlacedCall",
+    "Recording",
+    "TwilioStandIn",
+]
 
 ACCOUNT_SID = "AC" + "5" * 32
 AUTH_TOKEN = "stand-in-auth-token-0123456789abcdef"  # signs the page calls it rings
-
-
-@dataclass
-class Message:
-    sid: str
-    to: str
-    from_: str
-    body: str
-    status_callback: str | None
-    at: datetime
-    wall: float
-    status: str = "sent"  # what a look-up of the message says now; status callbacks move it
-    error_code: str | None = None
-
-
-@dataclass
-class PlacedCall:
-    sid: str
-    to: str
-    from_: str
-    url: str
-    status_callback: str | None
-    events: list[str]
-    machine_detection: str | None
-    timeout: str | None
-    at: datetime
-    wall: float
-    status: str = "queued"
-    answered_by: str | None = None
-    direction: str = "outbound-api"
-
-
-@dataclass
-class Recording:
-    """A recording Twilio holds (the fallback's <Record> while astreinte was down)."""
-
-    sid: str
-    call_sid: str
-    at: datetime
-    seconds: int
-    status: str = "completed"
-    source: str = "RecordVerb"
-
-
-# The query parameters of `GET /2010-04-01/Accounts/{AccountSid}/Recordings.json` in Twilio's API
-# description (twilio-oai, spec/json/twilio_api_v2010.json, operation ListRecording): nothing else.
-RECORDINGS_QUERY = {
-    "DateCreated",
-    "DateCreated<",
-    "DateCreated>",
-    "CallSid",
-    "ConferenceSid",
-    "IncludeSoftDeleted",
-    "PageSize",
-    "Page",
-    "PageToken",
-}
-
-
-@dataclass
-class Failure:
-    """status 0 drops the connection unanswered; `accept` keeps the message or call (Twilio got it)
-    and answers after `delay`: the client gave up waiting although the request went through."""
-
-    status: int
-    code: int | None
-    delay: float = 0.0
-    accept: bool = False
-
-
-# What a bad night looks like from the REST API (weights): errors Twilio documents, and the network.
-CHAOS = [
-    (Failure(500, 20500), 2),
-    (Failure(503, 20503), 2),
-    (Failure(429, 20429), 2),
-    (Failure(0, None), 1),  # connection dropped before any answer
-    (Failure(201, None, delay=2.0, accept=True), 2),  # accepted, answered past the client's timeout
-    (Failure(503, 20503, delay=2.0), 1),  # hangs past the timeout, then fails
-]
-
-
-@dataclass
-class _State:
-    messages: list[Message] = field(default_factory=list)
-    calls: list[PlacedCall] = field(default_factory=list)
-    failures: dict[str, list[Failure]] = field(default_factory=lambda: {"sms": [], "call": [], "lookup": []})
-    inbound: list[PlacedCall] = field(default_factory=list)  # calls to the support number
-    recordings: list[Recording] = field(default_factory=list)
-    recording_queries: list[dict[str, str]] = field(default_factory=list)  # each Recordings list asked
-    requests: int = 0
-    numbers: list[dict[str, Any]] = field(default_factory=list)  # the account's incoming phone numbers
-    lookups: int = 0
-    chaos_rate: float = 0.0
-    latency: float = 0.0  # every accepted request is answered this late
-    chaos_rng: random.Random = field(default_factory=lambda: random.Random(0))
-    injected: list[tuple[str, int, bool]] = field(default_factory=list)  # (kind, status, accepted)
-    outage: Failure | None = None  # every request (sends, look-ups, the account) answers this
-    refused: int = 0  # requests answered by the outage
 
 
 @dataclass(frozen=True)
@@ -150,9 +65,9 @@ class TwilioStandIn:
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
-        self.state = _State()
+        self.state = State()
         self.lock = threading.Lock()
-        handler = _handler(self)
+        handler = rest_handler(self)
         if keep_alive:  # the benchmarks: the twilio client keeps its connection, no Nagle delay
             handler.protocol_version = "HTTP/1.1"
             handler.disable_nagle_algorithm = True
@@ -179,7 +94,7 @@ class TwilioStandIn:
 
     def reset(self) -> None:
         with self.lock:
-            self.state = _State()
+            self.state = State()
 
     # --- what the application sent -------------------------------------------------------------
 
@@ -284,7 +199,8 @@ class TwilioStandIn:
         with self.lock:
             return self.state.refused
 
-    def _outage(self) -> Failure | None:
+    def outage_now(self) -> Failure | None:
+        """The outage every request answers now (counted as refused), or None."""
         with self.lock:
             if self.state.outage is not None:
                 self.state.refused += 1
@@ -296,7 +212,8 @@ class TwilioStandIn:
             self.state.chaos_rate = rate
             self.state.chaos_rng = random.Random(seed)
 
-    def _next_failure(self, kind: str) -> Failure | None:
+    def next_failure(self, kind: str) -> Failure | None:
+        """The failure a POST of `kind` meets: the next one told (`fail_next`), or a chaos draw."""
         st = self.state
         if st.failures[kind]:
             return st.failures[kind].pop(0)
@@ -395,311 +312,3 @@ class TwilioStandIn:
         }
         params["SmsSid"] = params["MessageSid"]
         return self.phone.send("/sms/incoming", params)
-
-
-def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:  # quiet
-            pass
-
-        def _answer(self, status: int, payload: dict[str, Any]) -> None:
-            body = json.dumps(payload).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting (its timeout): as with Twilio, the request stands
-
-        def _error(self, status: int, code: int | None, message: str) -> None:
-            self._answer(
-                status,
-                {
-                    "code": code,
-                    "message": message,
-                    "status": status,
-                    "more_info": f"https://www.twilio.com/docs/errors/{code}",
-                },
-            )
-
-        def _authorised(self) -> bool:
-            expected = (
-                "Basic " + base64.b64encode(f"{standin.account_sid}:{standin.auth_token}".encode()).decode()
-            )
-            return self.headers.get("Authorization") == expected
-
-        def do_GET(self) -> None:  # noqa: N802 - the account, its numbers, and the lists filtered by To
-            if not self._authorised():
-                return self._error(401, 20003, "Authenticate")
-            if (outage := standin._outage()) is not None:
-                return self._fail(outage)
-            path, _, query = self.path.partition("?")
-            account = f"/2010-04-01/Accounts/{standin.account_sid}"
-            if path == account + ".json":
-                return self._answer(
-                    200,
-                    {
-                        "sid": standin.account_sid,
-                        "status": "active",
-                        "friendly_name": "stand-in",
-                        "type": "Full",
-                    },
-                )
-            if path == account + "/IncomingPhoneNumbers.json":
-                wanted = urllib.parse.parse_qs(query).get("PhoneNumber", [None])[0]
-                with standin.lock:
-                    found = [n for n in standin.state.numbers if wanted in (None, n["phone_number"])]
-                uri = account + "/IncomingPhoneNumbers.json"
-                return self._answer(
-                    200,
-                    {
-                        "incoming_phone_numbers": found,
-                        "page": 0,
-                        "page_size": 50,
-                        "start": 0,
-                        "end": max(len(found) - 1, 0),
-                        "uri": uri,
-                        "first_page_uri": uri,
-                        "next_page_uri": None,
-                        "previous_page_uri": None,
-                    },
-                )
-            prefix = f"/2010-04-01/Accounts/{standin.account_sid}/"
-            if path == prefix + "Recordings.json":
-                return self._recordings(query)
-            kind, _, sid = path.removeprefix(prefix).removesuffix(".json").partition("/")
-            if sid:  # one message or call, by its SID
-                with standin.lock:
-                    if kind == "Messages":
-                        found = [_message_json(m) for m in standin.state.messages if m.sid == sid]
-                    else:
-                        calls = standin.state.calls + standin.state.inbound
-                        found = [_call_json(c) for c in calls if c.sid == sid]
-                if not found:
-                    return self._error(404, 20404, f"The requested resource {path} was not found")
-                return self._answer(200, found[0])
-            to = urllib.parse.parse_qs(query).get("To", [""])[0]
-            with standin.lock:
-                standin.state.lookups += 1
-                failure = self._draw("lookup")
-                if path == prefix + "Messages.json":
-                    key, rows = "messages", [_message_json(m) for m in standin.state.messages if m.to == to]
-                elif path == prefix + "Calls.json":
-                    key, rows = "calls", [_call_json(c) for c in standin.state.calls if c.to == to]
-                else:
-                    return self._error(404, 20404, f"The requested resource {path} was not found")
-            if failure is not None and not failure.accept:
-                return self._fail(failure)
-            rows.reverse()  # newest first, as Twilio lists
-            self._answer(
-                200,
-                {key: rows, "next_page_uri": None, "page": 0, "page_size": 50, "uri": self.path, "start": 0},
-            )
-
-        def _recordings(self, query: str) -> None:
-            """The Recordings list, refusing what Twilio's API description does not allow (unknown
-            parameters, a date that is not ISO 8601, a page size out of 1-1000, a malformed CallSid)."""
-            asked = {k: v[-1] for k, v in urllib.parse.parse_qs(query, keep_blank_values=True).items()}
-            unknown = set(asked) - RECORDINGS_QUERY
-            if unknown:
-                return self._error(400, 20001, f"Unknown parameter(s) {sorted(unknown)}")
-            bounds: dict[str, datetime] = {}
-            for name in ("DateCreated>", "DateCreated<"):
-                if name in asked:
-                    try:
-                        bounds[name] = datetime.fromisoformat(asked[name].replace("Z", "+00:00"))
-                    except ValueError:
-                        return self._error(400, 20001, f"{name} is not a date-time")
-            size = asked.get("PageSize", "50")
-            if not size.isdigit() or not 1 <= int(size) <= 1000:
-                return self._error(400, 20001, "PageSize must be 1 to 1000")
-            if "CallSid" in asked and not (len(asked["CallSid"]) == 34 and asked["CallSid"].startswith("CA")):
-                return self._error(400, 20001, "CallSid is not a call SID")
-            with standin.lock:
-                standin.state.recording_queries.append(asked)
-                failure = self._draw("lookup")
-                rows = [
-                    _recording_json(standin.account_sid, r)
-                    for r in reversed(standin.state.recordings)  # newest first, as Twilio lists
-                    if ("DateCreated>" not in bounds or r.at >= bounds["DateCreated>"])
-                    and ("DateCreated<" not in bounds or r.at <= bounds["DateCreated<"])
-                    and asked.get("CallSid", r.call_sid) == r.call_sid
-                ]
-            if failure is not None and not failure.accept:
-                return self._fail(failure)
-            uri = f"/2010-04-01/Accounts/{standin.account_sid}/Recordings.json"
-            return self._answer(
-                200,
-                {
-                    "recordings": rows[: int(size)],
-                    "page": 0,
-                    "page_size": int(size),
-                    "start": 0,
-                    "end": max(len(rows) - 1, 0),
-                    "uri": uri,
-                    "first_page_uri": uri,
-                    "next_page_uri": None,
-                    "previous_page_uri": None,
-                },
-            )
-
-        def _draw(self, kind: str) -> Failure | None:
-            if kind == "lookup":
-                st = standin.state
-                if st.failures["lookup"]:
-                    return st.failures["lookup"].pop(0)
-                if st.chaos_rate and st.chaos_rng.random() < st.chaos_rate / 3:
-                    return Failure(503, 20503)
-                return None
-            return standin._next_failure(kind)
-
-        def _fail(self, failure: Failure) -> None:
-            if failure.delay:
-                time.sleep(failure.delay)
-            if failure.status == 0:
-                self.close_connection = True
-                self.connection.close()
-                return
-            self._error(failure.status, failure.code, "stand-in told to fail")
-
-        def do_POST(self) -> None:  # noqa: N802 - http.server's name
-            length = int(self.headers.get("Content-Length") or 0)
-            form = urllib.parse.parse_qs(self.rfile.read(length).decode(), keep_blank_values=True)
-            prefix = f"/2010-04-01/Accounts/{standin.account_sid}/"
-            if not self._authorised():
-                return self._error(401, 20003, "Authenticate")
-            if (outage := standin._outage()) is not None:
-                return self._fail(outage)
-            if self.path == prefix + "Messages.json":
-                kind = "sms"
-            elif self.path == prefix + "Calls.json":
-                kind = "call"
-            else:
-                return self._error(404, 20404, f"The requested resource {self.path} was not found")
-            with standin.lock:
-                standin.state.requests += 1
-                failure = self._draw(kind)
-                if failure is not None:
-                    standin.state.injected.append((kind, failure.status, failure.accept))
-            if failure is not None and not failure.accept:
-                return self._fail(failure)
-            late = failure.delay if failure is not None else standin.state.latency
-            one = {k: v[0] for k, v in form.items()}
-            if kind == "sms" and not one.get("From") and one.get("MessagingServiceSid"):
-                one["From"] = one["MessagingServiceSid"]  # a Messaging Service picks the sender
-            if not one.get("To") or not one.get("From"):
-                return self._error(400, 21604, "A 'To' phone number is required.")
-            if kind == "sms":
-                msg = Message(
-                    "SM" + uuid.uuid4().hex,
-                    one["To"],
-                    one["From"],
-                    one.get("Body", ""),
-                    one.get("StatusCallback"),
-                    clock.now(),
-                    time.time(),
-                )
-                with standin.lock:
-                    standin.state.messages.append(msg)
-                if late:
-                    time.sleep(late)
-                return self._answer(
-                    201,
-                    {
-                        "sid": msg.sid,
-                        "status": "queued",
-                        "to": msg.to,
-                        "from": msg.from_,
-                        "body": msg.body,
-                        "account_sid": standin.account_sid,
-                        "num_segments": "1",
-                        "direction": "outbound-api",
-                    },
-                )
-            call = PlacedCall(
-                "CA" + uuid.uuid4().hex,
-                one["To"],
-                one["From"],
-                one.get("Url", ""),
-                one.get("StatusCallback"),
-                form.get("StatusCallbackEvent", []),
-                one.get("MachineDetection"),
-                one.get("Timeout"),
-                clock.now(),
-                time.time(),
-            )
-            with standin.lock:
-                standin.state.calls.append(call)
-            if late:
-                time.sleep(late)
-            return self._answer(
-                201,
-                {
-                    "sid": call.sid,
-                    "status": "queued",
-                    "to": call.to,
-                    "from": call.from_,
-                    "account_sid": standin.account_sid,
-                    "direction": "outbound-api",
-                },
-            )
-
-    return Handler
-
-
-def _rfc2822(at: datetime) -> str:
-    return email.utils.format_datetime(clock.as_utc(at), usegmt=True)
-
-
-def _message_json(m: Message) -> dict[str, Any]:
-    return {
-        "sid": m.sid,
-        "status": m.status,
-        "error_code": int(m.error_code) if m.error_code else None,
-        "to": m.to,
-        "from": m.from_,
-        "body": m.body,
-        "date_created": _rfc2822(m.at),
-        "date_sent": _rfc2822(m.at),
-        "direction": "outbound-api",
-    }
-
-
-def _call_json(c: PlacedCall) -> dict[str, Any]:
-    return {
-        "sid": c.sid,
-        "status": c.status,
-        "answered_by": c.answered_by,
-        "to": c.to,
-        "from": c.from_,
-        "date_created": _rfc2822(c.at),
-        "start_time": _rfc2822(c.at),
-        "direction": c.direction,
-    }
-
-
-def _recording_json(account_sid: str, r: Recording) -> dict[str, Any]:
-    uri = f"/2010-04-01/Accounts/{account_sid}/Recordings/{r.sid}.json"
-    return {
-        "sid": r.sid,
-        "account_sid": account_sid,
-        "api_version": "2010-04-01",
-        "call_sid": r.call_sid,
-        "conference_sid": None,
-        "date_created": _rfc2822(r.at),
-        "date_updated": _rfc2822(r.at),
-        "start_time": _rfc2822(r.at),
-        "duration": str(r.seconds),
-        "price": None,
-        "price_unit": "USD",
-        "status": r.status,
-        "channels": 1,
-        "source": r.source,
-        "error_code": None,
-        "uri": uri,
-        "encryption_details": None,
-        "subresource_uris": {},
-        "media_url": f"https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Recordings/{r.sid}",
-    }

@@ -10,6 +10,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+import clock
 from models import Organisation, session
 from org.load import is_empty, load, read_file
 from org.orgfile import OrgFileError
@@ -55,6 +56,4 @@ def load_command(path: Path, if_empty: bool, if_changed: bool) -> None:
 def _loaded_at() -> datetime | None:
     """When the organisation in the database was loaded (UTC)."""
     at = session.scalar(select(Organisation.loaded_at).limit(1))
-    if at is None:
-        return None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return None if at is None else clock.as_utc(at)
