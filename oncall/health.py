@@ -15,8 +15,8 @@ from oncall.policy import role_label
 from oncall.rota import active_people, paged_positions, shifts, who_is_on_call
 from org.load import NoOrganisation, current_org
 from org.orgfile import Org
+from words.carriers import carrier_named
 from words.catalogue import text
-from words.mail import carrier_named
 
 LOOKAHEAD = timedelta(hours=24)
 

@@ -21,8 +21,8 @@ import clock
 from models import Channel, MessageState, OutgoingMessage, Page, session
 from oncall import carriers, policy
 from oncall.carriers import Outgoing, SendError, Sent
+from words.carriers import carrier_named
 from words.catalogue import text
-from words.mail import carrier_named
 
 log = logging.getLogger(__name__)
 

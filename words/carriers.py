@@ -72,3 +72,11 @@ def carrier_error(code: str | int | None, lang: str = "fr") -> str:
     if meaning is None:
         return said
     return f"{said} : {meaning['fr']}" if lang == "fr" else f"{said}: {meaning['en']}"
+
+
+CARRIER_NAMES = {"twilio": "Twilio", "vonage": "Vonage", "smtp": "SMTP"}
+
+
+def carrier_named(carrier: str) -> str:
+    """A carrier as a supervisor reads it (`twilio` → Twilio)."""
+    return CARRIER_NAMES.get(carrier, carrier)

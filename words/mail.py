@@ -84,11 +84,3 @@ def page_email(lang: str, alerts: list[Alert], link: str, now: datetime) -> tupl
     ]
     body = "\n\n".join([*items, text("mail_page_take_over", lang, link=link, ticket=first.ticket)])
     return " ".join(subject.split())[:200], body + "\n"
-
-
-CARRIER_NAMES = {"twilio": "Twilio", "vonage": "Vonage", "smtp": "SMTP"}
-
-
-def carrier_named(carrier: str) -> str:
-    """A carrier as a supervisor reads it (`twilio` → Twilio)."""
-    return CARRIER_NAMES.get(carrier, carrier)
