@@ -28,6 +28,7 @@ from oncall import live
 from oncall.callouts import last_taken_over
 from oncall.links import absolute_url
 from oncall.pin_alerts import tell_of_pin_lock
+from oncall.takeover import first_name
 from oncall.tonight import on_call_tonight, technician_calling
 from oncall.voicemails import deliver, receipt_number
 from org.load import current_org
@@ -406,9 +407,9 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
         before.append(("caller.contest_closed" if closed else "caller.contest", {}))
     elif (taken := last_taken_over(call.ticket)) is not None and taken.taken_over_at is not None:
         at = taken.taken_over_at.astimezone(current_org().timezone)
-        name = taken.taker.first_name if taken.taker else "?"
         remember(call, may_escalate=True)
-        before.append(("caller.already_taken", {"name": name, "time": f"{at.hour} h {at.minute:02d}"}))
+        said: dict[str, object] = {"name": first_name(taken.taker), "time": f"{at.hour} h {at.minute:02d}"}
+        before.append(("caller.already_taken", said))
     elif live.offered(current_org(), call, clock.now()):  # an urgent ticket: talk now, or a message
         return ask(call, "live_offer", before)
     return _message_path(call, before)

@@ -17,6 +17,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from models import Call, Person, session
 from oncall import live
 from oncall.links import absolute_url
+from oncall.takeover import first_name
 from org.load import current_org
 from tickets.calls import find_call, keep_recording
 from voice import caller_ivr, live_dial
@@ -147,8 +148,7 @@ def accept() -> Response:
         return _hang_up("live.too_late", person.language)
     if not result.won and (result.by is None or result.by.id != person.id):
         session.commit()
-        taker = result.by.first_name if result.by else "?"
-        return _hang_up("live.taken_by", person.language, taker=taker)
+        return _hang_up("live.taken_by", person.language, taker=first_name(result.by))
     return _put_through(call, person)
 
 
