@@ -8,8 +8,7 @@ One keypad grammar (DESIGN): `#` ends an entry, `*` goes back one step, `1` conf
 3 tries, then the call ends with the reason and the way forward: the portal, and a message for the
 desk where the astreinte cannot take the call. Nothing about the ticket is said before the right PIN.
 
-Every answer carries a sequence number (`n`) in its URLs and is kept on the call: a request Twilio
-sends twice (or late) gets the same answer again and changes nothing.
+Every answer is kept on the call (`voice/answers.py`): a request Twilio sends twice gets it again.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ import math
 from collections.abc import Callable
 from datetime import timedelta
 
-from flask import current_app
 from twilio.twiml.voice_response import VoiceResponse
 
 import clock
@@ -29,7 +27,6 @@ from oncall.callouts import last_taken_over
 from oncall.links import absolute_url
 from oncall.pin_alerts import tell_of_pin_lock
 from oncall.takeover import first_name
-from oncall.tonight import on_call_tonight, technician_calling
 from oncall.voicemails import deliver, receipt_number
 from org.load import current_org
 from org.orgfile import Org
@@ -49,31 +46,16 @@ from tickets.pins import (
 from tickets.service import find_ticket
 from tickets.timeline import add_event
 from voice import live_dial
-from voice.twiml import SPEECH_LANGUAGE, document, say, voice_of
+from voice.answers import kept, next_seq, record_message, retention_days
+from voice.twiml import SPEECH_LANGUAGE, say, voice_of
 from words.caller import desk_reopens, hello, named, portal_said, spoken_delay, spoken_number
-from words.catalogue import CATALOGUE, digits, text
+from words.catalogue import CATALOGUE, digits
 
 MAX_TRIES = 3
 TICKET_DIGITS = (4, 12)
 ENTRY_TIMEOUT = 7  # seconds of silence before a <Gather> gives up
 CONFIRM_TIMEOUT = 5
 CALLBACK_PAUSE = 3  # the short pause after the callback number: silence keeps it
-RECORD_MAX_SECONDS = 180
-
-
-def record_message(r: VoiceResponse, action: str) -> None:
-    """The <Record> of a message, night or desk: `#` ends it, the recording callback keeps it even
-    when the caller hangs up before the action comes back."""
-    r.record(
-        action=action,
-        method="POST",
-        max_length=RECORD_MAX_SECONDS,
-        timeout=10,
-        finish_on_key="#",
-        play_beep=True,
-        recording_status_callback=absolute_url("caller.recording"),
-        recording_status_callback_method="POST",
-    )
 
 
 ENTRIES = ("greeting", "ticket", "pin", "callback_key")
@@ -93,27 +75,7 @@ STEPS = (*ENTRIES, *CONFIRMATIONS, "record")
 Before = list[tuple[str, dict[str, object]]]
 
 
-# --- answers ------------------------------------------------------------------------------------
-
-
-def is_current(call: Call, n: str | None) -> bool:
-    """Is this request an answer to the last thing we said? (Otherwise: a retry, or a late one.)"""
-    return n is not None and n == str(recall(call, "seq", 0))
-
-
-def saved_answer(call: Call) -> str | None:
-    return recall(call, "twiml")
-
-
-def next_seq(call: Call) -> int:
-    n = int(recall(call, "seq", 0)) + 1
-    remember(call, seq=n)
-    return n
-
-
-def kept(call: Call, r: VoiceResponse) -> VoiceResponse:
-    remember(call, twiml=document(r))
-    return r
+# --- asking, and ending -------------------------------------------------------------------------
 
 
 def _says(r: VoiceResponse, call: Call, before: Before) -> None:
@@ -121,10 +83,10 @@ def _says(r: VoiceResponse, call: Call, before: Before) -> None:
         say(r, key, call.language, **values)
         if key == "caller.pin_ok" and call.ticket is not None:
             # a ticket loaded without a subject is named by its client (a <Say> must say something)
-            _say_subject(r, (call.ticket.subject or "").strip() or call.ticket.client.name)
+            say_subject(r, (call.ticket.subject or "").strip() or call.ticket.client.name)
 
 
-def _say_subject(r: VoiceResponse, subject: str) -> None:
+def say_subject(r: VoiceResponse, subject: str) -> None:
     """The ticket's subject, in the voice of the language it is written in (the organisation's first):
     an English caller never hears a French subject read by the English voice."""
     lang = current_org().languages[0]
@@ -141,7 +103,7 @@ def ask(call: Call, step: str, before: Before | None = None) -> VoiceResponse:
     _says(r, call, before or [])
     url = absolute_url("caller.step", step=step, n=n)
     if step == "record":
-        say(r, "caller.notice", call.language, days=_retention_days())
+        say(r, "caller.notice", call.language, days=retention_days())
         record_message(r, absolute_url("caller.recorded", n=n))
         say(r, "caller.no_message", call.language)  # no audio: Twilio skips the action, comes here
     else:
@@ -181,7 +143,7 @@ def end(call: Call, reason: RefusalReason, before: Before | None = None) -> Voic
             "caller.desk_offer",
             call.language,
             portal=portal_said(current_org(), call.language),
-            days=_retention_days(),
+            days=retention_days(),
         )
         record_message(r, absolute_url("caller.desk_recorded", n=n))
     say(r, "caller.goodbye", call.language)
@@ -514,40 +476,3 @@ def recorded(call: Call, sid: str, url: str | None, duration: str | None, key: s
         deliver(call)
         return VoiceResponse()  # Twilio does not execute it: the caller is gone
     return ask(call, "message_confirm")
-
-
-def _retention_days() -> int:
-    return int(current_app.config["RECORDING_RETENTION_DAYS"])
-
-
-# --- a technician calling from their own phone: who is on call tonight -----------------------------
-
-
-def technician_rota(call: Call, org: Org) -> VoiceResponse | None:
-    """For a known technician's own number (no PIN): who holds each position tonight, then goodbye.
-    None for anyone else, who goes on to the desk or the IVR and hears nothing of the rota."""
-    person = technician_calling(org, call.from_number)
-    if person is None:
-        return None
-    call.language = person.language if person.language in org.languages else call.language
-    call.step = "technician"
-    next_seq(call)
-    on_call = on_call_tonight(org, clock.now())
-    nobody = text("caller.rota_nobody", call.language)
-
-    def name(pid: str | None) -> str:
-        entry = org.people.get(pid) if pid else None
-        return entry.name if entry else nobody
-
-    r = VoiceResponse()
-    say(
-        r,
-        "caller.rota_tonight",
-        call.language,
-        name=person.first_name,
-        primary=name(on_call.primary),
-        backup=name(on_call.backup),
-    )
-    say(r, "caller.rota_goodbye", call.language)
-    r.hangup()
-    return kept(call, r)

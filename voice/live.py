@@ -21,8 +21,9 @@ from oncall.takeover import first_name
 from org.load import current_org
 from tickets.calls import find_call, keep_recording
 from voice import caller_ivr, live_dial
+from voice.answers import is_current, kept, next_seq, saved_answer
 from voice.security import form_value, id_arg, twilio_request
-from voice.twiml import SPEECH_LANGUAGE, say, twiml, voice_of
+from voice.twiml import say, twiml
 from words.caller import named
 from words.catalogue import digits
 
@@ -47,21 +48,21 @@ def dialled() -> Response:
     call = find_call(form_value("CallSid", 64))
     if call is None:
         return _hang_up()
-    if not caller_ivr.is_current(call, request.args.get("n")):
-        saved = caller_ivr.saved_answer(call)
+    if not is_current(call, request.args.get("n")):
+        saved = saved_answer(call)
         return Response(saved, mimetype="text/xml") if saved else _hang_up()
     if form_value("CallStatus", 20) in FINAL:
         return twiml(VoiceResponse())  # the caller hung up: not executed; the status callback decides
     org = current_org()
     if live.accepted_by(call):  # they talked; the technician hung up first
         call.step = "live_done"
-        caller_ivr.next_seq(call)
+        next_seq(call)
         r = VoiceResponse()
         say(r, "live.goodbye", call.language)
         r.hangup()
-        answer = caller_ivr.kept(call, r)
+        answer = kept(call, r)
     elif (following := live.next_level(call)) is not None:
-        answer = caller_ivr.kept(call, live_dial.dial(call, org, following, caller_ivr.next_seq(call)))
+        answer = kept(call, live_dial.dial(call, org, following, next_seq(call)))
     else:
         live.nobody_accepted(call)
         step = "callback" if caller_ivr.own_callback(call) else "callback_key"
@@ -114,9 +115,8 @@ def whisper() -> Response:
         digits=digits(ticket.number, lang),
         priority=said_priority,
     )
-    if ticket.subject:  # in the voice of the language it is written in
-        first = org.languages[0]
-        g.say(ticket.subject, language=SPEECH_LANGUAGE.get(first, "fr-FR"), voice=voice_of(first))
+    if ticket.subject:
+        caller_ivr.say_subject(g, ticket.subject)
     say(g, "live.speaks_english" if call.language == "en" else "live.speaks_french", lang)
     if org.live_connect.record:
         say(g, "live.whisper_recorded", lang)
