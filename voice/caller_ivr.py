@@ -13,9 +13,7 @@ Every answer is kept on the call (`voice/answers.py`): a request Twilio sends tw
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from datetime import timedelta
 
 from twilio.twiml.voice_response import VoiceResponse
 
@@ -29,7 +27,6 @@ from oncall.pin_alerts import tell_of_pin_lock
 from oncall.takeover import first_name
 from oncall.voicemails import deliver, receipt_number
 from org.load import current_org
-from org.orgfile import Org
 from org.phones import e164, is_callable, parse_number
 from org.pins import check_pin
 from tickets.calls import caller_number, keep_recording, recall, refuse, remember
@@ -47,9 +44,18 @@ from tickets.service import find_ticket
 from tickets.timeline import add_event
 from voice import live_dial
 from voice.answers import kept, next_seq, record_message, retention_days
-from voice.twiml import SPEECH_LANGUAGE, say, voice_of
-from words.caller import desk_reopens, hello, named, portal_said, spoken_delay, spoken_number
-from words.catalogue import CATALOGUE, digits
+from voice.caller_prompts import (
+    QUESTIONS,
+    Before,
+    open_first,
+    own_callback,
+    refusal_values,
+    says,
+    welcome_values,
+)
+from voice.twiml import say
+from words.caller import named, portal_said, spoken_delay, spoken_number
+from words.catalogue import digits
 
 MAX_TRIES = 3
 TICKET_DIGITS = (4, 12)
@@ -72,25 +78,8 @@ DESK_OFFER = frozenset(
 )
 STEPS = (*ENTRIES, *CONFIRMATIONS, "record")
 
-Before = list[tuple[str, dict[str, object]]]
-
 
 # --- asking, and ending -------------------------------------------------------------------------
-
-
-def _says(r: VoiceResponse, call: Call, before: Before) -> None:
-    for key, values in before:
-        say(r, key, call.language, **values)
-        if key == "caller.pin_ok" and call.ticket is not None:
-            # a ticket loaded without a subject is named by its client (a <Say> must say something)
-            say_subject(r, (call.ticket.subject or "").strip() or call.ticket.client.name)
-
-
-def say_subject(r: VoiceResponse, subject: str) -> None:
-    """The ticket's subject, in the voice of the language it is written in (the organisation's first):
-    an English caller never hears a French subject read by the English voice."""
-    lang = current_org().languages[0]
-    r.say(subject, language=SPEECH_LANGUAGE.get(lang, "fr-FR"), voice=voice_of(lang))
 
 
 def ask(call: Call, step: str, before: Before | None = None) -> VoiceResponse:
@@ -100,7 +89,7 @@ def ask(call: Call, step: str, before: Before | None = None) -> VoiceResponse:
     call.step = step
     n = next_seq(call)
     r = VoiceResponse()
-    _says(r, call, before or [])
+    says(r, call, before or [])
     url = absolute_url("caller.step", step=step, n=n)
     if step == "record":
         say(r, "caller.notice", call.language, days=retention_days())
@@ -133,8 +122,9 @@ def end(call: Call, reason: RefusalReason, before: Before | None = None) -> Voic
     call.step = "refused"
     n = next_seq(call)
     r = VoiceResponse()
-    _says(r, call, before or [])
-    say(r, f"caller.refused.{reason.value}", call.language, **_refusal_values(call, reason))
+    says(r, call, before or [])
+    locked = locked_until(_gate(call)) if reason is RefusalReason.LOCKED else None
+    say(r, f"caller.refused.{reason.value}", call.language, **refusal_values(call, reason, locked))
     if reason in DESK_OFFER:
         call.step = "desk_message"
         remember(call, for_desk=True)
@@ -151,59 +141,8 @@ def end(call: Call, reason: RefusalReason, before: Before | None = None) -> Voic
     return kept(call, r)
 
 
-def _refusal_values(call: Call, reason: RefusalReason) -> dict[str, object]:
-    org = current_org()
-    now = clock.now().astimezone(org.timezone)
-    values: dict[str, object] = {
-        "portal": portal_said(org, call.language),
-    }
-    if reason is RefusalReason.LOCKED:
-        until = locked_until(_gate(call)) or now
-        left = max(1, math.ceil((until - now).total_seconds() / 60))
-        values["delay"] = spoken_delay(timedelta(minutes=left), call.language)
-    if "{reopens}" in CATALOGUE[f"caller.refused.{reason.value}"]["fr"]:
-        values["reopens"] = desk_reopens(org, now, call.language)
-    return values
-
-
 def greeting(call: Call) -> VoiceResponse:
     return ask(call, "greeting")
-
-
-# --- what each step asks ------------------------------------------------------------------------
-
-
-def _q_greeting(g: VoiceResponse, call: Call) -> None:
-    org = current_org()
-    if not call.tries:  # the greeting is said once: silence hears the question again, not the welcome
-        say(g, named("caller.welcome", org), call.language, **_welcome_values(org, call.language))
-    if call.language == "fr" and "en" in org.languages:
-        say(g, "caller.english", "en")
-    say(g, "caller.ask_ticket", call.language)
-
-
-def _welcome_values(org: Org, lang: str) -> dict[str, object]:
-    return {"name": org.name, "hello": hello(org, clock.now(), lang)}
-
-
-def _say_number(g: VoiceResponse, call: Call, key: str, number: str) -> None:
-    say(g, key, call.language, digits=spoken_number(number, current_org().region, call.language))
-
-
-QUESTIONS: dict[str, Callable[[VoiceResponse, Call], None]] = {
-    "greeting": _q_greeting,
-    "ticket": lambda g, call: say(g, "caller.ask_ticket", call.language),
-    "pin": lambda g, call: say(
-        g, "caller.ask_pin", call.language, digits=digits(call.entered_ticket or "", call.language)
-    ),
-    "callback": lambda g, call: _say_number(g, call, "caller.offer_callback", own_callback(call) or ""),
-    "callback_key": lambda g, call: say(g, "caller.ask_callback", call.language),
-    "callback_confirm": lambda g, call: _say_number(
-        g, call, "caller.read_callback", recall(call, "callback_candidate", "")
-    ),
-    "message_confirm": lambda g, call: say(g, "caller.confirm_message", call.language),
-    "live_offer": lambda g, call: say(g, "live.offer", call.language),
-}
 
 
 # --- what the caller's keys do ------------------------------------------------------------------
@@ -217,7 +156,7 @@ def answer(call: Call, step: str, keys: str | None) -> VoiceResponse:
         if step in CONFIRMATIONS:
             return CONFIRMED[step](call)  # silence at a confirmation confirms
         if step in ("greeting", "ticket"):  # maybe no ticket at all: say at once what this line is for
-            return retry(call, step, "caller.nothing_heard", RefusalReason.NO_INPUT, also=_open_first(call))
+            return retry(call, step, "caller.nothing_heard", RefusalReason.NO_INPUT, also=open_first(call))
         return retry(call, step, None if step == "record" else "caller.nothing_heard", RefusalReason.NO_INPUT)
     if "*" in keys:
         return back(call, step)
@@ -303,7 +242,7 @@ def _ticket_entered(call: Call, keys: str) -> VoiceResponse:
     if call.step == "greeting" and keys == "9" and "en" in current_org().languages:
         call.language = "en"
         org = current_org()  # the welcome they could not follow
-        return ask(call, "ticket", [(named("caller.welcome", org), _welcome_values(org, "en"))])
+        return ask(call, "ticket", [(named("caller.welcome", org), welcome_values(org, "en"))])
     low, high = TICKET_DIGITS
     if not keys.isdigit() or not low <= len(keys) <= high:
         reason = RefusalReason.UNKNOWN_TICKET  # keys, not silence: the end says how to get a ticket
@@ -320,17 +259,9 @@ def _ticket_entered(call: Call, keys: str) -> VoiceResponse:
         before: Before = [("caller.unknown_ticket", {"digits": digits(keys, call.language)})]
         if misses >= MAX_TRIES:
             return end(call, RefusalReason.UNKNOWN_TICKET, before)
-        return ask(call, "ticket", before + _open_first(call))
+        return ask(call, "ticket", before + open_first(call))
     call.ticket, call.client = ticket, ticket.client
     return ask(call, "pin")  # the number is read back in the PIN question; `*` corrects it
-
-
-def _open_first(call: Call) -> Before:
-    """Once a call: this line serves tickets already opened, and where to open one."""
-    if recall(call, "told_open_first"):
-        return []
-    remember(call, told_open_first=True)
-    return [("caller.open_first", {"portal": portal_said(current_org(), call.language)})]
 
 
 def _gate(call: Call) -> Gate:
@@ -380,14 +311,6 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
 def _message_path(call: Call, before: Before | None = None) -> VoiceResponse:
     """After the PIN (or when nobody took the live call): the callback number, then the message."""
     return ask(call, "callback" if own_callback(call) else "callback_key", before)
-
-
-def own_callback(call: Call) -> str | None:
-    """The caller ID as a callback number: None when withheld, or premium-rate or satellite (the
-    technician's key 3 dials it from the support number: never a number that bills us)."""
-    own = caller_number(call)
-    parsed = parse_number(own, current_org().region)
-    return own if parsed is not None and is_callable(parsed) else None
 
 
 def _talk_now(call: Call) -> VoiceResponse:

@@ -22,6 +22,7 @@ from org.load import current_org
 from tickets.calls import find_call, keep_recording
 from voice import caller_ivr, live_dial
 from voice.answers import is_current, kept, next_seq, saved_answer
+from voice.caller_prompts import own_callback, say_subject
 from voice.security import form_value, id_arg, twilio_request
 from voice.twiml import say, twiml
 from words.caller import named
@@ -65,7 +66,7 @@ def dialled() -> Response:
         answer = kept(call, live_dial.dial(call, org, following, next_seq(call)))
     else:
         live.nobody_accepted(call)
-        step = "callback" if caller_ivr.own_callback(call) else "callback_key"
+        step = "callback" if own_callback(call) else "callback_key"
         answer = caller_ivr.ask(call, step, [("live.nobody", {})])
     session.commit()
     return twiml(answer)
@@ -116,7 +117,7 @@ def whisper() -> Response:
         priority=said_priority,
     )
     if ticket.subject:
-        caller_ivr.say_subject(g, ticket.subject)
+        say_subject(g, ticket.subject)
     say(g, "live.speaks_english" if call.language == "en" else "live.speaks_french", lang)
     if org.live_connect.record:
         say(g, "live.whisper_recorded", lang)
