@@ -133,12 +133,10 @@ def accept() -> Response:
     """The technician's key: 1 takes the call (the takeover) and the two are put through."""
     call = session.get(Call, id_arg("call"))
     found = _leg(call)
-    if call is not None and found is None and call.sid == form_value("ParentCallSid", 64):
-        taker = live.accepted_by(call)
-        level = live.level(call, request.args.get("level", type=int) or 0)
-        if taker and level is not None and level.person.id == taker:  # Twilio retried: the same answer
-            return _put_through(call, level.person)
     if found is None:
+        taker = _taker_of_leg(call)
+        if call is not None and taker is not None:  # Twilio retried: the same answer
+            return _put_through(call, taker)
         return _hang_up("live.too_late", _language_of_leg())
     call, person = found
     if form_value("Digits", 10) != "1":
@@ -151,6 +149,14 @@ def accept() -> Response:
         session.commit()
         return _hang_up("live.taken_by", person.language, taker=first_name(result.by))
     return _put_through(call, person)
+
+
+def _taker_of_leg(call: Call | None) -> Person | None:
+    """The technician of this leg when they accepted already (the chain moved on since)."""
+    if call is None or call.sid != form_value("ParentCallSid", 64) or not (taker := live.accepted_by(call)):
+        return None
+    level = live.level(call, request.args.get("level", type=int) or 0)
+    return level.person if level is not None and level.person.id == taker else None
 
 
 def _put_through(call: Call, person: Person) -> Response:
