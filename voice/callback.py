@@ -60,6 +60,14 @@ def dial_client(r: VoiceResponse, callout: Callout, person: Person, lang: str) -
     dial.number(number)
 
 
+def _hang_up(key: str | None = None, lang: str = "fr", **values: object) -> Response:
+    r = VoiceResponse()
+    if key:
+        say(r, key, lang, **values)
+    r.hangup()
+    return twiml(r)
+
+
 def _found() -> tuple[Callout, Person] | None:
     callout = session.get(Callout, id_arg("callout"))
     person = session.get(Person, request.args.get("person", "")[:40])
@@ -73,16 +81,13 @@ def _found() -> tuple[Callout, Person] | None:
 def connect() -> Response:
     """The technician picked up the call they asked for: dial the client."""
     found = _found()
-    r = VoiceResponse()
     if found is None:
-        r.hangup()
-        return twiml(r)
+        return _hang_up()
     callout, person = found
     if callout.state is CalloutState.CANCELLED or client_number(callout) is None:
-        say(r, "callback.unavailable", person.language)
-        r.hangup()
         release(callout)
-        return twiml(r)
+        return _hang_up("callback.unavailable", person.language)
+    r = VoiceResponse()
     dial_client(r, callout, person, person.language)
     return twiml(r)
 
@@ -92,12 +97,11 @@ def connect() -> Response:
 def ended() -> Response:
     """The call with the client ended: paging resumes, and 1 takes over on the same line."""
     found = _found()
-    r = VoiceResponse()
     if found is None:
-        r.hangup()
-        return twiml(r)
+        return _hang_up()
     callout, person = found
     release(callout)
+    r = VoiceResponse()
     if callout.state is CalloutState.PAGING and form_value("CallStatus", 20) not in ("completed", "canceled"):
         g = r.gather(
             input="dtmf",
@@ -121,17 +125,16 @@ def ended() -> Response:
 @twilio_request
 def key() -> Response:
     found = _found()
-    r = VoiceResponse()
-    if found is not None and form_value("Digits", 10) == "1":
-        callout, person = found
-        result = take_over(callout, person, Channel.VOICE)
-        lang = person.language
-        if result.won or (result.by is not None and result.by.id == person.id):
-            say(r, "page_taken", lang, ticket=digits(callout.ticket.number, lang))
-        elif result.by is not None:
-            say(r, "callback.already", lang, name=result.by.first_name)
-    r.hangup()
-    return twiml(r)
+    if found is None or form_value("Digits", 10) != "1":
+        return _hang_up()
+    callout, person = found
+    result = take_over(callout, person, Channel.VOICE)
+    lang = person.language
+    if result.won or (result.by is not None and result.by.id == person.id):
+        return _hang_up("page_taken", lang, ticket=digits(callout.ticket.number, lang))
+    if result.by is not None:
+        return _hang_up("callback.already", lang, name=result.by.first_name)
+    return _hang_up()
 
 
 @bp.post("/voice/callback/status")

@@ -24,6 +24,8 @@ from org.hours import is_business_hours
 from org.load import NoOrganisation, current_org
 from tickets.calls import find_call, keep_recording, log_call, new_call
 from voice import caller_desk, caller_ivr
+from voice.answers import is_current, saved_answer
+from voice.caller_rota import technician_rota
 from voice.security import form_value, twilio_request
 from voice.twiml import say, twiml
 
@@ -65,9 +67,9 @@ def _answer(call: Call, build: VoiceResponse) -> Response:
 
 def _replay(call: Call) -> Response | None:
     """A retry or a late request: the same answer as before."""
-    if caller_ivr.is_current(call, request.args.get("n")):
+    if is_current(call, request.args.get("n")):
         return None
-    saved = caller_ivr.saved_answer(call)
+    saved = saved_answer(call)
     if saved is None:
         return None
     return Response(saved, mimetype="text/xml")
@@ -92,7 +94,7 @@ def _no_organisation(exc: NoOrganisation) -> Response:
 def incoming() -> Response:
     sid = _sid("CallSid")
     call = find_call(sid)
-    if call is not None and (saved := caller_ivr.saved_answer(call)):
+    if call is not None and (saved := saved_answer(call)):
         return Response(saved, mimetype="text/xml")  # Twilio retried
     org = current_org()
     # One read above, one write below: the row is inserted with its first answer (the reads in
@@ -101,7 +103,7 @@ def incoming() -> Response:
         if call is None:
             after_hours = not is_business_hours(org, clock.now())
             call = new_call(sid, _field("From"), _field("To") or org.support_number, after_hours)
-        if call.after_hours and (rota_answer := caller_ivr.technician_rota(call, org)) is not None:
+        if call.after_hours and (rota_answer := technician_rota(call, org)) is not None:
             answer = rota_answer  # a technician's own phone at night: who is on call; by day, the desk
         elif call.after_hours:
             answer = caller_ivr.greeting(call)
@@ -112,7 +114,7 @@ def incoming() -> Response:
     except IntegrityError:  # the same call, sent twice at the same instant: the first one's answer
         session.rollback()
         first = find_call(sid)
-        if first is None or not (saved := caller_ivr.saved_answer(first)):
+        if first is None or not (saved := saved_answer(first)):
             raise
         return Response(saved, mimetype="text/xml")
 

@@ -8,17 +8,13 @@ One keypad grammar (DESIGN): `#` ends an entry, `*` goes back one step, `1` conf
 3 tries, then the call ends with the reason and the way forward: the portal, and a message for the
 desk where the astreinte cannot take the call. Nothing about the ticket is said before the right PIN.
 
-Every answer carries a sequence number (`n`) in its URLs and is kept on the call: a request Twilio
-sends twice (or late) gets the same answer again and changes nothing.
+Every answer is kept on the call (`voice/answers.py`): a request Twilio sends twice gets it again.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from datetime import timedelta
 
-from flask import current_app
 from twilio.twiml.voice_response import VoiceResponse
 
 import clock
@@ -28,10 +24,9 @@ from oncall import live
 from oncall.callouts import last_taken_over
 from oncall.links import absolute_url
 from oncall.pin_alerts import tell_of_pin_lock
-from oncall.tonight import on_call_tonight, technician_calling
+from oncall.takeover import first_name
 from oncall.voicemails import deliver, receipt_number
 from org.load import current_org
-from org.orgfile import Org
 from org.phones import e164, is_callable, parse_number
 from org.pins import check_pin
 from tickets.calls import caller_number, keep_recording, recall, refuse, remember
@@ -48,31 +43,25 @@ from tickets.pins import (
 from tickets.service import find_ticket
 from tickets.timeline import add_event
 from voice import live_dial
-from voice.twiml import SPEECH_LANGUAGE, document, say, voice_of
-from words.caller import desk_reopens, hello, named, portal_said, spoken_delay, spoken_number
-from words.catalogue import CATALOGUE, digits, text
+from voice.answers import kept, next_seq, record_message, retention_days
+from voice.caller_prompts import (
+    QUESTIONS,
+    Before,
+    open_first,
+    own_callback,
+    refusal_values,
+    says,
+    welcome_values,
+)
+from voice.twiml import say
+from words.caller import named, portal_said, spoken_delay, spoken_number
+from words.catalogue import digits
 
 MAX_TRIES = 3
 TICKET_DIGITS = (4, 12)
 ENTRY_TIMEOUT = 7  # seconds of silence before a <Gather> gives up
 CONFIRM_TIMEOUT = 5
 CALLBACK_PAUSE = 3  # the short pause after the callback number: silence keeps it
-RECORD_MAX_SECONDS = 180
-
-
-def record_message(r: VoiceResponse, action: str) -> None:
-    """The <Record> of a message, night or desk: `#` ends it, the recording callback keeps it even
-    when the caller hangs up before the action comes back."""
-    r.record(
-        action=action,
-        method="POST",
-        max_length=RECORD_MAX_SECONDS,
-        timeout=10,
-        finish_on_key="#",
-        play_beep=True,
-        recording_status_callback=absolute_url("caller.recording"),
-        recording_status_callback_method="POST",
-    )
 
 
 ENTRIES = ("greeting", "ticket", "pin", "callback_key")
@@ -89,45 +78,8 @@ DESK_OFFER = frozenset(
 )
 STEPS = (*ENTRIES, *CONFIRMATIONS, "record")
 
-Before = list[tuple[str, dict[str, object]]]
 
-
-# --- answers ------------------------------------------------------------------------------------
-
-
-def is_current(call: Call, n: str | None) -> bool:
-    """Is this request an answer to the last thing we said? (Otherwise: a retry, or a late one.)"""
-    return n is not None and n == str(recall(call, "seq", 0))
-
-
-def saved_answer(call: Call) -> str | None:
-    return recall(call, "twiml")
-
-
-def next_seq(call: Call) -> int:
-    n = int(recall(call, "seq", 0)) + 1
-    remember(call, seq=n)
-    return n
-
-
-def kept(call: Call, r: VoiceResponse) -> VoiceResponse:
-    remember(call, twiml=document(r))
-    return r
-
-
-def _says(r: VoiceResponse, call: Call, before: Before) -> None:
-    for key, values in before:
-        say(r, key, call.language, **values)
-        if key == "caller.pin_ok" and call.ticket is not None:
-            # a ticket loaded without a subject is named by its client (a <Say> must say something)
-            _say_subject(r, (call.ticket.subject or "").strip() or call.ticket.client.name)
-
-
-def _say_subject(r: VoiceResponse, subject: str) -> None:
-    """The ticket's subject, in the voice of the language it is written in (the organisation's first):
-    an English caller never hears a French subject read by the English voice."""
-    lang = current_org().languages[0]
-    r.say(subject, language=SPEECH_LANGUAGE.get(lang, "fr-FR"), voice=voice_of(lang))
+# --- asking, and ending -------------------------------------------------------------------------
 
 
 def ask(call: Call, step: str, before: Before | None = None) -> VoiceResponse:
@@ -137,10 +89,10 @@ def ask(call: Call, step: str, before: Before | None = None) -> VoiceResponse:
     call.step = step
     n = next_seq(call)
     r = VoiceResponse()
-    _says(r, call, before or [])
+    says(r, call, before or [])
     url = absolute_url("caller.step", step=step, n=n)
     if step == "record":
-        say(r, "caller.notice", call.language, days=_retention_days())
+        say(r, "caller.notice", call.language, days=retention_days())
         record_message(r, absolute_url("caller.recorded", n=n))
         say(r, "caller.no_message", call.language)  # no audio: Twilio skips the action, comes here
     else:
@@ -170,8 +122,9 @@ def end(call: Call, reason: RefusalReason, before: Before | None = None) -> Voic
     call.step = "refused"
     n = next_seq(call)
     r = VoiceResponse()
-    _says(r, call, before or [])
-    say(r, f"caller.refused.{reason.value}", call.language, **_refusal_values(call, reason))
+    says(r, call, before or [])
+    locked = locked_until(_gate(call)) if reason is RefusalReason.LOCKED else None
+    say(r, f"caller.refused.{reason.value}", call.language, **refusal_values(call, reason, locked))
     if reason in DESK_OFFER:
         call.step = "desk_message"
         remember(call, for_desk=True)
@@ -180,7 +133,7 @@ def end(call: Call, reason: RefusalReason, before: Before | None = None) -> Voic
             "caller.desk_offer",
             call.language,
             portal=portal_said(current_org(), call.language),
-            days=_retention_days(),
+            days=retention_days(),
         )
         record_message(r, absolute_url("caller.desk_recorded", n=n))
     say(r, "caller.goodbye", call.language)
@@ -188,59 +141,8 @@ def end(call: Call, reason: RefusalReason, before: Before | None = None) -> Voic
     return kept(call, r)
 
 
-def _refusal_values(call: Call, reason: RefusalReason) -> dict[str, object]:
-    org = current_org()
-    now = clock.now().astimezone(org.timezone)
-    values: dict[str, object] = {
-        "portal": portal_said(org, call.language),
-    }
-    if reason is RefusalReason.LOCKED:
-        until = locked_until(_gate(call)) or now
-        left = max(1, math.ceil((until - now).total_seconds() / 60))
-        values["delay"] = spoken_delay(timedelta(minutes=left), call.language)
-    if "{reopens}" in CATALOGUE[f"caller.refused.{reason.value}"]["fr"]:
-        values["reopens"] = desk_reopens(org, now, call.language)
-    return values
-
-
 def greeting(call: Call) -> VoiceResponse:
     return ask(call, "greeting")
-
-
-# --- what each step asks ------------------------------------------------------------------------
-
-
-def _q_greeting(g: VoiceResponse, call: Call) -> None:
-    org = current_org()
-    if not call.tries:  # the greeting is said once: silence hears the question again, not the welcome
-        say(g, named("caller.welcome", org), call.language, **_welcome_values(org, call.language))
-    if call.language == "fr" and "en" in org.languages:
-        say(g, "caller.english", "en")
-    say(g, "caller.ask_ticket", call.language)
-
-
-def _welcome_values(org: Org, lang: str) -> dict[str, object]:
-    return {"name": org.name, "hello": hello(org, clock.now(), lang)}
-
-
-def _say_number(g: VoiceResponse, call: Call, key: str, number: str) -> None:
-    say(g, key, call.language, digits=spoken_number(number, current_org().region, call.language))
-
-
-QUESTIONS: dict[str, Callable[[VoiceResponse, Call], None]] = {
-    "greeting": _q_greeting,
-    "ticket": lambda g, call: say(g, "caller.ask_ticket", call.language),
-    "pin": lambda g, call: say(
-        g, "caller.ask_pin", call.language, digits=digits(call.entered_ticket or "", call.language)
-    ),
-    "callback": lambda g, call: _say_number(g, call, "caller.offer_callback", own_callback(call) or ""),
-    "callback_key": lambda g, call: say(g, "caller.ask_callback", call.language),
-    "callback_confirm": lambda g, call: _say_number(
-        g, call, "caller.read_callback", recall(call, "callback_candidate", "")
-    ),
-    "message_confirm": lambda g, call: say(g, "caller.confirm_message", call.language),
-    "live_offer": lambda g, call: say(g, "live.offer", call.language),
-}
 
 
 # --- what the caller's keys do ------------------------------------------------------------------
@@ -254,7 +156,7 @@ def answer(call: Call, step: str, keys: str | None) -> VoiceResponse:
         if step in CONFIRMATIONS:
             return CONFIRMED[step](call)  # silence at a confirmation confirms
         if step in ("greeting", "ticket"):  # maybe no ticket at all: say at once what this line is for
-            return retry(call, step, "caller.nothing_heard", RefusalReason.NO_INPUT, also=_open_first(call))
+            return retry(call, step, "caller.nothing_heard", RefusalReason.NO_INPUT, also=open_first(call))
         return retry(call, step, None if step == "record" else "caller.nothing_heard", RefusalReason.NO_INPUT)
     if "*" in keys:
         return back(call, step)
@@ -340,7 +242,7 @@ def _ticket_entered(call: Call, keys: str) -> VoiceResponse:
     if call.step == "greeting" and keys == "9" and "en" in current_org().languages:
         call.language = "en"
         org = current_org()  # the welcome they could not follow
-        return ask(call, "ticket", [(named("caller.welcome", org), _welcome_values(org, "en"))])
+        return ask(call, "ticket", [(named("caller.welcome", org), welcome_values(org, "en"))])
     low, high = TICKET_DIGITS
     if not keys.isdigit() or not low <= len(keys) <= high:
         reason = RefusalReason.UNKNOWN_TICKET  # keys, not silence: the end says how to get a ticket
@@ -357,17 +259,9 @@ def _ticket_entered(call: Call, keys: str) -> VoiceResponse:
         before: Before = [("caller.unknown_ticket", {"digits": digits(keys, call.language)})]
         if misses >= MAX_TRIES:
             return end(call, RefusalReason.UNKNOWN_TICKET, before)
-        return ask(call, "ticket", before + _open_first(call))
+        return ask(call, "ticket", before + open_first(call))
     call.ticket, call.client = ticket, ticket.client
     return ask(call, "pin")  # the number is read back in the PIN question; `*` corrects it
-
-
-def _open_first(call: Call) -> Before:
-    """Once a call: this line serves tickets already opened, and where to open one."""
-    if recall(call, "told_open_first"):
-        return []
-    remember(call, told_open_first=True)
-    return [("caller.open_first", {"portal": portal_said(current_org(), call.language)})]
 
 
 def _gate(call: Call) -> Gate:
@@ -406,9 +300,9 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
         before.append(("caller.contest_closed" if closed else "caller.contest", {}))
     elif (taken := last_taken_over(call.ticket)) is not None and taken.taken_over_at is not None:
         at = taken.taken_over_at.astimezone(current_org().timezone)
-        name = taken.taker.first_name if taken.taker else "?"
         remember(call, may_escalate=True)
-        before.append(("caller.already_taken", {"name": name, "time": f"{at.hour} h {at.minute:02d}"}))
+        said: dict[str, object] = {"name": first_name(taken.taker), "time": f"{at.hour} h {at.minute:02d}"}
+        before.append(("caller.already_taken", said))
     elif live.offered(current_org(), call, clock.now()):  # an urgent ticket: talk now, or a message
         return ask(call, "live_offer", before)
     return _message_path(call, before)
@@ -417,14 +311,6 @@ def _pin_entered(call: Call, keys: str) -> VoiceResponse:
 def _message_path(call: Call, before: Before | None = None) -> VoiceResponse:
     """After the PIN (or when nobody took the live call): the callback number, then the message."""
     return ask(call, "callback" if own_callback(call) else "callback_key", before)
-
-
-def own_callback(call: Call) -> str | None:
-    """The caller ID as a callback number: None when withheld, or premium-rate or satellite (the
-    technician's key 3 dials it from the support number: never a number that bills us)."""
-    own = caller_number(call)
-    parsed = parse_number(own, current_org().region)
-    return own if parsed is not None and is_callable(parsed) else None
 
 
 def _talk_now(call: Call) -> VoiceResponse:
@@ -513,40 +399,3 @@ def recorded(call: Call, sid: str, url: str | None, duration: str | None, key: s
         deliver(call)
         return VoiceResponse()  # Twilio does not execute it: the caller is gone
     return ask(call, "message_confirm")
-
-
-def _retention_days() -> int:
-    return int(current_app.config["RECORDING_RETENTION_DAYS"])
-
-
-# --- a technician calling from their own phone: who is on call tonight -----------------------------
-
-
-def technician_rota(call: Call, org: Org) -> VoiceResponse | None:
-    """For a known technician's own number (no PIN): who holds each position tonight, then goodbye.
-    None for anyone else, who goes on to the desk or the IVR and hears nothing of the rota."""
-    person = technician_calling(org, call.from_number)
-    if person is None:
-        return None
-    call.language = person.language if person.language in org.languages else call.language
-    call.step = "technician"
-    next_seq(call)
-    on_call = on_call_tonight(org, clock.now())
-    nobody = text("caller.rota_nobody", call.language)
-
-    def name(pid: str | None) -> str:
-        entry = org.people.get(pid) if pid else None
-        return entry.name if entry else nobody
-
-    r = VoiceResponse()
-    say(
-        r,
-        "caller.rota_tonight",
-        call.language,
-        name=person.first_name,
-        primary=name(on_call.primary),
-        backup=name(on_call.backup),
-    )
-    say(r, "caller.rota_goodbye", call.language)
-    r.hangup()
-    return kept(call, r)

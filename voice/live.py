@@ -17,11 +17,14 @@ from twilio.twiml.voice_response import VoiceResponse
 from models import Call, Person, session
 from oncall import live
 from oncall.links import absolute_url
+from oncall.takeover import first_name
 from org.load import current_org
 from tickets.calls import find_call, keep_recording
 from voice import caller_ivr, live_dial
+from voice.answers import is_current, kept, next_seq, saved_answer
+from voice.caller_prompts import own_callback, say_subject
 from voice.security import form_value, id_arg, twilio_request
-from voice.twiml import SPEECH_LANGUAGE, say, twiml, voice_of
+from voice.twiml import say, twiml
 from words.caller import named
 from words.catalogue import digits
 
@@ -46,24 +49,24 @@ def dialled() -> Response:
     call = find_call(form_value("CallSid", 64))
     if call is None:
         return _hang_up()
-    if not caller_ivr.is_current(call, request.args.get("n")):
-        saved = caller_ivr.saved_answer(call)
+    if not is_current(call, request.args.get("n")):
+        saved = saved_answer(call)
         return Response(saved, mimetype="text/xml") if saved else _hang_up()
     if form_value("CallStatus", 20) in FINAL:
         return twiml(VoiceResponse())  # the caller hung up: not executed; the status callback decides
     org = current_org()
     if live.accepted_by(call):  # they talked; the technician hung up first
         call.step = "live_done"
-        caller_ivr.next_seq(call)
+        next_seq(call)
         r = VoiceResponse()
         say(r, "live.goodbye", call.language)
         r.hangup()
-        answer = caller_ivr.kept(call, r)
+        answer = kept(call, r)
     elif (following := live.next_level(call)) is not None:
-        answer = caller_ivr.kept(call, live_dial.dial(call, org, following, caller_ivr.next_seq(call)))
+        answer = kept(call, live_dial.dial(call, org, following, next_seq(call)))
     else:
         live.nobody_accepted(call)
-        step = "callback" if caller_ivr.own_callback(call) else "callback_key"
+        step = "callback" if own_callback(call) else "callback_key"
         answer = caller_ivr.ask(call, step, [("live.nobody", {})])
     session.commit()
     return twiml(answer)
@@ -113,9 +116,8 @@ def whisper() -> Response:
         digits=digits(ticket.number, lang),
         priority=said_priority,
     )
-    if ticket.subject:  # in the voice of the language it is written in
-        first = org.languages[0]
-        g.say(ticket.subject, language=SPEECH_LANGUAGE.get(first, "fr-FR"), voice=voice_of(first))
+    if ticket.subject:
+        say_subject(g, ticket.subject)
     say(g, "live.speaks_english" if call.language == "en" else "live.speaks_french", lang)
     if org.live_connect.record:
         say(g, "live.whisper_recorded", lang)
@@ -131,12 +133,10 @@ def accept() -> Response:
     """The technician's key: 1 takes the call (the takeover) and the two are put through."""
     call = session.get(Call, id_arg("call"))
     found = _leg(call)
-    if call is not None and found is None and call.sid == form_value("ParentCallSid", 64):
-        taker = live.accepted_by(call)
-        level = live.level(call, request.args.get("level", type=int) or 0)
-        if taker and level is not None and level.person.id == taker:  # Twilio retried: the same answer
-            return _put_through(call, level.person)
     if found is None:
+        taker = _taker_of_leg(call)
+        if call is not None and taker is not None:  # Twilio retried: the same answer
+            return _put_through(call, taker)
         return _hang_up("live.too_late", _language_of_leg())
     call, person = found
     if form_value("Digits", 10) != "1":
@@ -147,9 +147,16 @@ def accept() -> Response:
         return _hang_up("live.too_late", person.language)
     if not result.won and (result.by is None or result.by.id != person.id):
         session.commit()
-        taker = result.by.first_name if result.by else "?"
-        return _hang_up("live.taken_by", person.language, taker=taker)
+        return _hang_up("live.taken_by", person.language, taker=first_name(result.by))
     return _put_through(call, person)
+
+
+def _taker_of_leg(call: Call | None) -> Person | None:
+    """The technician of this leg when they accepted already (the chain moved on since)."""
+    if call is None or call.sid != form_value("ParentCallSid", 64) or not (taker := live.accepted_by(call)):
+        return None
+    level = live.level(call, request.args.get("level", type=int) or 0)
+    return level.person if level is not None and level.person.id == taker else None
 
 
 def _put_through(call: Call, person: Person) -> Response:

@@ -8,13 +8,13 @@ called it, never learns the technician's number.
 
 from __future__ import annotations
 
-from flask import current_app
 from twilio.twiml.voice_response import VoiceResponse
 
 from models import Call
 from oncall.links import absolute_url
 from oncall.live import Level
 from org.orgfile import Org
+from voice.answers import retention_days
 from voice.twiml import say
 
 # The ringback tones Twilio plays (TwiML <Dial ringTone>): the caller hears their own country's ring.
@@ -36,8 +36,7 @@ def dial(call: Call, org: Org, level: Level, n: int) -> VoiceResponse:
     if level.index == 0:
         say(r, "live.calling", call.language)
         if org.live_connect.record:
-            days = int(current_app.config["RECORDING_RETENTION_DAYS"])
-            say(r, "live.recorded", call.language, days=days)
+            say(r, "live.recorded", call.language, days=retention_days())
     else:
         say(r, "live.calling_next", call.language)
     extra: dict[str, str] = {}
