@@ -22,7 +22,7 @@ from oncall.takeover import take_over
 from org.load import current_org
 from voice.carrier import TwilioCarrier
 from voice.security import form_value, id_arg, twilio_request
-from voice.twiml import say, twiml
+from voice.twiml import hang_up, say, twiml
 from words.catalogue import digits
 
 bp = Blueprint("callback", __name__)
@@ -60,14 +60,6 @@ def dial_client(r: VoiceResponse, callout: Callout, person: Person, lang: str) -
     dial.number(number)
 
 
-def _hang_up(key: str | None = None, lang: str = "fr", **values: object) -> Response:
-    r = VoiceResponse()
-    if key:
-        say(r, key, lang, **values)
-    r.hangup()
-    return twiml(r)
-
-
 def _found() -> tuple[Callout, Person] | None:
     callout = session.get(Callout, id_arg("callout"))
     person = session.get(Person, request.args.get("person", "")[:40])
@@ -82,11 +74,11 @@ def connect() -> Response:
     """The technician picked up the call they asked for: dial the client."""
     found = _found()
     if found is None:
-        return _hang_up()
+        return hang_up()
     callout, person = found
     if callout.state is CalloutState.CANCELLED or client_number(callout) is None:
         release(callout)
-        return _hang_up("callback.unavailable", person.language)
+        return hang_up("callback.unavailable", person.language)
     r = VoiceResponse()
     dial_client(r, callout, person, person.language)
     return twiml(r)
@@ -98,7 +90,7 @@ def ended() -> Response:
     """The call with the client ended: paging resumes, and 1 takes over on the same line."""
     found = _found()
     if found is None:
-        return _hang_up()
+        return hang_up()
     callout, person = found
     release(callout)
     r = VoiceResponse()
@@ -126,15 +118,15 @@ def ended() -> Response:
 def key() -> Response:
     found = _found()
     if found is None or form_value("Digits", 10) != "1":
-        return _hang_up()
+        return hang_up()
     callout, person = found
     result = take_over(callout, person, Channel.VOICE)
     lang = person.language
     if result.won or (result.by is not None and result.by.id == person.id):
-        return _hang_up("page_taken", lang, ticket=digits(callout.ticket.number, lang))
+        return hang_up("page_taken", lang, ticket=digits(callout.ticket.number, lang))
     if result.by is not None:
-        return _hang_up("callback.already", lang, name=result.by.first_name)
-    return _hang_up()
+        return hang_up("callback.already", lang, name=result.by.first_name)
+    return hang_up()
 
 
 @bp.post("/voice/callback/status")

@@ -11,7 +11,7 @@ from oncall.links import absolute_url
 from oncall.voicemails import deliver
 from org.orgfile import Org
 from tickets.calls import caller_number, keep_recording
-from voice.caller_ivr import kept, next_seq, record_message
+from voice.answers import kept, next_seq, record_message
 from voice.twiml import say
 from words.caller import named
 

@@ -24,7 +24,7 @@ from voice import caller_ivr, live_dial
 from voice.answers import is_current, kept, next_seq, saved_answer
 from voice.caller_prompts import own_callback, say_subject
 from voice.security import form_value, id_arg, twilio_request
-from voice.twiml import say, twiml
+from voice.twiml import hang_up, say, twiml
 from words.caller import named
 from words.catalogue import digits
 
@@ -34,24 +34,16 @@ FINAL = {"completed", "busy", "failed", "no-answer", "canceled"}  # Twilio's Cal
 WHISPER_TIMEOUT = 6  # seconds for the technician to press 1 after the whisper
 
 
-def _hang_up(key: str | None = None, lang: str = "fr", **values: object) -> Response:
-    r = VoiceResponse()
-    if key:
-        say(r, key, lang, **values)
-    r.hangup()
-    return twiml(r)
-
-
 @bp.post("/voice/live/dialled")
 @twilio_request
 def dialled() -> Response:
     """A level's `<Dial>` ended: over (someone accepted and talked), the next level, or a message."""
     call = find_call(form_value("CallSid", 64))
     if call is None:
-        return _hang_up()
+        return hang_up()
     if not is_current(call, request.args.get("n")):
         saved = saved_answer(call)
-        return Response(saved, mimetype="text/xml") if saved else _hang_up()
+        return Response(saved, mimetype="text/xml") if saved else hang_up()
     if form_value("CallStatus", 20) in FINAL:
         return twiml(VoiceResponse())  # the caller hung up: not executed; the status callback decides
     org = current_org()
@@ -89,7 +81,7 @@ def whisper() -> Response:
     """The technician picked up: who calls and why, then 1 to take the call (no key: hung up)."""
     found = _leg(session.get(Call, id_arg("call")))
     if found is None:
-        return _hang_up()
+        return hang_up()
     call, person = found
     org = current_org()
     ticket = call.ticket
@@ -137,17 +129,17 @@ def accept() -> Response:
         taker = _taker_of_leg(call)
         if call is not None and taker is not None:  # Twilio retried: the same answer
             return _put_through(call, taker)
-        return _hang_up("live.too_late", _language_of_leg())
+        return hang_up("live.too_late", _language_of_leg())
     call, person = found
     if form_value("Digits", 10) != "1":
-        return _hang_up()  # declined: the next level rings
+        return hang_up()  # declined: the next level rings
     result = live.accept(call, person)
     if result is None:
         session.commit()
-        return _hang_up("live.too_late", person.language)
+        return hang_up("live.too_late", person.language)
     if not result.won and (result.by is None or result.by.id != person.id):
         session.commit()
-        return _hang_up("live.taken_by", person.language, taker=first_name(result.by))
+        return hang_up("live.taken_by", person.language, taker=first_name(result.by))
     return _put_through(call, person)
 
 

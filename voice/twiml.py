@@ -7,6 +7,7 @@ from weakref import WeakKeyDictionary
 
 from flask import Response, current_app
 from twilio.twiml import TwiML
+from twilio.twiml.voice_response import VoiceResponse
 
 from words.catalogue import text
 
@@ -45,3 +46,12 @@ def speak(verb: TwiML, sentence: str, lang: str) -> TwiML:
     """Append <Say> of a sentence the catalogue already made (`words.pages.spoken_alert`)."""
     verb.say(sentence, language=SPEECH_LANGUAGE.get(lang, "fr-FR"), voice=voice_of(lang))
     return verb
+
+
+def hang_up(key: str | None = None, lang: str = "fr", **values: Any) -> Response:
+    """An answer that says one catalogue entry (or nothing) and hangs up."""
+    r = VoiceResponse()
+    if key:
+        say(r, key, lang, **values)
+    r.hangup()
+    return twiml(r)
