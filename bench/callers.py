@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import yaml  # noqa: E402
+from scratch import free_port  # noqa: E402
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
-from stack import free_port  # noqa: E402
 
 import models  # noqa: E402
 from devtools.simulator import Phone  # noqa: E402

@@ -4,6 +4,7 @@ example organisation, migrated afresh onto DATABASE_URL (EMPTIED) or a SQLite fi
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -53,3 +54,10 @@ def scratch_app(tmp: Path, name: str, token: str, public: str, **config: Any) ->
         load(bench_org())
         models.session.remove()
     return app
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now, on the loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

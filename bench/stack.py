@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import redis  # noqa: E402
 from rq import Queue  # noqa: E402
-from scratch import STEP2_AFTER, bench_org  # noqa: E402
+from scratch import STEP2_AFTER, bench_org, free_port  # noqa: E402
 from sqlalchemy import func, insert, select, text, update  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
@@ -75,12 +75,6 @@ AUTH_TOKEN = "bench-auth-token"
 CALLER = "+33611223344"  # Isabelle, a contact of C1001 (examples/org.yaml)
 TICKET, PIN = "104233", "4821"
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_http(url: str, seconds: float = 30) -> None:

@@ -12,13 +12,24 @@ import urllib.parse
 import uuid
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import clock
-from devtools.fake_twilio_account import Failure, Message, PlacedCall, Recording
+from devtools.fake_twilio_account import Failure, Message, PlacedCall, Recording, State
 
-if TYPE_CHECKING:
-    from devtools.fake_twilio import TwilioStandIn
+
+class StandIn(Protocol):
+    """What the REST answers read of the fake account (`devtools.fake_twilio.TwilioStandIn`)."""
+
+    account_sid: str
+    auth_token: str
+    state: State
+    lock: Any
+
+    def outage_now(self) -> Failure | None: ...
+
+    def next_failure(self, kind: str) -> Failure | None: ...
+
 
 # The query parameters of `GET /2010-04-01/Accounts/{AccountSid}/Recordings.json` in Twilio's API
 # description (twilio-oai, spec/json/twilio_api_v2010.json, operation ListRecording): nothing else.
@@ -35,7 +46,7 @@ RECORDINGS_QUERY = {
 }
 
 
-def handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
+def handler(standin: StandIn) -> type[BaseHTTPRequestHandler]:
     """The request handler of `standin`'s server: it reads and changes `standin.state` under its lock."""
 
     class Handler(BaseHTTPRequestHandler):
