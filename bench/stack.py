@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import callers  # noqa: E402 - the caller storm, its own bench with its own processes
 import redis  # noqa: E402
 from rq import Queue  # noqa: E402
 from scratch import STEP2_AFTER, bench_org, free_port  # noqa: E402
@@ -609,8 +610,6 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.callers:
-        import callers  # noqa: PLC0415 - its own bench, with its own processes
-
         sys.argv = [sys.argv[0], "--callers", str(args.callers), "--seconds", str(args.callers_seconds)]
         if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
             sys.argv.append("--sqlite-only")
